@@ -1,0 +1,153 @@
+/* strata core: the pieces every other module stands on.
+ *
+ * What it is
+ *   - log: tagged log lines ("SHADER: ...") to stderr and optionally a file.
+ *   - time: a monotonic clock in nanoseconds and seconds.
+ *   - ring: a lock-free single-producer/single-consumer ring of floats, the only
+ *     thing the audio callback touches.
+ *   - queue: a lock-free single-producer/single-consumer queue of fixed-size items
+ *     (commands from the OSC thread, ready keyframes from the loader thread).
+ *   - file: whole-file reads, atomic writes (temp file + fsync + rename), mtimes.
+ *   - result: a small result code with a message, for setup and I/O.
+ *
+ * Threads
+ *   log: any thread except the audio callback (it formats and writes).
+ *   ring / queue: exactly one producer thread and one consumer thread each; both
+ *   sides are wait-free and never allocate after creation.
+ *   file: any thread but the audio callback; the render thread must not use it
+ *   during a show (disk waits), only at setup.
+ *
+ * Ownership
+ *   Creation functions allocate; the caller owns the result and frees it with the
+ *   matching destroy. strata_file_read returns a malloc'd buffer the caller frees.
+ */
+#ifndef STRATA_CORE_H
+#define STRATA_CORE_H
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STRATA_VERSION "0.1.0"
+
+/* ---- result ------------------------------------------------------------ */
+
+typedef enum strata_status {
+    STRATA_OK = 0,
+    STRATA_ERR_IO,      /* a file could not be read or written */
+    STRATA_ERR_FORMAT,  /* a file or message is malformed */
+    STRATA_ERR_GL,      /* a GL object could not be created or compiled */
+    STRATA_ERR_DEVICE,  /* an audio or display device failed */
+    STRATA_ERR_ARG,     /* a bad command-line or API argument */
+    STRATA_ERR_NOMEM,
+} strata_status;
+
+typedef struct strata_result {
+    strata_status status;
+    char msg[256];
+} strata_result;
+
+/* Fill r (if not NULL) with status and a printf-style message; returns status. */
+strata_status strata_fail(strata_result *r, strata_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- log --------------------------------------------------------------- */
+
+typedef enum strata_log_level {
+    STRATA_LOG_DEBUG,
+    STRATA_LOG_INFO,
+    STRATA_LOG_WARN,
+    STRATA_LOG_ERROR,
+} strata_log_level;
+
+/* Open path for appending log lines as well as stderr (NULL closes it).
+ * A file larger than max_bytes is rotated to path.1 at open and while logging
+ * (0 means no cap). */
+strata_status strata_log_open_file(const char *path, size_t max_bytes, strata_result *r);
+void strata_log_set_level(strata_log_level level);
+void strata_log_set_quiet(bool quiet); /* stderr off (the file, if any, stays) */
+void strata_log(strata_log_level level, const char *tag, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void strata_logv(strata_log_level level, const char *tag, const char *fmt, va_list ap);
+void strata_log_close(void);
+
+#define LOG_DEBUG(tag, ...) strata_log(STRATA_LOG_DEBUG, tag, __VA_ARGS__)
+#define LOG_INFO(tag, ...) strata_log(STRATA_LOG_INFO, tag, __VA_ARGS__)
+#define LOG_WARN(tag, ...) strata_log(STRATA_LOG_WARN, tag, __VA_ARGS__)
+#define LOG_ERROR(tag, ...) strata_log(STRATA_LOG_ERROR, tag, __VA_ARGS__)
+
+/* ---- time -------------------------------------------------------------- */
+
+uint64_t strata_time_ns(void); /* CLOCK_MONOTONIC */
+double strata_time_s(void);
+void strata_sleep_s(double seconds);
+
+/* ---- ring: SPSC float ring (audio callback -> analysis) ---------------- */
+
+typedef struct strata_ring {
+    float *data;
+    size_t cap;                /* power of two */
+    _Atomic size_t write_pos;  /* producer only writes */
+    _Atomic size_t read_pos;   /* consumer only writes */
+    _Atomic uint64_t dropped;  /* samples the producer could not store */
+} strata_ring;
+
+/* capacity is rounded up to a power of two. */
+strata_status strata_ring_init(strata_ring *ring, size_t capacity, strata_result *r);
+void strata_ring_free(strata_ring *ring);
+/* Producer: store up to n samples, returns how many fit (rest counted as dropped).
+ * Wait-free, no allocation: safe in the audio callback. */
+size_t strata_ring_write(strata_ring *ring, const float *src, size_t n);
+/* Consumer: copy out up to n samples. */
+size_t strata_ring_read(strata_ring *ring, float *dst, size_t n);
+size_t strata_ring_available(const strata_ring *ring);
+/* Consumer: drop everything pending (e.g. after a stall). */
+void strata_ring_clear(strata_ring *ring);
+
+/* ---- queue: SPSC queue of fixed-size items ----------------------------- */
+
+typedef struct strata_queue {
+    unsigned char *data;
+    size_t item_size;
+    size_t cap; /* power of two, in items */
+    _Atomic size_t head; /* consumer */
+    _Atomic size_t tail; /* producer */
+    _Atomic uint64_t dropped;
+} strata_queue;
+
+strata_status strata_queue_init(strata_queue *q, size_t item_size, size_t capacity,
+                                strata_result *r);
+void strata_queue_free(strata_queue *q);
+bool strata_queue_push(strata_queue *q, const void *item); /* false when full */
+bool strata_queue_pop(strata_queue *q, void *item);        /* false when empty */
+/* Consumer: look at the next item without removing it. */
+bool strata_queue_peek(strata_queue *q, void *item);
+size_t strata_queue_count(const strata_queue *q);
+
+/* ---- file -------------------------------------------------------------- */
+
+/* Read a whole file; *out is NUL-terminated and malloc'd. max_bytes 0 = no cap. */
+strata_status strata_file_read(const char *path, char **out, size_t *len, size_t max_bytes,
+                               strata_result *r);
+/* Write data to path atomically: path.tmp, fsync, rename, fsync dir. */
+strata_status strata_file_write_atomic(const char *path, const void *data, size_t len,
+                                       strata_result *r);
+/* Modification time in ns, or 0 when the file is missing. */
+uint64_t strata_file_mtime_ns(const char *path);
+bool strata_file_is_dir(const char *path);
+/* Create a directory and its parents (like mkdir -p). */
+strata_status strata_file_mkdirs(const char *path, strata_result *r);
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static inline float strata_clampf(float x, float lo, float hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* Parse "WxH" into w and h; false when malformed or out of 1..16384. */
+bool strata_parse_size(const char *s, int *w, int *h);
+
+#endif

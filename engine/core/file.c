@@ -1,0 +1,170 @@
+/* Whole-file reads, atomic writes, mtimes and the small parsing helpers. */
+#include "core.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+strata_status strata_file_read(const char *path, char **out, size_t *len, size_t max_bytes,
+                               strata_result *r)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return strata_fail(r, STRATA_ERR_IO, "%s: %s", path, strerror(errno));
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        if (n == cap) {
+            cap *= 2;
+            char *nb = realloc(buf, cap + 1);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (max_bytes && n > max_bytes) {
+            free(buf);
+            fclose(f);
+            return strata_fail(r, STRATA_ERR_FORMAT, "%s: larger than %zu bytes", path,
+                               max_bytes);
+        }
+        if (got == 0)
+            break;
+    }
+    bool err = ferror(f);
+    fclose(f);
+    if (!buf)
+        return strata_fail(r, STRATA_ERR_NOMEM, "%s: out of memory", path);
+    if (err) {
+        free(buf);
+        return strata_fail(r, STRATA_ERR_IO, "%s: read error", path);
+    }
+    buf[n] = 0;
+    *out = buf;
+    if (len)
+        *len = n;
+    return STRATA_OK;
+}
+
+strata_status strata_file_write_atomic(const char *path, const void *data, size_t len,
+                                       strata_result *r)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return strata_fail(r, STRATA_ERR_IO, "%s: %s", tmp, strerror(errno));
+    const char *p = data;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = errno;
+            close(fd);
+            unlink(tmp);
+            return strata_fail(r, STRATA_ERR_IO, "%s: %s", tmp, strerror(e));
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        unlink(tmp);
+        return strata_fail(r, STRATA_ERR_IO, "%s: fsync failed", tmp);
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return strata_fail(r, STRATA_ERR_IO, "%s: %s", path, strerror(e));
+    }
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return STRATA_OK;
+}
+
+uint64_t strata_file_mtime_ns(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return 0;
+    return (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec +
+           (uint64_t)st.st_size; /* size too: two writes in one tick still differ */
+}
+
+bool strata_file_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+strata_status strata_file_mkdirs(const char *path, strata_result *r)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return strata_fail(r, STRATA_ERR_IO, "%s: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return strata_fail(r, STRATA_ERR_IO, "%s: %s", buf, strerror(errno));
+    return STRATA_OK;
+}
+
+uint64_t strata_time_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+double strata_time_s(void)
+{
+    return (double)strata_time_ns() * 1e-9;
+}
+
+void strata_sleep_s(double seconds)
+{
+    if (seconds <= 0)
+        return;
+    struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+bool strata_parse_size(const char *s, int *w, int *h)
+{
+    char *end;
+    long a = strtol(s, &end, 10);
+    if (end == s || (*end != 'x' && *end != 'X'))
+        return false;
+    const char *s2 = end + 1;
+    long b = strtol(s2, &end, 10);
+    if (end == s2 || *end)
+        return false;
+    if (a < 1 || b < 1 || a > 16384 || b > 16384)
+        return false;
+    *w = (int)a;
+    *h = (int)b;
+    return true;
+}
