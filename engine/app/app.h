@@ -1,0 +1,95 @@
+/* strata app: command line, the engine that runs one frame, and the three modes
+ * (live, render, bench). Internal to the executable: no other module includes it.
+ *
+ * The frame (strata_engine_frame) runs one fixed sequence on the render thread:
+ *   events (live loop) -> drain command queues -> audio snapshot -> parameters
+ *   -> traversal -> passes -> output -> swap (live loop).
+ */
+#ifndef STRATA_APP_H
+#define STRATA_APP_H
+
+#include "audio/audio.h"
+#include "control/control.h"
+#include "core/core.h"
+#include "render/render.h"
+
+#include <stdio.h>
+
+typedef enum strata_mode { MODE_LIVE, MODE_RENDER, MODE_BENCH } strata_mode;
+
+#define MAX_SETS 64
+
+typedef struct strata_options {
+    strata_mode mode;
+    const char *preset;        /* positional PRESET, NULL: embedded default */
+    int width, height;         /* window (live) or output size (render, bench) */
+    int render_w, render_h;    /* internal resolution, 0: same as the output */
+    bool fullscreen;
+    int display;
+    const char *shader_dir;    /* NULL: embedded shaders */
+    const char *stats_path;
+    const char *log_path;
+    const char *out;           /* render: folder, %05d.png pattern or video file */
+    double fps;                /* render: frames per second */
+    long frames;               /* render: frame count (or from duration) */
+    double duration;
+    double seconds;            /* bench */
+    bool json;                 /* bench, list-params */
+    const char *audio_file;
+    bool no_vsync;
+    bool overlay;              /* start with the overlay on */
+    double quit_after;         /* live: quit after S seconds (tests, kiosks); 0: never */
+    const char *sets[MAX_SETS];
+    int nsets;
+} strata_options;
+
+/* Parse argv into o. Returns 0 to run, 1 when it handled the request (help, version,
+ * listing) and the process should exit 0, -1 on a usage error (message printed). */
+int strata_options_parse(strata_options *o, int argc, char **argv);
+void strata_options_usage(FILE *out);
+
+/* ---- the engine: state shared by every mode ------------------------------ */
+
+typedef struct strata_frame_stats {
+    double frame_ms[512];    /* ring of recent frame times */
+    int n, pos;
+} strata_frame_stats;
+
+typedef struct strata_engine {
+    strata_gl gl;
+    strata_params params;
+    strata_audio_frame audio;
+    strata_program scene;
+    strata_target targets[2];  /* ping-pong at the render size */
+    int cur;                   /* index of the target holding the last frame */
+    int render_w, render_h;
+    double time;               /* scene clock, advanced by dt * speed */
+    int64_t frame;
+    /* stats */
+    FILE *stats;
+    double stats_last;         /* wall time of the last stats line */
+    int64_t stats_frame;       /* frame count at the last stats line */
+    strata_frame_stats ft;
+} strata_engine;
+
+strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool hidden,
+                                 strata_result *r);
+void strata_engine_shutdown(strata_engine *e);
+/* Run the frame sequence from "drain queues" through "passes" for a frame of dt
+ * seconds (real time in live mode, 1/fps in render mode). Returns the target holding
+ * the finished frame. */
+const strata_target *strata_engine_frame(strata_engine *e, double dt);
+/* Record a frame time and, once per second of `now`, write the --stats line. */
+void strata_engine_stats(strata_engine *e, double now, double frame_ms);
+/* p50 and p99 of the recent frame times, in ms. */
+void strata_frame_stats_pct(const strata_frame_stats *s, double *p50, double *p99,
+                            double *mean);
+
+int strata_live_run(const strata_options *o);
+int strata_render_run(const strata_options *o);
+int strata_bench_run(const strata_options *o);
+
+/* Peak resident set size in MiB. */
+double strata_peak_rss_mb(void);
+
+#endif

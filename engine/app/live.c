@@ -1,0 +1,117 @@
+/* Live mode: the window, keys, overlay and the frame loop. */
+#include "app.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct live_state {
+    bool quit;
+    bool overlay;
+    double last_esc; /* time of the last Esc, for the double-press quit */
+} live_state;
+
+static void nudge_param(strata_engine *e, SDL_Keycode key, bool down)
+{
+    for (int i = 0; i < STRATA_PARAM_COUNT; i++) {
+        const strata_param_def *d = &strata_param_defs[i];
+        if (!d->key || d->key != (char)key)
+            continue;
+        float step = (d->max - d->min) * 0.05f * (down ? -1.0f : 1.0f);
+        strata_params_set(&e->params, i, e->params.base[i] + step, false);
+        LOG_INFO("CONTROL", "%s = %.3f", d->name, e->params.base[i]);
+    }
+}
+
+static void handle_key(strata_engine *e, live_state *ls, const SDL_KeyboardEvent *k)
+{
+    SDL_Keycode key = k->keysym.sym;
+    bool ctrl = k->keysym.mod & KMOD_CTRL, shift = k->keysym.mod & KMOD_SHIFT;
+    double now = strata_time_s();
+    if (key == SDLK_ESCAPE) {
+        /* One stray Esc never ends a show: quitting takes two within a second. */
+        if (now - ls->last_esc < 1.0) {
+            ls->quit = true;
+        } else {
+            ls->last_esc = now;
+            LOG_INFO("APP", "press Esc again within 1 s to quit");
+        }
+    } else if (key == SDLK_q && ctrl) {
+        ls->quit = true;
+    } else if (key == SDLK_f && !ctrl) {
+        strata_gl_set_fullscreen(&e->gl, !e->gl.fullscreen);
+    } else if (key == SDLK_o && !ctrl) {
+        ls->overlay = !ls->overlay;
+    } else if (key >= SDLK_a && key <= SDLK_z && !ctrl) {
+        nudge_param(e, key, shift);
+    }
+}
+
+static void overlay_text(strata_engine *e, char *buf, size_t len)
+{
+    double p50, p99, mean;
+    strata_frame_stats_pct(&e->ft, &p50, &p99, &mean);
+    int n = snprintf(buf, len, "strata %s  %.1f fps  frame %.2f ms (p99 %.2f)\n"
+                     "%s  GL %d.%d  render %dx%d\n", STRATA_VERSION,
+                     mean > 0 ? 1000.0 / mean : 0.0, p50, p99, e->gl.renderer, e->gl.major,
+                     e->gl.minor, e->render_w, e->render_h);
+    strata_pass_time t[STRATA_MAX_PASSES];
+    int np = strata_gpu_report(t, STRATA_MAX_PASSES);
+    for (int i = 0; i < np && n > 0 && (size_t)n < len; i++)
+        n += snprintf(buf + n, len - (size_t)n, "  %-10s gpu %6.2f ms  cpu %5.2f ms\n",
+                      t[i].name, t[i].gpu_ms, t[i].cpu_ms);
+    if (n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, "glitch %.2f  drift %.2f  speed %.2f",
+                 e->params.value[STRATA_P_glitch], e->params.value[STRATA_P_drift],
+                 e->params.value[STRATA_P_speed]);
+}
+
+int strata_live_run(const strata_options *o)
+{
+    strata_engine e;
+    strata_result r = {0};
+    if (strata_engine_init(&e, o, false, &r) != STRATA_OK) {
+        LOG_ERROR("APP", "%s", r.msg);
+        strata_engine_shutdown(&e);
+        return 1;
+    }
+    if (o->fullscreen)
+        SDL_ShowCursor(SDL_DISABLE);
+    live_state ls = {.overlay = o->overlay, .last_esc = -10};
+    double start = strata_time_s(), last = start;
+    while (!ls.quit) {
+        /* 1. events */
+        SDL_Event ev;
+        while (SDL_PollEvent(&ev)) {
+            if (ev.type == SDL_QUIT)
+                ls.quit = true;
+            else if (ev.type == SDL_KEYDOWN && !ev.key.repeat)
+                handle_key(&e, &ls, &ev.key);
+        }
+        double now = strata_time_s();
+        double dt = now - last;
+        last = now;
+        if (dt > 0.25)
+            dt = 0.25; /* after a stall, move on instead of jumping */
+        /* 2..6: queues, audio, parameters, traversal, passes */
+        const strata_target *out = strata_engine_frame(&e, dt);
+        /* 7. output */
+        int ww, wh;
+        strata_gl_drawable_size(&e.gl, &ww, &wh);
+        strata_gpu_begin("output");
+        strata_output_draw(out, NULL, ww, wh);
+        if (ls.overlay) {
+            char text[1024];
+            overlay_text(&e, text, sizeof text);
+            strata_overlay_draw(text, ww, wh);
+        }
+        strata_gpu_end();
+        /* 8. swap */
+        SDL_GL_SwapWindow(e.gl.window);
+        strata_engine_stats(&e, strata_time_s(), dt * 1000.0);
+        if (o->quit_after > 0 && now - start >= o->quit_after)
+            ls.quit = true;
+    }
+    LOG_INFO("APP", "quit after %lld frames", (long long)e.frame);
+    strata_engine_shutdown(&e);
+    return 0;
+}

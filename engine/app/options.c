@@ -1,0 +1,215 @@
+/* The command line: modes, options, --help. */
+#include "app.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void strata_options_usage(FILE *out)
+{
+    fprintf(out,
+"strata %s: a live latent-space VJ engine\n"
+"\n"
+"usage:\n"
+"  strata [PRESET] [options]                 live: a window, audio in, OSC control\n"
+"  strata render [PRESET] --out PATH --fps N (--frames N | --duration S) [options]\n"
+"                                            offline, frame-exact render to PNGs or video\n"
+"  strata bench [PRESET] [--seconds S] [--size WxH] [--json]\n"
+"                                            offscreen, no vsync: fps, frame times, GPU ms\n"
+"  strata --list-params [--json]             the parameter registry\n"
+"  strata --help | --version\n"
+"\n"
+"display:\n"
+"  --size WxH            window size (live) or output size (render, bench); 1280x720\n"
+"  --render-size WxH     internal resolution, independent of the output (letterboxed)\n"
+"  --fullscreen          fullscreen on the display (F toggles)\n"
+"  --display N           display index for fullscreen (a projector)\n"
+"  --no-vsync            do not wait for the display's refresh\n"
+"  --overlay             start with the overlay on (O toggles)\n"
+"  --quit-after S        live: quit after S seconds\n"
+"\n"
+"render:\n"
+"  --out PATH            a folder or a %%05d.png pattern (PNG frames), or .mp4/.mov/.webm\n"
+"                        (raw frames piped into ffmpeg)\n"
+"  --fps N               frames per second (render: 30)\n"
+"  --frames N | --duration S\n"
+"  --audio-file F        audio to analyse (and to mux into a video)\n"
+"\n"
+"bench:\n"
+"  --seconds S           how long to render (5)\n"
+"  --json                one JSON object instead of text\n"
+"\n"
+"parameters:\n"
+"  --set NAME=VALUE      set a parameter (repeatable); see --list-params\n"
+"\n"
+"files and logs:\n"
+"  --shader-dir DIR      read shaders from DIR and hot-reload them (default: embedded)\n"
+"  --stats FILE          one JSON line per second: time, frame, fps, frame times, params\n"
+"  --log FILE            log to FILE as well as stderr\n"
+"\n"
+"keys (live):\n"
+"  F fullscreen   O overlay   Esc Esc (within 1 s) or Ctrl+Q quit\n"
+"  a parameter's key raises it, Shift+key lowers it (see --list-params)\n",
+            STRATA_VERSION);
+}
+
+static bool need(int i, int argc, char **argv)
+{
+    if (i + 1 >= argc) {
+        fprintf(stderr, "strata: %s needs a value (see --help)\n", argv[i]);
+        return false;
+    }
+    return true;
+}
+
+static bool parse_double(const char *opt, const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !(v >= lo && v <= hi)) {
+        fprintf(stderr, "strata: %s %s: expected a number in %g..%g\n", opt, s, lo, hi);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static void list_params(bool json)
+{
+    if (json) {
+        printf("[");
+        for (int i = 0; i < STRATA_PARAM_COUNT; i++) {
+            const strata_param_def *d = &strata_param_defs[i];
+            char key[2] = {d->key, 0};
+            printf("%s\n {\"name\":\"%s\",\"min\":%g,\"max\":%g,\"default\":%g,"
+                   "\"smoothing\":%g,\"unit\":\"%s\",\"osc\":\"/strata/%s\","
+                   "\"uniform\":\"u_%s\",\"key\":\"%s\",\"description\":\"%s\"}",
+                   i ? "," : "", d->name, d->min, d->max, d->def, d->smooth_s, d->unit,
+                   d->name, d->name, key, d->desc);
+        }
+        printf("\n]\n");
+        return;
+    }
+    printf("%-12s %7s %7s %7s %6s %-5s %-3s %s\n", "name", "min", "max", "default", "smooth",
+           "unit", "key", "description");
+    for (int i = 0; i < STRATA_PARAM_COUNT; i++) {
+        const strata_param_def *d = &strata_param_defs[i];
+        printf("%-12s %7g %7g %7g %6g %-5s %-3c %s\n", d->name, d->min, d->max, d->def,
+               d->smooth_s, d->unit, d->key ? d->key : '-', d->desc);
+    }
+}
+
+int strata_options_parse(strata_options *o, int argc, char **argv)
+{
+    memset(o, 0, sizeof *o);
+    o->mode = MODE_LIVE;
+    o->fps = 30;
+    o->seconds = 5;
+    int i = 1;
+    if (argc > 1 && !strcmp(argv[1], "render")) {
+        o->mode = MODE_RENDER;
+        i = 2;
+    } else if (argc > 1 && !strcmp(argv[1], "bench")) {
+        o->mode = MODE_BENCH;
+        i = 2;
+    }
+    bool list = false;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            strata_options_usage(stdout);
+            return 1;
+        } else if (!strcmp(a, "--version")) {
+            printf("strata %s\n", STRATA_VERSION);
+            return 1;
+        } else if (!strcmp(a, "--list-params")) {
+            list = true;
+        } else if (!strcmp(a, "--json")) {
+            o->json = true;
+        } else if (!strcmp(a, "--size") || !strcmp(a, "--render-size")) {
+            if (!need(i, argc, argv))
+                return -1;
+            int *w = a[2] == 's' ? &o->width : &o->render_w;
+            int *h = a[2] == 's' ? &o->height : &o->render_h;
+            if (!strata_parse_size(argv[++i], w, h)) {
+                fprintf(stderr, "strata: %s %s: expected WxH, e.g. 1280x720\n", a, argv[i]);
+                return -1;
+            }
+        } else if (!strcmp(a, "--fullscreen")) {
+            o->fullscreen = true;
+        } else if (!strcmp(a, "--no-vsync")) {
+            o->no_vsync = true;
+        } else if (!strcmp(a, "--overlay")) {
+            o->overlay = true;
+        } else if (!strcmp(a, "--display") || !strcmp(a, "--fps") || !strcmp(a, "--frames") ||
+                   !strcmp(a, "--duration") || !strcmp(a, "--seconds") ||
+                   !strcmp(a, "--quit-after")) {
+            if (!need(i, argc, argv))
+                return -1;
+            double v;
+            if (!parse_double(a, argv[++i], 0, 1e9, &v))
+                return -1;
+            if (!strcmp(a, "--display"))
+                o->display = (int)v;
+            else if (!strcmp(a, "--fps"))
+                o->fps = v;
+            else if (!strcmp(a, "--frames"))
+                o->frames = (long)v;
+            else if (!strcmp(a, "--duration"))
+                o->duration = v;
+            else if (!strcmp(a, "--seconds"))
+                o->seconds = v;
+            else
+                o->quit_after = v;
+        } else if (!strcmp(a, "--shader-dir") || !strcmp(a, "--stats") || !strcmp(a, "--log") ||
+                   !strcmp(a, "--out") || !strcmp(a, "--audio-file") || !strcmp(a, "--set")) {
+            if (!need(i, argc, argv))
+                return -1;
+            const char *v = argv[++i];
+            if (!strcmp(a, "--shader-dir"))
+                o->shader_dir = v;
+            else if (!strcmp(a, "--stats"))
+                o->stats_path = v;
+            else if (!strcmp(a, "--log"))
+                o->log_path = v;
+            else if (!strcmp(a, "--out"))
+                o->out = v;
+            else if (!strcmp(a, "--audio-file"))
+                o->audio_file = v;
+            else if (o->nsets < MAX_SETS)
+                o->sets[o->nsets++] = v;
+        } else if (a[0] == '-') {
+            fprintf(stderr, "strata: unknown option %s (see --help)\n", a);
+            return -1;
+        } else if (!o->preset) {
+            o->preset = a;
+        } else {
+            fprintf(stderr, "strata: unexpected argument %s (see --help)\n", a);
+            return -1;
+        }
+    }
+    if (list) {
+        list_params(o->json);
+        return 1;
+    }
+    if (o->fps <= 0) {
+        fprintf(stderr, "strata: --fps must be above 0\n");
+        return -1;
+    }
+    if (o->mode == MODE_RENDER) {
+        if (!o->out) {
+            fprintf(stderr, "strata render: --out PATH is required (see --help)\n");
+            return -1;
+        }
+        if (!o->frames && o->duration > 0)
+            o->frames = (long)(o->duration * o->fps + 0.5);
+        if (o->frames <= 0) {
+            fprintf(stderr, "strata render: give --frames N or --duration S\n");
+            return -1;
+        }
+    }
+    if (!o->width) {
+        o->width = 1280;
+        o->height = 720;
+    }
+    return 0;
+}

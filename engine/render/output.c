@@ -1,0 +1,91 @@
+/* The output pass (render target to window, aspect-correct with letterbox) and the
+ * text overlay (stb_easy_font quads). */
+#include "render.h"
+
+#include <stb/stb_easy_font.h>
+#include <string.h>
+
+static strata_program output_prog, overlay_prog;
+static GLuint overlay_vao, overlay_vbo;
+
+void strata_output_draw(const strata_target *src, const strata_target *dst, int win_w,
+                        int win_h)
+{
+    if (!output_prog.id)
+        output_prog = strata_program_make("output.frag", NULL);
+    if (dst) {
+        win_w = dst->w;
+        win_h = dst->h;
+    }
+    glBindFramebuffer(GL_FRAMEBUFFER, dst ? dst->fbo : 0);
+    glViewport(0, 0, win_w, win_h);
+    glClearColor(0, 0, 0, 1);
+    glClear(GL_COLOR_BUFFER_BIT);
+    /* Fit the render size inside the window; the rest stays black. */
+    double sa = (double)src->w / src->h, wa = (double)win_w / win_h;
+    int vw = win_w, vh = win_h;
+    if (wa > sa)
+        vw = (int)(win_h * sa + 0.5);
+    else
+        vh = (int)(win_w / sa + 0.5);
+    glViewport((win_w - vw) / 2, (win_h - vh) / 2, vw, vh);
+    if (!strata_program_use(output_prog))
+        return;
+    strata_texture_bind(src->tex, 0);
+    GLint loc = strata_uniform_loc(output_prog, "u_src");
+    if (loc >= 0)
+        glUniform1i(loc, 0);
+    strata_draw_fullscreen();
+    glViewport(0, 0, win_w, win_h);
+}
+
+/* stb_easy_font writes 4 vertices per quad, 16 bytes each. 64 KiB: ~1000 glyph quads. */
+static float quad_buf[16384];
+static float tri_buf[16384 / 16 * 6 * 3];
+
+void strata_overlay_draw(const char *text, int win_w, int win_h)
+{
+    if (!overlay_prog.id) {
+        overlay_prog = strata_program_make("overlay.frag", "overlay.vert");
+        glGenVertexArrays(1, &overlay_vao);
+        glGenBuffers(1, &overlay_vbo);
+    }
+    if (!strata_program_use(overlay_prog))
+        return;
+    const float scale = win_h >= 1000 ? 3.0f : 2.0f;
+    int nq = stb_easy_font_print(8, 8, (char *)text, NULL, quad_buf, sizeof quad_buf);
+    float tw = (float)stb_easy_font_width((char *)text) * scale + 16.0f;
+    float th = (float)stb_easy_font_height((char *)text) * scale + 16.0f;
+    /* Background box first (alpha 0.6), then glyphs. Vertex: x, y, alpha. */
+    int n = 0;
+    float box[6][2] = {{0, 0}, {tw, 0}, {tw, th}, {0, 0}, {tw, th}, {0, th}};
+    for (int i = 0; i < 6; i++) {
+        tri_buf[n++] = box[i][0];
+        tri_buf[n++] = box[i][1];
+        tri_buf[n++] = -0.6f; /* negative alpha: black box */
+    }
+    static const int order[6] = {0, 1, 2, 0, 2, 3};
+    for (int q = 0; q < nq && n + 18 <= (int)(sizeof tri_buf / sizeof tri_buf[0]); q++) {
+        for (int k = 0; k < 6; k++) {
+            const float *v = quad_buf + (q * 4 + order[k]) * 4;
+            tri_buf[n++] = 8.0f + (v[0] - 8.0f) * scale;
+            tri_buf[n++] = 8.0f + (v[1] - 8.0f) * scale;
+            tri_buf[n++] = 1.0f;
+        }
+    }
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    glViewport(0, 0, win_w, win_h);
+    glEnable(GL_BLEND);
+    glBlendFunc(GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA);
+    glBindVertexArray(overlay_vao);
+    glBindBuffer(GL_ARRAY_BUFFER, overlay_vbo);
+    glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)(n * sizeof(float)), tri_buf, GL_STREAM_DRAW);
+    glEnableVertexAttribArray(0);
+    glVertexAttribPointer(0, 3, GL_FLOAT, GL_FALSE, 3 * sizeof(float), (void *)0);
+    GLint loc = strata_uniform_loc(overlay_prog, "u_window");
+    if (loc >= 0)
+        glUniform2f(loc, (float)win_w, (float)win_h);
+    glDrawArrays(GL_TRIANGLES, 0, n / 3);
+    glDisable(GL_BLEND);
+    glBindVertexArray(0);
+}

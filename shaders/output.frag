@@ -1,0 +1,9 @@
+// Output: the final render target, scaled into the letterboxed viewport.
+in vec2 v_uv;
+out vec4 o_color;
+uniform sampler2D u_src;
+
+void main()
+{
+    o_color = vec4(texture(u_src, v_uv).rgb, 1.0);
+}
