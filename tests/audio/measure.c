@@ -1,0 +1,129 @@
+#include "measure.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "audio/audio.h"
+#include "synth_track.h"
+
+#define RATE 48000
+#define FRAME (RATE / 60)
+
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Signed distance from t to the nearest multiple of period. */
+static double wrap(double t, double period)
+{
+    return t - floor(t / period + 0.5) * period;
+}
+
+int measure_tempo(double bpm, double seconds, tempo_figures *out)
+{
+    size_t n = (size_t)(seconds * RATE);
+    float *x = malloc(n * sizeof *x);
+    strata_audio_frame *f = malloc(sizeof *f);
+    strata_analysis *an = strata_analysis_create(RATE, 0, 0, NULL);
+    if (!x || !f || !an) {
+        free(x);
+        free(f);
+        strata_analysis_destroy(an);
+        return -1;
+    }
+    synth_groove(x, n, RATE, bpm, 12345);
+    double period = 60.0 / bpm;
+    *out = (tempo_figures){.lock_s = -1.0};
+    double sum = 0.0, cpu = 0.0;
+    int frames = 0;
+    for (size_t at = 0; at + FRAME <= n; at += FRAME) {
+        double c0 = cpu_s();
+        strata_analysis_push(an, x + at, FRAME);
+        strata_analysis_frame(an, f);
+        cpu += cpu_s() - c0;
+        double t = f->time;
+        double err = fabs(f->bpm - bpm);
+        if (err <= 1.0 && out->lock_s < 0.0)
+            out->lock_s = t;
+        else if (err > 1.0)
+            out->lock_s = -1.0;
+        if (t < 8.0)
+            continue;
+        if (out->bpm_at_8s == 0.0)
+            out->bpm_at_8s = f->bpm;
+        out->bpm_err_max = fmax(out->bpm_err_max, err);
+        double est_period = f->bpm > 0.0f ? 60.0 / f->bpm : period;
+        double pe = wrap(t - f->beat_phase * est_period, period) * 1000.0;
+        out->phase_err_max = fmax(out->phase_err_max, fabs(pe));
+        sum += pe;
+        frames++;
+        double be = wrap(f->last_beat_time, period) * 1000.0;
+        out->beat_err_max = fmax(out->beat_err_max, fabs(be));
+        out->confidence = f->confidence;
+    }
+    out->phase_err_mean = frames ? sum / frames : 0.0;
+    out->cpu_ms_per_s = cpu * 1000.0 / seconds;
+    if (frames == 0)
+        out->phase_err_max = out->bpm_err_max = 1e9;
+    strata_analysis_destroy(an);
+    free(f);
+    free(x);
+    return 0;
+}
+
+int measure_onsets(double seconds, double tolerance_s, onset_figures *out)
+{
+    size_t n = (size_t)(seconds * RATE);
+    size_t max = (size_t)(seconds * 10.0);
+    float *x = malloc(n * sizeof *x);
+    double *truth = malloc(max * sizeof *truth);
+    double *found = malloc(max * 2 * sizeof *found);
+    strata_audio_frame *f = malloc(sizeof *f);
+    strata_analysis *an = strata_analysis_create(RATE, 0, 0, NULL);
+    int rc = -1;
+    if (!x || !truth || !found || !f || !an)
+        goto done;
+    size_t nt = synth_clicks(x, n, RATE, 777, truth, max);
+    size_t nf = 0;
+    uint32_t count = 0;
+    for (size_t at = 0; at + FRAME <= n; at += FRAME) {
+        /* Push hop by hop so every onset's time is read before the next one. */
+        for (size_t h = 0; h < FRAME; h += 100) {
+            size_t len = FRAME - h < 100 ? FRAME - h : 100;
+            strata_analysis_push(an, x + at + h, len);
+            strata_analysis_frame(an, f);
+            if (f->onset_count != count && nf < max * 2)
+                found[nf++] = f->last_onset_time;
+            count = f->onset_count;
+        }
+    }
+    size_t matched = 0;
+    size_t j = 0;
+    for (size_t i = 0; i < nt; i++) {
+        while (j < nf && found[j] < truth[i] - tolerance_s)
+            j++;
+        if (j < nf && fabs(found[j] - truth[i]) <= tolerance_s) {
+            matched++;
+            j++;
+        }
+    }
+    out->truth = nt;
+    out->detected = nf;
+    out->matched = matched;
+    out->precision = nf ? (double)matched / nf : 0.0;
+    out->recall = nt ? (double)matched / nt : 0.0;
+    double s = out->precision + out->recall;
+    out->f = s > 0.0 ? 2.0 * out->precision * out->recall / s : 0.0;
+    rc = 0;
+done:
+    strata_analysis_destroy(an);
+    free(f);
+    free(found);
+    free(truth);
+    free(x);
+    return rc;
+}
