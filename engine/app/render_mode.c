@@ -73,6 +73,16 @@ int strata_render_run(const strata_options *o)
         return 1;
     }
     strata_result r = {0};
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%s", o->out);
+    char *slash = strrchr(parent, '/');
+    if (kind != OUT_PNG_DIR && slash && slash != parent) {
+        *slash = 0; /* a pattern or a video file: make its folder */
+        if (strata_file_mkdirs(parent, &r) != STRATA_OK) {
+            LOG_ERROR("RENDER", "%s", r.msg);
+            return 1;
+        }
+    }
     if (kind == OUT_PNG_DIR && strata_file_mkdirs(o->out, &r) != STRATA_OK) {
         LOG_ERROR("RENDER", "%s", r.msg);
         return 1;

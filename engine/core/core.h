@@ -25,12 +25,21 @@
 #define STRATA_CORE_H
 
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define STRATA_VERSION "0.1.0"
+
+/* The one C++ file (the Ableton Link shim) includes this header too. */
+#ifdef __cplusplus
+#include <atomic>
+#define STRATA_ATOMIC(T) std::atomic<T>
+extern "C" {
+#else
+#include <stdatomic.h>
+#define STRATA_ATOMIC(T) _Atomic T
+#endif
 
 /* ---- result ------------------------------------------------------------ */
 
@@ -89,9 +98,9 @@ void strata_sleep_s(double seconds);
 typedef struct strata_ring {
     float *data;
     size_t cap;                /* power of two */
-    _Atomic size_t write_pos;  /* producer only writes */
-    _Atomic size_t read_pos;   /* consumer only writes */
-    _Atomic uint64_t dropped;  /* samples the producer could not store */
+    STRATA_ATOMIC(size_t) write_pos;  /* producer only writes */
+    STRATA_ATOMIC(size_t) read_pos;   /* consumer only writes */
+    STRATA_ATOMIC(uint64_t) dropped;  /* samples the producer could not store */
 } strata_ring;
 
 /* capacity is rounded up to a power of two. */
@@ -112,9 +121,9 @@ typedef struct strata_queue {
     unsigned char *data;
     size_t item_size;
     size_t cap; /* power of two, in items */
-    _Atomic size_t head; /* consumer */
-    _Atomic size_t tail; /* producer */
-    _Atomic uint64_t dropped;
+    STRATA_ATOMIC(size_t) head; /* consumer */
+    STRATA_ATOMIC(size_t) tail; /* producer */
+    STRATA_ATOMIC(uint64_t) dropped;
 } strata_queue;
 
 strata_status strata_queue_init(strata_queue *q, size_t item_size, size_t capacity,
@@ -149,5 +158,9 @@ static inline float strata_clampf(float x, float lo, float hi)
 
 /* Parse "WxH" into w and h; false when malformed or out of 1..16384. */
 bool strata_parse_size(const char *s, int *w, int *h);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -449,6 +449,15 @@ strata_program strata_program_make(const char *frag, const char *vert)
     memset(pr, 0, sizeof *pr);
     snprintf(pr->frag, sizeof pr->frag, "%s", frag);
     snprintf(pr->vert, sizeof pr->vert, "%s", vert ? vert : "fullscreen.vert");
+    if (S.dir[0] && (!set_find(S.current, pr->frag, NULL) || !set_find(S.current, pr->vert,
+                                                                        NULL))) {
+        /* A file created since the last poll: take a fresh look at the folder. */
+        source_set *fresh = load_dir(S.dir);
+        if (fresh) {
+            set_free(S.current);
+            S.current = fresh;
+        }
+    }
     pr->gl = build(S.current, pr);
     return (strata_program){(uint32_t)S.nprograms++};
 }

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# strata render: 30 PNGs, identical over two runs; options; bad arguments; stats lines.
+. "$(dirname "$0")/lib.sh"
+export SDL_VIDEODRIVER=offscreen
+
+"$STRATA" render --out "$TMP/a" --frames 30 --fps 30 --size 320x180 --stats "$TMP/stats.jsonl" \
+    2>"$TMP/err"
+rc=$?
+check '[ $rc -eq 0 ]' "render exits 0"
+check '[ "$(ls "$TMP/a" | grep -c "\.png$")" -eq 30 ]' "30 PNG frames written"
+"$STRATA" render --out "$TMP/b" --frames 30 --fps 30 --size 320x180 2>/dev/null
+check 'cmp -s <(cat "$TMP"/a/*.png) <(cat "$TMP"/b/*.png)' "two renders give identical bytes"
+check '! cmp -s "$TMP/a/00000.png" "$TMP/a/00029.png"' "frames move over time"
+check '"$IMGCMP" "$TMP/a/00000.png" "$TMP/a/00029.png" --mean 2 >/dev/null; [ $? -eq 1 ]' \
+    "first and last frames differ by more than 2/255 on average"
+check 'file "$TMP/a/00010.png" | grep -q "320 x 180"' "frames have the output size"
+# A %05d pattern, a render size different from the output (letterboxed), --set.
+"$STRATA" render --out "$TMP/p/f_%03d.png" --frames 3 --fps 10 --size 160x160 \
+    --render-size 160x90 --set brightness=0.5 2>/dev/null
+check '[ -f "$TMP/p/f_002.png" ]' "a %03d pattern names the frames"
+check 'python3 - "$TMP/p/f_001.png" <<PY
+import sys, zlib, struct
+d = open(sys.argv[1], "rb").read()
+w, h = struct.unpack(">II", d[16:24])
+raw = b""
+i = 8
+while i < len(d):
+    n = struct.unpack(">I", d[i:i+4])[0]; t = d[i+4:i+8]
+    if t == b"IDAT": raw += d[i+8:i+8+n]
+    i += 12 + n
+px = zlib.decompress(raw)
+row = lambda y: px[y*(w*4+1)+1:(y+1)*(w*4+1)]
+# filter bytes aside, the top rows are the black letterbox: all zero RGB
+top = row(0)
+sys.exit(0 if w == 160 and h == 160 and max(top[j] for j in range(len(top)) if j % 4 != 3) == 0 else 1)
+PY' "render size 160x90 letterboxed into 160x160 output"
+# Stats: one JSON line per second of render clock with fps and params.
+check '[ "$(wc -l < "$TMP/stats.jsonl")" -ge 0 ]' "stats file exists"
+"$STRATA" render --out "$TMP/s" --frames 75 --fps 25 --size 64x36 --stats "$TMP/s.jsonl" 2>/dev/null
+check 'python3 -c "
+import json,sys
+L=[json.loads(l) for l in open(\"$TMP/s.jsonl\")]
+assert len(L) >= 2, L
+for l in L:
+    assert {\"time\",\"frame\",\"fps\",\"frame_ms_p50\",\"frame_ms_p99\",\"params\"} <= set(l), l
+    assert \"glitch\" in l[\"params\"] and \"drift\" in l[\"params\"]
+"' "--stats writes JSON lines with time, frame, fps, p50/p99, params"
+# Bad input gets a clear error, not a crash.
+"$STRATA" render --frames 3 2>"$TMP/e1"
+rc=$?
+check '[ $rc -eq 2 ] && grep -q -- "--out" "$TMP/e1"' "missing --out is a usage error"
+"$STRATA" render --out "$TMP/x" --fps 30 2>"$TMP/e2"
+rc=$?
+check '[ $rc -eq 2 ] && grep -q -- "--frames" "$TMP/e2"' "missing frame count is a usage error"
+"$STRATA" render --out "$TMP/x" --frames 2 --set nope=1 2>"$TMP/e3"
+rc=$?
+check '[ $rc -ne 0 ] && grep -q "nope" "$TMP/e3"' "unknown --set parameter named"
+"$STRATA" render --out "$TMP/x" --frames 2 --size 12x 2>"$TMP/e4"
+rc=$?
+check '[ $rc -eq 2 ] && grep -q "WxH" "$TMP/e4"' "malformed --size rejected"
+if command -v ffmpeg >/dev/null; then
+    "$STRATA" render --out "$TMP/v.mp4" --frames 20 --fps 20 --size 128x72 2>/dev/null
+    check '[ -s "$TMP/v.mp4" ] && ffprobe -v error -count_frames -select_streams v:0 \
+        -show_entries stream=nb_read_frames -of csv=p=0 "$TMP/v.mp4" | grep -qx 20' \
+        "an .mp4 path pipes 20 frames into ffmpeg"
+fi
+finish

@@ -1,0 +1,256 @@
+/* render: context, shaders with file:line errors, hot reload, targets, letterbox,
+ * uniforms and timers, on a real GL context (llvmpipe under SDL's offscreen driver). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "support/gl_fixture.h"
+#include "support/image.h"
+
+static strata_gl gl;
+static char dir[64];
+
+static void write_file(const char *rel, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    /* Atomic, like an editor's save, so the watcher never reads half a file. */
+    assert_int_equal(strata_file_write_atomic(path, text, strlen(text), NULL), STRATA_OK);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/strata-shaders-XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cp -r '%s/shaders/.' '%s/'", getenv("STRATA_SOURCE_DIR"), dir);
+    if (system(cmd) != 0)
+        return -1;
+    write_file("scenes/solid.frag", "#include \"common.glsl\"\nout vec4 o;\n"
+                                    "void main() { o = vec4(1.0, 0.0, 0.0, 1.0); }\n");
+    return test_gl_open(&gl, dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    test_gl_close(&gl);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Render program p into a w x h target and read it back. */
+static void render(strata_program p, int w, int h, uint8_t *out, const strata_frame_uniforms *u)
+{
+    strata_target t;
+    assert_true(strata_target_init(&t, w, h, GL_RGBA8));
+    strata_target_bind(&t);
+    glClearColor(0, 0, 0, 1);
+    glClear(GL_COLOR_BUFFER_BIT);
+    if (strata_program_use(p)) {
+        if (u)
+            strata_uniforms_apply(p, u);
+        strata_draw_fullscreen();
+    }
+    strata_target_read(&t, out);
+    strata_target_free(&t);
+}
+
+static void context_is_core_33_or_better(void **state)
+{
+    (void)state;
+    assert_true(gl.major > 3 || (gl.major == 3 && gl.minor >= 3));
+    assert_true(strlen(gl.renderer) > 0);
+}
+
+static strata_frame_uniforms calm_uniforms(strata_audio_frame *a, strata_params *p)
+{
+    strata_audio_frame_silence(a);
+    strata_params_init(p);
+    strata_frame_uniforms u = {.time = 3.25, .frame = 97, .dt = 1.0f / 30, .width = 64,
+                               .height = 36, .audio = a, .bpm = 120, .params = p->value};
+    return u;
+}
+
+static void default_scene_renders_deterministically(void **state)
+{
+    (void)state;
+    strata_program p = strata_program_make("scenes/default.frag", NULL);
+    assert_string_equal(strata_program_error(p), "");
+    strata_audio_frame a;
+    strata_params prm;
+    strata_frame_uniforms u = calm_uniforms(&a, &prm);
+    strata_uniforms_upload_audio(&a);
+    uint8_t x[64 * 36 * 4], y[64 * 36 * 4];
+    render(p, 64, 36, x, &u);
+    render(p, 64, 36, y, &u);
+    assert_memory_equal(x, y, sizeof x);
+    image_diff d;
+    uint8_t black[64 * 36 * 4] = {0};
+    test_image_diff_rgba(x, black, 64 * 36, &d);
+    assert_true(d.mean_abs > 20.0); /* a picture, not a black frame */
+    u.time = 4.0; /* and it moves */
+    render(p, 64, 36, y, &u);
+    test_image_diff_rgba(x, y, 64 * 36, &d);
+    assert_true(d.mean_abs > 1.0);
+}
+
+static void compile_error_names_file_and_line(void **state)
+{
+    (void)state;
+    write_file("scenes/bad.frag", "#include \"common.glsl\"\nout vec4 o;\nvoid main()\n{\n"
+                                  "    o = vec4(undefined_thing, 1.0);\n}\n");
+    strata_program p = strata_program_make("scenes/bad.frag", NULL);
+    const char *err = strata_program_error(p);
+    fprintf(stderr, "error was: %s\n", err);
+    assert_non_null(strstr(err, "scenes/bad.frag:5:"));
+    assert_int_equal(strata_program_use(p), 0); /* FAILED: draws are dropped */
+    /* An error inside an included file names that file. */
+    write_file("inc_bad.glsl", "float broken() {\n  return 1.0 +;\n}\n");
+    write_file("scenes/inc.frag", "#include \"inc_bad.glsl\"\nout vec4 o;\n"
+                                  "void main() { o = vec4(broken()); }\n");
+    p = strata_program_make("scenes/inc.frag", NULL);
+    fprintf(stderr, "error was: %s\n", strata_program_error(p));
+    assert_non_null(strstr(strata_program_error(p), "inc_bad.glsl:2:"));
+    /* A missing include is an error naming the line of the #include. */
+    write_file("scenes/noinc.frag", "out vec4 o;\n#include \"nope.glsl\"\nvoid main(){o=vec4(1);}\n");
+    p = strata_program_make("scenes/noinc.frag", NULL);
+    assert_non_null(strstr(strata_program_error(p), "scenes/noinc.frag:2:"));
+}
+
+/* Pump strata_shaders_update until the reload counters move or 5 s pass. */
+static void wait_reload(int ok0, int fail0)
+{
+    for (int i = 0; i < 250; i++) {
+        strata_shaders_update();
+        int ok, failed;
+        strata_shaders_reload_counts(&ok, &failed);
+        if (ok != ok0 || failed != fail0)
+            return;
+        usleep(20000);
+    }
+    fail_msg("no reload seen within 5 s");
+}
+
+static void hot_reload_keeps_old_program_on_error(void **state)
+{
+    (void)state;
+    strata_program p = strata_program_make("scenes/solid.frag", NULL);
+    uint8_t px[8 * 8 * 4];
+    render(p, 8, 8, px, NULL);
+    assert_int_equal(px[0], 255);
+    assert_int_equal(px[1], 0);
+    int ok, failed;
+    strata_shaders_reload_counts(&ok, &failed);
+    usleep(30000); /* let the watcher take its first snapshot of the folder */
+    write_file("scenes/solid.frag", "#include \"common.glsl\"\nout vec4 o;\n"
+                                    "void main() { o = vec4(0.0, 1.0, 0.0, 1.0) }\n");
+    wait_reload(ok, failed);
+    int ok2, failed2;
+    strata_shaders_reload_counts(&ok2, &failed2);
+    assert_true(failed2 > failed);
+    assert_non_null(strstr(strata_program_error(p), "scenes/solid.frag:3:"));
+    render(p, 8, 8, px, NULL);
+    assert_int_equal(px[0], 255); /* the old program still renders */
+    write_file("scenes/solid.frag", "#include \"common.glsl\"\nout vec4 o;\n"
+                                    "void main() { o = vec4(0.0, 1.0, 0.0, 1.0); }\n");
+    wait_reload(ok2, failed2);
+    render(p, 8, 8, px, NULL);
+    assert_int_equal(px[0], 0);
+    assert_int_equal(px[1], 255);
+    assert_string_equal(strata_program_error(p), "");
+}
+
+static void output_letterboxes(void **state)
+{
+    (void)state;
+    strata_target src, dst;
+    assert_true(strata_target_init(&src, 200, 100, GL_RGBA8));
+    assert_true(strata_target_init(&dst, 100, 100, GL_RGBA8));
+    strata_target_bind(&src);
+    glClearColor(1, 1, 1, 1);
+    glClear(GL_COLOR_BUFFER_BIT);
+    strata_output_draw(&src, &dst, 0, 0);
+    test_image img = {100, 100, malloc(100 * 100 * 4)};
+    strata_target_read(&dst, img.rgba);
+    /* 2:1 into 1:1: a 100x50 band in the middle, black bars of 25 above and below. */
+    assert_true(test_image_mean_luma(&img, 0, 0, 100, 24) < 1.0);
+    assert_true(test_image_mean_luma(&img, 0, 76, 100, 100) < 1.0);
+    assert_true(test_image_mean_luma(&img, 0, 26, 100, 74) > 254.0);
+    free(img.rgba);
+    strata_target_free(&src);
+    strata_target_free(&dst);
+}
+
+static void uniforms_reach_shaders(void **state)
+{
+    (void)state;
+    write_file("scenes/uni.frag",
+               "#include \"common.glsl\"\nout vec4 o;\n"
+               "void main() { o = vec4(u_bass.w * 0.5, u_glitch, u_resolution.x / 255.0,"
+               " strata_spectrum(0.5) + 1.0); }\n");
+    strata_program p = strata_program_make("scenes/uni.frag", NULL);
+    assert_string_equal(strata_program_error(p), "");
+    strata_audio_frame a;
+    strata_params prm;
+    strata_frame_uniforms u = calm_uniforms(&a, &prm);
+    strata_params_set(&prm, STRATA_P_glitch, 1.0f, true);
+    strata_params_update(&prm, 0.0f);
+    u.width = 51;
+    strata_uniforms_upload_audio(&a);
+    uint8_t px[4 * 4 * 4];
+    render(p, 4, 4, px, &u);
+    assert_true(abs(px[0] - 128) <= 1); /* silence: ratio 1, never NaN */
+    assert_int_equal(px[1], 255);        /* a registry parameter as u_<name> */
+    assert_int_equal(px[2], 51);
+}
+
+static void timers_report_passes(void **state)
+{
+    (void)state;
+    strata_program p = strata_program_make("scenes/default.frag", NULL);
+    strata_audio_frame a;
+    strata_params prm;
+    strata_frame_uniforms u = calm_uniforms(&a, &prm);
+    strata_target t;
+    assert_true(strata_target_init(&t, 64, 64, GL_RGBA8));
+    for (int i = 0; i < 10; i++) {
+        strata_gpu_begin("scene");
+        strata_target_bind(&t);
+        strata_program_use(p);
+        strata_uniforms_apply(p, &u);
+        strata_draw_fullscreen();
+        strata_gpu_end();
+        glFinish();
+    }
+    strata_pass_time pt[STRATA_MAX_PASSES];
+    int n = strata_gpu_report(pt, STRATA_MAX_PASSES);
+    assert_true(n >= 1);
+    assert_string_equal(pt[0].name, "scene");
+    if (gl.timer_query)
+        assert_true(pt[0].gpu_ms >= 0.0);
+    strata_target_free(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(context_is_core_33_or_better),
+        cmocka_unit_test(default_scene_renders_deterministically),
+        cmocka_unit_test(compile_error_names_file_and_line),
+        cmocka_unit_test(hot_reload_keeps_old_program_on_error),
+        cmocka_unit_test(output_letterboxes),
+        cmocka_unit_test(uniforms_reach_shaders),
+        cmocka_unit_test(timers_report_passes),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install what is missing, build strata, and start it on its embedded default.
+# With no display, render a short clip of the default to a file instead.
+# Extra arguments go to strata (e.g. tools/demo.sh --fullscreen).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools/deps.sh
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)"
+
+if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
+  echo "strata: starting live on the embedded default (Esc twice or Ctrl+Q quits, O: overlay)"
+  exec build/strata "$@"
+fi
+
+echo "strata: no display found (DISPLAY is not set), so rendering a 10 s clip instead."
+mkdir -p out
+if command -v ffmpeg >/dev/null 2>&1; then
+  dest=out/demo.mp4
+else
+  dest=out/demo-frames
+fi
+SDL_VIDEODRIVER=offscreen build/strata render --out "$dest" --fps 30 --duration 10 \
+  --size 1280x720 "$@"
+echo "strata: wrote $(realpath "$dest")"
