@@ -1,0 +1,306 @@
+/* strata bank: keyframe banks, packed bank files, latent sets, the streaming loader,
+ * the CPPN generator definition and a small LRU for the GPU cache.
+ *
+ * What it is
+ *   A bank is an ordered list of keyframes. Three sources open through one call:
+ *     - an image folder: PNG, JPEG, WebP of any size, natural name order (f2 < f10);
+ *     - a packed image bank NAME.strata (made by `strata-bank build`): encoded images,
+ *       thumbnails, feature vectors and a k-nearest-neighbour graph, read through mmap;
+ *     - a packed latent set NAME.strata (made by `strata-bank latent`): latent vectors
+ *       for the built-in CPPN generator, plus its seed and colour map.
+ *   Image keyframes are decoded on a loader thread into RGBA8 at the target size
+ *   (fit = letterbox inside, fill = crop to cover). Latent keyframes need no loading.
+ *
+ * Step by step (render thread)
+ *     strata_result r;
+ *     strata_bank *b = strata_bank_open(path, &(strata_bank_open_desc){
+ *         .width = 1280, .height = 720, .fit = STRATA_BANK_FILL, .cache_mb = 64 }, &r);
+ *     if (!b) { log r.msg; fall back to the embedded latent default; }
+ *     each frame:
+ *         strata_bank_request(b, wanted, n);   // keyframes you want soon, not yet held
+ *         strata_keyframe_pixels px;
+ *         while (strata_bank_poll_ready(b, &px)) {
+ *             upload px.rgba (px.width x px.height, tightly packed RGBA8) for px.index;
+ *             strata_bank_release_pixels(b, &px);  // buffer back to the pool
+ *         }
+ *     strata_bank_close(b);
+ *   A keyframe is "ready" once its pixels came out of poll_ready; choose only ready
+ *   keyframes. strata_bank_is_bad(b, i) turns true for a keyframe that failed to load
+ *   (logged once); it is never delivered, skip it.
+ *
+ * Threads
+ *   open / close / load_sync: setup thread or an offline renderer (they may block).
+ *   request, poll_ready, release_pixels: one thread only (the render thread); they
+ *   never block, never touch the disk and never allocate.
+ *   count, kind, latent, neighbours, name, is_bad, cppn, thumbnail: any thread.
+ *   The loader thread is internal: it reads files, checks checksums, decodes, resizes.
+ *   strata_lru is single-threaded (the render thread owns it).
+ *
+ * Ownership
+ *   strata_bank_open returns a bank the caller closes. Pointers returned by latent,
+ *   name, thumbnail and cppn live until close. Pixels from poll_ready belong to the
+ *   bank's fixed pool and must be given back with release_pixels; pixels from
+ *   load_sync are malloc'd and also given back with release_pixels (which frees them).
+ *
+ * Errors
+ *   Opening returns NULL and fills r with a message naming the file and the problem
+ *   (wrong magic, truncated, bad checksum, absurd sizes, offsets past the end).
+ *   After open, a bad keyframe is logged once ("BANK: ...") and marked bad; nothing
+ *   aborts. Packed files: open checks the header, the section table and the checksums
+ *   of the index, names, neighbour graph, latents and colour map; each image's own
+ *   checksum is checked when it is loaded. `strata_bank_verify` checks everything.
+ */
+#ifndef STRATA_BANK_H
+#define STRATA_BANK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+/* ---- bank ------------------------------------------------------------- */
+
+typedef enum strata_bank_type {
+    STRATA_BANK_IMAGE = 1,  /* folder or packed image bank: pixels via the loader */
+    STRATA_BANK_LATENT = 2, /* latent set: strata_bank_latent + strata_bank_cppn */
+} strata_bank_type;
+
+typedef enum strata_bank_fit {
+    STRATA_BANK_FIT = 0,  /* letterbox: the whole image inside, opaque black bars */
+    STRATA_BANK_FILL = 1, /* crop the centre to cover the target, no bars */
+} strata_bank_fit;
+
+/* Zero means default for every field. */
+typedef struct strata_bank_open_desc {
+    int width, height;    /* decoded size; default 1280x720, max 8192x8192 */
+    strata_bank_fit fit;  /* default STRATA_BANK_FIT */
+    int cache_mb;         /* CPU pixel pool budget; default 64; 2..64 buffers of w*h*4 */
+} strata_bank_open_desc;
+
+/* Decoded pixels of one keyframe: width*height*4 bytes, RGBA8, rows top to bottom,
+ * no padding, straight (not premultiplied) alpha. */
+typedef struct strata_keyframe_pixels {
+    int index;      /* keyframe index */
+    int width, height;
+    uint8_t *rgba;
+    int slot;       /* pool slot (internal); -1 for load_sync buffers */
+} strata_keyframe_pixels;
+
+typedef struct strata_bank strata_bank;
+typedef struct strata_cppn strata_cppn; /* defined below */
+
+/* Open a folder, a packed image bank or a latent set. Only the header, section table
+ * and index are read (mmap): a 15,000-keyframe bank opens in milliseconds. Starts the
+ * loader thread for image banks. NULL on error (r says why). */
+strata_bank *strata_bank_open(const char *path, const strata_bank_open_desc *d,
+                              strata_result *r);
+/* An in-memory latent set with no file: count latents of dim floats from seed
+ * (strata_cppn_random_latent), the CPPN of that seed, neighbours by latent distance.
+ * The embedded default (needs no assets). count 1..65536. */
+strata_bank *strata_bank_generate_latent(int count, int dim, uint64_t seed,
+                                         const strata_bank_open_desc *d, strata_result *r);
+void strata_bank_close(strata_bank *b); /* joins the loader; NULL is fine */
+
+int strata_bank_count(const strata_bank *b);
+strata_bank_type strata_bank_kind(const strata_bank *b);
+/* The target size the bank decodes to (from the open desc). */
+void strata_bank_size(const strata_bank *b, int *width, int *height);
+/* Display name: the file name for images, "latent-00042" for latents. Never NULL. */
+const char *strata_bank_name(const strata_bank *b, int i);
+/* Latent sets: pointer to dim floats of keyframe i; NULL for image banks or bad i. */
+const float *strata_bank_latent(const strata_bank *b, int i);
+int strata_bank_latent_dim(const strata_bank *b); /* 0 for image banks */
+/* Up to max nearest neighbours of keyframe i (most similar first) into out; returns
+ * how many. Packed banks and latent sets have a k=8 graph; folders have none (0). */
+int strata_bank_neighbours(const strata_bank *b, int i, int *out, int max);
+/* Latent sets: the generator (weights from the stored seed, the stored colour map);
+ * NULL for image banks. */
+const strata_cppn *strata_bank_cppn(const strata_bank *b);
+/* Packed banks and latent sets: thumbnail of keyframe i (RGBA8, *w x *h), else NULL. */
+const uint8_t *strata_bank_thumbnail(const strata_bank *b, int i, int *w, int *h);
+bool strata_bank_is_bad(const strata_bank *b, int i);
+
+/* Render thread: the keyframes wanted soon, most urgent first (current, next, ...).
+ * Ask only for keyframes you do not hold. A request replaces the part of earlier
+ * requests the loader has not started; each index is delivered at most once per
+ * request, and not again while its pixels are still out of the pool. At most
+ * STRATA_BANK_REQUEST_MAX indices are taken; bad or out-of-range ones are ignored.
+ * Non-blocking; false when the request queue is full (ask again next frame).
+ * No-op (true) for latent sets. */
+#define STRATA_BANK_REQUEST_MAX 32
+bool strata_bank_request(strata_bank *b, const int *indices, int n);
+/* Render thread: take one decoded keyframe if any is ready. Non-blocking. */
+bool strata_bank_poll_ready(strata_bank *b, strata_keyframe_pixels *out);
+/* Give pixels back (pool buffers are recycled, load_sync buffers freed). */
+void strata_bank_release_pixels(strata_bank *b, strata_keyframe_pixels *px);
+/* Decode keyframe i now on the calling thread (offline render, tests). For latent sets
+ * it renders the CPPN on the CPU (the reference image). Deterministic. On failure the
+ * keyframe is marked bad and r says why. */
+strata_status strata_bank_load_sync(strata_bank *b, int i, strata_keyframe_pixels *out,
+                                    strata_result *r);
+
+/* Check every checksum of a packed bank (header, every section, every image, the whole
+ * file). Folder paths are rejected. */
+strata_status strata_bank_verify(const char *path, strata_result *r);
+
+/* ---- bank building (strata-bank) -------------------------------------- */
+
+typedef void (*strata_bank_progress_fn)(void *user, int done, int total);
+
+typedef struct strata_bank_build_desc {
+    const char *dir;       /* image folder */
+    const char *out;       /* NAME.strata, written atomically */
+    int max_size;          /* re-encode images larger than this (long side); 0 = keep */
+    int threads;           /* decode threads; default 2 */
+    strata_bank_progress_fn progress;
+    void *progress_user;
+} strata_bank_build_desc;
+
+typedef struct strata_bank_build_stats {
+    int count;     /* keyframes written */
+    int skipped;   /* files that failed to decode (each logged once) */
+    int reencoded; /* images re-encoded for max_size */
+    uint64_t bytes;
+} strata_bank_build_stats;
+
+strata_status strata_bank_build(const strata_bank_build_desc *d, strata_bank_build_stats *st,
+                                strata_result *r);
+
+typedef struct strata_bank_latent_desc {
+    const char *out;
+    int count;      /* 1..1,000,000 */
+    int dim;        /* 1..STRATA_CPPN_MAX_DIM */
+    uint64_t seed;  /* CPPN weights and latents */
+    bool diverse;   /* farthest-point sampling in rendered-image space (count <= 4096) */
+    int threads;
+    strata_bank_progress_fn progress;
+    void *progress_user;
+} strata_bank_latent_desc;
+
+strata_status strata_bank_build_latent(const strata_bank_latent_desc *d, strata_result *r);
+
+/* Header facts for `strata-bank info`. */
+typedef struct strata_bank_info {
+    uint32_t version;
+    strata_bank_type kind;
+    int count, dim, thumb_w, thumb_h, feat_dim, knn_k;
+    uint64_t seed, file_size;
+    uint64_t image_bytes; /* size of the encoded image section */
+} strata_bank_info;
+strata_status strata_bank_read_info(const char *path, strata_bank_info *info,
+                                    strata_result *r);
+
+/* Natural, case-insensitive name order ("frame2" < "frame10"); for qsort via a wrapper. */
+int strata_bank_natural_cmp(const char *a, const char *b);
+
+/* ---- CPPN: the built-in generator ------------------------------------- *
+ *
+ * A per-pixel MLP. For a pixel at (x, y) with r = sqrt(x*x + y*y) and latent z[D]:
+ *   coordinates: for pixel column px, row py (row 0 = top) of a W x H image,
+ *             x = aspect * (2 * (px + 0.5) / W - 1), aspect = W / H
+ *             y = 2 * (py + 0.5) / H - 1            (y = -1 at the top row)
+ *             GLSL: py = H - gl_FragCoord.y (gl_FragCoord is at pixel centres, row 0 at
+ *             the bottom), or equivalently y = 1 - 2 * gl_FragCoord.y / H.
+ *   layer 0:  h0[j] = tanh(W0[j][0]*x + W0[j][1]*y + W0[j][2]*r + bias0[j])
+ *             bias0[j] = b0[j] + sum_k Wz[j][k] * z[k]     (strata_cppn_first_layer_bias,
+ *             once per frame on the CPU; the shader gets bias0 as a uniform)
+ *   layer l (1..L-1): hl[j] = act_l(sum_k Wl[j][k] * h(l-1)[k] + bl[j]),
+ *             act_l = sin for odd l, tanh for even l
+ *   output:   o[c] = sum_k Wout[c][k] * h(L-1)[k] + bout[c]     (c = 0..2)
+ *   colour:   s[c] = 1 / (1 + exp(-o[c]))
+ *             rgb[c] = clamp(M[c][0]*s[0] + M[c][1]*s[1] + M[c][2]*s[2] + off[c], 0, 1)
+ *   L = STRATA_CPPN_LAYERS hidden layers of width H = STRATA_CPPN_WIDTH.
+ *   All maths in float32 with plain mul/add, tanh, sin, exp: a fragment shader
+ *   reproduces the CPU reference to about 1e-4 (GPU sin/tanh error dominate).
+ *
+ * Shader layout: strata_cppn_pack_shader writes STRATA_CPPN_SHADER_FLOATS floats,
+ * every matrix row-major [out][in]:
+ *   [STRATA_CPPN_OFF_W0]    W0   H x 3  (columns x, y, r)
+ *   [STRATA_CPPN_OFF_HID]   for l = 1..L-1: Wl H x H, then bl H   (H*H + H each)
+ *   [STRATA_CPPN_OFF_WOUT]  Wout 3 x H
+ *   [STRATA_CPPN_OFF_BOUT]  bout 3
+ *   [STRATA_CPPN_OFF_COLOUR] M 3 x 3 then off 3
+ *   element (l, j, k) of hidden layer l: OFF_HID + (l-1)*(H*H+H) + j*H + k,
+ *   its bias j: OFF_HID + (l-1)*(H*H+H) + H*H + j.
+ *   Upload it as a float texture or a uniform vec4 array (pad to a multiple of 4);
+ *   bias0 (H floats) is a separate per-frame uniform.
+ */
+#define STRATA_CPPN_LAYERS 4
+#define STRATA_CPPN_WIDTH 16
+#define STRATA_CPPN_MAX_DIM 256
+#define STRATA_CPPN_OFF_W0 0
+#define STRATA_CPPN_OFF_HID (STRATA_CPPN_WIDTH * 3)
+#define STRATA_CPPN_HID_STRIDE (STRATA_CPPN_WIDTH * STRATA_CPPN_WIDTH + STRATA_CPPN_WIDTH)
+#define STRATA_CPPN_OFF_WOUT \
+    (STRATA_CPPN_OFF_HID + (STRATA_CPPN_LAYERS - 1) * STRATA_CPPN_HID_STRIDE)
+#define STRATA_CPPN_OFF_BOUT (STRATA_CPPN_OFF_WOUT + 3 * STRATA_CPPN_WIDTH)
+#define STRATA_CPPN_OFF_COLOUR (STRATA_CPPN_OFF_BOUT + 3)
+#define STRATA_CPPN_SHADER_FLOATS (STRATA_CPPN_OFF_COLOUR + 12)
+
+struct strata_cppn {
+    uint64_t seed;
+    int dim;                                    /* latent size D */
+    float w0[STRATA_CPPN_WIDTH][3];             /* x, y, r */
+    float wz[STRATA_CPPN_WIDTH][STRATA_CPPN_MAX_DIM]; /* latent -> layer 0 (CPU only) */
+    float b0[STRATA_CPPN_WIDTH];
+    float w[STRATA_CPPN_LAYERS - 1][STRATA_CPPN_WIDTH][STRATA_CPPN_WIDTH];
+    float b[STRATA_CPPN_LAYERS - 1][STRATA_CPPN_WIDTH];
+    float wout[3][STRATA_CPPN_WIDTH];
+    float bout[3];
+    float colour[12];                           /* M row-major 3x3, then off[3] */
+};
+
+/* Weights and the default colour map from seed (splitmix64 + Box-Muller, no libc rand):
+ * the same seed gives bit-identical weights on every machine. dim 1..MAX_DIM. */
+strata_status strata_cppn_init(strata_cppn *c, uint64_t seed, int dim, strata_result *r);
+/* bias0[H] for a latent of c->dim floats. */
+void strata_cppn_first_layer_bias(const strata_cppn *c, const float *latent, float *bias0);
+/* CPU reference for one pixel; x, y as documented above. */
+void strata_cppn_eval_pixel(const strata_cppn *c, const float *bias0, float x, float y,
+                            float rgb_out[3]);
+/* Render a whole RGBA8 image (alpha 255) for a latent, using the coordinates above. */
+void strata_cppn_render(const strata_cppn *c, const float *latent, int w, int h,
+                        uint8_t *rgba);
+/* The shader layout documented above; out holds STRATA_CPPN_SHADER_FLOATS floats. */
+void strata_cppn_pack_shader(const strata_cppn *c, float *out);
+/* Latents: dim standard-normal floats from a seed and an index (deterministic). */
+void strata_cppn_random_latent(uint64_t seed, uint64_t index, int dim, float *out);
+
+/* Spherical interpolation; t <= 0 gives a exactly, t >= 1 gives b exactly; nearly
+ * parallel vectors fall back to a linear blend. out may alias neither a nor b. */
+void strata_latent_slerp(const float *a, const float *b, float t, int dim, float *out);
+
+/* ---- LRU with a byte budget (GPU texture cache) ------------------------ *
+ * Keys are keyframe indices (>= 0), values a caller slot (e.g. a texture index),
+ * cost in bytes. put() evicts least recently used, unpinned entries while the total
+ * exceeds the budget or the entry table is full, and reports them so the caller
+ * frees or reuses their slots. Pin the keyframes on screen so they stay.
+ * Single-threaded; no allocation after create. */
+typedef struct strata_lru strata_lru;
+typedef struct strata_lru_evicted {
+    int key, slot;
+    size_t cost;
+} strata_lru_evicted;
+
+strata_lru *strata_lru_create(int max_entries, size_t budget_bytes);
+void strata_lru_destroy(strata_lru *l);
+/* Look up key and mark it most recently used (slot may be NULL). */
+bool strata_lru_get(strata_lru *l, int key, int *slot);
+/* Look up without touching. */
+bool strata_lru_contains(const strata_lru *l, int key);
+/* Insert or replace key; returns the number of evictions written to ev (up to
+ * max_ev; if more were needed they are still evicted, the count returned is the
+ * true number, only the first max_ev are reported). A replaced entry's old slot
+ * is reported as an eviction too. Returns -1 (nothing inserted) when the table is
+ * full and every entry is pinned. */
+int strata_lru_put(strata_lru *l, int key, int slot, size_t cost, strata_lru_evicted *ev,
+                   int max_ev);
+bool strata_lru_remove(strata_lru *l, int key, int *slot);
+void strata_lru_pin(strata_lru *l, int key, bool pinned);
+size_t strata_lru_bytes(const strata_lru *l);
+size_t strata_lru_budget(const strata_lru *l);
+void strata_lru_set_budget(strata_lru *l, size_t budget_bytes); /* evicts on next put */
+int strata_lru_count(const strata_lru *l);
+
+#endif

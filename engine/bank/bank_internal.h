@@ -1,0 +1,111 @@
+/* Internal to engine/bank: image decoding, the packed file layout, shared helpers. */
+#ifndef STRATA_BANK_INTERNAL_H
+#define STRATA_BANK_INTERNAL_H
+
+#include "bank.h"
+
+#include <stdint.h>
+
+/* Images larger than this on a side, or with more pixels than MAX_PIXELS, are refused
+ * before decoding (a hostile header must not make us allocate gigabytes). */
+#define BANK_MAX_SIDE 16384
+#define BANK_MAX_PIXELS (64u * 1024u * 1024u)
+#define BANK_MAX_COUNT (1 << 24)
+#define BANK_FEAT_DIM 76 /* 8x8 luma grid + 2x2 quadrant mean RGB */
+#define BANK_KNN_K 8
+
+uint64_t strata_bank_splitmix64(uint64_t *state);
+uint32_t strata_bank_crc32(uint32_t crc, const void *data, size_t len);
+
+typedef enum bank_format { BANK_FMT_UNKNOWN, BANK_FMT_PNG, BANK_FMT_JPEG, BANK_FMT_WEBP } bank_format;
+bank_format strata_bank_sniff(const uint8_t *data, size_t len);
+/* Decode to RGBA8 (malloc'd, free with free()). NULL with r filled on failure. */
+uint8_t *strata_bank_decode(const uint8_t *data, size_t len, int *w, int *h, strata_result *r);
+/* Fit or fill src into dst (dw x dh RGBA8), high quality (sRGB-aware) resampling. */
+strata_status strata_bank_resample(const uint8_t *src, int sw, int sh, uint8_t *dst, int dw,
+                                   int dh, strata_bank_fit fit, strata_result *r);
+/* Feature vector (BANK_FEAT_DIM floats) from an RGBA8 thumbnail (tw, th >= 8). */
+void strata_bank_features(const uint8_t *thumb, int tw, int th, float *feat);
+/* k nearest neighbours by feature distance, self excluded, -1 when fewer exist. */
+void strata_bank_knn(const float *feat, int n, int dim, int k, int threads, int32_t *out);
+/* Image files in dir (png, jpg, jpeg, webp), natural order; names malloc'd. */
+strata_status strata_bank_scan_dir(const char *dir, char ***names, int *count,
+                                   strata_result *r);
+void strata_bank_free_names(char **names, int count);
+
+/* ---- packed file layout (little-endian) -------------------------------- *
+ * [header 64 bytes][section table 16 x 24 bytes] then sections in any order.
+ * header_crc covers the header and table with header_crc zeroed; whole_crc covers
+ * every byte after the table. Each section has its own crc. */
+#define BANK_MAGIC "STRATABK"
+#define BANK_VERSION 1
+#define BANK_HEADER_SIZE 64
+#define BANK_SECTIONS 16
+#define BANK_TABLE_OFFSET BANK_HEADER_SIZE
+#define BANK_DATA_START (BANK_HEADER_SIZE + BANK_SECTIONS * 24)
+
+enum bank_section {
+    SEC_INDEX = 0,  /* count x bank_entry */
+    SEC_NAMES,      /* NUL-terminated names */
+    SEC_DATA,       /* encoded images (image banks) */
+    SEC_THUMBS,     /* count x tw x th x 4 RGBA8 */
+    SEC_FEATURES,   /* count x feat_dim float32 */
+    SEC_KNN,        /* count x k int32 (-1 = none) */
+    SEC_LATENTS,    /* count x dim float32 (latent sets) */
+    SEC_COLOUR,     /* 12 float32: CPPN colour map (latent sets) */
+    SEC_COUNT
+};
+
+typedef struct bank_header {
+    char magic[8];
+    uint32_t version;
+    uint32_t kind;
+    uint32_t count;
+    uint32_t dim;
+    uint32_t thumb_w, thumb_h;
+    uint32_t feat_dim;
+    uint32_t knn_k;
+    uint64_t seed;
+    uint64_t file_size;
+    uint32_t header_crc;
+    uint32_t whole_crc;
+} bank_header;
+_Static_assert(sizeof(bank_header) == BANK_HEADER_SIZE, "header layout");
+
+typedef struct bank_section_entry {
+    uint64_t offset, size;
+    uint32_t crc;
+    uint32_t reserved;
+} bank_section_entry;
+_Static_assert(sizeof(bank_section_entry) == 24, "section layout");
+
+typedef struct bank_entry {
+    uint64_t data_offset; /* within SEC_DATA */
+    uint32_t data_size;
+    uint32_t data_crc;
+    uint32_t width, height; /* of the encoded image */
+    uint32_t name_offset;   /* within SEC_NAMES */
+    uint32_t format;        /* bank_format */
+} bank_entry;
+_Static_assert(sizeof(bank_entry) == 32, "entry layout");
+
+typedef struct bank_pack {
+    const char *path;
+    const uint8_t *base;
+    size_t size;
+    bank_header h;
+    bank_section_entry sec[BANK_SECTIONS];
+} bank_pack;
+
+/* mmap and validate path. Checks header, table bounds and the sizes every section must
+ * have, the crc of the sections listed in check_mask (1 << SEC_x), and each index entry
+ * against its sections. */
+strata_status strata_bank_pack_open(bank_pack *p, const char *path, uint32_t check_mask,
+                                    strata_result *r);
+void strata_bank_pack_close(bank_pack *p);
+static inline const void *bank_sec(const bank_pack *p, int s)
+{
+    return p->base + p->sec[s].offset;
+}
+
+#endif

@@ -1,0 +1,200 @@
+/* The built-in CPPN generator (CPU reference), latent helpers. The maths is documented
+ * in bank.h; the shader in shaders/morph/latent.frag must follow it. */
+#include "bank.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "bank_internal.h"
+
+uint64_t strata_bank_splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in (0, 1], never 0 so log() in Box-Muller stays finite. */
+static double uniform01(uint64_t *state)
+{
+    return ((double)(strata_bank_splitmix64(state) >> 11) + 1.0) * (1.0 / 9007199254740992.0);
+}
+
+/* One standard normal per call (the second Box-Muller value is dropped so the stream
+ * position never depends on call parity). */
+static float normal(uint64_t *state)
+{
+    double u1 = uniform01(state), u2 = uniform01(state);
+    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+}
+
+strata_status strata_cppn_init(strata_cppn *c, uint64_t seed, int dim, strata_result *r)
+{
+    if (dim < 1 || dim > STRATA_CPPN_MAX_DIM)
+        return strata_fail(r, STRATA_ERR_ARG, "cppn: latent dim %d outside 1..%d", dim,
+                           STRATA_CPPN_MAX_DIM);
+    memset(c, 0, sizeof *c);
+    c->seed = seed;
+    c->dim = dim;
+    const int H = STRATA_CPPN_WIDTH;
+    uint64_t s = seed ^ 0x5354524154414350ull; /* "STRATACP": decouples from latents */
+    /* Gains chosen by eye: coordinates strong enough for several bands across the
+     * frame, the latent about as strong as a coordinate so a walk visibly changes it. */
+    for (int j = 0; j < H; j++)
+        for (int k = 0; k < 3; k++)
+            c->w0[j][k] = 1.6f * normal(&s);
+    float zg = 1.2f / sqrtf((float)dim);
+    for (int j = 0; j < H; j++)
+        for (int k = 0; k < dim; k++)
+            c->wz[j][k] = zg * normal(&s);
+    for (int j = 0; j < H; j++)
+        c->b0[j] = 0.5f * normal(&s);
+    float hg = 1.8f / sqrtf((float)H);
+    for (int l = 0; l < STRATA_CPPN_LAYERS - 1; l++) {
+        for (int j = 0; j < H; j++)
+            for (int k = 0; k < H; k++)
+                c->w[l][j][k] = hg * normal(&s);
+        for (int j = 0; j < H; j++)
+            c->b[l][j] = 0.3f * normal(&s);
+    }
+    float og = 2.5f / sqrtf((float)H);
+    for (int ch = 0; ch < 3; ch++)
+        for (int k = 0; k < H; k++)
+            c->wout[ch][k] = og * normal(&s);
+    for (int ch = 0; ch < 3; ch++)
+        c->bout[ch] = 0.2f * normal(&s);
+    /* Colour map: mostly identity with a seeded tint and cross-talk, so different
+     * seeds get different palettes but never a washed-out grey. */
+    for (int row = 0; row < 3; row++) {
+        for (int col = 0; col < 3; col++)
+            c->colour[row * 3 + col] = (row == col ? 1.0f : 0.0f) + 0.35f * normal(&s);
+        c->colour[9 + row] = 0.1f * normal(&s);
+    }
+    return STRATA_OK;
+}
+
+void strata_cppn_first_layer_bias(const strata_cppn *c, const float *latent, float *bias0)
+{
+    for (int j = 0; j < STRATA_CPPN_WIDTH; j++) {
+        float acc = c->b0[j];
+        for (int k = 0; k < c->dim; k++)
+            acc += c->wz[j][k] * latent[k];
+        bias0[j] = acc;
+    }
+}
+
+void strata_cppn_eval_pixel(const strata_cppn *c, const float *bias0, float x, float y,
+                            float rgb_out[3])
+{
+    const int H = STRATA_CPPN_WIDTH;
+    float h[STRATA_CPPN_WIDTH], n[STRATA_CPPN_WIDTH];
+    float rr = sqrtf(x * x + y * y);
+    for (int j = 0; j < H; j++)
+        h[j] = tanhf(c->w0[j][0] * x + c->w0[j][1] * y + c->w0[j][2] * rr + bias0[j]);
+    for (int l = 1; l < STRATA_CPPN_LAYERS; l++) {
+        for (int j = 0; j < H; j++) {
+            float acc = c->b[l - 1][j];
+            for (int k = 0; k < H; k++)
+                acc += c->w[l - 1][j][k] * h[k];
+            n[j] = (l & 1) ? sinf(acc) : tanhf(acc);
+        }
+        memcpy(h, n, sizeof h);
+    }
+    float sg[3];
+    for (int ch = 0; ch < 3; ch++) {
+        float acc = c->bout[ch];
+        for (int k = 0; k < H; k++)
+            acc += c->wout[ch][k] * h[k];
+        sg[ch] = 1.0f / (1.0f + expf(-acc));
+    }
+    for (int ch = 0; ch < 3; ch++) {
+        const float *m = &c->colour[ch * 3];
+        float v = m[0] * sg[0] + m[1] * sg[1] + m[2] * sg[2] + c->colour[9 + ch];
+        /* Written so NaN (a damaged bank's latent) maps to 0, never to UB later. */
+        rgb_out[ch] = v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f;
+    }
+}
+
+void strata_cppn_render(const strata_cppn *c, const float *latent, int w, int h,
+                        uint8_t *rgba)
+{
+    float bias0[STRATA_CPPN_WIDTH];
+    strata_cppn_first_layer_bias(c, latent, bias0);
+    float aspect = (float)w / (float)h;
+    for (int py = 0; py < h; py++) {
+        float y = 2.0f * ((float)py + 0.5f) / (float)h - 1.0f;
+        for (int px = 0; px < w; px++) {
+            float x = aspect * (2.0f * ((float)px + 0.5f) / (float)w - 1.0f);
+            float rgb[3];
+            strata_cppn_eval_pixel(c, bias0, x, y, rgb);
+            uint8_t *o = rgba + ((size_t)py * (size_t)w + (size_t)px) * 4;
+            for (int ch = 0; ch < 3; ch++)
+                o[ch] = (uint8_t)(rgb[ch] * 255.0f + 0.5f);
+            o[3] = 255;
+        }
+    }
+}
+
+void strata_cppn_pack_shader(const strata_cppn *c, float *out)
+{
+    const int H = STRATA_CPPN_WIDTH;
+    for (int j = 0; j < H; j++)
+        for (int k = 0; k < 3; k++)
+            out[STRATA_CPPN_OFF_W0 + j * 3 + k] = c->w0[j][k];
+    for (int l = 1; l < STRATA_CPPN_LAYERS; l++) {
+        float *base = out + STRATA_CPPN_OFF_HID + (l - 1) * STRATA_CPPN_HID_STRIDE;
+        for (int j = 0; j < H; j++)
+            for (int k = 0; k < H; k++)
+                base[j * H + k] = c->w[l - 1][j][k];
+        for (int j = 0; j < H; j++)
+            base[H * H + j] = c->b[l - 1][j];
+    }
+    for (int ch = 0; ch < 3; ch++)
+        for (int k = 0; k < H; k++)
+            out[STRATA_CPPN_OFF_WOUT + ch * H + k] = c->wout[ch][k];
+    for (int ch = 0; ch < 3; ch++)
+        out[STRATA_CPPN_OFF_BOUT + ch] = c->bout[ch];
+    for (int i = 0; i < 12; i++)
+        out[STRATA_CPPN_OFF_COLOUR + i] = c->colour[i];
+}
+
+void strata_cppn_random_latent(uint64_t seed, uint64_t index, int dim, float *out)
+{
+    /* A separate stream per index, so keyframe i is the same whatever the count. */
+    uint64_t s = seed ^ 0x4C4154454E54ull;
+    s ^= strata_bank_splitmix64(&s) ^ (index * 0xD1B54A32D192ED03ull);
+    for (int k = 0; k < dim; k++)
+        out[k] = normal(&s);
+}
+
+void strata_latent_slerp(const float *a, const float *b, float t, int dim, float *out)
+{
+    if (t <= 0.0f) {
+        memcpy(out, a, sizeof(float) * (size_t)dim);
+        return;
+    }
+    if (t >= 1.0f) {
+        memcpy(out, b, sizeof(float) * (size_t)dim);
+        return;
+    }
+    double dot = 0.0, na = 0.0, nb = 0.0;
+    for (int k = 0; k < dim; k++) {
+        dot += (double)a[k] * b[k];
+        na += (double)a[k] * a[k];
+        nb += (double)b[k] * b[k];
+    }
+    double wa = 1.0 - t, wb = t;
+    if (na > 0.0 && nb > 0.0) {
+        double cosom = dot / sqrt(na * nb);
+        cosom = cosom > 1.0 ? 1.0 : (cosom < -1.0 ? -1.0 : cosom);
+        double om = acos(cosom), so = sin(om);
+        /* Nearly parallel: slerp degenerates to lerp and sin(om) would divide by ~0. */
+        if (so > 1e-6) {
+            wa = sin((1.0 - t) * om) / so;
+            wb = sin(t * om) / so;
+        }
+    }
+    for (int k = 0; k < dim; k++)
+        out[k] = (float)(wa * a[k] + wb * b[k]);
+}
