@@ -1,20 +1,78 @@
-/* strata control: the parameter registry (and, beside it, modulation, OSC and tempo).
+/* strata control: parameters, modulation routes, the tempo clock, OSC and Ableton Link.
  *
  * What it is
- *   Every controllable value is declared once in params.def. The registry gives it an
- *   id (STRATA_P_<name>), a range, a default and a smoothing time. strata_params holds
- *   the live values: base (what was last set), smoothed (base after smoothing) and value
- *   (smoothed plus modulation, clamped): what every pass reads.
+ *   - The parameter registry (params.def): every controllable value declared once. The
+ *     registry gives it an id (STRATA_P_<name>), a range, a default, a smoothing time, an
+ *     OSC address /strata/<name>, a preset key, a shader uniform u_<name>, a
+ *     --list-params row and a docs/OSC.md entry. strata_params holds the live values:
+ *     base (last set), smoothed, mod (this frame's modulation) and value (what passes read).
+ *   - Modulation routes: source (audio snapshot, tempo clock, LFO) -> parameter, with an
+ *     amount, a curve and attack/release, evaluated once per frame into strata_params.mod.
+ *   - The tempo clock: sources internal, tap, audio beat tracker, Ableton Link, and a
+ *     frame clock for offline render (the app passes time = frame / fps).
+ *   - The OSC server (UDP, or TCP), its own thread. Packets are parsed by liblo's
+ *     validating deserialiser; bundles are unpacked here so that a bundle is applied whole
+ *     in one frame and a future timetag waits for its frame. See docs/OSC.md.
+ *
+ * Step by step (the app, i.e. engine/app)
+ *   setup:   strata_control_config cfg = {0};     zero is default: port 8000, UDP, all
+ *            cfg.osc_port = ...;                   senders, screenshots in "."
+ *            strata_control *ctl = strata_control_create(&cfg, &r);  NULL + r on failure
+ *            strata_params_init(&params);  then --set NAME=VALUE via strata_params_set_arg,
+ *            --route via strata_control_route_parse, --bpm via strata_control_set_bpm,
+ *            --link via strata_control_set_link(ctl, true).
+ *   frame:   1. audio snapshot (strata_audio_frame), once
+ *            2. strata_control_apply(ctl, &frame): drains OSC commands due this frame,
+ *               applies them to params and tempo, calls cfg.on_command for the others
+ *               (scene, key, screenshot, get of non-control names), advances the tempo
+ *               clock, evaluates routes into params.mod, runs strata_params_update(dt)
+ *               and sends subscriber feedback (<= 30 Hz). After it, params.value[] and
+ *               frame.tempo are this frame's values.
+ *            3. traverse, morph, fx, output ... reading params.value[] and frame.tempo.
+ *   key T:   strata_control_tap(ctl) (render thread), same as /strata/tempo/tap.
+ *   exit:    strata_control_destroy(ctl).
+ *
+ * Command line the app wires (each maps to one call or config field)
+ *   --osc-port N         cfg.osc_port (default 8000; -1 in cfg.osc_disabled for render mode)
+ *   --osc-bind ADDR      cfg.osc_bind (default 0.0.0.0)
+ *   --osc-tcp            cfg.osc_tcp (OSC 1.0 size-prefixed TCP instead of UDP)
+ *   --osc-allow CIDR[,CIDR]  cfg.osc_allow (e.g. "127.0.0.1/32,192.168.1.0/24")
+ *   --link               strata_control_set_link(ctl, true)
+ *   --route SPEC         strata_control_route_parse(ctl, SPEC, &r) (repeatable)
+ *   --set NAME=VALUE     strata_params_set_arg(&params, ..., &r) (repeatable)
+ *   --bpm F              strata_control_set_bpm(ctl, F)
+ *   --list-params [--json]  strata_control_list_params(stdout, json), then exit
+ *   strata bench --osc   strata_osc_flood_start + strata_control_stats (see below)
  *
  * Threads
- *   strata_params is owned by the render thread. Other threads never touch it: they
- *   send commands that the render thread applies at its one point per frame.
+ *   strata_params, routes, tempo and everything strata_control_apply touches belong to
+ *   the render thread. The OSC thread (started by create) only parses packets and
+ *   publishes commands: parameter sets outside bundles go to a per-parameter latest-value
+ *   slot (a flood of one fader coalesces, last value wins, memory stays flat); everything
+ *   else goes through a fixed-size SPSC queue of strata_cmd. Replies and feedback are sent
+ *   by the render thread inside strata_control_apply with non-blocking UDP.
  *   The registry table is constant and can be read from any thread.
+ *
+ * Ownership
+ *   create allocates everything (queue, pending list, sockets, thread); destroy frees it.
+ *   Nothing allocates per message or per frame (Link is created on first use).
+ *
+ * Errors
+ *   Setup returns NULL with a message. During a show nothing aborts: a bad message is
+ *   answered with /strata/error s ("<address>: <reason>") to its sender and logged
+ *   (rate-limited); an unknown or failing app command can be answered the same way with
+ *   strata_control_reply_error.
  */
 #ifndef STRATA_CONTROL_H
 #define STRATA_CONTROL_H
 
+#include <stdio.h>
+
+#include "audio/audio.h"
+#include "control/link.h"
 #include "core/core.h"
+
+/* ---- parameter registry ------------------------------------------------ */
 
 typedef enum strata_param_id {
 #define X(name, lo, hi, def, smooth, unit, key, desc) STRATA_P_##name,
@@ -41,6 +99,7 @@ typedef struct strata_params {
     float value[STRATA_PARAM_COUNT];    /* smoothed + mod, clamped: what passes read */
 } strata_params;
 
+/* All of these: any thread for the registry, the owner's thread for a strata_params. */
 /* Find a parameter by name; -1 when unknown. */
 int strata_param_find(const char *name);
 void strata_params_init(strata_params *p);
@@ -50,5 +109,261 @@ void strata_params_set(strata_params *p, int id, float v, bool snap);
 bool strata_params_set_arg(strata_params *p, const char *arg, strata_result *r);
 /* Advance smoothing by dt seconds and recompute value from smoothed + mod. */
 void strata_params_update(strata_params *p, float dt);
+
+/* `strata --list-params`: a table, or a JSON array of {name,min,max,default,smoothing,
+ * unit,key,osc,uniform,description}. Any thread. */
+void strata_control_list_params(FILE *out, bool json);
+/* Write docs/OSC.md (address space, parameter table, controller setup) from the
+ * registry. `strata_control_docs docs/OSC.md` regenerates the committed file. */
+void strata_control_write_docs(FILE *out);
+
+/* ---- tempo clock --------------------------------------------------------- */
+
+typedef enum strata_tempo_source {
+    STRATA_TEMPO_INTERNAL, /* /strata/tempo/bpm, --bpm, or the default 120 */
+    STRATA_TEMPO_TAP,      /* the average of the last taps */
+    STRATA_TEMPO_AUDIO,    /* the audio beat tracker, while it is confident */
+    STRATA_TEMPO_LINK,     /* an Ableton Link session */
+} strata_tempo_source;
+
+typedef enum strata_tempo_mode {
+    STRATA_TEMPO_AUTO,   /* link if on, else audio when confident, else internal/tap */
+    STRATA_TEMPO_MANUAL, /* internal/tap only (set by a tap or a bpm, until "auto") */
+} strata_tempo_mode;
+
+/* What the render thread reads each frame. */
+typedef struct strata_tempo_state {
+    double bpm;
+    double beat;        /* fractional beat count since the clock started */
+    float beat_phase;   /* 0..1 within the beat */
+    float bar_phase;    /* 0..1 within the bar */
+    float beat_pulse;   /* 1 at each beat, decaying over the beat (exp) */
+    int beats_per_bar;  /* 4 */
+    strata_tempo_source source;
+    int link_peers;     /* peers in the Link session, 0 when Link is off */
+} strata_tempo_state;
+
+/* The tempo clock; plain data, render thread only. */
+typedef struct strata_tempo {
+    strata_tempo_state st;
+    strata_tempo_mode mode;
+    double bpm_manual;     /* internal/tap tempo */
+    bool tapped;           /* the manual tempo came from taps */
+    double taps[8];        /* times of the last taps, seconds */
+    int ntaps;
+    double time;           /* time of the last advance */
+    bool started;
+    float audio_confidence; /* below this the audio tracker is not followed (0.3) */
+} strata_tempo;
+
+const char *strata_tempo_source_name(strata_tempo_source s);
+void strata_tempo_init(strata_tempo *t, double bpm);
+/* Advance to time `now` (seconds on the caller's clock: monotonic live, frame / fps in
+ * render). audio may be NULL. Link is followed by the control module, not here. */
+void strata_tempo_advance(strata_tempo *t, double now, const strata_audio_frame *audio);
+/* A tap at time `at`: average of the last taps, a gap over 2 s starts again. Moves the
+ * phase so that the tap lands on a beat. Pins the mode to manual. */
+void strata_tempo_tap(strata_tempo *t, double at);
+void strata_tempo_set_bpm(strata_tempo *t, double bpm); /* clamps 20..999, pins manual */
+/* Make `now` a downbeat (bar start). */
+void strata_tempo_resync(strata_tempo *t);
+
+/* ---- modulation routes ----------------------------------------------------- */
+
+typedef enum strata_mod_source {
+    STRATA_SRC_LEVEL, STRATA_SRC_BASS, STRATA_SRC_MID, STRATA_SRC_HIGH, /* fast, 0..1 */
+    STRATA_SRC_LEVEL_SLOW, STRATA_SRC_BASS_SLOW, STRATA_SRC_MID_SLOW, STRATA_SRC_HIGH_SLOW,
+    STRATA_SRC_ONSET, STRATA_SRC_KICK, STRATA_SRC_SNARE, STRATA_SRC_HAT,
+    STRATA_SRC_AUDIO_BEAT,  /* the tracker's beat pulse */
+    STRATA_SRC_BEAT_PHASE, STRATA_SRC_BAR_PHASE, STRATA_SRC_BEAT_PULSE, /* tempo clock */
+    STRATA_SRC_SINE, STRATA_SRC_TRI, STRATA_SRC_SAW, STRATA_SRC_SQUARE, /* LFOs, 0..1 */
+    STRATA_SRC_COUNT
+} strata_mod_source;
+
+typedef enum strata_mod_curve {
+    STRATA_CURVE_LINEAR, STRATA_CURVE_EXP, STRATA_CURVE_LOG, STRATA_CURVE_SMOOTH,
+    STRATA_CURVE_STEP, STRATA_CURVE_COUNT
+} strata_mod_curve;
+
+typedef struct strata_route {
+    strata_mod_source src;
+    int param;          /* strata_param_id */
+    float amount;       /* in units of the parameter's range; may be negative */
+    strata_mod_curve curve;
+    float attack_s, release_s; /* envelope follower on the curved source; 0 = immediate */
+    float rate;         /* LFOs: cycles per second, or per beat when rate_beats */
+    bool rate_beats;
+    float phase;        /* LFOs: phase offset 0..1 */
+    bool bipolar;       /* map the 0..1 source to -1..1 before the amount */
+    float env;          /* state: follower output */
+    double lfo_pos;     /* state: LFO position in cycles (for Hz rates) */
+} strata_route;
+
+#define STRATA_ROUTES_MAX 64
+
+typedef struct strata_routes {
+    strata_route r[STRATA_ROUTES_MAX];
+    int n;
+} strata_routes;
+
+const char *strata_mod_source_name(strata_mod_source s);
+const char *strata_mod_curve_name(strata_mod_curve c);
+/* Parse a route: SRC>PARAM*AMOUNT[,OPTION...]
+ *   SRC     level|bass|mid|high[.slow], onset, kick, snare, hat, beat (audio tracker),
+ *           beat_phase, bar_phase, beat_pulse (tempo clock), sine|tri|saw|square@RATE
+ *           where RATE is NUMBERhz (cycles per second) or NUMBERb (beats per cycle)
+ *   OPTION  curve=linear|exp|log|smooth|step, attack=SECONDS, release=SECONDS,
+ *           phase=0..1, bipolar
+ *   e.g. "bass>glitch*0.6,curve=exp,release=0.2"  "sine@4b>hue*0.2,bipolar"
+ * Any thread (pure). False with a message in r when malformed. */
+bool strata_route_parse(const char *spec, strata_route *out, strata_result *r);
+/* Write a route back in the same syntax (for presets and logs). */
+void strata_route_format(const strata_route *rt, char *buf, size_t n);
+/* Zero params->mod, then add every route's contribution. audio may be NULL (silence).
+ * Render thread. */
+void strata_routes_eval(strata_routes *rs, const strata_tempo_state *tempo,
+                        const strata_audio_frame *audio, float dt, strata_params *params);
+
+/* ---- OSC commands ---------------------------------------------------------- */
+
+typedef enum strata_cmd_type {
+    STRATA_CMD_NONE,
+    STRATA_CMD_SET,          /* param, value */
+    STRATA_CMD_SCENE,        /* ival >= 0: index; ival < 0: by name in str */
+    STRATA_CMD_SCENE_NEXT,
+    STRATA_CMD_SCENE_PREV,
+    STRATA_CMD_KEY,          /* ival keyframe, value seconds (<0: the app's default) */
+    STRATA_CMD_TEMPO_BPM,    /* value */
+    STRATA_CMD_TEMPO_TAP,
+    STRATA_CMD_TEMPO_RESYNC,
+    STRATA_CMD_TEMPO_SOURCE, /* str: auto|manual */
+    STRATA_CMD_LINK,         /* ival 0/1 */
+    STRATA_CMD_GET,          /* str: a parameter, tempo/..., link, or passed to the app */
+    STRATA_CMD_SUBSCRIBE,    /* ival: reply port, 0 = the sender's port */
+    STRATA_CMD_UNSUBSCRIBE,
+    STRATA_CMD_SCREENSHOT,   /* str: a path already checked to be inside the folder,
+                                or "" for the app's default name */
+    STRATA_CMD_PING,
+    STRATA_CMD_ERROR,        /* internal: str is the reply to send to the sender */
+    STRATA_CMD_BUNDLE_END,   /* internal: closes bundle `bundle` */
+    STRATA_CMD_COUNT
+} strata_cmd_type;
+
+#define STRATA_CMD_STR 120
+
+/* One command, fixed size, as it travels the queue. */
+typedef struct strata_cmd {
+    uint16_t type;         /* strata_cmd_type */
+    int16_t param;         /* STRATA_CMD_SET: strata_param_id */
+    uint32_t bundle;       /* outermost bundle id, 0 when not in a bundle */
+    float value;
+    int32_t ival;
+    uint64_t timetag;      /* OSC NTP 32.32; 0 or 1 = immediately */
+    uint64_t recv_ns;      /* strata_time_ns() at receive, for latency */
+    uint64_t recv_frame;   /* apply count at receive, for latency in frames */
+    unsigned char from[28]; /* sender sockaddr (in or in6), from_len 0 when unknown */
+    uint8_t from_len;
+    uint8_t complete;      /* render thread: its bundle has fully arrived */
+    char str[STRATA_CMD_STR];
+} strata_cmd;
+
+typedef struct strata_control strata_control;
+
+/* Called by strata_control_apply on the render thread for commands the control module
+ * does not handle itself: SCENE, SCENE_NEXT/PREV, KEY, SCREENSHOT, and GET of names it
+ * does not know. Return false when the command failed or the name is unknown: the
+ * sender then gets /strata/error. The app may also reply itself with
+ * strata_control_reply_value / strata_control_reply_error. */
+typedef bool (*strata_control_command_fn)(strata_control *ctl, const strata_cmd *cmd,
+                                          void *user);
+
+typedef struct strata_control_config {
+    int osc_port;             /* 0 = 8000; -1 = any free port (tests) */
+    bool osc_disabled;        /* no server (render mode, tests of routes/tempo) */
+    const char *osc_bind;     /* NULL = 0.0.0.0 */
+    bool osc_tcp;             /* TCP (size-prefixed packets) instead of UDP */
+    const char *osc_allow;    /* "CIDR[,CIDR]" or NULL for everyone */
+    const char *screenshot_dir; /* screenshot paths must stay inside; NULL = "." */
+    double bpm;               /* 0 = 120 */
+    bool link;                /* join Ableton Link at start */
+    int queue_size;           /* 0 = 4096 commands */
+    strata_control_command_fn on_command;
+    void *user;
+} strata_control_config;
+
+/* Per frame, filled by the app, completed by strata_control_apply. */
+typedef struct strata_control_frame {
+    strata_params *params;           /* in/out */
+    const strata_audio_frame *audio; /* in, NULL = silence */
+    double time;  /* in: seconds; strata_time_s() live, frame / fps in render mode */
+    float dt;     /* in: seconds since the last frame */
+    strata_tempo_state tempo;        /* out */
+    int applied;                     /* out: commands and parameter sets applied */
+} strata_control_frame;
+
+/* Setup thread. Starts the OSC thread unless cfg->osc_disabled. */
+strata_control *strata_control_create(const strata_control_config *cfg, strata_result *r);
+void strata_control_destroy(strata_control *ctl);
+/* The port actually bound (tests use osc_port -1), 0 when disabled. Any thread. */
+int strata_control_port(const strata_control *ctl);
+
+/* Render thread, once per frame at its one apply point. */
+void strata_control_apply(strata_control *ctl, strata_control_frame *frame);
+
+/* Render thread: the T key, and command-line setup. */
+void strata_control_tap(strata_control *ctl);
+void strata_control_set_bpm(strata_control *ctl, double bpm);
+/* Join (true) or leave an Ableton Link session. False with a log line when Link fails. */
+bool strata_control_set_link(strata_control *ctl, bool on);
+const strata_tempo_state *strata_control_tempo(const strata_control *ctl);
+strata_routes *strata_control_routes(strata_control *ctl);
+/* Parse and add a route (the --route option). */
+bool strata_control_route_parse(strata_control *ctl, const char *spec, strata_result *r);
+
+/* Render thread, inside on_command or right after apply: answer a command's sender. */
+void strata_control_reply_value(strata_control *ctl, const strata_cmd *cmd,
+                                const char *name, float v);
+void strata_control_reply_error(strata_control *ctl, const strata_cmd *cmd,
+                                const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Format a command's sender as "host:port" ("-" when unknown). Any thread. */
+void strata_control_cmd_sender(const strata_cmd *cmd, char *buf, size_t n);
+
+typedef struct strata_control_stats {
+    uint64_t packets;    /* packets received */
+    uint64_t messages;   /* messages accepted */
+    uint64_t coalesced;  /* parameter sets overwritten before a frame applied them */
+    uint64_t errors;     /* messages rejected (bad address, type, arity, malformed) */
+    uint64_t denied;     /* packets from senders outside --osc-allow */
+    uint64_t dropped;    /* commands lost to a full queue */
+    uint64_t applied;    /* commands and parameter sets applied */
+    uint64_t frames;     /* strata_control_apply calls */
+    /* receive-to-applied latency of the last (up to 4096) applied commands */
+    int lat_count;
+    double lat_p50_ms, lat_p99_ms, lat_max_ms;
+    double lat_p50_frames, lat_p99_frames;
+} strata_control_stats;
+
+/* Render thread (reads its own latency samples, the OSC thread's counters atomically). */
+void strata_control_stats_get(strata_control *ctl, strata_control_stats *s);
+void strata_control_stats_reset(strata_control *ctl);
+
+/* ---- OSC packets, the parsing entry point (fuzzed) ------------------------- */
+
+/* Handle one packet as if it arrived from `from` (may be NULL). This is what the OSC
+ * thread calls for each datagram; tests and the fuzzer call it directly on a control
+ * created with osc_disabled. Thread: the OSC thread (or, when disabled, any one thread
+ * that is not concurrently applying). Never crashes on any input. */
+void strata_osc_handle_packet(strata_control *ctl, const void *data, size_t len,
+                              const void *from, size_t from_len);
+
+/* A load generator for `strata bench --osc` and the flood test: a thread sending
+ * /strata/glitch f (a ramp) to host:port at `rate` messages per second. */
+typedef struct strata_osc_flood strata_osc_flood;
+strata_osc_flood *strata_osc_flood_start(const char *host, int port, double rate,
+                                         double seconds, strata_result *r);
+/* Waits for the thread; returns how many messages were sent. */
+uint64_t strata_osc_flood_stop(strata_osc_flood *f);
+
+/* ---- Ableton Link shim: see control/link.h (the C API of link.cpp) ---------- */
 
 #endif
