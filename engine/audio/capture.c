@@ -27,6 +27,7 @@
 
 #define RETRY_S 2.0        /* device reopen period */
 #define STALL_S 1.0        /* a running stream silent this long is lost */
+#define FIRST_DATA_S 4.0   /* some devices (PulseAudio through ALSA) start slowly */
 #define QUIET_S 0.3        /* render side: no samples this long -> internal clock */
 #define CB_SCRATCH 1024    /* callback mix-down chunk, frames */
 #define READ_CHUNK 4096
@@ -58,6 +59,7 @@ struct strata_audio {
     double next_try;
     size_t last_write;
     double last_progress;
+    bool got_data;                /* the open stream has delivered samples */
     SNDFILE *rt_file;
     int file_channels;
     double rt_start;
@@ -281,6 +283,7 @@ static bool open_device(strata_audio *a, bool pick_rate, char *why, size_t why_l
         a->rate = (uint32_t)rate; /* first open only: reopens keep the analysis rate */
     a->last_write = atomic_load(&a->ring.write_pos);
     a->last_progress = strata_time_s();
+    a->got_data = false;
     atomic_fetch_add(&a->opens, 1);
     atomic_store(&a->live, true);
     const char *api = Pa_GetHostApiInfo(info->hostApi)->name;
@@ -328,9 +331,11 @@ static void device_tick(strata_audio *a, double now)
     if (w != a->last_write) {
         a->last_write = w;
         a->last_progress = now;
+        a->got_data = true;
         return;
     }
-    if (now - a->last_progress < STALL_S && Pa_IsStreamActive(a->stream) == 1)
+    double grace = a->got_data ? STALL_S : FIRST_DATA_S;
+    if (now - a->last_progress < grace && Pa_IsStreamActive(a->stream) == 1)
         return;
     if (!a->lost_logged)
         LOG_WARN("AUDIO", "input lost; internal clock, retrying every %.0f s", RETRY_S);
@@ -459,7 +464,8 @@ static bool start_source(strata_audio *a, strata_result *r)
         SNDFILE *f = open_file(a, r);
         if (!f) {
             set_status(a, "audio: cannot open %s, internal clock", a->file);
-            LOG_WARN("AUDIO", "%s; running on the internal clock", r ? r->msg : a->file);
+            LOG_WARN("AUDIO", "cannot use %s (%s); running on the internal clock", a->file,
+                     sf_strerror(NULL));
             return true;
         }
         size_t ch = (size_t)a->file_channels;
@@ -547,7 +553,8 @@ strata_audio *strata_audio_create(const strata_audio_config *cfg, strata_result 
     pthread_mutex_lock(&a->status_lock);
     snprintf(a->status_out, sizeof a->status_out, "%s", a->status);
     pthread_mutex_unlock(&a->status_lock);
-    LOG_INFO("AUDIO", "%s", a->status_out);
+    if (a->src != SRC_DEVICE && (a->cfg.no_audio || atomic_load(&a->live)))
+        LOG_INFO("AUDIO", "%s", a->status_out + strlen("audio: "));
     return a;
 fail:
     strata_audio_destroy(a);

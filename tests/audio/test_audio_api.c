@@ -1,0 +1,165 @@
+/* strata_audio without a device: frame-exact and realtime file input, --no-audio, a device
+ * that does not exist. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "audio/audio.h"
+#include "synth_track.h"
+
+static char wav[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(wav, sizeof wav, "/tmp/strata-audio-api-%d.wav", (int)getpid());
+    size_t n = 44100u * 12u;
+    float *x = malloc(n * sizeof *x);
+    if (!x)
+        return -1;
+    synth_groove(x, n, 44100, 128.0, 99); /* 44.1 kHz: the file's own rate is used */
+    int rc = synth_write_wav(wav, x, n, 44100, 2);
+    free(x);
+    return rc;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    unlink(wav);
+    return 0;
+}
+
+static void assert_sane(const strata_audio_frame *f)
+{
+    assert_true(isfinite(f->bpm) && isfinite(f->beat_phase) && isfinite(f->level.ratio) &&
+                isfinite(f->bass.fast) && isfinite(f->confidence));
+    assert_true(f->beat_phase >= 0.0f && f->beat_phase <= 1.0f);
+    assert_true(f->bar_phase >= 0.0f && f->bar_phase <= 1.0f);
+}
+
+/* Render a file frame-exactly at 30 fps; returns a checksum of every frame. */
+static uint64_t render_file(double seconds, strata_audio_frame *last)
+{
+    strata_audio_config cfg = {.file = wav, .frame_exact = true};
+    strata_result r;
+    strata_audio *a = strata_audio_create(&cfg, &r);
+    assert_non_null(a);
+    assert_int_equal(r.status, STRATA_OK);
+    assert_non_null(strstr(strata_audio_status(a), "frame-exact"));
+    uint64_t sum = 1469598103934665603ull;
+    for (int i = 0; i <= (int)(seconds * 30); i++) {
+        strata_audio_snapshot(a, i / 30.0, last);
+        assert_sane(last);
+        const unsigned char *p = (const unsigned char *)last;
+        for (size_t k = 0; k < offsetof(strata_audio_frame, spectrum); k++)
+            sum = (sum ^ p[k]) * 1099511628211ull;
+    }
+    assert_true(fabs(last->time - seconds) < 0.01);
+    strata_audio_destroy(a);
+    return sum;
+}
+
+static void test_frame_exact_file(void **state)
+{
+    (void)state;
+    strata_audio_frame *f = malloc(sizeof *f);
+    uint64_t a = render_file(10.0, f);
+    print_message("frame-exact 128 BPM file: bpm %.2f conf %.2f\n", f->bpm, f->confidence);
+    assert_true(f->live);
+    assert_true(fabsf(f->bpm - 128.0f) <= 1.0f);
+    uint64_t b = render_file(10.0, f);
+    assert_true(a == b); /* the same inputs give the same frames */
+    /* Past the end of the file: silence, not live, still defined. */
+    strata_audio_config cfg = {.file = wav, .frame_exact = true};
+    strata_audio *au = strata_audio_create(&cfg, NULL);
+    strata_audio_snapshot(au, 20.0, f);
+    assert_false(f->live);
+    assert_sane(f);
+    strata_audio_destroy(au);
+    free(f);
+}
+
+static void test_realtime_file(void **state)
+{
+    (void)state;
+    strata_audio_config cfg = {.file = wav};
+    strata_audio *a = strata_audio_create(&cfg, NULL);
+    assert_non_null(a);
+    strata_audio_frame *f = malloc(sizeof *f);
+    double t0 = strata_time_s();
+    int live = 0;
+    while (strata_time_s() - t0 < 1.5) {
+        strata_audio_snapshot(a, strata_time_s() - t0, f);
+        assert_sane(f);
+        live += f->live;
+        strata_sleep_s(1.0 / 60.0);
+    }
+    /* About 1.5 s of audio consumed at wall-clock pace (generous bounds). */
+    print_message("realtime file: %.2f s consumed, level %.2f\n", f->time, f->level.fast);
+    assert_true(f->time > 1.0 && f->time < 2.0);
+    assert_true(live > 30);
+    assert_true(f->level.fast > 0.05f);
+    strata_audio_destroy(a);
+    free(f);
+}
+
+static void test_no_audio_and_missing_inputs(void **state)
+{
+    (void)state;
+    strata_audio_frame *f = malloc(sizeof *f);
+    strata_audio_config cfg = {.no_audio = true};
+    strata_audio *a = strata_audio_create(&cfg, NULL);
+    assert_non_null(a);
+    for (int i = 0; i < 120; i++) {
+        strata_audio_snapshot(a, i / 60.0, f);
+        assert_sane(f);
+        assert_false(f->live);
+    }
+    assert_true(fabs(f->time - 119 / 60.0) < 0.01); /* the internal clock follows frames */
+    assert_true(fabsf(f->level.ratio - 1.0f) < 1e-3f && f->level.fast == 0.0f);
+    assert_non_null(strstr(strata_audio_status(a), "no-audio"));
+    strata_audio_destroy(a);
+
+    strata_result r;
+    cfg = (strata_audio_config){.file = "/nonexistent/track.wav"};
+    a = strata_audio_create(&cfg, &r);
+    assert_non_null(a); /* never fails hard */
+    assert_int_equal(r.status, STRATA_ERR_IO);
+    strata_audio_snapshot(a, 0.5, f);
+    assert_false(f->live);
+    assert_non_null(strstr(strata_audio_status(a), "internal clock"));
+    strata_audio_destroy(a);
+
+    cfg = (strata_audio_config){.device = "no-such-device-strata"};
+    a = strata_audio_create(&cfg, &r);
+    assert_non_null(a);
+    assert_int_equal(r.status, STRATA_ERR_DEVICE);
+    strata_audio_snapshot(a, 0.5, f);
+    assert_false(f->live);
+    assert_non_null(strstr(strata_audio_status(a), "internal clock"));
+    strata_audio_destroy(a);
+
+    cfg = (strata_audio_config){.bpm_min = 150, .bpm_max = 100};
+    assert_null(strata_audio_create(&cfg, &r));
+    assert_int_equal(r.status, STRATA_ERR_ARG);
+    free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_frame_exact_file),
+        cmocka_unit_test(test_realtime_file),
+        cmocka_unit_test(test_no_audio_and_missing_inputs),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
