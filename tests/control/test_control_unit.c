@@ -230,6 +230,47 @@ static void osc_docs_up_to_date(void **state)
     free(committed);
 }
 
+/* The shipped Open Stage Control session: valid JSON, and every address it sends is one
+ * strata answers (faders, scenes, tap, subscribe), every address it listens on one strata
+ * sends. */
+static void controller_session_matches_address_space(void **state)
+{
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/presets/controllers/strata.json", getenv("STRATA_SOURCE_DIR"));
+    json_error_t err;
+    json_t *j = json_load_file(path, 0, &err);
+    if (!j)
+        fail_msg("%s: %s (line %d)", path, err.text, err.line);
+    json_t *ws = json_object_get(json_object_get(j, "content"), "widgets");
+    assert_true(json_array_size(ws) > 10);
+    const char *need[] = {"/strata/glitch", "/strata/drift", "/strata/scene",
+                          "/strata/tempo/tap", "/strata/subscribe", "/strata/audio/level"};
+    int found[6] = {0};
+    size_t i;
+    json_t *w;
+    json_array_foreach(ws, i, w) {
+        const char *a = json_string_value(json_object_get(w, "address"));
+        assert_non_null(a);
+        assert_true(strncmp(a, "/strata/", 8) == 0);
+        const char *rest = a + 8;
+        bool known = strata_param_find(rest) >= 0 || strncmp(rest, "audio/", 6) == 0 ||
+                     (strncmp(rest, "state/", 6) == 0 && strata_param_find(rest + 6) >= 0) ||
+                     !strcmp(rest, "scene") || !strcmp(rest, "scene/next") ||
+                     !strcmp(rest, "scene/prev") || !strcmp(rest, "tempo/tap") ||
+                     !strcmp(rest, "tempo/resync") || !strcmp(rest, "subscribe") ||
+                     !strcmp(rest, "link");
+        if (!known)
+            fail_msg("widget address %s is not in strata's address space", a);
+        for (int k = 0; k < 6; k++)
+            found[k] |= strcmp(a, need[k]) == 0;
+    }
+    for (int k = 0; k < 6; k++)
+        if (!found[k])
+            fail_msg("the session has no %s", need[k]);
+    json_decref(j);
+}
+
 int main(void)
 {
     strata_log_set_quiet(true);
@@ -242,6 +283,7 @@ int main(void)
         cmocka_unit_test(tempo_follows_confident_audio),
         cmocka_unit_test(list_params_json_and_table),
         cmocka_unit_test(osc_docs_up_to_date),
+        cmocka_unit_test(controller_session_matches_address_space),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
