@@ -159,6 +159,10 @@ bool strata_audio_is_live(const strata_audio *a);
 /* Number of times the device was (re)opened successfully; samples dropped by the ring. */
 uint32_t strata_audio_open_count(const strata_audio *a);
 uint64_t strata_audio_dropped(const strata_audio *a);
+/* Time from a block of samples entering the ring (device callback or file reader) to
+ * the snapshot that analysed it, over the last 2048 blocks: median and 99th percentile in
+ * ms. False before any block. Sorts a copy: for `strata bench --audio`, not per frame. */
+bool strata_audio_latency(const strata_audio *a, double *p50_ms, double *p99_ms);
 /* Print input devices: index, name, host API, input channels, default rate.
  * Returns the number of input devices, or -1 when PortAudio cannot start. Startup only. */
 int strata_audio_list_devices(FILE *out);

@@ -32,6 +32,13 @@
 #define CB_SCRATCH 1024    /* callback mix-down chunk, frames */
 #define READ_CHUNK 4096
 #define MAX_CHANNELS 32
+#define LATENCY_KEEP 2048  /* recent arrival-to-snapshot latencies kept for percentiles */
+
+/* When a block of samples entered the ring: ring position after it, monotonic ns. */
+typedef struct arrival {
+    size_t end;
+    uint64_t ns;
+} arrival;
 
 enum source { SRC_NONE, SRC_DEVICE, SRC_FILE_RT, SRC_FILE_EXACT };
 
@@ -67,6 +74,7 @@ struct strata_audio {
     float *rt_buf;
     float *rt_mono;
     strata_ring monitor_ring;     /* interleaved file samples for the monitor output */
+    strata_queue arrivals;        /* producer: callback or file worker; consumer: render */
     /* --- callback (set before the stream starts) */
     int cb_channels;
     int cb_pick;                  /* -1 = mix-down */
@@ -82,6 +90,8 @@ struct strata_audio {
     bool have_offset;
     double last_sample_frame_time;
     char status_out[200];
+    float latency_ms[LATENCY_KEEP];
+    uint32_t latency_n;
 };
 
 /* ---- noise control ------------------------------------------------------ */
@@ -226,6 +236,10 @@ static int capture_cb(const void *in, void *out, unsigned long frames,
         x += n * (unsigned long)ch;
         frames -= n;
     }
+    /* Wait-free push, a vDSO clock read: both fine in the callback. */
+    arrival st = {atomic_load_explicit(&a->ring.write_pos, memory_order_relaxed),
+                  strata_time_ns()};
+    strata_queue_push(&a->arrivals, &st);
     return paContinue;
 }
 
@@ -412,6 +426,8 @@ static void file_tick(strata_audio *a, double now)
         }
         mixdown(a->rt_buf, a->rt_mono, got, a->file_channels, a->cfg.channel);
         strata_ring_write(&a->ring, a->rt_mono, (size_t)got);
+        arrival st = {atomic_load(&a->ring.write_pos), strata_time_ns()};
+        strata_queue_push(&a->arrivals, &st);
         if (a->monitor)
             strata_ring_write(&a->monitor_ring, a->rt_buf, (size_t)got * a->file_channels);
         a->rt_fed += (uint64_t)got;
@@ -534,7 +550,9 @@ strata_audio *strata_audio_create(const strata_audio_config *cfg, strata_result 
     if (r)
         *r = (strata_result){0};
     /* Two seconds of samples: a stalled render thread drops the oldest, never blocks. */
-    if (strata_ring_init(&a->ring, 2u * 384000u, r) != STRATA_OK || !start_source(a, r))
+    if (strata_ring_init(&a->ring, 2u * 384000u, r) != STRATA_OK ||
+        strata_queue_init(&a->arrivals, sizeof(arrival), 1024, r) != STRATA_OK ||
+        !start_source(a, r))
         goto fail;
     a->an = strata_analysis_create(a->rate, lo, hi, NULL);
     a->buf = malloc(READ_CHUNK * MAX_CHANNELS * sizeof *a->buf);
@@ -579,6 +597,7 @@ void strata_audio_destroy(strata_audio *a)
         sf_close(a->exact_file);
     strata_ring_free(&a->monitor_ring);
     strata_ring_free(&a->ring);
+    strata_queue_free(&a->arrivals);
     strata_analysis_destroy(a->an);
     free(a->rt_buf);
     free(a->rt_mono);
@@ -626,6 +645,15 @@ static size_t consume_ring(strata_audio *a)
     while ((got = strata_ring_read(&a->ring, a->mono, READ_CHUNK)) > 0) {
         strata_analysis_push(a->an, a->mono, got);
         total += got;
+    }
+    /* Blocks now analysed: their latency is arrival to this snapshot. A block written
+     * after the drain stays queued for the next frame. */
+    size_t done = atomic_load(&a->ring.read_pos);
+    uint64_t now = strata_time_ns();
+    arrival st;
+    while (strata_queue_peek(&a->arrivals, &st) && (ptrdiff_t)(done - st.end) >= 0) {
+        strata_queue_pop(&a->arrivals, &st);
+        a->latency_ms[a->latency_n++ % LATENCY_KEEP] = (float)((now - st.ns) * 1e-6);
     }
     return total;
 }
@@ -680,6 +708,28 @@ void strata_audio_snapshot(strata_audio *a, double frame_time, strata_audio_fram
         memcpy(a->status_out, a->status, sizeof a->status_out);
         pthread_mutex_unlock(&a->status_lock);
     }
+}
+
+static int cmp_float(const void *x, const void *y)
+{
+    float a = *(const float *)x, b = *(const float *)y;
+    return (a > b) - (a < b);
+}
+
+bool strata_audio_latency(const strata_audio *a, double *p50_ms, double *p99_ms)
+{
+    uint32_t n = a->latency_n < LATENCY_KEEP ? a->latency_n : LATENCY_KEEP;
+    if (n == 0)
+        return false;
+    float *v = malloc(n * sizeof *v);
+    if (!v)
+        return false;
+    memcpy(v, a->latency_ms, n * sizeof *v);
+    qsort(v, n, sizeof *v, cmp_float);
+    *p50_ms = v[(n - 1) / 2];
+    *p99_ms = v[(size_t)((n - 1) * 0.99)];
+    free(v);
+    return true;
 }
 
 const char *strata_audio_status(const strata_audio *a)

@@ -108,6 +108,10 @@ static void test_realtime_file(void **state)
     assert_true(f->time > 1.0 && f->time < 2.0);
     assert_true(live > 30);
     assert_true(f->level.fast > 0.05f);
+    double p50, p99;
+    assert_true(strata_audio_latency(a, &p50, &p99));
+    print_message("file ring-to-snapshot latency p50 %.2f ms, p99 %.2f ms\n", p50, p99);
+    assert_true(p50 >= 0.0 && p50 <= p99 && p99 < 1000.0);
     strata_audio_destroy(a);
     free(f);
 }

@@ -159,6 +159,10 @@ static void test_capture_120(void **state)
     assert_true(s.best_good_run >= 120);
     assert_true(fabsf(s.f.bpm - 120.0f) <= 1.0f);
     assert_true(s.f.level.fast > 0.05f);
+    double p50, p99;
+    assert_true(strata_audio_latency(a, &p50, &p99));
+    print_message("ring-to-snapshot latency p50 %.2f ms, p99 %.2f ms\n", p50, p99);
+    assert_true(p50 >= 0.0 && p50 <= p99 && p99 < 1000.0);
     strata_audio_destroy(a);
 }
 
