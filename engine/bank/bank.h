@@ -126,7 +126,8 @@ bool strata_bank_is_bad(const strata_bank *b, int i);
  * requests the loader has not started; each index is delivered at most once per
  * request, and not again while its pixels are still out of the pool. At most
  * STRATA_BANK_REQUEST_MAX indices are taken; bad or out-of-range ones are ignored.
- * Non-blocking; false when the request queue is full (ask again next frame).
+ * n = 0 cancels what is pending. Non-blocking; false when the request queue is full
+ * (ask again next frame).
  * No-op (true) for latent sets. */
 #define STRATA_BANK_REQUEST_MAX 32
 bool strata_bank_request(strata_bank *b, const int *indices, int n);

@@ -17,7 +17,12 @@
 uint64_t strata_bank_splitmix64(uint64_t *state);
 uint32_t strata_bank_crc32(uint32_t crc, const void *data, size_t len);
 
-typedef enum bank_format { BANK_FMT_UNKNOWN, BANK_FMT_PNG, BANK_FMT_JPEG, BANK_FMT_WEBP } bank_format;
+typedef enum bank_format {
+    BANK_FMT_UNKNOWN,
+    BANK_FMT_PNG,
+    BANK_FMT_JPEG,
+    BANK_FMT_WEBP,
+} bank_format;
 bank_format strata_bank_sniff(const uint8_t *data, size_t len);
 /* Decode to RGBA8 (malloc'd, free with free()). NULL with r filled on failure. */
 uint8_t *strata_bank_decode(const uint8_t *data, size_t len, int *w, int *h, strata_result *r);

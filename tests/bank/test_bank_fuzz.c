@@ -111,8 +111,9 @@ static void fuzz_banks(void **state)
     for (int i = 0; i < 3; i++) {
         fx_fill(px, 12, 10, 90 * i, 30, 60);
         snprintf(p, sizeof p, "%s/k%d.%s", src, i, i == 0 ? "png" : (i == 1 ? "jpg" : "webp"));
-        assert_true(i == 0 ? fx_write_png(p, px, 12, 10)
-                           : (i == 1 ? fx_write_jpg(p, px, 12, 10) : fx_write_webp(p, px, 12, 10)));
+        bool ok = i == 0 ? fx_write_png(p, px, 12, 10)
+                         : (i == 1 ? fx_write_jpg(p, px, 12, 10) : fx_write_webp(p, px, 12, 10));
+        assert_true(ok);
     }
     snprintf(out, sizeof out, "%s/img.strata", dir);
     assert_int_equal(strata_bank_build(&(strata_bank_build_desc){.dir = src, .out = out}, NULL,
