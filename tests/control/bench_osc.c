@@ -61,6 +61,7 @@ static void report(const char *what, strata_control *ctl)
 
 static pid_t sender(int port, double rate, double secs)
 {
+    fflush(stdout); /* or the child prints the parent's buffer again */
     pid_t pid = fork();
     if (pid == 0) {
         strata_result r;
