@@ -1,5 +1,6 @@
 #include "measure.h"
 
+#include <aubio/aubio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <time.h>
@@ -126,4 +127,36 @@ done:
     free(truth);
     free(x);
     return rc;
+}
+
+int measure_aubio_tempo(double bpm, double seconds, aubio_figures *out)
+{
+    size_t n = (size_t)(seconds * RATE);
+    float *x = malloc(n * sizeof *x);
+    aubio_tempo_t *t = new_aubio_tempo("default", 1024, 256, RATE);
+    fvec_t *in = new_fvec(256), *beat = new_fvec(2);
+    if (!x || !t || !in || !beat)
+        return -1;
+    synth_groove(x, n, RATE, bpm, 12345);
+    *out = (aubio_figures){0};
+    double period = 60.0 / bpm;
+    for (size_t at = 0; at + 256 <= n; at += 256) {
+        for (int i = 0; i < 256; i++)
+            in->data[i] = x[at + i];
+        aubio_tempo_do(t, in, beat);
+        double now = (double)(at + 256) / RATE;
+        if (out->bpm_at_8s == 0.0 && now >= 8.0)
+            out->bpm_at_8s = aubio_tempo_get_bpm(t);
+        if (beat->data[0] > 0.0f && now >= 8.0) {
+            double e = aubio_tempo_get_last_s(t);
+            e = (e - floor(e / period + 0.5) * period) * 1000.0;
+            out->beat_err_max = fmax(out->beat_err_max, fabs(e));
+        }
+    }
+    out->bpm_end = aubio_tempo_get_bpm(t);
+    del_fvec(beat);
+    del_fvec(in);
+    del_aubio_tempo(t);
+    free(x);
+    return 0;
 }

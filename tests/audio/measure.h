@@ -18,6 +18,13 @@ typedef struct tempo_figures {
 /* Synthesise seconds of the groove at bpm (rate 48000) and analyse it in 60 fps frames. */
 int measure_tempo(double bpm, double seconds, tempo_figures *out);
 
+/* The same groove through aubio_tempo alone, for comparison: its bpm at 8 s and at the
+ * end, and the max |error| of its beat times (ms) from 8 s on. */
+typedef struct aubio_figures {
+    double bpm_at_8s, bpm_end, beat_err_max;
+} aubio_figures;
+int measure_aubio_tempo(double bpm, double seconds, aubio_figures *out);
+
 typedef struct onset_figures {
     size_t truth, detected, matched;
     double precision, recall, f;

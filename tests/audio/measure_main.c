@@ -23,6 +23,15 @@ int main(int argc, char **argv)
                t.beat_err_max, t.confidence, t.cpu_ms_per_s);
         bad += t.bpm_err_max > 1.0 || t.phase_err_max > 30.0;
     }
+    printf("\naubio_tempo alone, same tracks:\n%-6s %9s %9s %10s\n", "bpm", "at 8 s", "end",
+           "beat max");
+    for (int i = 0; i < 4; i++) {
+        aubio_figures a;
+        if (measure_aubio_tempo(tracks[i], secs, &a) != 0)
+            return 1;
+        printf("%-6.0f %9.2f %9.2f %8.1fms\n", tracks[i], a.bpm_at_8s, a.bpm_end,
+               a.beat_err_max);
+    }
     onset_figures o;
     if (measure_onsets(30.0, 0.05, &o) != 0)
         return 1;
