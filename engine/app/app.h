@@ -11,6 +11,7 @@
 #include "audio/audio.h"
 #include "control/control.h"
 #include "core/core.h"
+#include "morph/morph.h"
 #include "render/render.h"
 
 #include <stdio.h>
@@ -41,6 +42,15 @@ typedef struct strata_options {
     double quit_after;         /* live: quit after S seconds (tests, kiosks); 0: never */
     const char *sets[MAX_SETS];
     int nsets;
+    /* banks and morph */
+    const char *bank;          /* folder, .strata image bank or latent set; NULL: default */
+    const char *morph;         /* blend | flow | latent; NULL: latent for latent sets */
+    const char *order;         /* sequence | shuffle | neighbours | pingpong */
+    double drift;              /* < 0: not given */
+    int cache_mb;
+    bool fill;                 /* fill (crop) instead of fit (letterbox) */
+    double latent_scale;       /* 0: auto */
+    uint64_t seed;
 } strata_options;
 
 /* Parse argv into o. Returns 0 to run, 1 when it handled the request (help, version,
@@ -59,7 +69,9 @@ typedef struct strata_engine {
     strata_gl gl;
     strata_params params;
     strata_audio_frame audio;
-    strata_program scene;
+    strata_bank *bank;
+    strata_morph *morph;
+    strata_program grade;      /* zoom, rotate, hue, saturation, contrast, brightness */
     strata_target targets[2];  /* ping-pong at the render size */
     int cur;                   /* index of the target holding the last frame */
     int render_w, render_h;
@@ -75,6 +87,9 @@ typedef struct strata_engine {
 strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool hidden,
                                  strata_result *r);
 void strata_engine_shutdown(strata_engine *e);
+/* Open o->bank (or the built-in latent set) and its morph at the render size. */
+strata_status strata_engine_open_bank(strata_engine *e, const strata_options *o,
+                                      strata_result *r);
 /* Run the frame sequence from "drain queues" through "passes" for a frame of dt
  * seconds (real time in live mode, 1/fps in render mode). Returns the target holding
  * the finished frame. */

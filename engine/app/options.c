@@ -38,6 +38,18 @@ void strata_options_usage(FILE *out)
 "  --seconds S           how long to render (5)\n"
 "  --json                one JSON object instead of text\n"
 "\n"
+"banks and morph:\n"
+"  --bank PATH           an image folder, a .strata bank or a latent set (strata-bank);\n"
+"                        default: the built-in latent set\n"
+"  --morph MODE          blend | flow | latent (latent sets only); default latent or flow\n"
+"  --drift X             scene drift 0..1: 0 holds a keyframe, 1 travels continuously\n"
+"  --order ORDER         sequence | shuffle | neighbours | pingpong (default sequence)\n"
+"  --seed N              seed of the traversal (shuffle, neighbours)\n"
+"  --fill                crop images to fill the frame (default: fit with black bars)\n"
+"  --cache-mb N          GPU keyframe cache budget (default 256)\n"
+"  --latent-scale S      latent generator resolution 0.1..1 of the render size\n"
+"                        (default: 1 on a GPU, 0.25 on a software rasteriser)\n"
+"\n"
 "parameters:\n"
 "  --set NAME=VALUE      set a parameter (repeatable); see --list-params\n"
 "\n"
@@ -104,6 +116,8 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
     o->mode = MODE_LIVE;
     o->fps = 30;
     o->seconds = 5;
+    o->drift = -1;
+    o->seed = 1;
     int i = 1;
     if (argc > 1 && !strcmp(argv[1], "render")) {
         o->mode = MODE_RENDER;
@@ -134,6 +148,40 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
                 fprintf(stderr, "strata: %s %s: expected WxH, e.g. 1280x720\n", a, argv[i]);
                 return -1;
             }
+        } else if (!strcmp(a, "--fill")) {
+            o->fill = true;
+        } else if (!strcmp(a, "--bank") || !strcmp(a, "--morph") || !strcmp(a, "--order")) {
+            if (!need(i, argc, argv))
+                return -1;
+            const char *v = argv[++i];
+            strata_morph_mode mm;
+            strata_order oo;
+            if (a[2] == 'm' && !strata_morph_mode_parse(v, &mm)) {
+                fprintf(stderr, "strata: --morph %s: expected blend, flow or latent\n", v);
+                return -1;
+            }
+            if (a[2] == 'o' && !strata_order_parse(v, &oo)) {
+                fprintf(stderr, "strata: --order %s: expected sequence, shuffle, neighbours "
+                        "or pingpong\n", v);
+                return -1;
+            }
+            *(a[2] == 'b' ? &o->bank : a[2] == 'm' ? &o->morph : &o->order) = v;
+        } else if (!strcmp(a, "--latent-scale")) {
+            if (!need(i, argc, argv) || !parse_double(a, argv[i + 1], 0.1, 1, &o->latent_scale))
+                return -1;
+            i++;
+        } else if (!strcmp(a, "--drift") || !strcmp(a, "--cache-mb") || !strcmp(a, "--seed")) {
+            if (!need(i, argc, argv))
+                return -1;
+            double v;
+            if (!parse_double(a, argv[++i], 0, a[2] == 'd' ? 1 : 1e12, &v))
+                return -1;
+            if (a[2] == 'd')
+                o->drift = v;
+            else if (a[2] == 'c')
+                o->cache_mb = (int)v;
+            else
+                o->seed = (uint64_t)v;
         } else if (!strcmp(a, "--fullscreen")) {
             o->fullscreen = true;
         } else if (!strcmp(a, "--no-vsync")) {

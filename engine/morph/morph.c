@@ -1,0 +1,426 @@
+/* The morph: keyframe textures (streamed from the bank's loader through a PBO into an
+ * LRU of GL textures), the traversal, and the draw of the current pair. */
+#include "morph.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_UPLOADS_PER_FRAME 2 /* bounded work per frame: no hitch when many arrive */
+
+struct strata_morph {
+    strata_bank *bank;
+    strata_morph_mode mode;
+    bool latent_bank;
+    bool offline;
+    int w, h;
+    strata_traversal tr;
+    /* image banks: GPU cache */
+    strata_lru *lru;
+    GLuint *tex;       /* slot -> texture */
+    int nslots;
+    int *free_slots;
+    int nfree;
+    GLuint pbo;
+    /* latent banks */
+    const strata_cppn *cppn;
+    int dim;
+    float *z;          /* the latent drawn this frame */
+    strata_target key[2]; /* latent keyframes rendered for blend and flow */
+    strata_target small;  /* the generator's own target when latent_scale < 1 */
+    int key_index[2];
+    /* flow */
+    strata_flow *flow;
+    int flow_a, flow_b; /* pair the flow was estimated for */
+    bool warned_latent_mode;
+};
+
+/* ---- GPU cache ----------------------------------------------------------- */
+
+static GLuint cached_tex(strata_morph *m, int i)
+{
+    int slot;
+    if (i < 0 || !m->lru || !strata_lru_get(m->lru, i, &slot))
+        return 0;
+    return m->tex[slot];
+}
+
+static int take_slot(strata_morph *m)
+{
+    if (m->nfree > 0)
+        return m->free_slots[--m->nfree];
+    return -1;
+}
+
+static void upload(strata_morph *m, const strata_keyframe_pixels *px)
+{
+    if (px->width != m->w || px->height != m->h)
+        return; /* the bank decodes at the render size; anything else is a bug upstream */
+    if (strata_lru_contains(m->lru, px->index))
+        return;
+    int slot = take_slot(m);
+    strata_lru_evicted ev[8];
+    if (slot < 0) {
+        /* Full: evict the least recently used unpinned keyframe and reuse its slot. */
+        int n = strata_lru_put(m->lru, px->index, -1, 0, ev, 8);
+        if (n <= 0) {
+            strata_lru_remove(m->lru, px->index, NULL);
+            return;
+        }
+        for (int i = 0; i < n && i < 8; i++)
+            if (ev[i].slot >= 0)
+                m->free_slots[m->nfree++] = ev[i].slot;
+        strata_lru_remove(m->lru, px->index, NULL);
+        slot = take_slot(m);
+        if (slot < 0)
+            return;
+    }
+    size_t bytes = (size_t)px->width * px->height * 4;
+    if (!m->tex[slot]) {
+        glGenTextures(1, &m->tex[slot]);
+        glBindTexture(GL_TEXTURE_2D, m->tex[slot]);
+        glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, m->w, m->h, 0, GL_RGBA, GL_UNSIGNED_BYTE, NULL);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    }
+    /* Through a pixel buffer object: the copy into driver memory returns at once and
+     * the transfer overlaps rendering on a real GPU. Orphaning avoids waiting on the
+     * previous upload. */
+    glBindBuffer(GL_PIXEL_UNPACK_BUFFER, m->pbo);
+    glBufferData(GL_PIXEL_UNPACK_BUFFER, (GLsizeiptr)bytes, NULL, GL_STREAM_DRAW);
+    void *dst = glMapBufferRange(GL_PIXEL_UNPACK_BUFFER, 0, (GLsizeiptr)bytes,
+                                 GL_MAP_WRITE_BIT | GL_MAP_INVALIDATE_BUFFER_BIT);
+    glBindTexture(GL_TEXTURE_2D, m->tex[slot]);
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+    if (dst) {
+        memcpy(dst, px->rgba, bytes);
+        glUnmapBuffer(GL_PIXEL_UNPACK_BUFFER);
+        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, m->w, m->h, GL_RGBA, GL_UNSIGNED_BYTE, NULL);
+        glBindBuffer(GL_PIXEL_UNPACK_BUFFER, 0);
+    } else {
+        glBindBuffer(GL_PIXEL_UNPACK_BUFFER, 0);
+        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, m->w, m->h, GL_RGBA, GL_UNSIGNED_BYTE,
+                        px->rgba);
+    }
+    int n = strata_lru_put(m->lru, px->index, slot, bytes, ev, 8);
+    for (int i = 0; i < n && i < 8; i++)
+        if (ev[i].slot >= 0 && ev[i].key != px->index)
+            m->free_slots[m->nfree++] = ev[i].slot;
+}
+
+static void load_now(strata_morph *m, int i)
+{
+    if (i < 0 || cached_tex(m, i) || strata_bank_is_bad(m->bank, i))
+        return;
+    strata_keyframe_pixels px;
+    strata_result r = {0};
+    if (strata_bank_load_sync(m->bank, i, &px, &r) != STRATA_OK) {
+        LOG_WARN("BANK", "%s", r.msg);
+        return;
+    }
+    upload(m, &px);
+    strata_bank_release_pixels(m->bank, &px);
+}
+
+static int ready_fn(void *user, int i)
+{
+    strata_morph *m = user;
+    if (m->latent_bank)
+        return 1;
+    if (strata_bank_is_bad(m->bank, i))
+        return -1;
+    if (m->offline)
+        load_now(m, i); /* render mode: deterministic, so wait for the disk */
+    if (strata_bank_is_bad(m->bank, i))
+        return -1;
+    return m->lru && strata_lru_contains(m->lru, i) ? 1 : 0;
+}
+
+/* The keyframes the traversal may want soon, most urgent first. */
+static int upcoming(const strata_morph *m, int *out, int max)
+{
+    const strata_traversal *tr = &m->tr;
+    int n = 0, count = tr->count;
+    out[n++] = tr->a;
+    if (tr->b >= 0)
+        out[n++] = tr->b;
+    switch (tr->order) {
+    case STRATA_ORDER_NEIGHBOURS:
+        n += strata_bank_neighbours(m->bank, tr->a, out + n, max - n);
+        break;
+    case STRATA_ORDER_SHUFFLE:
+        for (int k = 0; k < 4 && n < max && tr->shuffle; k++)
+            out[n++] = tr->shuffle[(tr->shuffle_pos + k) % count];
+        break;
+    case STRATA_ORDER_PINGPONG:
+        for (int k = 1; k <= 2 && n + 1 < max; k++) {
+            out[n++] = (tr->a + k) % count;
+            out[n++] = (tr->a - k + count) % count;
+        }
+        break;
+    default:
+        for (int k = 1; k <= 4 && n < max; k++)
+            out[n++] = (tr->a + k) % count;
+    }
+    return n;
+}
+
+static void stream(strata_morph *m)
+{
+    int want[16], ask[16], n = upcoming(m, want, 16), na = 0;
+    for (int i = 0; i < n; i++)
+        if (want[i] >= 0 && !strata_lru_contains(m->lru, want[i]) &&
+            !strata_bank_is_bad(m->bank, want[i]))
+            ask[na++] = want[i];
+    if (na)
+        strata_bank_request(m->bank, ask, na);
+    strata_keyframe_pixels px;
+    for (int k = 0; k < MAX_UPLOADS_PER_FRAME && strata_bank_poll_ready(m->bank, &px); k++) {
+        upload(m, &px);
+        strata_bank_release_pixels(m->bank, &px);
+    }
+}
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+strata_morph *strata_morph_create(const strata_morph_desc *d, strata_result *r)
+{
+    strata_morph *m = calloc(1, sizeof *m);
+    if (!m) {
+        strata_fail(r, STRATA_ERR_NOMEM, "morph");
+        return NULL;
+    }
+    m->bank = d->bank;
+    m->mode = d->mode;
+    m->offline = d->offline;
+    m->w = d->width;
+    m->h = d->height;
+    m->latent_bank = strata_bank_kind(d->bank) == STRATA_BANK_LATENT;
+    m->flow_a = m->flow_b = -1;
+    m->key_index[0] = m->key_index[1] = -1;
+    int count = strata_bank_count(d->bank);
+    if (m->latent_bank) {
+        m->cppn = strata_bank_cppn(d->bank);
+        m->dim = strata_bank_latent_dim(d->bank);
+        m->z = calloc((size_t)m->dim, sizeof(float));
+        float scale = d->latent_scale;
+        if (scale <= 0) {
+            const char *rn = (const char *)glGetString(GL_RENDERER);
+            bool soft = rn && (strstr(rn, "llvmpipe") || strstr(rn, "softpipe") ||
+                               strstr(rn, "SwiftShader"));
+            scale = soft ? 0.25f : 1.0f;
+        }
+        scale = strata_clampf(scale, 0.1f, 1.0f);
+        int sw = (int)(m->w * scale + 0.5f), sh = (int)(m->h * scale + 0.5f);
+        if (scale < 1.0f && sw >= 16 && sh >= 16) {
+            strata_target_init(&m->small, sw, sh, GL_RGBA8);
+            LOG_INFO("MORPH", "latent generator at %dx%d (x%.2f), scaled up to %dx%d", sw, sh,
+                     scale, m->w, m->h);
+        }
+        for (int i = 0; i < 2; i++)
+            strata_target_init(&m->key[i], m->w, m->h, GL_RGBA8);
+    } else {
+        size_t budget = (size_t)(d->cache_mb > 0 ? d->cache_mb : 256) << 20;
+        size_t per = (size_t)m->w * m->h * 4;
+        m->nslots = (int)(budget / per);
+        if (m->nslots < 4)
+            m->nslots = 4; /* current, next and two ahead: the least that can play */
+        if (m->nslots > 4096)
+            m->nslots = 4096;
+        m->lru = strata_lru_create(m->nslots, (size_t)m->nslots * per);
+        m->tex = calloc((size_t)m->nslots, sizeof(GLuint));
+        m->free_slots = malloc(sizeof(int) * (size_t)m->nslots);
+        for (int i = 0; m->free_slots && i < m->nslots; i++)
+            m->free_slots[m->nfree++] = m->nslots - 1 - i;
+        glGenBuffers(1, &m->pbo);
+        if (d->mode == STRATA_MORPH_LATENT) {
+            LOG_WARN("MORPH", "the latent morph needs a latent set; this bank holds images, "
+                     "so it morphs by flow");
+            m->mode = STRATA_MORPH_FLOW;
+        }
+    }
+    if ((m->latent_bank && !m->z) || (!m->latent_bank && (!m->lru || !m->tex))) {
+        strata_morph_destroy(m);
+        strata_fail(r, STRATA_ERR_NOMEM, "morph cache");
+        return NULL;
+    }
+    strata_traversal_init(&m->tr, count, d->order, d->seed, d->bank, ready_fn, m);
+    if (!m->latent_bank) {
+        /* The first keyframe that is not bad. */
+        load_now(m, m->tr.a);
+        if (!m->offline)
+            stream(m);
+    }
+    return m;
+}
+
+void strata_morph_destroy(strata_morph *m)
+{
+    if (!m)
+        return;
+    strata_traversal_free(&m->tr);
+    for (int i = 0; i < m->nslots; i++)
+        if (m->tex && m->tex[i])
+            glDeleteTextures(1, &m->tex[i]);
+    if (m->pbo)
+        glDeleteBuffers(1, &m->pbo);
+    for (int i = 0; i < 2; i++)
+        strata_target_free(&m->key[i]);
+    strata_target_free(&m->small);
+    strata_flow_destroy(m->flow);
+    strata_lru_destroy(m->lru);
+    free(m->tex);
+    free(m->free_slots);
+    free(m->z);
+    free(m);
+}
+
+void strata_morph_update(strata_morph *m, const strata_traverse_in *in)
+{
+    if (!m->latent_bank && !m->offline)
+        stream(m);
+    /* Skip a first keyframe that turned out bad. */
+    if (!m->latent_bank && m->tr.b < 0 && strata_bank_is_bad(m->bank, m->tr.a)) {
+        for (int k = 1; k < m->tr.count; k++) {
+            int c = (m->tr.a + k) % m->tr.count;
+            if (!strata_bank_is_bad(m->bank, c)) {
+                m->tr.a = c;
+                break;
+            }
+        }
+        if (m->offline)
+            load_now(m, m->tr.a);
+    }
+    strata_traversal_update(&m->tr, in);
+    if (m->lru) {
+        strata_lru_pin(m->lru, m->tr.a, true);
+        if (m->tr.b >= 0)
+            strata_lru_pin(m->lru, m->tr.b, true);
+    }
+}
+
+/* ---- drawing ------------------------------------------------------------- */
+
+/* The generator into target, through the smaller target when the scale asks for it. */
+static void generate(strata_morph *m, const float *z, const strata_target *target,
+                     const strata_frame_uniforms *u)
+{
+    if (!m->small.fbo) {
+        strata_latent_draw(m->cppn, z, target, u);
+        return;
+    }
+    strata_latent_draw(m->cppn, z, &m->small, u);
+    strata_blend_draw(m->small.tex, m->small.tex, 0.0f, target);
+}
+
+/* Latent sets in blend or flow mode: render each keyframe once into a texture. */
+static GLuint latent_key(strata_morph *m, int i, const strata_frame_uniforms *u)
+{
+    for (int k = 0; k < 2; k++)
+        if (m->key_index[k] == i)
+            return m->key[k].tex;
+    int k = m->key_index[0] == m->tr.a || m->key_index[0] == m->tr.b ? 1 : 0;
+    generate(m, strata_bank_latent(m->bank, i), &m->key[k], u);
+    m->key_index[k] = i;
+    return m->key[k].tex;
+}
+
+/* The held latent breathes: a slow walk around it, so drift 0 is alive, never frozen;
+ * glitch perturbs channels before decoding, so the glitch is hallucinated. */
+static void latent_now(strata_morph *m, float t, const strata_frame_uniforms *u)
+{
+    const float *za = strata_bank_latent(m->bank, m->tr.a);
+    const float *zb = m->tr.b >= 0 ? strata_bank_latent(m->bank, m->tr.b) : za;
+    strata_latent_slerp(za, zb, t, m->dim, m->z);
+    double time = u->time;
+    float breathe = 0.18f;
+    float glitch = u->params ? u->params[STRATA_P_glitch] : 0.0f;
+    float kick = u->audio ? u->audio->onset * (u->params ? u->params[STRATA_P_pulse] : 0) : 0;
+    for (int k = 0; k < m->dim; k++) {
+        double ph = k * 2.39996323; /* golden angle: channels never move in step */
+        m->z[k] += breathe * (float)sin(time * (0.11 + 0.07 * (k % 5)) + ph);
+        m->z[k] += 0.35f * kick * (float)sin(ph * 3.0);
+        /* Latent glitch: a few channels jump on a step clock (same frame, same jump). */
+        uint32_t hsh = (uint32_t)(k * 2654435761u) ^ (uint32_t)(u->frame / 3) * 2246822519u;
+        hsh ^= hsh >> 15;
+        hsh *= 2654435761u;
+        if (glitch > 0 && (hsh & 1023) < (uint32_t)(glitch * 300.0f))
+            m->z[k] += glitch * 3.0f * ((float)(hsh >> 22) / 512.0f - 1.0f);
+    }
+}
+
+bool strata_morph_draw(strata_morph *m, const strata_target *target,
+                       const strata_frame_uniforms *u)
+{
+    float t = strata_traversal_eased(&m->tr);
+    int a = m->tr.a, b = m->tr.b;
+    if (m->latent_bank && m->mode == STRATA_MORPH_LATENT) {
+        latent_now(m, t, u);
+        generate(m, m->z, target, u);
+        return true;
+    }
+    GLuint ta = m->latent_bank ? latent_key(m, a, u) : cached_tex(m, a);
+    if (!ta)
+        return false;
+    GLuint tb = b >= 0 ? (m->latent_bank ? latent_key(m, b, u) : cached_tex(m, b)) : 0;
+    if (!tb) {
+        strata_blend_draw(ta, ta, 0.0f, target);
+        return true;
+    }
+    if (m->mode == STRATA_MORPH_FLOW) {
+        if (!m->flow)
+            m->flow = strata_flow_create(m->w, m->h);
+        if (m->flow && (m->flow_a != a || m->flow_b != b)) {
+            /* A fresh flow for every transition, estimated once when it starts. */
+            strata_gpu_begin("flow");
+            strata_flow_estimate(m->flow, ta, tb);
+            strata_gpu_end();
+            m->flow_a = a;
+            m->flow_b = b;
+        }
+        if (m->flow) {
+            strata_flow_compose(m->flow, ta, tb, t, target);
+            return true;
+        }
+    }
+    strata_blend_draw(ta, tb, t, target);
+    return true;
+}
+
+void strata_morph_goto(strata_morph *m, int i, double seconds)
+{
+    strata_traversal_goto(&m->tr, i, seconds);
+    if (m->offline && !m->latent_bank)
+        load_now(m, i);
+}
+
+void strata_morph_set_mode(strata_morph *m, strata_morph_mode mode)
+{
+    if (mode == STRATA_MORPH_LATENT && !m->latent_bank)
+        mode = STRATA_MORPH_FLOW;
+    m->mode = mode;
+}
+
+strata_morph_mode strata_morph_get_mode(const strata_morph *m)
+{
+    return m->mode;
+}
+
+void strata_morph_state(const strata_morph *m, int *a, int *b, float *t)
+{
+    *a = m->tr.a;
+    *b = m->tr.b;
+    *t = strata_traversal_eased(&m->tr);
+}
+
+const strata_traversal *strata_morph_traversal(const strata_morph *m)
+{
+    return &m->tr;
+}
+
+GLuint strata_morph_flow_texture(const strata_morph *m)
+{
+    return m->mode == STRATA_MORPH_FLOW && m->tr.b >= 0 ? strata_flow_texture(m->flow) : 0;
+}

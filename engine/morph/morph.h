@@ -1,0 +1,161 @@
+/* strata morph: traversal (which keyframe next, and when) and the morph passes that
+ * draw the way between two keyframes on the GPU: blend, flow and latent.
+ *
+ * Use (render thread)
+ *   strata_morph *m = strata_morph_create(&(strata_morph_desc){ .bank = b, .mode = ...,
+ *       .width = rw, .height = rh, .seed = 7 }, &r);
+ *   each frame, after parameters:
+ *       strata_morph_update(m, &in);      // traversal: audio, tempo, drift, pulse, motion
+ *       strata_morph_draw(m, &target, &u) // the morph pass into target
+ *   strata_morph_goto(m, i, seconds)      // morph to keyframe i (OSC /strata/key)
+ *
+ * Traversal
+ *   drift 0 holds the current keyframe (the picture stays alive: generators breathe,
+ *   images drift slowly); drift 1 travels continuously; in between it sets dwell and
+ *   transition times. Orders: sequence, shuffle, neighbours (a walk through the
+ *   similarity graph), ping-pong. With a tempo, dwell and transitions count in beats
+ *   and start on the beat. Onsets push (pulse), energy advances the walk (motion):
+ *   both are registry parameters, so routes can drive them too. A keyframe that is not
+ *   loaded yet is not chosen yet: the traversal waits on the current one.
+ *
+ * Threads
+ *   Render thread only. Image pixels arrive from the bank's loader thread through the
+ *   bank's non-blocking poll; this module uploads them and keeps GPU textures in an
+ *   LRU under a byte budget (cache_mb).
+ *
+ * Ownership
+ *   The morph borrows the bank (the caller closes it after strata_morph_destroy).
+ */
+#ifndef STRATA_MORPH_H
+#define STRATA_MORPH_H
+
+#include "audio/audio.h"
+#include "bank/bank.h"
+#include "control/control.h"
+#include "core/core.h"
+#include "render/render.h"
+
+typedef enum strata_morph_mode {
+    STRATA_MORPH_BLEND = 0,
+    STRATA_MORPH_FLOW = 1,
+    STRATA_MORPH_LATENT = 2,
+} strata_morph_mode;
+
+typedef enum strata_order {
+    STRATA_ORDER_SEQUENCE = 0,
+    STRATA_ORDER_SHUFFLE,
+    STRATA_ORDER_NEIGHBOURS,
+    STRATA_ORDER_PINGPONG,
+} strata_order;
+
+/* Parse "blend|flow|latent" and "sequence|shuffle|neighbours|pingpong"; false if unknown. */
+bool strata_morph_mode_parse(const char *s, strata_morph_mode *out);
+const char *strata_morph_mode_name(strata_morph_mode m);
+bool strata_order_parse(const char *s, strata_order *out);
+const char *strata_order_name(strata_order o);
+
+/* ---- traversal (pure CPU, deterministic for a seed) ----------------------- */
+
+typedef struct strata_traverse_in {
+    double dt;          /* seconds */
+    float drift;        /* 0..1 */
+    float pulse;        /* 0..1: how far onsets push */
+    float motion;       /* 0..1: how far energy advances the walk */
+    float onset;        /* onset pulse 0..1 this frame */
+    float energy;       /* level, fast, 0..1 */
+    float bpm;          /* 0: no tempo */
+    double beat;        /* beats since start (fractional), when bpm > 0 */
+} strata_traverse_in;
+
+/* 1: ready, 0: not yet (wait for it), -1: bad (skip it). */
+typedef int (*strata_ready_fn)(void *user, int index);
+
+typedef struct strata_traversal {
+    int count;
+    strata_order order;
+    uint64_t rng;        /* xorshift state from the seed */
+    int a, b;            /* current keyframe and the one being morphed to (-1: none) */
+    double t;            /* progress 0..1 of the transition a -> b */
+    double dwell_left;   /* seconds (or beats with a tempo) to hold a before moving */
+    double trans_len;    /* length of the current transition, seconds or beats */
+    bool in_beats;       /* trans_len and dwell_left count beats */
+    bool waiting_beat;   /* a transition is due and waits for the next beat */
+    double last_beat;    /* beat count last frame */
+    int dir;             /* ping-pong direction */
+    int *shuffle;        /* a permutation, reshuffled at each pass */
+    int shuffle_pos;
+    const strata_bank *bank; /* for neighbours; may be NULL */
+    strata_ready_fn ready;
+    void *ready_user;
+    int goto_pending;    /* -1 or a keyframe index asked for */
+    double goto_seconds;
+    uint32_t transitions; /* completed transitions */
+} strata_traversal;
+
+void strata_traversal_init(strata_traversal *tr, int count, strata_order order, uint64_t seed,
+                           const strata_bank *bank, strata_ready_fn ready, void *user);
+void strata_traversal_free(strata_traversal *tr);
+/* Advance by one frame. */
+void strata_traversal_update(strata_traversal *tr, const strata_traverse_in *in);
+/* Morph to keyframe i over seconds (0: cut). Applied at the next update. */
+void strata_traversal_goto(strata_traversal *tr, int i, double seconds);
+/* Eased progress of the current transition, 0 when holding. */
+float strata_traversal_eased(const strata_traversal *tr);
+/* Dwell and transition lengths for a drift value, in seconds. */
+void strata_drift_times(float drift, double *dwell_s, double *trans_s);
+
+/* ---- morph passes --------------------------------------------------------- */
+
+typedef struct strata_morph_desc {
+    strata_bank *bank;
+    strata_morph_mode mode;
+    strata_order order;
+    int width, height;   /* render size */
+    uint64_t seed;       /* traversal seed */
+    int cache_mb;        /* GPU texture budget; default 256 */
+    bool offline;        /* render mode: load keyframes synchronously, deterministic */
+    float latent_scale;  /* resolution of the latent generator relative to the render
+                            size, 0.1..1; 0: auto (1 on a GPU, 0.25 on a software
+                            rasteriser such as llvmpipe, where every pixel costs) */
+} strata_morph_desc;
+
+typedef struct strata_morph strata_morph;
+
+strata_morph *strata_morph_create(const strata_morph_desc *d, strata_result *r);
+void strata_morph_destroy(strata_morph *m);
+/* Traversal and keyframe streaming for this frame. */
+void strata_morph_update(strata_morph *m, const strata_traverse_in *in);
+/* Draw the morph of the current pair into target (bound inside). Returns false when
+ * nothing could be drawn yet (no keyframe ready), leaving target untouched. */
+bool strata_morph_draw(strata_morph *m, const strata_target *target,
+                       const strata_frame_uniforms *u);
+void strata_morph_goto(strata_morph *m, int i, double seconds);
+void strata_morph_set_mode(strata_morph *m, strata_morph_mode mode);
+strata_morph_mode strata_morph_get_mode(const strata_morph *m);
+/* Current keyframe, next keyframe (-1 when holding) and eased progress. */
+void strata_morph_state(const strata_morph *m, int *a, int *b, float *t);
+const strata_traversal *strata_morph_traversal(const strata_morph *m);
+/* Flow of the current transition (RG32F, uv units A->B at the flow resolution), or 0
+ * when the mode has none. The fx chain's datamosh reads it. */
+GLuint strata_morph_flow_texture(const strata_morph *m);
+
+/* ---- pieces exposed for tests and bench ----------------------------------- */
+
+/* Draw keyframe textures a and b morphed at t (0..1) with the given mode into target.
+ * For flow, estimate the flow first with strata_flow_estimate. */
+typedef struct strata_flow strata_flow;
+strata_flow *strata_flow_create(int width, int height);
+void strata_flow_destroy(strata_flow *f);
+/* Estimate dense flow a->b and b->a (coarse-to-fine, on the GPU). */
+void strata_flow_estimate(strata_flow *f, GLuint tex_a, GLuint tex_b);
+/* Forward-splat both flows to time t and compose the warped keyframes into target. */
+void strata_flow_compose(strata_flow *f, GLuint tex_a, GLuint tex_b, float t,
+                         const strata_target *target);
+GLuint strata_flow_texture(const strata_flow *f);
+/* Plain crossfade (t already eased). */
+void strata_blend_draw(GLuint tex_a, GLuint tex_b, float t, const strata_target *target);
+/* The CPPN for a latent, on the GPU: weights from c, latent z (c->dim floats). */
+void strata_latent_draw(const strata_cppn *c, const float *z, const strata_target *target,
+                        const strata_frame_uniforms *u);
+
+#endif

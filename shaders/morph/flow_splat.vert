@@ -1,0 +1,22 @@
+// Flow morph, step 1: every flow-grid point of a keyframe travels a fraction of its
+// flow and leaves its flow (weighted) where it lands. Points that move more weigh
+// exponentially more (softmax splatting), so a moving shape covers the still
+// background it passes over instead of mixing with it.
+uniform sampler2D u_flow; // flow of this keyframe toward the other, uv units
+uniform ivec2 u_grid;     // flow grid size
+uniform float u_move;     // t for A, (1 - t) for B
+uniform float u_sign;     // +1 for A (store F_ab), -1 for B (store -F_ba = A->B direction)
+uniform float u_point;    // point size in pixels
+out vec4 v_value;
+
+void main()
+{
+    ivec2 g = ivec2(gl_VertexID % u_grid.x, gl_VertexID / u_grid.x);
+    vec2 uv = (vec2(g) + 0.5) / vec2(u_grid);
+    vec2 f = texelFetch(u_flow, g, 0).rg;
+    vec2 dest = uv + u_move * f;
+    float w = exp(min(length(f * vec2(u_grid)) * 0.35, 30.0));
+    v_value = vec4(u_sign * f * w, w, 0.0);
+    gl_Position = vec4(dest * 2.0 - 1.0, 0.0, 1.0);
+    gl_PointSize = u_point;
+}
