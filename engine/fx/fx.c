@@ -1,0 +1,449 @@
+/* The fx chain: amounts from glitch curves and bursts, ping-pong passes, histories. */
+#include "fx.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Odd-even transposition passes the sort draws per frame at amount 1 (even, so a frame
+ * always ends on the same parity it started with). */
+#define SORT_PASSES_MAX 8
+
+static const char *const effect_names[STRATA_FX_COUNT] = {
+    "block", "sort", "trails", "tear", "rgb", "vhs", "crush",
+};
+/* Timer names must be stable pointers: the timer table keeps them. */
+static const char *const timer_names[STRATA_FX_COUNT] = {
+    "fx_block", "fx_sort", "fx_trails", "fx_tear", "fx_rgb", "fx_vhs", "fx_crush",
+};
+static const char *const shader_files[STRATA_FX_COUNT] = {
+    "fx/block.frag", "fx/sort.frag", "fx/trails.frag", "fx/tear.frag",
+    "fx/rgb.frag",   "fx/vhs.frag",  "fx/crush.frag",
+};
+static const int amount_param[STRATA_FX_COUNT] = {
+    STRATA_P_fx_block, STRATA_P_fx_sort, STRATA_P_fx_trails, STRATA_P_fx_tear,
+    STRATA_P_fx_rgb,   STRATA_P_fx_vhs,  STRATA_P_fx_crush,
+};
+static const char *const curve_names[STRATA_FX_CURVE_COUNT] = {
+    "linear", "smooth", "exp", "threshold", "step",
+};
+
+/* A history that survives from frame to frame: two targets, `cur` holds the last one. */
+typedef struct history {
+    strata_target t[2];
+    int cur;
+} history;
+
+struct strata_fx {
+    int w, h;
+    bool ok;                   /* targets exist; false after a failed resize: bypass */
+    strata_target pp[2];       /* ping-pong for the stateless effects */
+    history block, trails, sort;
+    strata_target prev_in;     /* block's input last frame: motion without flow */
+    strata_program prog[STRATA_FX_COUNT];
+    strata_fx_shape shape[STRATA_FX_COUNT];
+    strata_fx_effect order[STRATA_FX_COUNT];
+    int norder;
+    bool ran_last[STRATA_FX_COUNT]; /* its history is from the previous frame */
+    float amount[STRATA_FX_COUNT];
+    float burst;
+    bool sort_vertical;
+    int sort_reseed;
+};
+
+/* ---- names and curves -------------------------------------------------- */
+
+const char *strata_fx_effect_name(strata_fx_effect e)
+{
+    return (unsigned)e < STRATA_FX_COUNT ? effect_names[e] : "?";
+}
+
+int strata_fx_effect_find(const char *name)
+{
+    for (int i = 0; name && i < STRATA_FX_COUNT; i++)
+        if (!strcmp(effect_names[i], name))
+            return i;
+    return -1;
+}
+
+const char *strata_fx_curve_name(strata_fx_curve c)
+{
+    return (unsigned)c < STRATA_FX_CURVE_COUNT ? curve_names[c] : "?";
+}
+
+int strata_fx_curve_find(const char *name)
+{
+    for (int i = 0; name && i < STRATA_FX_CURVE_COUNT; i++)
+        if (!strcmp(curve_names[i], name))
+            return i;
+    return -1;
+}
+
+static float clamp01(float x)
+{
+    /* NaN becomes 0: a bad value must not light the chain up. */
+    return x > 0.0f ? (x < 1.0f ? x : 1.0f) : 0.0f;
+}
+
+float strata_fx_curve_eval(strata_fx_curve c, float k, float g)
+{
+    g = clamp01(g);
+    switch (c) {
+    case STRATA_FX_CURVE_SMOOTH:
+        return g * g * (3.0f - 2.0f * g);
+    case STRATA_FX_CURVE_EXP:
+        if (!(k > 1e-3f))
+            return g;
+        return clamp01(expm1f(k * g) / expm1f(k));
+    case STRATA_FX_CURVE_THRESHOLD: {
+        float knee = k < 0.0f ? 0.0f : (k > 0.999f ? 0.999f : k);
+        return g <= knee ? 0.0f : clamp01((g - knee) / (1.0f - knee));
+    }
+    case STRATA_FX_CURVE_STEP:
+        return g > 0.0f && g >= k ? 1.0f : 0.0f;
+    case STRATA_FX_CURVE_LINEAR:
+    default:
+        return g;
+    }
+}
+
+/* ---- lifetime ---------------------------------------------------------- */
+
+/* The shader table is finite and a program per chain would only repeat the same
+ * sources, so every chain shares one set, made on the first create. It is made again when
+ * the context or the shader table changed under it (a re-init: stale handles read as
+ * "invalid program"). */
+static struct {
+    SDL_GLContext ctx;
+    strata_program prog[STRATA_FX_COUNT];
+} shared;
+
+static void make_programs(void)
+{
+    SDL_GLContext ctx = SDL_GL_GetCurrentContext();
+    bool valid = shared.ctx == ctx;
+    for (int i = 0; valid && i < STRATA_FX_COUNT; i++)
+        valid = strcmp(strata_program_error(shared.prog[i]), "invalid program") != 0;
+    if (valid)
+        return;
+    shared.ctx = ctx;
+    for (int i = 0; i < STRATA_FX_COUNT; i++)
+        shared.prog[i] = strata_program_make(shader_files[i], NULL);
+}
+
+static void free_targets(strata_fx *fx)
+{
+    for (int i = 0; i < 2; i++) {
+        strata_target_free(&fx->pp[i]);
+        strata_target_free(&fx->block.t[i]);
+        strata_target_free(&fx->trails.t[i]);
+        strata_target_free(&fx->sort.t[i]);
+    }
+    strata_target_free(&fx->prev_in);
+}
+
+static bool make_targets(strata_fx *fx, int w, int h)
+{
+    free_targets(fx);
+    fx->w = w;
+    fx->h = h;
+    bool ok = w > 0 && h > 0;
+    for (int i = 0; ok && i < 2; i++)
+        ok = strata_target_init(&fx->pp[i], w, h, GL_RGBA8) &&
+             strata_target_init(&fx->block.t[i], w, h, GL_RGBA8) &&
+             strata_target_init(&fx->trails.t[i], w, h, GL_RGBA8) &&
+             strata_target_init(&fx->sort.t[i], w, h, GL_RGBA8);
+    ok = ok && strata_target_init(&fx->prev_in, w, h, GL_RGBA8);
+    if (!ok)
+        free_targets(fx);
+    fx->ok = ok;
+    strata_fx_reset(fx);
+    return ok;
+}
+
+strata_fx *strata_fx_create(int w, int h, strata_result *r)
+{
+    strata_fx *fx = calloc(1, sizeof *fx);
+    if (!fx) {
+        strata_fail(r, STRATA_ERR_NOMEM, "fx: out of memory");
+        return NULL;
+    }
+    if (!make_targets(fx, w, h)) {
+        strata_fail(r, STRATA_ERR_GL, "fx: cannot create %dx%d targets", w, h);
+        free(fx);
+        return NULL;
+    }
+    make_programs();
+    for (int i = 0; i < STRATA_FX_COUNT; i++) {
+        fx->prog[i] = shared.prog[i];
+        fx->order[i] = (strata_fx_effect)i;
+        fx->shape[i] = (strata_fx_shape){STRATA_FX_CURVE_LINEAR, 0.0f, 0.0f};
+    }
+    fx->norder = STRATA_FX_COUNT;
+    fx->shape[STRATA_FX_BLOCK] = (strata_fx_shape){STRATA_FX_CURVE_THRESHOLD, 0.2f, 1.0f};
+    fx->shape[STRATA_FX_SORT] = (strata_fx_shape){STRATA_FX_CURVE_THRESHOLD, 0.5f, 0.0f};
+    fx->shape[STRATA_FX_TEAR] = (strata_fx_shape){STRATA_FX_CURVE_SMOOTH, 0.0f, 1.0f};
+    fx->shape[STRATA_FX_RGB] = (strata_fx_shape){STRATA_FX_CURVE_LINEAR, 0.0f, 1.0f};
+    fx->shape[STRATA_FX_VHS] = (strata_fx_shape){STRATA_FX_CURVE_LINEAR, 0.0f, 0.5f};
+    fx->shape[STRATA_FX_CRUSH] = (strata_fx_shape){STRATA_FX_CURVE_EXP, 3.0f, 0.5f};
+    fx->sort_reseed = 24;
+    return fx;
+}
+
+bool strata_fx_resize(strata_fx *fx, int w, int h)
+{
+    if (fx->ok && w == fx->w && h == fx->h)
+        return true;
+    if (!make_targets(fx, w, h)) {
+        LOG_ERROR("FX", "cannot create %dx%d targets: the chain bypasses", w, h);
+        return false;
+    }
+    return true;
+}
+
+void strata_fx_reset(strata_fx *fx)
+{
+    memset(fx->ran_last, 0, sizeof fx->ran_last);
+    memset(fx->amount, 0, sizeof fx->amount);
+    fx->burst = 0.0f;
+}
+
+void strata_fx_destroy(strata_fx *fx)
+{
+    if (!fx)
+        return;
+    free_targets(fx);
+    free(fx);
+}
+
+/* ---- shaping ----------------------------------------------------------- */
+
+void strata_fx_set_shape(strata_fx *fx, strata_fx_effect e, strata_fx_shape s)
+{
+    if ((unsigned)e < STRATA_FX_COUNT && (unsigned)s.curve < STRATA_FX_CURVE_COUNT)
+        fx->shape[e] = s;
+}
+
+strata_fx_shape strata_fx_get_shape(const strata_fx *fx, strata_fx_effect e)
+{
+    return (unsigned)e < STRATA_FX_COUNT ? fx->shape[e] : (strata_fx_shape){0};
+}
+
+bool strata_fx_set_order(strata_fx *fx, const strata_fx_effect *order, int n)
+{
+    bool seen[STRATA_FX_COUNT] = {0};
+    if (n < 0 || n > STRATA_FX_COUNT)
+        return false;
+    for (int i = 0; i < n; i++) {
+        if ((unsigned)order[i] >= STRATA_FX_COUNT || seen[order[i]])
+            return false;
+        seen[order[i]] = true;
+    }
+    memcpy(fx->order, order, (size_t)n * sizeof *order);
+    fx->norder = n;
+    return true;
+}
+
+int strata_fx_get_order(const strata_fx *fx, strata_fx_effect *order)
+{
+    memcpy(order, fx->order, (size_t)fx->norder * sizeof *order);
+    return fx->norder;
+}
+
+void strata_fx_set_sort(strata_fx *fx, bool vertical, int reseed_frames)
+{
+    if (vertical != fx->sort_vertical)
+        fx->ran_last[STRATA_FX_SORT] = false; /* the old state is sorted the other way */
+    fx->sort_vertical = vertical;
+    fx->sort_reseed = reseed_frames > 0 ? reseed_frames : 0;
+}
+
+void strata_fx_amounts(const strata_fx *fx, float out[STRATA_FX_COUNT])
+{
+    memcpy(out, fx->amount, sizeof fx->amount);
+}
+
+float strata_fx_burst(const strata_fx *fx)
+{
+    return fx->burst;
+}
+
+/* ---- passes ------------------------------------------------------------ */
+
+/* Bind p with the shared uniforms, the input on unit 0 and the amount. */
+static GLuint begin_pass(strata_fx *fx, strata_fx_effect e, const strata_target *in,
+                         const strata_fx_inputs *fi)
+{
+    strata_program p = fx->prog[e];
+    GLuint id = strata_program_use(p);
+    if (!id)
+        return 0;
+    strata_uniforms_apply(p, fi->u);
+    strata_texture_bind(in->tex, 0);
+    glUniform1i(strata_uniform_loc(p, "u_src"), 0);
+    glUniform1f(strata_uniform_loc(p, "u_amount"), fx->amount[e]);
+    return id;
+}
+
+static void set_i(strata_fx *fx, strata_fx_effect e, const char *name, int v)
+{
+    glUniform1i(strata_uniform_loc(fx->prog[e], name), v);
+}
+
+static void set_f(strata_fx *fx, strata_fx_effect e, const char *name, float v)
+{
+    glUniform1f(strata_uniform_loc(fx->prog[e], name), v);
+}
+
+static const strata_target *run_block(strata_fx *fx, const strata_target *in,
+                                      const strata_fx_inputs *fi)
+{
+    const strata_fx_effect e = STRATA_FX_BLOCK;
+    history *hs = &fx->block;
+    strata_target *out = &hs->t[hs->cur ^ 1];
+    strata_target_bind(out);
+    if (!begin_pass(fx, e, in, fi))
+        return in;
+    bool fresh = !fx->ran_last[e];
+    strata_texture_bind(hs->t[hs->cur].tex, 1);
+    strata_texture_bind(fx->prev_in.tex, 2);
+    strata_texture_bind(fi->flow_tex, 3);
+    set_i(fx, e, "u_hist", 1);
+    set_i(fx, e, "u_prev", 2);
+    set_i(fx, e, "u_flow", 3);
+    set_f(fx, e, "u_has_flow", fi->flow_tex ? 1.0f : 0.0f);
+    set_f(fx, e, "u_fresh", fresh ? 1.0f : 0.0f);
+    /* 16 px blocks at 720p, like an MPEG macroblock, scaled with the picture. */
+    float block = floorf((float)fx->h / 45.0f);
+    set_f(fx, e, "u_block", block < 4.0f ? 4.0f : block);
+    strata_draw_fullscreen();
+    strata_texture_bind(0, 3);
+    /* Keep this frame's input: next frame's motion is the difference to it. */
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, in->fbo);
+    glBindFramebuffer(GL_DRAW_FRAMEBUFFER, fx->prev_in.fbo);
+    glBlitFramebuffer(0, 0, fx->w, fx->h, 0, 0, fx->w, fx->h, GL_COLOR_BUFFER_BIT, GL_NEAREST);
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    hs->cur ^= 1;
+    return out;
+}
+
+static const strata_target *run_trails(strata_fx *fx, const strata_target *in,
+                                       const strata_fx_inputs *fi)
+{
+    const strata_fx_effect e = STRATA_FX_TRAILS;
+    history *hs = &fx->trails;
+    strata_target *out = &hs->t[hs->cur ^ 1];
+    strata_target_bind(out);
+    if (!begin_pass(fx, e, in, fi))
+        return in;
+    const float *prm = fi->u->params;
+    strata_texture_bind(hs->t[hs->cur].tex, 1);
+    set_i(fx, e, "u_hist", 1);
+    set_f(fx, e, "u_fresh", fx->ran_last[e] ? 0.0f : 1.0f);
+    /* Per frame: up to 4% zoom and 1/100 turn, so a long trail spirals visibly. */
+    set_f(fx, e, "u_scale", 1.0f + 0.04f * prm[STRATA_P_fx_trails_zoom]);
+    set_f(fx, e, "u_angle", 0.01f * 6.2831853f * prm[STRATA_P_fx_trails_rotate]);
+    strata_draw_fullscreen();
+    hs->cur ^= 1;
+    return out;
+}
+
+static const strata_target *run_sort(strata_fx *fx, const strata_target *in,
+                                     const strata_fx_inputs *fi)
+{
+    const strata_fx_effect e = STRATA_FX_SORT;
+    history *hs = &fx->sort;
+    float a = fx->amount[e];
+    int passes = 2 * (int)ceilf(a * (SORT_PASSES_MAX / 2));
+    /* Low amounts sort only the brightest pixels; at 1 the threshold parameter rules. */
+    float thr = 1.0f - a * (1.0f - fi->u->params[STRATA_P_fx_sort_threshold]);
+    int seed = fx->ran_last[e] ? (fx->sort_reseed > 0 ? 1 : 0) : 2;
+    for (int i = 0; i < passes; i++) {
+        strata_target *out = &hs->t[hs->cur ^ 1];
+        strata_target_bind(out);
+        if (!begin_pass(fx, e, in, fi))
+            return in;
+        strata_texture_bind(hs->t[hs->cur].tex, 1);
+        set_i(fx, e, "u_state", 1);
+        /* Odd-even transposition: pairs (0,1)(2,3)... then (1,2)(3,4)... */
+        set_i(fx, e, "u_parity", i & 1);
+        set_i(fx, e, "u_vertical", fx->sort_vertical ? 1 : 0);
+        set_i(fx, e, "u_seed", i == 0 ? seed : 0);
+        set_i(fx, e, "u_period", fx->sort_reseed);
+        set_f(fx, e, "u_threshold", thr);
+        strata_draw_fullscreen();
+        hs->cur ^= 1;
+    }
+    return &hs->t[hs->cur];
+}
+
+/* A stateless effect: input -> the ping-pong target that is not the input. */
+static const strata_target *run_plain(strata_fx *fx, strata_fx_effect e,
+                                      const strata_target *in, const strata_fx_inputs *fi)
+{
+    strata_target *out = in == &fx->pp[0] ? &fx->pp[1] : &fx->pp[0];
+    strata_target_bind(out);
+    if (!begin_pass(fx, e, in, fi))
+        return in;
+    strata_draw_fullscreen();
+    return out;
+}
+
+/* Amounts for this frame; true when any effect runs. */
+static bool update_amounts(strata_fx *fx, const strata_fx_inputs *in)
+{
+    const float *prm = in->u->params;
+    float glitch = clamp01(prm[STRATA_P_glitch]);
+    float decay = prm[STRATA_P_burst_decay];
+    float dt = in->u->dt > 0.0f ? in->u->dt : 0.0f;
+    /* One-pole decay in frame time, so render mode repeats; an onset lifts it again. */
+    fx->burst *= decay > 0.0f ? expf(-dt / decay) : 0.0f;
+    float fire = clamp01(in->onset) * clamp01(prm[STRATA_P_burst]);
+    if (fire > fx->burst)
+        fx->burst = fire;
+    if (fx->burst < 1e-3f)
+        fx->burst = 0.0f;
+    bool any = false;
+    for (int i = 0; i < STRATA_FX_COUNT; i++) {
+        float a = 0.0f;
+        if (glitch > 0.0f) {
+            const strata_fx_shape *s = &fx->shape[i];
+            a = strata_fx_curve_eval(s->curve, s->k, glitch) * prm[amount_param[i]] +
+                fx->burst * s->burst_mix;
+        }
+        if (i == STRATA_FX_TRAILS)
+            a += prm[STRATA_P_feedback];
+        fx->amount[i] = clamp01(a);
+        any = any || fx->amount[i] > 0.0f;
+    }
+    return any;
+}
+
+const strata_target *strata_fx_run(strata_fx *fx, const strata_target *src,
+                                   const strata_fx_inputs *in)
+{
+    if (!update_amounts(fx, in) || !fx->ok || src->w != fx->w || src->h != fx->h) {
+        memset(fx->ran_last, 0, sizeof fx->ran_last);
+        return src;
+    }
+    bool ran[STRATA_FX_COUNT] = {0};
+    const strata_target *cur = src;
+    for (int i = 0; i < fx->norder; i++) {
+        strata_fx_effect e = fx->order[i];
+        if (fx->amount[e] <= 0.0f)
+            continue;
+        strata_gpu_begin(timer_names[e]);
+        const strata_target *out;
+        switch (e) {
+        case STRATA_FX_BLOCK: out = run_block(fx, cur, in); break;
+        case STRATA_FX_TRAILS: out = run_trails(fx, cur, in); break;
+        case STRATA_FX_SORT: out = run_sort(fx, cur, in); break;
+        default: out = run_plain(fx, e, cur, in); break;
+        }
+        strata_gpu_end();
+        ran[e] = out != cur;
+        cur = out;
+    }
+    memcpy(fx->ran_last, ran, sizeof ran);
+    return cur;
+}

@@ -1,0 +1,26 @@
+// Shared by the fx passes (include after common.glsl): the input, the amount, hashes.
+// Noise is an integer hash of (pixel, frame), never GL-side randomness, so render mode
+// gives the same bytes on every run and every driver.
+
+uniform sampler2D u_src;  // unit 0: the effect's input
+uniform float u_amount;   // 0..1: curve(glitch) * fx_<name> + burst, set by the chain
+
+uint fx_hash_u(uint x)
+{
+    // lowbias32 (Chris Wellons): good avalanche for 2 multiplies.
+    x ^= x >> 16;
+    x *= 0x7feb352du;
+    x ^= x >> 15;
+    x *= 0x846ca68bu;
+    x ^= x >> 16;
+    return x;
+}
+
+// Uniform in [0, 1) from three integers.
+float fx_hash(int a, int b, int c)
+{
+    uint h = fx_hash_u(uint(a) ^ fx_hash_u(uint(b) ^ fx_hash_u(uint(c) + 0x9e3779b9u)));
+    return float(h >> 8) * (1.0 / 16777216.0);
+}
+
+float fx_luma(vec3 c) { return dot(c, vec3(0.2126, 0.7152, 0.0722)); }

@@ -1,0 +1,21 @@
+// Scanline tear and jitter: bands of lines slip sideways (wrapping, like a lost h-sync),
+// every line jitters by a pixel or two.
+//! param fx_tear: 0..1 how many bands tear (up to 40%) and how far (up to 1/8 width)
+#include "common.glsl"
+#include "fx/fx_common.glsl"
+
+in vec2 v_uv;
+out vec4 o_color;
+
+void main()
+{
+    int epoch = u_frame / 2;  // tears hold two frames: one-frame flicker reads as noise
+    float scale = u_resolution.y / 720.0;
+    float band_h = max(2.0, floor(mix(6.0, 80.0, fx_hash(epoch, 1, 0)) * scale));
+    int line = int(gl_FragCoord.y);
+    int band = int(gl_FragCoord.y / band_h);
+    float torn = step(fx_hash(band, epoch, 2), 0.4 * u_amount);
+    float shift = torn * (fx_hash(band, epoch, 3) - 0.5) * 0.25 * u_amount;
+    float jitter = (fx_hash(line, u_frame, 4) - 0.5) * 4.0 * scale * u_amount / u_resolution.x;
+    o_color = texture(u_src, vec2(fract(v_uv.x + shift + jitter), v_uv.y));
+}

@@ -1,0 +1,80 @@
+/* fx_bench [WxH] [FRAMES]: per-effect GPU ms of the fx chain at glitch 1, every effect at
+ * amount 1 (feedback 0.5), on the default scene rendered once at the given size
+ * (1280x720 by default). Prints one row per pass from the GPU timers. Not a test:
+ * figures go to docs/BENCHMARKS.md. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fx/fx.h"
+#include "support/gl_fixture.h"
+
+int main(int argc, char **argv)
+{
+    int w = 1280, h = 720, frames = 60;
+    if (argc > 1 && sscanf(argv[1], "%dx%d", &w, &h) != 2) {
+        fprintf(stderr, "usage: fx_bench [WxH] [FRAMES]\n");
+        return 2;
+    }
+    if (argc > 2)
+        frames = atoi(argv[2]);
+    strata_gl gl;
+    if (!test_gl_open(&gl, NULL))
+        return 1;
+    strata_audio_frame audio;
+    strata_audio_frame_silence(&audio);
+    strata_uniforms_upload_audio(&audio);
+    strata_params prm;
+    strata_params_init(&prm);
+    prm.value[STRATA_P_glitch] = 1.0f;
+    prm.value[STRATA_P_feedback] = 0.5f;
+    for (int i = 0; i < STRATA_PARAM_COUNT; i++)
+        if (!strncmp(strata_param_defs[i].name, "fx_", 3) &&
+            strcmp(strata_param_defs[i].name, "fx_sort_threshold") != 0)
+            prm.value[i] = 1.0f;
+    prm.value[STRATA_P_fx_trails_zoom] = 0.2f;
+    prm.value[STRATA_P_fx_trails_rotate] = 0.2f;
+
+    strata_target src;
+    if (!strata_target_init(&src, w, h, GL_RGBA8))
+        return 1;
+    strata_frame_uniforms u = {.time = 1.0, .dt = 1.0f / 30, .width = w, .height = h,
+                               .audio = &audio, .bpm = 120, .params = prm.value};
+    strata_program scene = strata_program_make("scenes/default.frag", NULL);
+    strata_target_bind(&src);
+    if (strata_program_use(scene)) {
+        strata_uniforms_apply(scene, &u);
+        strata_draw_fullscreen();
+    }
+    strata_result r = {0};
+    strata_fx *fx = strata_fx_create(w, h, &r);
+    if (!fx) {
+        fprintf(stderr, "fx_bench: %s\n", r.msg);
+        return 1;
+    }
+    for (int i = 0; i < STRATA_FX_COUNT; i++)
+        strata_fx_set_shape(fx, i, (strata_fx_shape){STRATA_FX_CURVE_LINEAR, 0, 0});
+    uint64_t t0 = strata_time_ns();
+    for (int f = 0; f < frames; f++) {
+        u.frame = f;
+        u.time = 1.0 + f / 30.0;
+        strata_fx_run(fx, &src, &(strata_fx_inputs){.u = &u});
+        glFinish(); /* one frame at a time, as a real frame loop would */
+    }
+    double wall = (double)(strata_time_ns() - t0) * 1e-6 / frames;
+    strata_pass_time t[STRATA_MAX_PASSES];
+    int n = strata_gpu_report(t, STRATA_MAX_PASSES);
+    printf("fx chain %dx%d, %d frames, glitch 1, every amount 1, feedback 0.5\n", w, h, frames);
+    printf("%-10s %9s %9s %9s\n", "pass", "avg ms", "peak ms", "cpu ms");
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+        printf("%-10s %9.2f %9.2f %9.3f\n", t[i].name, t[i].gpu_avg_ms, t[i].gpu_peak_ms,
+               t[i].cpu_ms);
+        sum += t[i].gpu_avg_ms;
+    }
+    printf("%-10s %9.2f   (wall ms per chain frame incl. glFinish: %.2f)\n", "sum", sum, wall);
+    strata_fx_destroy(fx);
+    strata_target_free(&src);
+    test_gl_close(&gl);
+    return 0;
+}
