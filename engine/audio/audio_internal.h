@@ -20,6 +20,7 @@ typedef struct strata_tempo {
     uint64_t n;          /* values pushed */
     float work[STRATA_TEMPO_ODF_LEN];
     float acf[STRATA_TEMPO_ODF_LEN];
+    float weighted[STRATA_TEMPO_ODF_LEN];
     /* --- beat grid (sample clock) */
     bool locked;
     double period;       /* samples per beat */

@@ -16,6 +16,7 @@
 #define MULTIPLES 4           /* beat lags summed in the comb */
 #define PRIOR_CENTER 120.0    /* BPM: resolves octave ties, as listeners do */
 #define PRIOR_OCTAVES 0.9
+#define RECENT_S 4.0          /* weighting of the envelope in the autocorrelation */
 #define SWITCH_HITS 6         /* estimates a new tempo must win before it replaces */
 /* The flux peak of an attack lags its first sample by about half the window after the
  * hop end; measured on synthesised drums (tests/audio/test_tempo.c). */
@@ -90,11 +91,19 @@ static double estimate_period(strata_tempo *t, const float *w, int count, float 
     int maxlag = (int)ceil(lag_max * MULTIPLES) + 2;
     if (maxlag > count * 3 / 4)
         maxlag = count * 3 / 4;
+    /* Recent envelope counts more (4 s time constant), so a tempo change wins the
+     * comparison in seconds, not after the whole window has turned over. */
+    for (int i = 0; i < count; i++)
+        t->weighted[i] = w[i] * (float)exp(-(count - 1 - i) / (RECENT_S * t->hop_rate));
     for (int l = 0; l <= maxlag; l++) {
         double s = 0.0;
         for (int i = l; i < count; i++)
-            s += (double)w[i] * w[i - l];
-        t->acf[l] = (float)(s / (count - l));
+            s += (double)t->weighted[i] * t->weighted[i - l];
+        /* Divide by the weight the overlap carries (a geometric series), so no lag is
+         * favoured just for being short. */
+        double q = exp(-2.0 / (RECENT_S * t->hop_rate));
+        double norm = exp(-l / (RECENT_S * t->hop_rate)) * (1.0 - pow(q, count - l)) / (1.0 - q);
+        t->acf[l] = (float)(s / norm);
     }
     if (t->acf[0] <= 1e-9f)
         return 0.0;
