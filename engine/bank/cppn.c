@@ -29,6 +29,15 @@ static float normal(uint64_t *state)
     return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
 }
 
+static void hsv_to_rgb(float h, float sat, float v, float *rgb)
+{
+    for (int i = 0; i < 3; i++) {
+        float k = fmodf(h * 6.0f + (float)(5 - 2 * i) , 6.0f);
+        float m = fminf(fminf(k, 4.0f - k), 1.0f);
+        rgb[i] = v - v * sat * fmaxf(m, 0.0f);
+    }
+}
+
 strata_status strata_cppn_init(strata_cppn *c, uint64_t seed, int dim, strata_result *r)
 {
     if (dim < 1 || dim > STRATA_CPPN_MAX_DIM)
@@ -43,14 +52,14 @@ strata_status strata_cppn_init(strata_cppn *c, uint64_t seed, int dim, strata_re
      * frame, the latent about as strong as a coordinate so a walk visibly changes it. */
     for (int j = 0; j < H; j++)
         for (int k = 0; k < 3; k++)
-            c->w0[j][k] = 1.6f * normal(&s);
-    float zg = 1.2f / sqrtf((float)dim);
+            c->w0[j][k] = 2.4f * normal(&s);
+    float zg = 2.0f / sqrtf((float)dim);
     for (int j = 0; j < H; j++)
         for (int k = 0; k < dim; k++)
             c->wz[j][k] = zg * normal(&s);
     for (int j = 0; j < H; j++)
         c->b0[j] = 0.5f * normal(&s);
-    float hg = 1.8f / sqrtf((float)H);
+    float hg = 3.2f / sqrtf((float)H);
     for (int l = 0; l < STRATA_CPPN_LAYERS - 1; l++) {
         for (int j = 0; j < H; j++)
             for (int k = 0; k < H; k++)
@@ -64,13 +73,23 @@ strata_status strata_cppn_init(strata_cppn *c, uint64_t seed, int dim, strata_re
             c->wout[ch][k] = og * normal(&s);
     for (int ch = 0; ch < 3; ch++)
         c->bout[ch] = 0.2f * normal(&s);
-    /* Colour map: mostly identity with a seeded tint and cross-talk, so different
-     * seeds get different palettes but never a washed-out grey. */
-    for (int row = 0; row < 3; row++) {
-        for (int col = 0; col < 3; col++)
-            c->colour[row * 3 + col] = (row == col ? 1.0f : 0.0f) + 0.35f * normal(&s);
-        c->colour[9 + row] = 0.1f * normal(&s);
+    /* Colour map: the three sigmoid channels weight a seeded triad of colours (dark,
+     * mid, light) over a deep base, so every seed gets a palette of its own that stays
+     * rich: never three primaries, never a washed-out grey. */
+    double hue = uniform01(&s);
+    static const float value[3] = {0.95f, 0.62f, 0.34f};
+    for (int col = 0; col < 3; col++) {
+        double h = hue + 0.27 * col + 0.06 * normal(&s);
+        float sat = 0.45f + 0.4f * (float)uniform01(&s);
+        float rgb[3];
+        hsv_to_rgb((float)(h - floor(h)), sat, value[col], rgb);
+        for (int row = 0; row < 3; row++)
+            c->colour[row * 3 + col] = 0.75f * rgb[row];
     }
+    float base[3];
+    hsv_to_rgb((float)(hue - floor(hue)), 0.6f, 0.06f, base);
+    for (int row = 0; row < 3; row++)
+        c->colour[9 + row] = base[row];
     return STRATA_OK;
 }
 
