@@ -377,15 +377,32 @@ static void mixdown(const float *in, float *out, sf_count_t frames, int ch, int 
     }
 }
 
+/* With --monitor the output device is the clock: what it takes to play is what the
+ * analysis hears, so picture and sound stay together whatever the device's rate drift.
+ * Underruns play silence and feed the analysis nothing. Same rules as capture_cb. */
 static int monitor_cb(const void *in, void *out, unsigned long frames,
                       const PaStreamCallbackTimeInfo *ti, PaStreamCallbackFlags flags,
                       void *user)
 {
     (void)in, (void)ti, (void)flags;
     strata_audio *a = user;
-    size_t want = frames * (unsigned long)a->file_channels;
-    size_t got = strata_ring_read(&a->monitor_ring, out, want);
-    memset((float *)out + got, 0, (want - got) * sizeof(float));
+    const int ch = a->file_channels;
+    float *o = out;
+    size_t want = frames * (unsigned long)ch;
+    size_t got = strata_ring_read(&a->monitor_ring, o, want);
+    memset(o + got, 0, (want - got) * sizeof(float));
+    size_t whole = got / (size_t)ch;
+    for (size_t done = 0; done < whole;) {
+        size_t n = whole - done < CB_SCRATCH ? whole - done : CB_SCRATCH;
+        mixdown(o + done * (size_t)ch, a->cb_scratch, (sf_count_t)n, ch, a->cfg.channel);
+        strata_ring_write(&a->ring, a->cb_scratch, n);
+        done += n;
+    }
+    if (whole > 0) {
+        arrival st = {atomic_load_explicit(&a->ring.write_pos, memory_order_relaxed),
+                      strata_time_ns()};
+        strata_queue_push(&a->arrivals, &st);
+    }
     return paContinue;
 }
 
@@ -408,28 +425,45 @@ static void open_monitor(strata_audio *a)
     }
 }
 
-/* Realtime file: feed the ring at wall-clock pace, looping at the end. */
+/* Next block of the file, looping at the end; 0 when it cannot be read. */
+static sf_count_t read_looped(strata_audio *a, sf_count_t n)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        sf_count_t got = sf_readf_float(a->rt_file, a->rt_buf, n);
+        if (got > 0)
+            return got;
+        if (sf_seek(a->rt_file, 0, SEEK_SET) < 0)
+            break;
+    }
+    atomic_store(&a->live, false);
+    set_status(a, "audio: file %.150s unreadable, internal clock", a->file);
+    return 0;
+}
+
+/* Realtime file: without a monitor, feed the analysis ring at wall-clock pace; with
+ * one, keep a quarter second queued for the output callback, which feeds the analysis. */
 static void file_tick(strata_audio *a, double now)
 {
+    if (a->monitor) {
+        size_t ch = (size_t)a->file_channels;
+        while (strata_ring_available(&a->monitor_ring) / ch < a->rate / 4) {
+            sf_count_t got = read_looped(a, 1024);
+            if (got <= 0)
+                return;
+            strata_ring_write(&a->monitor_ring, a->rt_buf, (size_t)got * ch);
+        }
+        return;
+    }
     uint64_t due = (uint64_t)((now - a->rt_start) * a->rate);
     while (a->rt_fed < due) {
         sf_count_t n = (sf_count_t)(due - a->rt_fed);
-        n = n > READ_CHUNK ? READ_CHUNK : n;
-        sf_count_t got = sf_readf_float(a->rt_file, a->rt_buf, n);
-        if (got <= 0) {
-            if (sf_seek(a->rt_file, 0, SEEK_SET) < 0) {
-                atomic_store(&a->live, false);
-                set_status(a, "audio: file %s unreadable, internal clock", a->file);
-                return;
-            }
-            continue;
-        }
+        sf_count_t got = read_looped(a, n > READ_CHUNK ? READ_CHUNK : n);
+        if (got <= 0)
+            return;
         mixdown(a->rt_buf, a->rt_mono, got, a->file_channels, a->cfg.channel);
         strata_ring_write(&a->ring, a->rt_mono, (size_t)got);
         arrival st = {atomic_load(&a->ring.write_pos), strata_time_ns()};
         strata_queue_push(&a->arrivals, &st);
-        if (a->monitor)
-            strata_ring_write(&a->monitor_ring, a->rt_buf, (size_t)got * a->file_channels);
         a->rt_fed += (uint64_t)got;
     }
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sndfile.h>
 
 #include "audio/audio.h"
 #include "synth_track.h"
@@ -203,11 +204,56 @@ static void test_server_lost_and_back(void **state)
     strata_audio_destroy(a);
 }
 
+/* --audio-file with --monitor: the file is heard on the default output (recorded here
+ * from the null sink's monitor with parecord) and analysed at the output's pace. */
+static void test_file_monitor(void **state)
+{
+    (void)state;
+    char rec[128];
+    snprintf(rec, sizeof rec, "%s/monitor.wav", dir);
+    pid_t pid;
+    char *argv[] = {"parecord", "--device=strata_null.monitor", "--file-format=wav", rec, NULL};
+    assert_int_equal(posix_spawnp(&pid, "parecord", NULL, NULL, argv, environ), 0);
+    strata_audio_config cfg = {.file = wav, .monitor = true};
+    strata_audio *a = strata_audio_create(&cfg, NULL);
+    assert_non_null(a);
+    print_message("status: %s\n", strata_audio_status(a));
+    assert_non_null(strstr(strata_audio_status(a), "monitored"));
+    double t0 = strata_time_s();
+    run_stats s = {0};
+    run_frames(a, 4.0, t0, &s, false);
+    strata_audio_destroy(a);
+    kill(pid, SIGINT);
+    waitpid(pid, NULL, 0);
+    print_message("analysed %.2f s, live %d of %d frames, level %.2f\n", s.f.time,
+                  s.live_frames, s.frames, s.f.level.fast);
+    assert_true(s.f.time > 3.0 && s.f.time < 5.0); /* the output's pace */
+    assert_true(s.live_frames > s.frames / 2);
+    assert_true(s.f.level.fast > 0.05f);
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open(rec, SFM_READ, &info);
+    assert_non_null(f);
+    float buf[4096];
+    double sq = 0.0;
+    sf_count_t total = 0, got;
+    while ((got = sf_read_float(f, buf, 4096)) > 0) {
+        for (sf_count_t i = 0; i < got; i++)
+            sq += (double)buf[i] * buf[i];
+        total += got;
+    }
+    sf_close(f);
+    double rms = total ? sqrt(sq / (double)total) : 0.0;
+    print_message("recorded %lld samples from the sink, RMS %.3f\n", (long long)total, rms);
+    assert_true(total > 48000);
+    assert_true(rms > 0.02);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_capture_120),
         cmocka_unit_test(test_server_lost_and_back),
+        cmocka_unit_test(test_file_monitor),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
