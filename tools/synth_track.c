@@ -90,8 +90,7 @@ void synth_groove(float *out, size_t n, uint32_t rate, double bpm, uint32_t seed
         out[i] = out[i] > 1.0f ? 1.0f : (out[i] < -1.0f ? -1.0f : out[i]);
 }
 
-size_t synth_clicks(float *out, size_t n, uint32_t rate, uint32_t seed, double *times,
-                    size_t max)
+size_t synth_clicks(float *out, size_t n, uint32_t rate, uint32_t seed, double *times, size_t max)
 {
     uint32_t rng = seed ? seed : 1u;
     memset(out, 0, n * sizeof *out);

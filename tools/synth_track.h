@@ -14,8 +14,7 @@ void synth_groove(float *out, size_t n, uint32_t rate, double bpm, uint32_t seed
 
 /* Clicks (1 ms decaying noise bursts) at irregular times; writes up to max onset times
  * (seconds) into times and returns how many. Gaps are 120..450 ms. */
-size_t synth_clicks(float *out, size_t n, uint32_t rate, uint32_t seed, double *times,
-                    size_t max);
+size_t synth_clicks(float *out, size_t n, uint32_t rate, uint32_t seed, double *times, size_t max);
 
 /* Write mono float samples as a 16-bit PCM WAV with the given channel count (the mono
  * signal copied to every channel). Returns 0 on success. */

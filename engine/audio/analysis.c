@@ -9,8 +9,8 @@
 #include "audio.h"
 #include "audio_internal.h"
 
-#define GATE 1e-3f        /* band amplitude treated as silence (-60 dBFS) */
-#define PULSE_DECAY 0.12  /* seconds for an onset pulse to fall to 1/e */
+#define GATE 1e-3f       /* band amplitude treated as silence (-60 dBFS) */
+#define PULSE_DECAY 0.12 /* seconds for an onset pulse to fall to 1/e */
 #define BEAT_DECAY 0.10
 #define SPEC_FLOOR_DB 80.0f
 
@@ -38,8 +38,8 @@ struct strata_analysis {
     uint32_t fill;
     uint64_t samples;
     int nbins;
-    float norm;   /* FFT magnitude -> sine amplitude */
-    float *prev;  /* log magnitudes of the previous hop, for flux */
+    float norm;  /* FFT magnitude -> sine amplitude */
+    float *prev; /* log magnitudes of the previous hop, for flux */
     int bass[2], mid[2], high[2], kick[2], snare[2], hat[2], odf_hi;
     float spec_lo[STRATA_SPECTRUM_BINS], spec_hi[STRATA_SPECTRUM_BINS];
     float spec_freq[STRATA_SPECTRUM_BINS];
@@ -89,10 +89,9 @@ strata_analysis *strata_analysis_create(uint32_t rate, float bpm_min, float bpm_
         bpm_min = STRATA_AUDIO_BPM_MIN;
     if (bpm_max <= 0.0f)
         bpm_max = STRATA_AUDIO_BPM_MAX;
-    if (rate < 8000 || rate > 384000 || bpm_min < 20.0f || bpm_max > 400.0f ||
-        bpm_max <= bpm_min) {
-        strata_fail(r, STRATA_ERR_ARG, "AUDIO: bad analysis rate %u or bpm range %g:%g",
-                    rate, bpm_min, bpm_max);
+    if (rate < 8000 || rate > 384000 || bpm_min < 20.0f || bpm_max > 400.0f || bpm_max <= bpm_min) {
+        strata_fail(r, STRATA_ERR_ARG, "AUDIO: bad analysis rate %u or bpm range %g:%g", rate,
+                    bpm_min, bpm_max);
         return NULL;
     }
     strata_analysis *an = calloc(1, sizeof *an);
@@ -294,8 +293,7 @@ static void analyse_hop(strata_analysis *an)
             flux[2] += d;
     }
     /* The picker confirms a peak one hop late; its flux peaked near the window centre. */
-    double t_peak = ((double)an->samples - STRATA_AUDIO_HOP - STRATA_AUDIO_WINDOW / 2) /
-                    an->rate;
+    double t_peak = ((double)an->samples - STRATA_AUDIO_HOP - STRATA_AUDIO_WINDOW / 2) / an->rate;
     for (int b = 0; b < 3; b++)
         picker_step(&an->pk[b], flux[b], t_peak, an->dt, 0.06);
 
@@ -378,9 +376,8 @@ void strata_analysis_frame_at(const strata_analysis *an, double t, strata_audio_
 
     memcpy(out->spectrum, an->spec, sizeof out->spectrum);
     for (int i = 0; i < STRATA_WAVEFORM_SAMPLES; i++)
-        out->waveform[i] =
-            strata_clampf(an->wave[(an->wave_pos + (uint32_t)i) % STRATA_WAVEFORM_SAMPLES],
-                          -1.0f, 1.0f);
+        out->waveform[i] = strata_clampf(
+            an->wave[(an->wave_pos + (uint32_t)i) % STRATA_WAVEFORM_SAMPLES], -1.0f, 1.0f);
 }
 
 void strata_analysis_frame(const strata_analysis *an, strata_audio_frame *out)

@@ -73,19 +73,19 @@ typedef struct strata_band {
 } strata_band;
 
 typedef struct strata_audio_frame {
-    double time;            /* seconds of audio consumed (sample clock) */
+    double time; /* seconds of audio consumed (sample clock) */
     strata_band level, bass, mid, high;
     float onset, kick, snare, hat; /* pulses 0..1: 1 at the onset, decaying */
-    float bpm;              /* tracked tempo, 0 when unknown */
-    float beat_phase;       /* 0..1 within the beat */
-    float bar_phase;        /* 0..1 within the bar (4 beats) */
-    float confidence;       /* 0..1 of the beat tracker */
-    float beat;             /* pulse 0..1 at each tracked beat */
-    double last_beat_time;  /* sample-clock time of the last beat, seconds */
-    uint32_t onset_count;   /* total onsets since start */
-    uint32_t beat_count;    /* total beats since start */
-    bool live;              /* true when a device or file feeds it; false on the internal clock */
-    float spectrum[STRATA_SPECTRUM_BINS];  /* log-spaced, smoothed, 0..1 */
+    float bpm;                     /* tracked tempo, 0 when unknown */
+    float beat_phase;              /* 0..1 within the beat */
+    float bar_phase;               /* 0..1 within the bar (4 beats) */
+    float confidence;              /* 0..1 of the beat tracker */
+    float beat;                    /* pulse 0..1 at each tracked beat */
+    double last_beat_time;         /* sample-clock time of the last beat, seconds */
+    uint32_t onset_count;          /* total onsets since start */
+    uint32_t beat_count;           /* total beats since start */
+    bool live; /* true when a device or file feeds it; false on the internal clock */
+    float spectrum[STRATA_SPECTRUM_BINS];    /* log-spaced, smoothed, 0..1 */
     float waveform[STRATA_WAVEFORM_SAMPLES]; /* last samples, -1..1 */
     /* --- added by the audio module; older readers may ignore them */
     double last_onset_time; /* sample-clock time of the last overall onset, seconds */
@@ -99,7 +99,7 @@ void strata_audio_frame_silence(strata_audio_frame *f);
 
 typedef struct strata_analysis strata_analysis;
 
-#define STRATA_AUDIO_HOP 256    /* samples per analysis step */
+#define STRATA_AUDIO_HOP 256     /* samples per analysis step */
 #define STRATA_AUDIO_WINDOW 1024 /* FFT size */
 #define STRATA_AUDIO_BPM_MIN 60.0f
 #define STRATA_AUDIO_BPM_MAX 200.0f

@@ -11,28 +11,28 @@
 
 typedef struct strata_tempo {
     /* --- config */
-    double rate;         /* samples per second */
-    double hop_rate;     /* onset-envelope values per second */
+    double rate;     /* samples per second */
+    double hop_rate; /* onset-envelope values per second */
     float bpm_min, bpm_max;
     /* --- onset envelope history (circular, indexed by global hop number) */
     float odf[STRATA_TEMPO_ODF_LEN];
     float low[STRATA_TEMPO_ODF_LEN]; /* low-band flux, for the downbeat guess */
-    uint64_t n;          /* values pushed */
+    uint64_t n;                      /* values pushed */
     float work[STRATA_TEMPO_ODF_LEN];
     float acf[STRATA_TEMPO_ODF_LEN];
     float weighted[STRATA_TEMPO_ODF_LEN];
     /* --- beat grid (sample clock) */
     bool locked;
-    double period;       /* samples per beat */
-    double anchor;       /* sample time of one beat of the grid */
+    double period; /* samples per beat */
+    double anchor; /* sample time of one beat of the grid */
     float confidence;
     double pending_period; /* a different tempo waiting to be confirmed */
     int pending_hits;
     /* --- announced beats */
-    double last_beat;    /* sample time, <0 before the first */
+    double last_beat; /* sample time, <0 before the first */
     uint32_t beat_count;
-    float bar_score[4];  /* low-band strength per position in the bar */
-    int bar_offset;      /* beat_count + bar_offset == 0 mod 4 on the downbeat */
+    float bar_score[4]; /* low-band strength per position in the bar */
+    int bar_offset;     /* beat_count + bar_offset == 0 mod 4 on the downbeat */
 } strata_tempo;
 
 void strata_tempo_init(strata_tempo *t, double rate, float bpm_min, float bpm_max);

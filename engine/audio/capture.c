@@ -25,14 +25,14 @@
 
 #include "audio.h"
 
-#define RETRY_S 2.0        /* device reopen period */
-#define STALL_S 1.0        /* a running stream silent this long is lost */
-#define FIRST_DATA_S 4.0   /* some devices (PulseAudio through ALSA) start slowly */
-#define QUIET_S 0.3        /* render side: no samples this long -> internal clock */
-#define CB_SCRATCH 1024    /* callback mix-down chunk, frames */
+#define RETRY_S 2.0      /* device reopen period */
+#define STALL_S 1.0      /* a running stream silent this long is lost */
+#define FIRST_DATA_S 4.0 /* some devices (PulseAudio through ALSA) start slowly */
+#define QUIET_S 0.3      /* render side: no samples this long -> internal clock */
+#define CB_SCRATCH 1024  /* callback mix-down chunk, frames */
 #define READ_CHUNK 4096
 #define MAX_CHANNELS 32
-#define LATENCY_KEEP 2048  /* recent arrival-to-snapshot latencies kept for percentiles */
+#define LATENCY_KEEP 2048 /* recent arrival-to-snapshot latencies kept for percentiles */
 
 /* When a block of samples entered the ring: ring position after it, monotonic ns. */
 typedef struct arrival {
@@ -51,9 +51,9 @@ struct strata_audio {
     uint32_t rate;
     /* --- shared: callback/worker -> render */
     strata_ring ring;
-    _Atomic bool live;            /* worker: a stream or file is feeding the ring */
+    _Atomic bool live; /* worker: a stream or file is feeding the ring */
     _Atomic uint32_t opens;
-    pthread_mutex_t status_lock;  /* worker writes status; render copies with trylock */
+    pthread_mutex_t status_lock; /* worker writes status; render copies with trylock */
     char status[200];
     /* --- worker thread */
     pthread_t worker;
@@ -66,27 +66,27 @@ struct strata_audio {
     double next_try;
     size_t last_write;
     double last_progress;
-    bool got_data;                /* the open stream has delivered samples */
+    bool got_data; /* the open stream has delivered samples */
     SNDFILE *rt_file;
     int file_channels;
     double rt_start;
     uint64_t rt_fed;
     float *rt_buf;
     float *rt_mono;
-    strata_ring monitor_ring;     /* interleaved file samples for the monitor output */
-    strata_queue arrivals;        /* producer: callback or file worker; consumer: render */
+    strata_ring monitor_ring; /* interleaved file samples for the monitor output */
+    strata_queue arrivals;    /* producer: callback or file worker; consumer: render */
     /* --- callback (set before the stream starts) */
     int cb_channels;
-    int cb_pick;                  /* -1 = mix-down */
+    int cb_pick; /* -1 = mix-down */
     float cb_scratch[CB_SCRATCH];
     /* --- render thread */
     strata_analysis *an;
     SNDFILE *exact_file;
     uint64_t exact_pos;
     bool exact_eof;
-    float *buf;                   /* READ_CHUNK * channels */
+    float *buf; /* READ_CHUNK * channels */
     float *mono;
-    double clock_offset;          /* audio time - frame_time while on the internal clock */
+    double clock_offset; /* audio time - frame_time while on the internal clock */
     bool have_offset;
     double last_sample_frame_time;
     char status_out[200];
@@ -97,8 +97,7 @@ struct strata_audio {
 /* ---- noise control ------------------------------------------------------ */
 
 #ifdef STRATA_HAVE_ALSA
-static void alsa_quiet(const char *file, int line, const char *fn, int err, const char *fmt,
-                       ...)
+static void alsa_quiet(const char *file, int line, const char *fn, int err, const char *fmt, ...)
 {
     (void)file, (void)line, (void)fn, (void)err, (void)fmt;
 }
@@ -156,8 +155,7 @@ static void pa_stop(void)
 
 /* ---- status ------------------------------------------------------------- */
 
-static void set_status(strata_audio *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void set_status(strata_audio *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void set_status(strata_audio *a, const char *fmt, ...)
 {
@@ -207,8 +205,7 @@ static int find_device(const char *want, char *why, size_t why_len)
 }
 
 static int capture_cb(const void *in, void *out, unsigned long frames,
-                      const PaStreamCallbackTimeInfo *ti, PaStreamCallbackFlags flags,
-                      void *user)
+                      const PaStreamCallbackTimeInfo *ti, PaStreamCallbackFlags flags, void *user)
 {
     (void)out, (void)ti, (void)flags;
     strata_audio *a = user;
@@ -237,8 +234,7 @@ static int capture_cb(const void *in, void *out, unsigned long frames,
         frames -= n;
     }
     /* Wait-free push, a vDSO clock read: both fine in the callback. */
-    arrival st = {atomic_load_explicit(&a->ring.write_pos, memory_order_relaxed),
-                  strata_time_ns()};
+    arrival st = {atomic_load_explicit(&a->ring.write_pos, memory_order_relaxed), strata_time_ns()};
     strata_queue_push(&a->arrivals, &st);
     return paContinue;
 }
@@ -381,8 +377,7 @@ static void mixdown(const float *in, float *out, sf_count_t frames, int ch, int 
  * analysis hears, so picture and sound stay together whatever the device's rate drift.
  * Underruns play silence and feed the analysis nothing. Same rules as capture_cb. */
 static int monitor_cb(const void *in, void *out, unsigned long frames,
-                      const PaStreamCallbackTimeInfo *ti, PaStreamCallbackFlags flags,
-                      void *user)
+                      const PaStreamCallbackTimeInfo *ti, PaStreamCallbackFlags flags, void *user)
 {
     (void)in, (void)ti, (void)flags;
     strata_audio *a = user;
@@ -413,8 +408,8 @@ static void open_monitor(strata_audio *a)
         return;
     }
     int q = quiet_begin();
-    PaError e = Pa_OpenDefaultStream(&a->monitor, 0, a->file_channels, paFloat32, a->rate,
-                                     256, monitor_cb, a);
+    PaError e = Pa_OpenDefaultStream(&a->monitor, 0, a->file_channels, paFloat32, a->rate, 256,
+                                     monitor_cb, a);
     if (e == paNoError && (e = Pa_StartStream(a->monitor)) != paNoError) {
         Pa_CloseStream(a->monitor);
     }
@@ -492,8 +487,8 @@ static SNDFILE *open_file(strata_audio *a, strata_result *r)
     }
     if (info.channels < 1 || info.channels > MAX_CHANNELS || info.samplerate < 8000 ||
         info.samplerate > 384000) {
-        strata_fail(r, STRATA_ERR_FORMAT, "AUDIO: %s: %d channels at %d Hz not supported",
-                    a->file, info.channels, info.samplerate);
+        strata_fail(r, STRATA_ERR_FORMAT, "AUDIO: %s: %d channels at %d Hz not supported", a->file,
+                    info.channels, info.samplerate);
         sf_close(f);
         return NULL;
     }
@@ -548,8 +543,7 @@ static bool start_source(strata_audio *a, strata_result *r)
     if (!open_device(a, true, why, sizeof why)) {
         close_device(a);
         strata_fail(r, STRATA_ERR_DEVICE, "AUDIO: %s", why);
-        LOG_WARN("AUDIO", "%s; running on the internal clock, retrying every %.0f s", why,
-                 RETRY_S);
+        LOG_WARN("AUDIO", "%s; running on the internal clock, retrying every %.0f s", why, RETRY_S);
         set_status(a, "audio: no input (%s), internal clock; retrying", why);
         a->lost_logged = true; /* said once, here */
         a->next_try = strata_time_s() + RETRY_S;
@@ -728,8 +722,8 @@ void strata_audio_snapshot(strata_audio *a, double frame_time, strata_audio_fram
         size_t got = a->src == SRC_NONE ? 0 : consume_ring(a);
         if (got > 0)
             a->last_sample_frame_time = frame_time;
-        live = atomic_load(&a->live) &&
-               (got > 0 || frame_time - a->last_sample_frame_time < QUIET_S);
+        live =
+            atomic_load(&a->live) && (got > 0 || frame_time - a->last_sample_frame_time < QUIET_S);
         if (live) {
             a->have_offset = false;
         } else {
@@ -794,15 +788,13 @@ int strata_audio_list_devices(FILE *out)
     }
     int count = Pa_GetDeviceCount(), inputs = 0;
     int def = Pa_GetDefaultInputDevice();
-    fprintf(out, "%5s  %-40s %-12s %8s %9s\n", "index", "name", "host API", "inputs",
-            "rate");
+    fprintf(out, "%5s  %-40s %-12s %8s %9s\n", "index", "name", "host API", "inputs", "rate");
     for (int i = 0; i < count; i++) {
         const PaDeviceInfo *d = Pa_GetDeviceInfo(i);
         if (!d || d->maxInputChannels <= 0)
             continue;
         fprintf(out, "%4d%c  %-40.40s %-12.12s %8d %9.0f\n", i, i == def ? '*' : ' ', d->name,
-                Pa_GetHostApiInfo(d->hostApi)->name, d->maxInputChannels,
-                d->defaultSampleRate);
+                Pa_GetHostApiInfo(d->hostApi)->name, d->maxInputChannels, d->defaultSampleRate);
         inputs++;
     }
     if (inputs == 0)

@@ -11,13 +11,13 @@
 #include "audio.h"
 #include "audio_internal.h"
 
-#define EST_EVERY 32          /* hops between estimates (~170 ms) */
-#define MIN_SECONDS 2.5       /* envelope needed before the first estimate */
-#define MULTIPLES 4           /* beat lags summed in the comb */
-#define PRIOR_CENTER 120.0    /* BPM: resolves octave ties, as listeners do */
+#define EST_EVERY 32       /* hops between estimates (~170 ms) */
+#define MIN_SECONDS 2.5    /* envelope needed before the first estimate */
+#define MULTIPLES 4        /* beat lags summed in the comb */
+#define PRIOR_CENTER 120.0 /* BPM: resolves octave ties, as listeners do */
 #define PRIOR_OCTAVES 0.9
-#define RECENT_S 4.0          /* weighting of the envelope in the autocorrelation */
-#define SWITCH_HITS 6         /* estimates a new tempo must win before it replaces */
+#define RECENT_S 4.0  /* weighting of the envelope in the autocorrelation */
+#define SWITCH_HITS 6 /* estimates a new tempo must win before it replaces */
 /* The flux peak of an attack lags its first sample by about half the window after the
  * hop end; measured on synthesised drums (tests/audio/test_tempo.c). */
 #define ENVELOPE_LAG_SAMPLES (STRATA_AUDIO_WINDOW / 2 - 112)
@@ -187,8 +187,7 @@ static double fit_grid(const float *w, int count, double lag, double *last)
     return period;
 }
 
-static void update_grid(strata_tempo *t, double period, double beat, float strength,
-                        uint64_t now)
+static void update_grid(strata_tempo *t, double period, double beat, float strength, uint64_t now)
 {
     t->confidence += (strength - t->confidence) * 0.3f;
     if (!t->locked) {

@@ -11,8 +11,8 @@ int main(int argc, char **argv)
     if (secs < 9.0)
         secs = 9.0;
     static const double tracks[] = {90.0, 120.0, 128.0, 140.0};
-    printf("%-6s %9s %9s %8s %10s %11s %10s %6s %9s\n", "bpm", "at 8 s", "err max",
-           "lock s", "phase max", "phase mean", "beat max", "conf", "cpu ms/s");
+    printf("%-6s %9s %9s %8s %10s %11s %10s %6s %9s\n", "bpm", "at 8 s", "err max", "lock s",
+           "phase max", "phase mean", "beat max", "conf", "cpu ms/s");
     int bad = 0;
     for (int i = 0; i < 4; i++) {
         tempo_figures t;
@@ -29,14 +29,13 @@ int main(int argc, char **argv)
         aubio_figures a;
         if (measure_aubio_tempo(tracks[i], secs, &a) != 0)
             return 1;
-        printf("%-6.0f %9.2f %9.2f %8.1fms\n", tracks[i], a.bpm_at_8s, a.bpm_end,
-               a.beat_err_max);
+        printf("%-6.0f %9.2f %9.2f %8.1fms\n", tracks[i], a.bpm_at_8s, a.bpm_end, a.beat_err_max);
     }
     onset_figures o;
     if (measure_onsets(30.0, 0.05, &o) != 0)
         return 1;
-    printf("clicks: %zu true, %zu detected, %zu matched (50 ms): P %.3f R %.3f F %.3f\n",
-           o.truth, o.detected, o.matched, o.precision, o.recall, o.f);
+    printf("clicks: %zu true, %zu detected, %zu matched (50 ms): P %.3f R %.3f F %.3f\n", o.truth,
+           o.detected, o.matched, o.precision, o.recall, o.f);
     bad += o.f < 0.9;
     return bad ? 1 : 0;
 }

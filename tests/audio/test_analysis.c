@@ -38,13 +38,12 @@ static void assert_calm_band(const strata_band *b)
 
 static void assert_frame_finite(const strata_audio_frame *f)
 {
-    const float *v[] = {&f->onset, &f->kick, &f->snare, &f->hat, &f->bpm, &f->beat_phase,
-                        &f->bar_phase, &f->confidence, &f->beat};
+    const float *v[] = {&f->onset,      &f->kick,      &f->snare,      &f->hat, &f->bpm,
+                        &f->beat_phase, &f->bar_phase, &f->confidence, &f->beat};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         assert_true(isfinite(*v[i]) && *v[i] >= 0.0f);
     for (int i = 0; i < STRATA_SPECTRUM_BINS; i++)
-        assert_true(isfinite(f->spectrum[i]) && f->spectrum[i] >= 0.0f &&
-                    f->spectrum[i] <= 1.0f);
+        assert_true(isfinite(f->spectrum[i]) && f->spectrum[i] >= 0.0f && f->spectrum[i] <= 1.0f);
     for (int i = 0; i < STRATA_WAVEFORM_SAMPLES; i++)
         assert_true(isfinite(f->waveform[i]) && fabsf(f->waveform[i]) <= 1.0f);
 }
@@ -67,7 +66,7 @@ static void test_tone_440(void **state)
                   strata_analysis_bin_freq(an, best), frame.spectrum[best], frame.mid.agc,
                   frame.level_db);
     assert_true(lo <= 440.0f && hi >= 440.0f);
-    assert_true(frame.spectrum[best] > 0.8f); /* -6 dBFS on an 80 dB scale */
+    assert_true(frame.spectrum[best] > 0.8f);     /* -6 dBFS on an 80 dB scale */
     assert_true(frame.spectrum[best / 2] < 0.2f); /* an octave-ish below: floor */
     /* 440 Hz belongs to the mid band: it leads, bass and high stay near their floor. */
     assert_true(frame.mid.agc > 0.9f);
@@ -152,8 +151,8 @@ static void test_click_onsets(void **state)
     (void)state;
     onset_figures o;
     assert_int_equal(measure_onsets(20.0, 0.05, &o), 0);
-    print_message("clicks: %zu true, %zu detected, %zu matched, F %.3f\n", o.truth,
-                  o.detected, o.matched, o.f);
+    print_message("clicks: %zu true, %zu detected, %zu matched, F %.3f\n", o.truth, o.detected,
+                  o.matched, o.f);
     assert_true(o.truth > 50);
     assert_true(o.f >= 0.9);
 }

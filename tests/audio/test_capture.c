@@ -119,8 +119,8 @@ static void run_frames(strata_audio *a, double seconds, double t0, run_stats *s,
         strata_audio_snapshot(a, c0 - t0, &s->f);
         double call = strata_time_s() - c0;
         s->worst_call = call > s->worst_call ? call : s->worst_call;
-        assert_true(isfinite(s->f.bpm) && isfinite(s->f.level.fast) &&
-                    isfinite(s->f.beat_phase) && isfinite(s->f.bass.ratio));
+        assert_true(isfinite(s->f.bpm) && isfinite(s->f.level.fast) && isfinite(s->f.beat_phase) &&
+                    isfinite(s->f.bass.ratio));
         assert_true(s->f.time >= s->last_time); /* the clock never goes back */
         s->last_time = s->f.time;
         s->frames++;
@@ -133,9 +133,9 @@ static void run_frames(strata_audio *a, double seconds, double t0, run_stats *s,
             s->best_good_run = s->good_bpm_run;
         if (c0 - t0 >= next_print) {
             print_message("t %5.1f live %d bpm %6.2f conf %.2f level %.2f bass %.2f "
-                          "beats %u | %s\n", c0 - t0, s->f.live, s->f.bpm, s->f.confidence,
-                          s->f.level.fast, s->f.bass.fast, s->f.beat_count,
-                          strata_audio_status(a));
+                          "beats %u | %s\n",
+                          c0 - t0, s->f.live, s->f.bpm, s->f.confidence, s->f.level.fast,
+                          s->f.bass.fast, s->f.beat_count, strata_audio_status(a));
             next_print += 1.0;
         }
         if (stop == STOP_WHEN_LIVE && s->f.live && s->f.level.fast > 0.05f)
@@ -241,8 +241,8 @@ static void test_file_monitor(void **state)
     strata_audio_destroy(a);
     kill(pid, SIGINT);
     waitpid(pid, NULL, 0);
-    print_message("analysed %.2f s, live %d of %d frames, level %.2f\n", s.f.time,
-                  s.live_frames, s.frames, s.f.level.fast);
+    print_message("analysed %.2f s, live %d of %d frames, level %.2f\n", s.f.time, s.live_frames,
+                  s.frames, s.f.level.fast);
     assert_true(s.f.time > 3.0 && s.f.time < 5.0); /* the output's pace */
     assert_true(s.live_frames > s.frames / 2);
     assert_true(s.f.level.fast > 0.05f);

@@ -21,18 +21,35 @@ static void check(double bpm)
     tempo_figures t;
     assert_int_equal(measure_tempo(bpm, 11.0, &t), 0);
     print_message("%.0f BPM: at 8 s %.2f, err max %.2f, phase max %.1f ms (mean %.1f), "
-                  "beat max %.1f ms, conf %.2f\n", bpm, t.bpm_at_8s, t.bpm_err_max,
-                  t.phase_err_max, t.phase_err_mean, t.beat_err_max, t.confidence);
+                  "beat max %.1f ms, conf %.2f\n",
+                  bpm, t.bpm_at_8s, t.bpm_err_max, t.phase_err_max, t.phase_err_mean,
+                  t.beat_err_max, t.confidence);
     assert_true(t.bpm_err_max <= 1.0);
     assert_true(t.phase_err_max <= 30.0);
     assert_true(t.beat_err_max <= 30.0);
     assert_true(t.confidence > 0.2);
 }
 
-static void test_90(void **state) { (void)state; check(90.0); }
-static void test_120(void **state) { (void)state; check(120.0); }
-static void test_128(void **state) { (void)state; check(128.0); }
-static void test_140(void **state) { (void)state; check(140.0); }
+static void test_90(void **state)
+{
+    (void)state;
+    check(90.0);
+}
+static void test_120(void **state)
+{
+    (void)state;
+    check(120.0);
+}
+static void test_128(void **state)
+{
+    (void)state;
+    check(128.0);
+}
+static void test_140(void **state)
+{
+    (void)state;
+    check(140.0);
+}
 
 /* Feed x in 60 fps frames; returns the first time from which bpm stayed within 1 of
  * want (or -1), and the frame at the end in *f. */
@@ -96,12 +113,9 @@ static void test_tempo_change(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_90),
-        cmocka_unit_test(test_120),
-        cmocka_unit_test(test_128),
-        cmocka_unit_test(test_140),
-        cmocka_unit_test(test_range_folds),
-        cmocka_unit_test(test_tempo_change),
+        cmocka_unit_test(test_90),          cmocka_unit_test(test_120),
+        cmocka_unit_test(test_128),         cmocka_unit_test(test_140),
+        cmocka_unit_test(test_range_folds), cmocka_unit_test(test_tempo_change),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
