@@ -5,9 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Odd-even transposition passes the sort draws per frame at amount 1 (even, so a frame
- * always ends on the same parity it started with). */
-#define SORT_PASSES_MAX 8
+/* Draws the sort makes per frame at amount 1; each does two odd-even rounds. */
+#define SORT_PASSES_MAX 4
 
 static const char *const effect_names[STRATA_FX_COUNT] = {
     "block", "sort", "trails", "tear", "rgb", "vhs", "crush",
@@ -40,7 +39,10 @@ struct strata_fx {
     strata_target pp[2];       /* ping-pong for the stateless effects */
     history block, trails, sort;
     strata_target prev_in;     /* block's input last frame: motion without flow */
+    strata_target motion;      /* one vector per block (RGBA16F, pixels) */
+    int block_px;              /* datamosh block size */
     strata_program prog[STRATA_FX_COUNT];
+    strata_program motion_prog;
     strata_fx_shape shape[STRATA_FX_COUNT];
     strata_fx_effect order[STRATA_FX_COUNT];
     int norder;
@@ -116,6 +118,7 @@ float strata_fx_curve_eval(strata_fx_curve c, float k, float g)
 static struct {
     SDL_GLContext ctx;
     strata_program prog[STRATA_FX_COUNT];
+    strata_program motion;
 } shared;
 
 static void make_programs(void)
@@ -124,11 +127,13 @@ static void make_programs(void)
     bool valid = shared.ctx == ctx;
     for (int i = 0; valid && i < STRATA_FX_COUNT; i++)
         valid = strcmp(strata_program_error(shared.prog[i]), "invalid program") != 0;
+    valid = valid && strcmp(strata_program_error(shared.motion), "invalid program") != 0;
     if (valid)
         return;
     shared.ctx = ctx;
     for (int i = 0; i < STRATA_FX_COUNT; i++)
         shared.prog[i] = strata_program_make(shader_files[i], NULL);
+    shared.motion = strata_program_make("fx/block_motion.frag", NULL);
 }
 
 static void free_targets(strata_fx *fx)
@@ -140,6 +145,7 @@ static void free_targets(strata_fx *fx)
         strata_target_free(&fx->sort.t[i]);
     }
     strata_target_free(&fx->prev_in);
+    strata_target_free(&fx->motion);
 }
 
 static bool make_targets(strata_fx *fx, int w, int h)
@@ -153,7 +159,11 @@ static bool make_targets(strata_fx *fx, int w, int h)
              strata_target_init(&fx->block.t[i], w, h, GL_RGBA8) &&
              strata_target_init(&fx->trails.t[i], w, h, GL_RGBA8) &&
              strata_target_init(&fx->sort.t[i], w, h, GL_RGBA8);
-    ok = ok && strata_target_init(&fx->prev_in, w, h, GL_RGBA8);
+    /* 16 px blocks at 720p, like an MPEG macroblock, scaled with the picture. */
+    fx->block_px = h / 45 < 4 ? 4 : h / 45;
+    int bw = (w + fx->block_px - 1) / fx->block_px, bh = (h + fx->block_px - 1) / fx->block_px;
+    ok = ok && strata_target_init(&fx->prev_in, w, h, GL_RGBA8) &&
+         strata_target_init(&fx->motion, bw, bh, GL_RGBA16F);
     if (!ok)
         free_targets(fx);
     fx->ok = ok;
@@ -176,6 +186,7 @@ strata_fx *strata_fx_create(int w, int h, strata_result *r)
     make_programs();
     for (int i = 0; i < STRATA_FX_COUNT; i++) {
         fx->prog[i] = shared.prog[i];
+        fx->motion_prog = shared.motion;
         fx->order[i] = (strata_fx_effect)i;
         fx->shape[i] = (strata_fx_shape){STRATA_FX_CURVE_LINEAR, 0.0f, 0.0f};
     }
@@ -280,8 +291,8 @@ static GLuint begin_pass(strata_fx *fx, strata_fx_effect e, const strata_target 
         return 0;
     strata_uniforms_apply(p, fi->u);
     strata_texture_bind(in->tex, 0);
-    glUniform1i(strata_uniform_loc(p, "u_src"), 0);
-    glUniform1f(strata_uniform_loc(p, "u_amount"), fx->amount[e]);
+    glUniform1i(strata_uniform_loc(p, "u_fx_src"), 0);
+    glUniform1f(strata_uniform_loc(p, "u_fx_amount"), fx->amount[e]);
     return id;
 }
 
@@ -295,34 +306,55 @@ static void set_f(strata_fx *fx, strata_fx_effect e, const char *name, float v)
     glUniform1f(strata_uniform_loc(fx->prog[e], name), v);
 }
 
+/* One motion vector per block into fx->motion. False when its program FAILED. */
+static bool block_motion(strata_fx *fx, const strata_target *in, const strata_fx_inputs *fi)
+{
+    strata_program p = fx->motion_prog;
+    strata_target_bind(&fx->motion);
+    if (!strata_program_use(p))
+        return false;
+    strata_uniforms_apply(p, fi->u);
+    strata_texture_bind(in->tex, 0);
+    strata_texture_bind(fx->prev_in.tex, 2);
+    strata_texture_bind(fi->flow_tex, 3);
+    glUniform1i(strata_uniform_loc(p, "u_fx_src"), 0);
+    glUniform1i(strata_uniform_loc(p, "u_fx_prev"), 2);
+    glUniform1i(strata_uniform_loc(p, "u_fx_flow"), 3);
+    glUniform1f(strata_uniform_loc(p, "u_fx_has_flow"), fi->flow_tex ? 1.0f : 0.0f);
+    float fresh = fx->ran_last[STRATA_FX_BLOCK] ? 0.0f : 1.0f;
+    glUniform1f(strata_uniform_loc(p, "u_fx_fresh"), fresh);
+    glUniform1f(strata_uniform_loc(p, "u_fx_block_px"), (float)fx->block_px);
+    strata_draw_fullscreen();
+    strata_texture_bind(0, 3);
+    return true;
+}
+
 static const strata_target *run_block(strata_fx *fx, const strata_target *in,
                                       const strata_fx_inputs *fi)
 {
     const strata_fx_effect e = STRATA_FX_BLOCK;
     history *hs = &fx->block;
     strata_target *out = &hs->t[hs->cur ^ 1];
+    if (!block_motion(fx, in, fi))
+        return in;
     strata_target_bind(out);
     if (!begin_pass(fx, e, in, fi))
         return in;
-    bool fresh = !fx->ran_last[e];
     strata_texture_bind(hs->t[hs->cur].tex, 1);
-    strata_texture_bind(fx->prev_in.tex, 2);
-    strata_texture_bind(fi->flow_tex, 3);
-    set_i(fx, e, "u_hist", 1);
-    set_i(fx, e, "u_prev", 2);
-    set_i(fx, e, "u_flow", 3);
-    set_f(fx, e, "u_has_flow", fi->flow_tex ? 1.0f : 0.0f);
-    set_f(fx, e, "u_fresh", fresh ? 1.0f : 0.0f);
-    /* 16 px blocks at 720p, like an MPEG macroblock, scaled with the picture. */
-    float block = floorf((float)fx->h / 45.0f);
-    set_f(fx, e, "u_block", block < 4.0f ? 4.0f : block);
+    strata_texture_bind(fx->motion.tex, 2);
+    set_i(fx, e, "u_fx_hist", 1);
+    set_i(fx, e, "u_fx_mvec", 2);
+    set_f(fx, e, "u_fx_fresh", fx->ran_last[e] ? 0.0f : 1.0f);
+    set_f(fx, e, "u_fx_block_px", (float)fx->block_px);
     strata_draw_fullscreen();
-    strata_texture_bind(0, 3);
-    /* Keep this frame's input: next frame's motion is the difference to it. */
-    glBindFramebuffer(GL_READ_FRAMEBUFFER, in->fbo);
-    glBindFramebuffer(GL_DRAW_FRAMEBUFFER, fx->prev_in.fbo);
-    glBlitFramebuffer(0, 0, fx->w, fx->h, 0, 0, fx->w, fx->h, GL_COLOR_BUFFER_BIT, GL_NEAREST);
-    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    if (!fi->flow_tex) {
+        /* Keep this frame's input: next frame's motion is the difference to it. */
+        glBindFramebuffer(GL_READ_FRAMEBUFFER, in->fbo);
+        glBindFramebuffer(GL_DRAW_FRAMEBUFFER, fx->prev_in.fbo);
+        glBlitFramebuffer(0, 0, fx->w, fx->h, 0, 0, fx->w, fx->h, GL_COLOR_BUFFER_BIT,
+                          GL_NEAREST);
+        glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    }
     hs->cur ^= 1;
     return out;
 }
@@ -338,11 +370,11 @@ static const strata_target *run_trails(strata_fx *fx, const strata_target *in,
         return in;
     const float *prm = fi->u->params;
     strata_texture_bind(hs->t[hs->cur].tex, 1);
-    set_i(fx, e, "u_hist", 1);
-    set_f(fx, e, "u_fresh", fx->ran_last[e] ? 0.0f : 1.0f);
+    set_i(fx, e, "u_fx_hist", 1);
+    set_f(fx, e, "u_fx_fresh", fx->ran_last[e] ? 0.0f : 1.0f);
     /* Per frame: up to 4% zoom and 1/100 turn, so a long trail spirals visibly. */
-    set_f(fx, e, "u_scale", 1.0f + 0.04f * prm[STRATA_P_fx_trails_zoom]);
-    set_f(fx, e, "u_angle", 0.01f * 6.2831853f * prm[STRATA_P_fx_trails_rotate]);
+    set_f(fx, e, "u_fx_scale", 1.0f + 0.04f * prm[STRATA_P_fx_trails_zoom]);
+    set_f(fx, e, "u_fx_angle", 0.01f * 6.2831853f * prm[STRATA_P_fx_trails_rotate]);
     strata_draw_fullscreen();
     hs->cur ^= 1;
     return out;
@@ -354,7 +386,7 @@ static const strata_target *run_sort(strata_fx *fx, const strata_target *in,
     const strata_fx_effect e = STRATA_FX_SORT;
     history *hs = &fx->sort;
     float a = fx->amount[e];
-    int passes = 2 * (int)ceilf(a * (SORT_PASSES_MAX / 2));
+    int passes = (int)ceilf(a * SORT_PASSES_MAX);
     /* Low amounts sort only the brightest pixels; at 1 the threshold parameter rules. */
     float thr = 1.0f - a * (1.0f - fi->u->params[STRATA_P_fx_sort_threshold]);
     int seed = fx->ran_last[e] ? (fx->sort_reseed > 0 ? 1 : 0) : 2;
@@ -364,13 +396,11 @@ static const strata_target *run_sort(strata_fx *fx, const strata_target *in,
         if (!begin_pass(fx, e, in, fi))
             return in;
         strata_texture_bind(hs->t[hs->cur].tex, 1);
-        set_i(fx, e, "u_state", 1);
-        /* Odd-even transposition: pairs (0,1)(2,3)... then (1,2)(3,4)... */
-        set_i(fx, e, "u_parity", i & 1);
-        set_i(fx, e, "u_vertical", fx->sort_vertical ? 1 : 0);
-        set_i(fx, e, "u_seed", i == 0 ? seed : 0);
-        set_i(fx, e, "u_period", fx->sort_reseed);
-        set_f(fx, e, "u_threshold", thr);
+        set_i(fx, e, "u_fx_state", 1);
+        set_i(fx, e, "u_fx_vertical", fx->sort_vertical ? 1 : 0);
+        set_i(fx, e, "u_fx_seed", i == 0 ? seed : 0);
+        set_i(fx, e, "u_fx_period", fx->sort_reseed);
+        set_f(fx, e, "u_fx_thr", thr);
         strata_draw_fullscreen();
         hs->cur ^= 1;
     }

@@ -1,9 +1,12 @@
 // Shared by the fx passes (include after common.glsl): the input, the amount, hashes.
 // Noise is an integer hash of (pixel, frame), never GL-side randomness, so render mode
 // gives the same bytes on every run and every driver.
+// The chain's own uniforms are u_fx_*; none may be u_<a registered parameter> (the loader
+// declares those), hence u_fx_block_px and u_fx_thr beside the fx_block and
+// fx_sort_threshold parameters.
 
-uniform sampler2D u_src;  // unit 0: the effect's input
-uniform float u_amount;   // 0..1: curve(glitch) * fx_<name> + burst, set by the chain
+uniform sampler2D u_fx_src;  // unit 0: the effect's input
+uniform float u_fx_amount;     // 0..1: curve(glitch) * fx_<name> + burst
 
 uint fx_hash_u(uint x)
 {

@@ -12,9 +12,9 @@ void main()
     float a = fx_hash(u_frame / 4, 17, 0) * TAU;
     vec2 dir = vec2(cos(a), 0.35 * sin(a));
     // Radial part: the edges split more than the centre, as through a cheap lens.
-    vec2 d = u_amount * (0.012 * dir + 0.02 * (v_uv - 0.5));
-    vec4 c = texture(u_src, v_uv);
-    float r = texture(u_src, v_uv + d).r;
-    float b = texture(u_src, v_uv - d).b;
+    vec2 d = u_fx_amount * (0.012 * dir + 0.02 * (v_uv - 0.5));
+    vec4 c = texture(u_fx_src, v_uv);
+    float r = texture(u_fx_src, v_uv + d).r;
+    float b = texture(u_fx_src, v_uv - d).b;
     o_color = vec4(r, c.g, b, c.a);
 }

@@ -14,8 +14,8 @@ void main()
     float band_h = max(2.0, floor(mix(6.0, 80.0, fx_hash(epoch, 1, 0)) * scale));
     int line = int(gl_FragCoord.y);
     int band = int(gl_FragCoord.y / band_h);
-    float torn = step(fx_hash(band, epoch, 2), 0.4 * u_amount);
-    float shift = torn * (fx_hash(band, epoch, 3) - 0.5) * 0.25 * u_amount;
-    float jitter = (fx_hash(line, u_frame, 4) - 0.5) * 4.0 * scale * u_amount / u_resolution.x;
-    o_color = texture(u_src, vec2(fract(v_uv.x + shift + jitter), v_uv.y));
+    float torn = step(fx_hash(band, epoch, 2), 0.4 * u_fx_amount);
+    float shift = torn * (fx_hash(band, epoch, 3) - 0.5) * 0.25 * u_fx_amount;
+    float jitter = (fx_hash(line, u_frame, 4) - 0.5) * 4.0 * scale * u_fx_amount / u_resolution.x;
+    o_color = texture(u_fx_src, vec2(fract(v_uv.x + shift + jitter), v_uv.y));
 }

@@ -7,10 +7,10 @@
 #include "common.glsl"
 #include "fx/fx_common.glsl"
 
-uniform sampler2D u_hist;  // unit 1: the last output of this pass
-uniform float u_fresh;     // 1: no history yet (the effect just started)
-uniform float u_scale;     // per-frame zoom factor
-uniform float u_angle;     // per-frame rotation, radians
+uniform sampler2D u_fx_hist;  // unit 1: the last output of this pass
+uniform float u_fx_fresh;     // 1: no history yet (the effect just started)
+uniform float u_fx_scale;     // per-frame zoom factor
+uniform float u_fx_angle;     // per-frame rotation, radians
 
 in vec2 v_uv;
 out vec4 o_color;
@@ -19,14 +19,14 @@ void main()
 {
     vec2 aspect = vec2(u_resolution.x / u_resolution.y, 1.0);
     vec2 p = (v_uv - 0.5) * aspect;
-    float ca = cos(u_angle), sa = sin(u_angle);
-    p = mat2(ca, -sa, sa, ca) * p / u_scale;
+    float ca = cos(u_fx_angle), sa = sin(u_fx_angle);
+    p = mat2(ca, -sa, sa, ca) * p / u_fx_scale;
     vec2 huv = p / aspect + 0.5;
     float inside = step(0.0, huv.x) * step(huv.x, 1.0) * step(0.0, huv.y) * step(huv.y, 1.0);
-    vec3 h = texture(u_hist, huv).rgb * inside * (1.0 - u_fresh);
+    vec3 h = texture(u_fx_hist, huv).rgb * inside * (1.0 - u_fx_fresh);
     // The subtracted step lets an 8-bit trail reach black: x * 0.97 rounds back to x
     // below 17/255 and would leave a grey ghost forever.
-    h = max(h * (0.97 * sqrt(u_amount)) - 1.5 / 255.0, 0.0);
-    vec4 s = texture(u_src, v_uv);
+    h = max(h * (0.97 * sqrt(u_fx_amount)) - 1.5 / 255.0, 0.0);
+    vec4 s = texture(u_fx_src, v_uv);
     o_color = vec4(max(s.rgb, h), s.a);
 }
