@@ -40,6 +40,7 @@ struct strata_fx {
     history block, trails, sort;
     strata_target prev_in;     /* block's input last frame: motion without flow */
     strata_target motion;      /* one vector per block (RGBA16F, pixels) */
+    bool prev_valid;           /* prev_in holds last frame's block input */
     int block_px;              /* datamosh block size */
     strata_program prog[STRATA_FX_COUNT];
     strata_program motion_prog;
@@ -321,7 +322,7 @@ static bool block_motion(strata_fx *fx, const strata_target *in, const strata_fx
     glUniform1i(strata_uniform_loc(p, "u_fx_prev"), 2);
     glUniform1i(strata_uniform_loc(p, "u_fx_flow"), 3);
     glUniform1f(strata_uniform_loc(p, "u_fx_has_flow"), fi->flow_tex ? 1.0f : 0.0f);
-    float fresh = fx->ran_last[STRATA_FX_BLOCK] ? 0.0f : 1.0f;
+    float fresh = fx->ran_last[STRATA_FX_BLOCK] && fx->prev_valid ? 0.0f : 1.0f;
     glUniform1f(strata_uniform_loc(p, "u_fx_fresh"), fresh);
     glUniform1f(strata_uniform_loc(p, "u_fx_block_px"), (float)fx->block_px);
     strata_draw_fullscreen();
@@ -355,6 +356,7 @@ static const strata_target *run_block(strata_fx *fx, const strata_target *in,
                           GL_NEAREST);
         glBindFramebuffer(GL_FRAMEBUFFER, 0);
     }
+    fx->prev_valid = !fi->flow_tex;
     hs->cur ^= 1;
     return out;
 }

@@ -213,6 +213,52 @@ static void each_effect_changes_the_image_deterministically(void **state)
     }
 }
 
+/* With the morph's flow, stuck blocks travel along it: a uniform flow of +6 px in x
+ * gives another picture than no flow, the same one twice, and still differs from the
+ * input. */
+static void block_follows_flow(void **state)
+{
+    (void)state;
+    uint8_t card[W * H * 4], with[W * H * 4], again[W * H * 4], without[W * H * 4];
+    test_card(card, W, H);
+    float flow[4 * 4 * 2];
+    for (int i = 0; i < 16; i++) {
+        flow[i * 2] = 6.0f;
+        flow[i * 2 + 1] = 0.0f;
+    }
+    GLuint tex;
+    glGenTextures(1, &tex);
+    glBindTexture(GL_TEXTURE_2D, tex);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RG32F, 4, 4, 0, GL_RG, GL_FLOAT, flow);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    uint8_t *outs[3] = {with, again, without};
+    for (int k = 0; k < 3; k++) {
+        rig g;
+        rig_open(&g, W, H, card);
+        g.prm.value[STRATA_P_glitch] = 1.0f;
+        g.prm.value[STRATA_P_fx_block] = 0.5f;
+        strata_fx_set_shape(g.fx, STRATA_FX_BLOCK,
+                            (strata_fx_shape){STRATA_FX_CURVE_LINEAR, 0, 0});
+        for (int f = 0; f < 4; f++) {
+            strata_frame_uniforms u = {.time = g.frame / 30.0, .frame = g.frame++,
+                                       .dt = 1.0f / 30, .width = W, .height = H,
+                                       .audio = &audio, .params = g.prm.value};
+            strata_fx_inputs in = {.u = &u, .flow_tex = k < 2 ? tex : 0};
+            strata_target_read(strata_fx_run(g.fx, &g.src, &in), outs[k]);
+        }
+        rig_close(&g);
+    }
+    glDeleteTextures(1, &tex);
+    image_diff d;
+    assert_memory_equal(with, again, sizeof with);
+    test_image_diff_rgba(with, without, W * H, &d);
+    fprintf(stderr, "block with flow vs without: mean abs %.2f\n", d.mean_abs);
+    assert_true(d.mean_abs > 2.0);
+    test_image_diff_rgba(with, card, W * H, &d);
+    assert_true(d.mean_abs > 2.0);
+}
+
 static float luma(const uint8_t *p)
 {
     return 0.2126f * p[0] / 255.0f + 0.7152f * p[1] / 255.0f + 0.0722f * p[2] / 255.0f;
@@ -426,6 +472,7 @@ int main(void)
         cmocka_unit_test(fx_shaders_compile),
         cmocka_unit_test(glitch_zero_is_bit_exact_bypass),
         cmocka_unit_test(each_effect_changes_the_image_deterministically),
+        cmocka_unit_test(block_follows_flow),
         cmocka_unit_test(pixel_sort_orders_luma_within_spans),
         cmocka_unit_test(feedback_trails_decay),
         cmocka_unit_test(onset_fires_a_burst_that_decays),
