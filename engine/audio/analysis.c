@@ -13,6 +13,7 @@
 #define PULSE_DECAY 0.12 /* seconds for an onset pulse to fall to 1/e */
 #define BEAT_DECAY 0.10
 #define SPEC_FLOOR_DB 80.0f
+#define SNARE_OVER_KICK 1.0f
 
 typedef struct band_env {
     float inst, fast, slow, avg, peak;
@@ -21,6 +22,7 @@ typedef struct band_env {
 /* Per-band onset peak picker on spectral flux: a local maximum above an adaptive
  * threshold (running mean plus a fraction of the recent peak). */
 typedef struct picker {
+    float peak_frac, floor; /* threshold: 2 x mean + peak_frac x peak + floor */
     float x1, x2, mean, peak;
     double last; /* sample time of the last onset, <0 never */
 } picker;
@@ -38,8 +40,9 @@ struct strata_analysis {
     uint32_t fill;
     uint64_t samples;
     int nbins;
-    float norm;  /* FFT magnitude -> sine amplitude */
-    float *prev; /* log magnitudes of the previous hop, for flux */
+    float norm;      /* FFT magnitude -> sine amplitude */
+    float *prev;     /* log magnitudes of the previous hop, for flux */
+    float *prev_lin; /* linear magnitudes of the previous hop, for the band pickers */
     int bass[2], mid[2], high[2], kick[2], snare[2], hat[2], odf_hi;
     float spec_lo[STRATA_SPECTRUM_BINS], spec_hi[STRATA_SPECTRUM_BINS];
     float spec_freq[STRATA_SPECTRUM_BINS];
@@ -48,7 +51,8 @@ struct strata_analysis {
     uint32_t wave_pos;
     band_env level, bands[3];
     float level_db;
-    picker pk[3]; /* kick, snare, hat */
+    picker pk[3];       /* kick, snare, hat */
+    float prev_flux[3]; /* the pickers' input one hop ago (their candidate's hop) */
     double last_onset;
     uint32_t onset_count;
     strata_tempo tempo;
@@ -110,8 +114,9 @@ strata_analysis *strata_analysis_create(uint32_t rate, float bpm_min, float bpm_
     an->onset_out = new_fvec(1);
     an->onset_in = new_fvec(STRATA_AUDIO_HOP);
     an->prev = calloc((size_t)an->nbins, sizeof *an->prev);
+    an->prev_lin = calloc((size_t)an->nbins, sizeof *an->prev_lin);
     if (!an->hop || !an->grain || !an->pv || !an->onset || !an->onset_out || !an->onset_in ||
-        !an->prev) {
+        !an->prev || !an->prev_lin) {
         strata_analysis_destroy(an);
         strata_fail(r, STRATA_ERR_NOMEM, "AUDIO: cannot create aubio objects");
         return NULL;
@@ -130,8 +135,15 @@ strata_analysis *strata_analysis_create(uint32_t rate, float bpm_min, float bpm_
     set_range(an, an->hat, 6000.0f, 20000.0f);
     an->odf_hi = hz_bin(an, 10000.0f);
     init_spectrum_map(an);
-    for (int i = 0; i < 3; i++)
+    /* Tuned on the synthesised grooves: kick and snare need half their recent peak (a
+     * bass note in the kick band is softer than a kick); hats read log flux and a low
+     * threshold, since snares also light their band. */
+    static const float frac[3] = {0.5f, 0.5f, 0.1f}, floor_[3] = {1e-4f, 1e-4f, 0.5f};
+    for (int i = 0; i < 3; i++) {
         an->pk[i].last = -1.0;
+        an->pk[i].peak_frac = frac[i];
+        an->pk[i].floor = floor_[i];
+    }
     for (int i = 0; i < 8; i++)
         an->recent_db[i] = -120.0f;
     an->last_onset = -1.0;
@@ -157,6 +169,7 @@ void strata_analysis_destroy(strata_analysis *an)
     if (an->onset_in)
         del_fvec(an->onset_in);
     free(an->prev);
+    free(an->prev_lin);
     free(an);
 }
 
@@ -191,10 +204,11 @@ static strata_band band_value(const band_env *b)
     return o;
 }
 
-static bool picker_step(picker *p, float x, double t_x1, double dt, double min_gap)
+/* allow: whether the hop of x1 (the candidate) may hold this band's onset. */
+static bool picker_step(picker *p, float x, double t_x1, double dt, double min_gap, bool allow)
 {
-    float thresh = p->mean * 1.5f + p->peak * 0.1f + 0.5f;
-    bool hit = p->x1 > p->x2 && p->x1 >= x && p->x1 > thresh &&
+    float thresh = p->mean * 2.0f + p->peak * p->peak_frac + p->floor;
+    bool hit = allow && p->x1 > p->x2 && p->x1 >= x && p->x1 > thresh &&
                (p->last < 0.0 || t_x1 - p->last > min_gap);
     if (hit)
         p->last = t_x1;
@@ -276,28 +290,42 @@ static void analyse_hop(strata_analysis *an)
         band_update(&an->bands[b], e, an->dt, elapsed);
     }
 
-    float odf = 0.0f, flux[3] = {0.0f, 0.0f, 0.0f};
+    /* Tempo reads log-magnitude flux (every attack counts, loud or soft); the band
+     * and snare pickers read linear flux, where a kick stands well above the bass line
+     * sharing its band and a snare above the hats' low end. */
+    float odf = 0.0f, low = 0.0f, flux[3] = {0.0f, 0.0f, 0.0f};
     for (int k = 1; k < an->nbins; k++) {
-        float l = log1pf(1000.0f * mag[k] * an->norm);
-        float d = l - an->prev[k];
+        float m = mag[k] * an->norm;
+        float l = log1pf(1000.0f * m);
+        float d = l - an->prev[k], dl = m - an->prev_lin[k];
         an->prev[k] = l;
-        if (d <= 0.0f)
-            continue;
-        if (k <= an->odf_hi)
+        an->prev_lin[k] = m;
+        if (d > 0.0f && k <= an->odf_hi)
             odf += d;
+        if (d > 0.0f && k >= an->kick[0] && k <= an->kick[1])
+            low += d;
+        if (d > 0.0f && k >= an->hat[0] && k <= an->hat[1])
+            flux[2] += d; /* hats: soft ones count too, as in the log domain */
+        if (dl <= 0.0f)
+            continue;
         if (k >= an->kick[0] && k <= an->kick[1])
-            flux[0] += d;
+            flux[0] += dl;
         if (k >= an->snare[0] && k <= an->snare[1])
-            flux[1] += d;
-        if (k >= an->hat[0] && k <= an->hat[1])
-            flux[2] += d;
+            flux[1] += dl;
     }
     /* The picker confirms a peak one hop late; its flux peaked near the window centre. */
     double t_peak = ((double)an->samples - STRATA_AUDIO_HOP - STRATA_AUDIO_WINDOW / 2) / an->rate;
-    for (int b = 0; b < 3; b++)
-        picker_step(&an->pk[b], flux[b], t_peak, an->dt, 0.06);
+    /* A kick's attack splashes across the snare band; a snare is mostly above it. So a
+     * snare candidate must out-flux the kick band on its hop (a kick and a snare struck
+     * together read as a kick). */
+    const float *pf = an->prev_flux;
+    bool allow[3] = {true, pf[1] > SNARE_OVER_KICK * pf[0], true};
+    for (int b = 0; b < 3; b++) {
+        picker_step(&an->pk[b], flux[b], t_peak, an->dt, 0.06, allow[b]);
+        an->prev_flux[b] = flux[b];
+    }
 
-    strata_tempo_push(&an->tempo, odf, flux[0], an->samples);
+    strata_tempo_push(&an->tempo, odf, low, an->samples);
 
     float att = coef(an->dt, 0.01), rel = coef(an->dt, 0.25);
     for (int i = 0; i < STRATA_SPECTRUM_BINS; i++) {

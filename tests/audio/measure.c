@@ -160,3 +160,63 @@ int measure_aubio_tempo(double bpm, double seconds, aubio_figures *out)
     free(x);
     return 0;
 }
+
+/* F-measure of events against a grid t = offset + k * period within [t0, t1). */
+static double grid_f(const double *ev, int ne, double period, double offset, double tol, double t0,
+                     double t1)
+{
+    int truth = 0, matched = 0, det = 0;
+    for (double t = offset; t < t1; t += period) {
+        if (t < t0)
+            continue;
+        truth++;
+        for (int i = 0; i < ne; i++) {
+            if (fabs(ev[i] - t) <= tol) {
+                matched++;
+                break;
+            }
+        }
+    }
+    for (int i = 0; i < ne; i++)
+        det += ev[i] >= t0 - tol && ev[i] < t1;
+    double p = det ? (double)matched / det : 0.0, r = truth ? (double)matched / truth : 0.0;
+    return p + r > 0.0 ? 2.0 * p * r / (p + r) : 0.0;
+}
+
+int measure_band_onsets(double bpm, double f[3])
+{
+    size_t n = RATE * 10;
+    float *x = malloc(n * sizeof *x);
+    strata_audio_frame *fr = malloc(sizeof *fr);
+    double(*ev)[512] = calloc(3, sizeof *ev);
+    strata_analysis *an = strata_analysis_create(RATE, 0, 0, NULL);
+    int rc = -1;
+    if (!x || !fr || !ev || !an)
+        goto done;
+    synth_groove(x, n, RATE, bpm, 3);
+    /* A pulse that rises is a new onset; its decay tells how long ago it was. */
+    const double tau[3] = {0.12, 0.12, 0.06};
+    float prev[3] = {0.0f, 0.0f, 0.0f};
+    int ne[3] = {0, 0, 0};
+    for (size_t at = 0; at + STRATA_AUDIO_HOP <= n; at += STRATA_AUDIO_HOP) {
+        strata_analysis_push(an, x + at, STRATA_AUDIO_HOP);
+        strata_analysis_frame(an, fr);
+        const float v[3] = {fr->kick, fr->snare, fr->hat};
+        for (int b = 0; b < 3; b++) {
+            if (v[b] > prev[b] + 0.01f && ne[b] < 512)
+                ev[b][ne[b]++] = fr->time + tau[b] * log(v[b]);
+            prev[b] = v[b];
+        }
+    }
+    double p = 60.0 / bpm;
+    f[0] = grid_f(ev[0], ne[0], 2.0 * p, 0.0, 0.05, 1.0, 10.0);
+    f[1] = grid_f(ev[1], ne[1], 2.0 * p, p, 0.05, 1.0, 10.0);
+    f[2] = grid_f(ev[2], ne[2], 0.5 * p, 0.0, 0.05, 1.0, 10.0);
+    rc = 0;
+done:
+    strata_analysis_destroy(an);
+    free(ev);
+    free(fr);
+    free(x);
+    return rc;
+}

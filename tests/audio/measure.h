@@ -33,4 +33,9 @@ typedef struct onset_figures {
 /* A click train of seconds; onsets within tolerance_s of a click match. */
 int measure_onsets(double seconds, double tolerance_s, onset_figures *out);
 
+/* Per-band onsets (kick, snare, hat pulses) on the groove at bpm from 1 s to 10 s:
+ * F-measure of each against the pattern (kick 1 and 3, snare 2 and 4, hats on eighths),
+ * 50 ms tolerance. */
+int measure_band_onsets(double bpm, double f[3]);
+
 #endif

@@ -31,6 +31,14 @@ int main(int argc, char **argv)
             return 1;
         printf("%-6.0f %9.2f %9.2f %8.1fms\n", tracks[i], a.bpm_at_8s, a.bpm_end, a.beat_err_max);
     }
+    printf("\nper-band onsets (F-measure, 50 ms, 1..10 s):\n%-6s %6s %6s %6s\n", "bpm", "kick",
+           "snare", "hat");
+    for (int i = 0; i < 4; i++) {
+        double f[3];
+        if (measure_band_onsets(tracks[i], f) != 0)
+            return 1;
+        printf("%-6.0f %6.2f %6.2f %6.2f\n", tracks[i], f[0], f[1], f[2]);
+    }
     onset_figures o;
     if (measure_onsets(30.0, 0.05, &o) != 0)
         return 1;

@@ -157,6 +157,21 @@ static void test_click_onsets(void **state)
     assert_true(o.f >= 0.9);
 }
 
+/* kick, snare and hat pulses follow the groove's pattern (approximations: the bar is
+ * F >= 0.8, they reach 0.95..1 on these tracks). */
+static void test_band_onsets(void **state)
+{
+    (void)state;
+    static const double bpm[4] = {90.0, 120.0, 128.0, 140.0};
+    for (int i = 0; i < 4; i++) {
+        double f[3];
+        assert_int_equal(measure_band_onsets(bpm[i], f), 0);
+        print_message("%.0f BPM: kick F %.2f, snare F %.2f, hat F %.2f\n", bpm[i], f[0], f[1],
+                      f[2]);
+        assert_true(f[0] >= 0.8 && f[1] >= 0.8 && f[2] >= 0.8);
+    }
+}
+
 static void test_pulses_decay(void **state)
 {
     (void)state;
@@ -187,6 +202,7 @@ int main(void)
         cmocka_unit_test(test_garbage_and_return_to_silence),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_click_onsets),
+        cmocka_unit_test(test_band_onsets),
         cmocka_unit_test(test_pulses_decay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
