@@ -1,5 +1,5 @@
-/* strata_synth_track: write a synthesised test track as WAV.
- * usage: strata_synth_track OUT.wav BPM SECONDS [RATE] [CHANNELS] */
+/* strata-synth-track: write a synthesised test track as WAV.
+ * usage: strata-synth-track OUT.wav BPM SECONDS [RATE] [CHANNELS] */
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -1,5 +1,5 @@
-/* strata_audio_measure: print tempo and onset accuracy on synthesised tracks.
- * usage: strata_audio_measure [SECONDS]   (default 12) */
+/* strata-audio-measure: print tempo and onset accuracy on synthesised tracks.
+ * usage: strata-audio-measure [SECONDS]   (default 12) */
 #include <stdio.h>
 #include <stdlib.h>
 
