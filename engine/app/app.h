@@ -71,6 +71,7 @@ typedef struct strata_engine {
     strata_audio_frame audio;
     strata_bank *bank;
     strata_morph *morph;
+    double bank_open_ms;       /* time to open the bank and its morph */
     strata_program grade;      /* zoom, rotate, hue, saturation, contrast, brightness */
     strata_target targets[2];  /* ping-pong at the render size */
     int cur;                   /* index of the target holding the last frame */

@@ -68,8 +68,12 @@ int strata_bench_run(const strata_options *o)
                n ? cpu_sum / (double)n : 0);
         for (int i = 0; i < np; i++)
             printf("%s\"%s\":%.3f", i ? "," : "", pt[i].name, pt[i].gpu_avg_ms);
-        printf("},\"peak_rss_mb\":%.1f,\"renderer\":\"%s\",\"gl\":\"%d.%d\"}\n", rss,
-               e.gl.renderer, e.gl.major, e.gl.minor);
+        printf("},\"peak_rss_mb\":%.1f,\"renderer\":\"%s\",\"gl\":\"%d.%d\","
+               "\"bank\":\"%s\",\"keyframes\":%d,\"morph\":\"%s\",\"bank_open_ms\":%.2f,"
+               "\"transitions\":%u}\n", rss, e.gl.renderer, e.gl.major, e.gl.minor,
+               o->bank ? o->bank : "built-in", strata_bank_count(e.bank),
+               strata_morph_mode_name(strata_morph_get_mode(e.morph)), e.bank_open_ms,
+               strata_morph_traversal(e.morph)->transitions);
     } else {
         printf("strata bench: %dx%d (render %dx%d), %.1f s, %zu frames on %s\n", o->width,
                o->height, e.render_w, e.render_h, total, n, e.gl.renderer);
@@ -80,6 +84,10 @@ int strata_bench_run(const strata_options *o)
             printf("  gpu %-10s %.3f ms (peak %.3f)\n", pt[i].name, pt[i].gpu_avg_ms,
                    pt[i].gpu_peak_ms);
         printf("  peak RSS       %.1f MiB\n", rss);
+        printf("  bank           %s: %d keyframes, morph %s, opened in %.2f ms, "
+               "%u transitions\n", o->bank ? o->bank : "built-in", strata_bank_count(e.bank),
+               strata_morph_mode_name(strata_morph_get_mode(e.morph)), e.bank_open_ms,
+               strata_morph_traversal(e.morph)->transitions);
     }
     free(frame_ms);
     strata_target_free(&outt);

@@ -54,10 +54,11 @@ strata_status strata_engine_open_bank(strata_engine *e, const strata_options *o,
     e->morph = strata_morph_create(&md, r);
     if (!e->morph)
         return r->status ? r->status : STRATA_ERR_GL;
+    e->bank_open_ms = (strata_time_s() - t0) * 1000.0;
     LOG_INFO("BANK", "%s: %d keyframes (%s), morph %s, opened in %.0f ms",
              o->bank ? o->bank : "built-in latent set", strata_bank_count(e->bank),
              latent ? "latent" : "images", strata_morph_mode_name(strata_morph_get_mode(e->morph)),
-             (strata_time_s() - t0) * 1000.0);
+             e->bank_open_ms);
     return STRATA_OK;
 }
 

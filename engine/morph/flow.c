@@ -1,25 +1,36 @@
 /* The flow morph: dense optical flow between two keyframes on the GPU (an exhaustive
  * search at the coarsest pyramid level, Lucas-Kanade refinement on the way up,
  * edge-aware smoothing), then softmax forward splatting of both flows to time t and
- * a compose pass that samples each keyframe along its flow. */
+ * a compose pass that samples each keyframe along its flow.
+ *
+ * The estimate runs in stages, one per frame (strata_flow_step), so a transition
+ * never costs one long frame: the eased progress is still ~0 for those first frames,
+ * where the compose shows keyframe A anyway. */
 #include "morph.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_LEVELS 6
+#define MAX_LEVELS 7
+
+enum { STAGE_IDLE, STAGE_PYRAMIDS, STAGE_AB, STAGE_BA, STAGE_DONE };
 
 struct strata_flow {
     int w, h;                   /* render size */
     int nlev;
     int lw[MAX_LEVELS], lh[MAX_LEVELS];
-    strata_target ga[MAX_LEVELS], gb[MAX_LEVELS]; /* luma pyramids (R32F) */
-    strata_target fl[MAX_LEVELS][2];              /* flow ping-pong per level (RG32F) */
+    strata_target ga[MAX_LEVELS], gb[MAX_LEVELS];   /* luma pyramids (R32F) */
+    strata_target da[MAX_LEVELS], db[MAX_LEVELS];   /* (I, Ix, Iy) per level */
+    strata_target fl[MAX_LEVELS][2];                /* flow ping-pong per level (RG32F) */
     strata_target ab, ba;       /* finished flows at level 0 */
-    strata_target splat_a, splat_b; /* RGBA32F accumulators at level 0 size */
+    int sw, sh;                 /* splat grid */
+    strata_target splat_a, splat_b; /* RGBA16F accumulators on the splat grid */
+    int stage;
+    GLuint tex_a, tex_b;
 };
 
-static strata_program p_gray, p_down, p_search, p_lk, p_smooth, p_splat, p_compose, p_blend;
+static strata_program p_gray, p_down, p_grad, p_search, p_lk, p_smooth, p_splat, p_compose,
+    p_blend;
 
 static void make_programs(void)
 {
@@ -27,6 +38,7 @@ static void make_programs(void)
         return;
     p_gray = strata_program_make("morph/flow_gray.frag", NULL);
     p_down = strata_program_make("morph/flow_down.frag", NULL);
+    p_grad = strata_program_make("morph/flow_grad.frag", NULL);
     p_search = strata_program_make("morph/flow_search.frag", NULL);
     p_lk = strata_program_make("morph/flow_lk.frag", NULL);
     p_smooth = strata_program_make("morph/flow_smooth.frag", NULL);
@@ -43,7 +55,8 @@ strata_flow *strata_flow_create(int width, int height)
     f->w = width;
     f->h = height;
     /* Base level at a quarter of the render size (flow is smooth; the compose pass
-     * samples it bilinearly), then halve until the coarsest is about 40 wide. */
+     * samples it bilinearly), then halve until the coarsest is about 20 wide, where an
+     * exhaustive search is cheap and still reaches across the frame. */
     int w = (width + 3) / 4, h = (height + 3) / 4;
     if (w < 8)
         w = 8;
@@ -53,22 +66,30 @@ strata_flow *strata_flow_create(int width, int height)
         f->lw[f->nlev] = w;
         f->lh[f->nlev] = h;
         f->nlev++;
-        if (w <= 48 || h <= 16)
+        if (w <= 24 || h <= 8)
             break;
         w = (w + 1) / 2;
         h = (h + 1) / 2;
     }
+    /* Splat on a grid of at most ~100 columns: each point costs the rasteriser a setup. */
+    int s = 0;
+    while (s + 1 < f->nlev && f->lw[s] > 100)
+        s++;
+    f->sw = f->lw[s];
+    f->sh = f->lh[s];
     bool ok = true;
     for (int l = 0; l < f->nlev; l++) {
         ok &= strata_target_init(&f->ga[l], f->lw[l], f->lh[l], GL_R32F);
         ok &= strata_target_init(&f->gb[l], f->lw[l], f->lh[l], GL_R32F);
+        ok &= strata_target_init(&f->da[l], f->lw[l], f->lh[l], GL_RGBA32F);
+        ok &= strata_target_init(&f->db[l], f->lw[l], f->lh[l], GL_RGBA32F);
         ok &= strata_target_init(&f->fl[l][0], f->lw[l], f->lh[l], GL_RG32F);
         ok &= strata_target_init(&f->fl[l][1], f->lw[l], f->lh[l], GL_RG32F);
     }
     ok &= strata_target_init(&f->ab, f->lw[0], f->lh[0], GL_RG32F);
     ok &= strata_target_init(&f->ba, f->lw[0], f->lh[0], GL_RG32F);
-    ok &= strata_target_init(&f->splat_a, f->lw[0], f->lh[0], GL_RGBA32F);
-    ok &= strata_target_init(&f->splat_b, f->lw[0], f->lh[0], GL_RGBA32F);
+    ok &= strata_target_init(&f->splat_a, f->sw, f->sh, GL_RGBA16F);
+    ok &= strata_target_init(&f->splat_b, f->sw, f->sh, GL_RGBA16F);
     if (!ok) {
         LOG_ERROR("MORPH", "flow: cannot create float render targets");
         strata_flow_destroy(f);
@@ -84,6 +105,8 @@ void strata_flow_destroy(strata_flow *f)
     for (int l = 0; l < f->nlev; l++) {
         strata_target_free(&f->ga[l]);
         strata_target_free(&f->gb[l]);
+        strata_target_free(&f->da[l]);
+        strata_target_free(&f->db[l]);
         strata_target_free(&f->fl[l][0]);
         strata_target_free(&f->fl[l][1]);
     }
@@ -99,11 +122,6 @@ static void set_i(strata_program p, const char *n, int v)
     glUniform1i(strata_uniform_loc(p, n), v);
 }
 
-static void set_texel(strata_program p, const strata_target *t)
-{
-    glUniform2f(strata_uniform_loc(p, "u_texel"), 1.0f / (float)t->w, 1.0f / (float)t->h);
-}
-
 /* Bind dst and program p with textures on units 0..n-1; false when p FAILED. */
 static bool pass_begin(strata_program p, const strata_target *dst, const GLuint *tex,
                        const char *const *names, int n)
@@ -115,8 +133,9 @@ static bool pass_begin(strata_program p, const strata_target *dst, const GLuint 
         strata_texture_bind(tex[i], i);
         set_i(p, names[i], i);
     }
-    if (strata_uniform_loc(p, "u_texel") >= 0)
-        set_texel(p, dst);
+    GLint loc = strata_uniform_loc(p, "u_texel");
+    if (loc >= 0)
+        glUniform2f(loc, 1.0f / (float)dst->w, 1.0f / (float)dst->h);
     return true;
 }
 
@@ -127,28 +146,29 @@ static void pass(strata_program p, const strata_target *dst, const GLuint *tex,
         strata_draw_fullscreen();
 }
 
-static void pyramid(strata_flow *f, GLuint src, strata_target *lev)
+static void pyramid(strata_flow *f, GLuint src, strata_target *lev, strata_target *grad)
 {
     const char *n1[] = {"u_src"};
     pass(p_gray, &lev[0], &src, n1, 1);
     for (int l = 1; l < f->nlev; l++)
         pass(p_down, &lev[l], &lev[l - 1].tex, n1, 1);
+    for (int l = 0; l < f->nlev; l++)
+        pass(p_grad, &grad[l], &lev[l].tex, n1, 1);
 }
 
-/* Flow from a to b, coarse to fine; the result is copied into out. */
-static void estimate_one(strata_flow *f, strata_target *a, strata_target *b, strata_target *out)
+/* Flow from a to b, coarse to fine; the result lands in out. */
+static void estimate_one(strata_flow *f, const strata_target *ga, const strata_target *gb,
+                         const strata_target *da, const strata_target *db,
+                         const strata_target *out)
 {
     int top = f->nlev - 1;
-    strata_target_bind(&f->fl[top][0]);
-    if (strata_program_use(p_search)) {
-        strata_texture_bind(a[top].tex, 0);
-        strata_texture_bind(b[top].tex, 1);
-        set_i(p_search, "u_a", 0);
-        set_i(p_search, "u_b", 1);
+    GLuint st[2] = {ga[top].tex, gb[top].tex};
+    const char *sn[2] = {"u_a", "u_b"};
+    if (pass_begin(p_search, &f->fl[top][0], st, sn, 2)) {
         glUniform2i(strata_uniform_loc(p_search, "u_size"), f->lw[top], f->lh[top]);
         /* Reach almost half the frame: a shape may cross the screen in one morph. */
         int radius = (int)(0.45f * (float)f->lw[top] + 0.5f);
-        set_i(p_search, "u_radius", radius > 24 ? 24 : radius);
+        set_i(p_search, "u_radius", radius > 16 ? 16 : radius);
         strata_draw_fullscreen();
     }
     const char *lk_names[] = {"u_a", "u_b", "u_flow"};
@@ -158,25 +178,51 @@ static void estimate_one(strata_flow *f, strata_target *a, strata_target *b, str
         /* Alternate between the level's two targets; at the top the search already
          * holds [0], so start writing at [1]. */
         int k = l == top ? 1 : 0;
-        int iters = l == top ? 2 : 3;
+        int iters = l == 0 ? 1 : 2;
         for (int it = 0; it < iters; it++, k ^= 1) {
-            GLuint tex[3] = {a[l].tex, b[l].tex, cur};
+            GLuint tex[3] = {da[l].tex, db[l].tex, cur};
             pass(p_lk, &f->fl[l][k], tex, lk_names, 3);
             cur = f->fl[l][k].tex;
         }
-        GLuint stex[2] = {cur, a[l].tex};
-        strata_target *dst = l == 0 ? out : &f->fl[l][k];
+        GLuint stex[2] = {cur, ga[l].tex};
+        const strata_target *dst = l == 0 ? out : &f->fl[l][k];
         pass(p_smooth, dst, stex, sm_names, 2);
         cur = dst->tex;
     }
 }
 
+void strata_flow_begin(strata_flow *f, GLuint tex_a, GLuint tex_b)
+{
+    f->tex_a = tex_a;
+    f->tex_b = tex_b;
+    f->stage = STAGE_PYRAMIDS;
+}
+
+bool strata_flow_step(strata_flow *f)
+{
+    switch (f->stage) {
+    case STAGE_PYRAMIDS:
+        pyramid(f, f->tex_a, f->ga, f->da);
+        pyramid(f, f->tex_b, f->gb, f->db);
+        break;
+    case STAGE_AB:
+        estimate_one(f, f->ga, f->gb, f->da, f->db, &f->ab);
+        break;
+    case STAGE_BA:
+        estimate_one(f, f->gb, f->ga, f->db, f->da, &f->ba);
+        break;
+    default:
+        return true;
+    }
+    f->stage++;
+    return f->stage == STAGE_DONE;
+}
+
 void strata_flow_estimate(strata_flow *f, GLuint tex_a, GLuint tex_b)
 {
-    pyramid(f, tex_a, f->ga);
-    pyramid(f, tex_b, f->gb);
-    estimate_one(f, f->ga, f->gb, &f->ab);
-    estimate_one(f, f->gb, f->ga, &f->ba);
+    strata_flow_begin(f, tex_a, tex_b);
+    while (!strata_flow_step(f)) {
+    }
 }
 
 static void splat(strata_flow *f, const strata_target *dst, GLuint flow, float move, float sign)
@@ -188,7 +234,7 @@ static void splat(strata_flow *f, const strata_target *dst, GLuint flow, float m
         return;
     strata_texture_bind(flow, 0);
     set_i(p_splat, "u_flow", 0);
-    glUniform2i(strata_uniform_loc(p_splat, "u_grid"), f->lw[0], f->lh[0]);
+    glUniform2i(strata_uniform_loc(p_splat, "u_grid"), f->sw, f->sh);
     glUniform1f(strata_uniform_loc(p_splat, "u_move"), move);
     glUniform1f(strata_uniform_loc(p_splat, "u_sign"), sign);
     glUniform1f(strata_uniform_loc(p_splat, "u_point"), 2.0f);
@@ -199,7 +245,7 @@ static void splat(strata_flow *f, const strata_target *dst, GLuint flow, float m
     if (!vao)
         glGenVertexArrays(1, &vao);
     glBindVertexArray(vao);
-    glDrawArrays(GL_POINTS, 0, f->lw[0] * f->lh[0]);
+    glDrawArrays(GL_POINTS, 0, f->sw * f->sh);
     glDisable(GL_BLEND);
     glDisable(GL_PROGRAM_POINT_SIZE);
 }

@@ -32,6 +32,7 @@ struct strata_morph {
     /* flow */
     strata_flow *flow;
     int flow_a, flow_b; /* pair the flow was estimated for */
+    bool flow_ready;    /* the staged estimate for that pair is complete */
     bool warned_latent_mode;
 };
 
@@ -94,15 +95,21 @@ static void upload(strata_morph *m, const strata_keyframe_pixels *px)
                                  GL_MAP_WRITE_BIT | GL_MAP_INVALIDATE_BUFFER_BIT);
     glBindTexture(GL_TEXTURE_2D, m->tex[slot]);
     glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+    /* Images come top row first; GL's row 0 is the bottom: reverse the rows on the
+     * way into the buffer, where the copy happens anyway. */
+    size_t stride = (size_t)m->w * 4;
     if (dst) {
-        memcpy(dst, px->rgba, bytes);
+        for (int y = 0; y < m->h; y++)
+            memcpy((uint8_t *)dst + (size_t)(m->h - 1 - y) * stride,
+                   px->rgba + (size_t)y * stride, stride);
         glUnmapBuffer(GL_PIXEL_UNPACK_BUFFER);
         glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, m->w, m->h, GL_RGBA, GL_UNSIGNED_BYTE, NULL);
         glBindBuffer(GL_PIXEL_UNPACK_BUFFER, 0);
     } else {
         glBindBuffer(GL_PIXEL_UNPACK_BUFFER, 0);
-        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, m->w, m->h, GL_RGBA, GL_UNSIGNED_BYTE,
-                        px->rgba);
+        for (int y = 0; y < m->h; y++)
+            glTexSubImage2D(GL_TEXTURE_2D, 0, 0, m->h - 1 - y, m->w, 1, GL_RGBA,
+                            GL_UNSIGNED_BYTE, px->rgba + (size_t)y * stride);
     }
     int n = strata_lru_put(m->lru, px->index, slot, bytes, ev, 8);
     for (int i = 0; i < n && i < 8; i++)
@@ -373,12 +380,25 @@ bool strata_morph_draw(strata_morph *m, const strata_target *target,
         if (!m->flow)
             m->flow = strata_flow_create(m->w, m->h);
         if (m->flow && (m->flow_a != a || m->flow_b != b)) {
-            /* A fresh flow for every transition, estimated once when it starts. */
-            strata_gpu_begin("flow");
-            strata_flow_estimate(m->flow, ta, tb);
-            strata_gpu_end();
+            /* A fresh flow for every transition, estimated in stages over its first
+             * frames (offline: all at once, so frames stay exact). */
+            strata_flow_begin(m->flow, ta, tb);
             m->flow_a = a;
             m->flow_b = b;
+            m->flow_ready = false;
+        }
+        if (m->flow && !m->flow_ready) {
+            if (m->offline) {
+                while (!strata_flow_step(m->flow)) {
+                }
+                m->flow_ready = true;
+            } else {
+                m->flow_ready = strata_flow_step(m->flow);
+            }
+            if (!m->flow_ready) {
+                strata_blend_draw(ta, tb, t, target); /* t is ~0 here: this is A */
+                return true;
+            }
         }
         if (m->flow) {
             strata_flow_compose(m->flow, ta, tb, t, target);

@@ -87,6 +87,7 @@ typedef struct strata_traversal {
     const strata_bank *bank; /* for neighbours; may be NULL */
     strata_ready_fn ready;
     void *ready_user;
+    bool exact;          /* the current transition was asked for (goto): no push, no motion */
     int goto_pending;    /* -1 or a keyframe index asked for */
     double goto_seconds;
     uint32_t transitions; /* completed transitions */
@@ -146,8 +147,11 @@ GLuint strata_morph_flow_texture(const strata_morph *m);
 typedef struct strata_flow strata_flow;
 strata_flow *strata_flow_create(int width, int height);
 void strata_flow_destroy(strata_flow *f);
-/* Estimate dense flow a->b and b->a (coarse-to-fine, on the GPU). */
+/* Estimate dense flow a->b and b->a (coarse-to-fine, on the GPU), all at once. */
 void strata_flow_estimate(strata_flow *f, GLuint tex_a, GLuint tex_b);
+/* The same in stages: begin, then one step per frame until step returns true. */
+void strata_flow_begin(strata_flow *f, GLuint tex_a, GLuint tex_b);
+bool strata_flow_step(strata_flow *f);
 /* Forward-splat both flows to time t and compose the warped keyframes into target. */
 void strata_flow_compose(strata_flow *f, GLuint tex_a, GLuint tex_b, float t,
                          const strata_target *target);

@@ -203,6 +203,7 @@ static void start_transition(strata_traversal *tr, int next, double len, bool be
     tr->trans_len = len;
     tr->in_beats = beats;
     tr->waiting_beat = false;
+    tr->exact = false;
 }
 
 static void finish_transition(strata_traversal *tr)
@@ -244,6 +245,7 @@ void strata_traversal_update(strata_traversal *tr, const strata_traverse_in *in)
             if (tr->b >= 0)
                 tr->a = tr->t >= 0.5 ? tr->b : tr->a; /* keep what is mostly on screen */
             start_transition(tr, i, tr->goto_seconds, false);
+            tr->exact = true;
         }
         return;
     }
@@ -253,6 +255,8 @@ void strata_traversal_update(strata_traversal *tr, const strata_traverse_in *in)
     if (tr->b >= 0) {
         /* Transition: progress by time (or beats), faster with motion, pushed by onsets. */
         double step = tr->in_beats ? beat_step : in->dt;
+        if (tr->exact)
+            rate = 1.0, push = 0.0; /* asked for "over s seconds": keep the word */
         tr->t += step / (tr->trans_len > 1e-6 ? tr->trans_len : 1e-6) * rate + push * 0.08;
         if (tr->t < 1.0)
             return;

@@ -1,6 +1,7 @@
 // Flow morph, step 2: each keyframe is sampled back along the flow splatted to time t,
 // where its points landed; places one keyframe's points left empty (disocclusions)
-// take the other keyframe only. t = 0 gives A exactly and t = 1 gives B.
+// take the other keyframe only, and where neither landed it is a plain blend.
+// t = 0 gives A exactly and t = 1 gives B. Four fetches, no branches.
 in vec2 v_uv;
 out vec4 o_color;
 uniform sampler2D u_a;
@@ -13,22 +14,11 @@ void main()
 {
     vec4 sa = texture(u_splat_a, v_uv);
     vec4 sb = texture(u_splat_b, v_uv);
-    float va = smoothstep(0.0, 0.5, sa.b);
-    float vb = smoothstep(0.0, 0.5, sb.b);
-    vec2 fa = sa.b > 1e-6 ? sa.rg / sa.b : vec2(0.0);
-    vec2 fb = sb.b > 1e-6 ? sb.rg / sb.b : vec2(0.0);
+    vec2 fa = sa.rg / max(sa.b, 1e-6);
+    vec2 fb = sb.rg / max(sb.b, 1e-6);
+    float wa = (1.0 - u_t) * max(smoothstep(0.0, 0.5, sa.b), 1e-4);
+    float wb = u_t * max(smoothstep(0.0, 0.5, sb.b), 1e-4);
     vec3 ca = texture(u_a, v_uv - u_t * fa).rgb;
     vec3 cb = texture(u_b, v_uv + (1.0 - u_t) * fb).rgb;
-    float wa = (1.0 - u_t) * va;
-    float wb = u_t * vb;
-    vec3 c;
-    if (u_t <= 0.0)
-        c = texture(u_a, v_uv).rgb;
-    else if (u_t >= 1.0)
-        c = texture(u_b, v_uv).rgb;
-    else if (wa + wb < 1e-4)
-        c = mix(texture(u_a, v_uv).rgb, texture(u_b, v_uv).rgb, u_t);
-    else
-        c = (ca * wa + cb * wb) / (wa + wb);
-    o_color = vec4(c, 1.0);
+    o_color = vec4((ca * wa + cb * wb) / (wa + wb), 1.0);
 }

@@ -1,12 +1,12 @@
 // Flow, step 4: one Lucas-Kanade refinement at a pyramid level. The current flow
 // (from the coarser level, sampled bilinearly: uv units need no rescaling) warps B
-// onto A; a 5x5 window solves for the residual motion.
+// onto A; a 5x5 window solves for the residual motion. u_b holds (I, Ix, Iy).
 in vec2 v_uv;
 out vec4 o_color;
-uniform sampler2D u_a;
-uniform sampler2D u_b;
+uniform sampler2D u_a;    // (I, Ix, Iy) of A
+uniform sampler2D u_b;    // (I, Ix, Iy) of B
 uniform sampler2D u_flow;
-uniform vec2 u_texel; // 1 / level size
+uniform vec2 u_texel;     // 1 / level size
 
 void main()
 {
@@ -15,18 +15,14 @@ void main()
     for (int j = -2; j <= 2; j++) {
         for (int i = -2; i <= 2; i++) {
             vec2 uv = v_uv + vec2(i, j) * u_texel;
-            vec2 wb = uv + f;
-            float ix = (texture(u_b, wb + vec2(u_texel.x, 0)).r
-                      - texture(u_b, wb - vec2(u_texel.x, 0)).r) * 0.5;
-            float iy = (texture(u_b, wb + vec2(0, u_texel.y)).r
-                      - texture(u_b, wb - vec2(0, u_texel.y)).r) * 0.5;
-            float it = texture(u_b, wb).r - texture(u_a, uv).r;
+            vec3 b = texture(u_b, uv + f).rgb;
+            float it = b.r - texture(u_a, uv).r;
             float w = 1.0 / (1.0 + float(i * i + j * j) * 0.25);
-            sxx += w * ix * ix;
-            sxy += w * ix * iy;
-            syy += w * iy * iy;
-            sxt += w * ix * it;
-            syt += w * iy * it;
+            sxx += w * b.g * b.g;
+            sxy += w * b.g * b.b;
+            syy += w * b.b * b.b;
+            sxt += w * b.g * it;
+            syt += w * b.b * it;
         }
     }
     float det = sxx * syy - sxy * sxy;

@@ -13,9 +13,10 @@ void main()
 {
     ivec2 g = ivec2(gl_VertexID % u_grid.x, gl_VertexID / u_grid.x);
     vec2 uv = (vec2(g) + 0.5) / vec2(u_grid);
-    vec2 f = texelFetch(u_flow, g, 0).rg;
+    vec2 f = textureLod(u_flow, uv, 0.0).rg; // the grid may be coarser than the flow
     vec2 dest = uv + u_move * f;
-    float w = exp(min(length(f * vec2(u_grid)) * 0.35, 30.0));
+    // Capped so sums of overlapping points stay inside half-float range.
+    float w = exp(min(length(f * vec2(u_grid)) * 0.35, 8.0));
     v_value = vec4(u_sign * f * w, w, 0.0);
     gl_Position = vec4(dest * 2.0 - 1.0, 0.0, 1.0);
     gl_PointSize = u_point;

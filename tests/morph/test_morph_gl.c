@@ -1,0 +1,265 @@
+/* morph on real GL (llvmpipe): endpoints exact, the flow morph carries a shape across
+ * the screen where the blend cross-fades it, and the GPU generator matches the CPU
+ * reference. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "morph/morph.h"
+#include "support/gl_fixture.h"
+#include "support/image.h"
+
+#define W 256
+#define H 144
+
+static strata_gl gl;
+
+static int setup(void **state)
+{
+    (void)state;
+    return test_gl_open(&gl, NULL) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    test_gl_close(&gl);
+    return 0;
+}
+
+/* Rows top first, as the bank delivers them; uploaded bottom first, as the morph does. */
+static GLuint texture_from(const uint8_t *rgba, int w, int h)
+{
+    GLuint t;
+    glGenTextures(1, &t);
+    glBindTexture(GL_TEXTURE_2D, t);
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, w, h, 0, GL_RGBA, GL_UNSIGNED_BYTE, NULL);
+    for (int y = 0; y < h; y++)
+        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, h - 1 - y, w, 1, GL_RGBA, GL_UNSIGNED_BYTE,
+                        rgba + (size_t)y * w * 4);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    return t;
+}
+
+/* A white disc of radius r at (cx, cy) on black; rows top first. */
+static void disc(uint8_t *rgba, float cx, float cy, float r)
+{
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            float d = hypotf(x + 0.5f - cx, y + 0.5f - cy);
+            float v = strata_clampf(r + 0.5f - d, 0.0f, 1.0f) * 255.0f;
+            uint8_t *p = rgba + ((size_t)y * W + x) * 4;
+            p[0] = p[1] = p[2] = (uint8_t)v;
+            p[3] = 255;
+        }
+}
+
+/* A textured image: gradients and stripes, so nothing is flat. */
+static void pattern(uint8_t *rgba, int seed)
+{
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            uint8_t *p = rgba + ((size_t)y * W + x) * 4;
+            p[0] = (uint8_t)(x * 255 / W);
+            p[1] = (uint8_t)(127 + 120 * sin((x + 2 * y + seed * 17) * 0.15));
+            p[2] = (uint8_t)((y * 255 / H) ^ (seed * 40));
+            p[3] = 255;
+        }
+}
+
+static double mean_luma(const test_image *img, float cx, float cy, int r)
+{
+    return test_image_mean_luma(img, (int)cx - r, (int)cy - r, (int)cx + r, (int)cy + r);
+}
+
+static void draw(strata_morph_mode mode, strata_flow *f, GLuint a, GLuint b, float t,
+                 strata_target *out, uint8_t *px)
+{
+    if (mode == STRATA_MORPH_FLOW)
+        strata_flow_compose(f, a, b, t, out);
+    else
+        strata_blend_draw(a, b, t, out);
+    strata_target_read(out, px);
+}
+
+static void endpoints_equal_keyframes(void **state)
+{
+    (void)state;
+    uint8_t *a = malloc(W * H * 4), *b = malloc(W * H * 4), *px = malloc(W * H * 4);
+    pattern(a, 1);
+    pattern(b, 2);
+    GLuint ta = texture_from(a, W, H), tb = texture_from(b, W, H);
+    strata_target out;
+    assert_true(strata_target_init(&out, W, H, GL_RGBA8));
+    strata_flow *f = strata_flow_create(W, H);
+    assert_non_null(f);
+    strata_flow_estimate(f, ta, tb);
+    strata_morph_mode modes[2] = {STRATA_MORPH_BLEND, STRATA_MORPH_FLOW};
+    for (int m = 0; m < 2; m++) {
+        image_diff d;
+        draw(modes[m], f, ta, tb, 0.0f, &out, px);
+        test_image_diff_rgba(px, a, W * H, &d);
+        fprintf(stderr, "%s t=0: max %d mean %.3f\n", strata_morph_mode_name(modes[m]),
+                d.max_abs, d.mean_abs);
+        assert_true(d.max_abs <= 1); /* within 1/255 */
+        draw(modes[m], f, ta, tb, 1.0f, &out, px);
+        test_image_diff_rgba(px, b, W * H, &d);
+        assert_true(d.max_abs <= 1);
+        draw(modes[m], f, ta, tb, 0.5f, &out, px); /* the midpoint is neither */
+        test_image_diff_rgba(px, a, W * H, &d);
+        assert_true(d.mean_abs > 5.0);
+        test_image_diff_rgba(px, b, W * H, &d);
+        assert_true(d.mean_abs > 5.0);
+    }
+    strata_flow_destroy(f);
+    strata_target_free(&out);
+    free(a);
+    free(b);
+    free(px);
+}
+
+static void flow_carries_the_disc_blend_fades_it(void **state)
+{
+    (void)state;
+    const float x0 = W * 0.3f, x1 = W * 0.7f, xm = W * 0.5f, cy = H * 0.5f, r = 16.0f;
+    uint8_t *a = malloc(W * H * 4), *b = malloc(W * H * 4);
+    disc(a, x0, cy, r);
+    disc(b, x1, cy, r);
+    GLuint ta = texture_from(a, W, H), tb = texture_from(b, W, H);
+    strata_target out;
+    assert_true(strata_target_init(&out, W, H, GL_RGBA8));
+    test_image img = {W, H, malloc(W * H * 4)};
+    /* Blend: two half-bright discs where the keyframes have them, nothing between. */
+    strata_blend_draw(ta, tb, 0.5f, &out);
+    strata_target_read(&out, img.rgba);
+    double b_left = mean_luma(&img, x0, cy, 8), b_right = mean_luma(&img, x1, cy, 8);
+    double b_mid = mean_luma(&img, xm, cy, 8);
+    fprintf(stderr, "blend: left %.1f mid %.1f right %.1f\n", b_left, b_mid, b_right);
+    assert_true(fabs(b_left - 127.5) < 15 && fabs(b_right - 127.5) < 15 && b_mid < 5);
+    /* Flow: one disc, near the middle, at full brightness; the ends are dark. */
+    strata_flow *f = strata_flow_create(W, H);
+    strata_flow_estimate(f, ta, tb);
+    strata_flow_compose(f, ta, tb, 0.5f, &out);
+    strata_target_read(&out, img.rgba);
+    double f_left = mean_luma(&img, x0, cy, 8), f_right = mean_luma(&img, x1, cy, 8);
+    double f_mid = mean_luma(&img, xm, cy, 8);
+    /* Where is the bright mass? Its luma-weighted centre along x. */
+    double sx = 0, sw = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            double l = img.rgba[((size_t)y * W + x) * 4];
+            sx += l * x;
+            sw += l;
+        }
+    double centre = sw > 0 ? sx / sw : -1;
+    fprintf(stderr, "flow: left %.1f mid %.1f right %.1f, centre x %.1f (middle %.1f)\n",
+            f_left, f_mid, f_right, centre, xm);
+    assert_true(f_mid > 200);
+    assert_true(f_left < 40 && f_right < 40);
+    assert_true(fabs(centre - xm) < W * 0.05);
+    strata_flow_destroy(f);
+    strata_target_free(&out);
+    free(img.rgba);
+    free(a);
+    free(b);
+}
+
+static void latent_gpu_matches_cpu_reference(void **state)
+{
+    (void)state;
+    static strata_cppn c;
+    assert_int_equal(strata_cppn_init(&c, 7, 16, NULL), STRATA_OK);
+    float z[16];
+    strata_cppn_random_latent(7, 3, 16, z);
+    const int w = 96, h = 54;
+    uint8_t *cpu = malloc((size_t)w * h * 4), *gpu = malloc((size_t)w * h * 4),
+            *gpu2 = malloc((size_t)w * h * 4);
+    strata_cppn_render(&c, z, w, h, cpu);
+    strata_target t;
+    assert_true(strata_target_init(&t, w, h, GL_RGBA8));
+    strata_audio_frame af;
+    strata_audio_frame_silence(&af);
+    strata_params p;
+    strata_params_init(&p);
+    strata_frame_uniforms u = {.width = w, .height = h, .audio = &af, .params = p.value};
+    strata_latent_draw(&c, z, &t, &u);
+    strata_target_read(&t, gpu);
+    strata_latent_draw(&c, z, &t, &u);
+    strata_target_read(&t, gpu2);
+    assert_memory_equal(gpu, gpu2, (size_t)w * h * 4); /* same seed and latent: same frame */
+    image_diff d;
+    test_image_diff_rgba(gpu, cpu, (size_t)w * h, &d);
+    fprintf(stderr, "latent GPU vs CPU: max %d mean %.4f psnr %.1f\n", d.max_abs, d.mean_abs,
+            d.psnr);
+    /* Stated tolerance: float32 on both sides; GPU sin/exp differ in the last bits. */
+    assert_true(d.max_abs <= 3);
+    assert_true(d.mean_abs <= 0.25);
+    float z2[16];
+    strata_cppn_random_latent(7, 4, 16, z2); /* another latent is another picture */
+    strata_latent_draw(&c, z2, &t, &u);
+    strata_target_read(&t, gpu2);
+    test_image_diff_rgba(gpu, gpu2, (size_t)w * h, &d);
+    assert_true(d.mean_abs > 4.0);
+    strata_target_free(&t);
+    free(cpu);
+    free(gpu);
+    free(gpu2);
+}
+
+static void morph_plays_a_latent_bank_deterministically(void **state)
+{
+    (void)state;
+    strata_bank_open_desc bd = {.width = 64, .height = 36};
+    strata_result r = {0};
+    strata_bank *bank = strata_bank_generate_latent(8, 16, 5, &bd, &r);
+    assert_non_null(bank);
+    uint8_t frames[2][64 * 36 * 4];
+    for (int run = 0; run < 2; run++) {
+        strata_morph_desc md = {.bank = bank, .mode = STRATA_MORPH_LATENT, .width = 64,
+                                .height = 36, .seed = 3, .offline = true, .latent_scale = 1};
+        strata_morph *m = strata_morph_create(&md, &r);
+        assert_non_null(m);
+        strata_target t;
+        strata_target_init(&t, 64, 36, GL_RGBA8);
+        strata_audio_frame af;
+        strata_audio_frame_silence(&af);
+        strata_params p;
+        strata_params_init(&p);
+        strata_traverse_in in = {.dt = 1.0 / 30, .drift = 1.0f};
+        for (int f = 0; f < 40; f++) {
+            strata_morph_update(m, &in);
+            strata_frame_uniforms u = {.time = f / 30.0, .frame = f, .width = 64, .height = 36,
+                                       .audio = &af, .params = p.value};
+            assert_true(strata_morph_draw(m, &t, &u));
+        }
+        int a, b;
+        float tt;
+        strata_morph_state(m, &a, &b, &tt);
+        assert_true(b >= 0 || a != 0); /* 40 frames at drift 1: it travelled */
+        strata_target_read(&t, frames[run]);
+        strata_target_free(&t);
+        strata_morph_destroy(m);
+    }
+    assert_memory_equal(frames[0], frames[1], sizeof frames[0]);
+    strata_bank_close(bank);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(endpoints_equal_keyframes),
+        cmocka_unit_test(flow_carries_the_disc_blend_fades_it),
+        cmocka_unit_test(latent_gpu_matches_cpu_reference),
+        cmocka_unit_test(morph_plays_a_latent_bank_deterministically),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
