@@ -38,9 +38,7 @@ struct strata_fx {
     bool ok;                   /* targets exist; false after a failed resize: bypass */
     strata_target pp[2];       /* ping-pong for the stateless effects */
     history block, trails, sort;
-    strata_target prev_in;     /* block's input last frame: motion without flow */
-    strata_target motion;      /* one vector per block (RGBA16F, pixels) */
-    bool prev_valid;           /* prev_in holds last frame's block input */
+    history motion;            /* per block: motion (pixels) and centre luma, RGBA16F */
     int block_px;              /* datamosh block size */
     strata_program prog[STRATA_FX_COUNT];
     strata_program motion_prog;
@@ -144,9 +142,8 @@ static void free_targets(strata_fx *fx)
         strata_target_free(&fx->block.t[i]);
         strata_target_free(&fx->trails.t[i]);
         strata_target_free(&fx->sort.t[i]);
+        strata_target_free(&fx->motion.t[i]);
     }
-    strata_target_free(&fx->prev_in);
-    strata_target_free(&fx->motion);
 }
 
 static bool make_targets(strata_fx *fx, int w, int h)
@@ -163,8 +160,8 @@ static bool make_targets(strata_fx *fx, int w, int h)
     /* 16 px blocks at 720p, like an MPEG macroblock, scaled with the picture. */
     fx->block_px = h / 45 < 4 ? 4 : h / 45;
     int bw = (w + fx->block_px - 1) / fx->block_px, bh = (h + fx->block_px - 1) / fx->block_px;
-    ok = ok && strata_target_init(&fx->prev_in, w, h, GL_RGBA8) &&
-         strata_target_init(&fx->motion, bw, bh, GL_RGBA16F);
+    for (int i = 0; ok && i < 2; i++)
+        ok = strata_target_init(&fx->motion.t[i], bw, bh, GL_RGBA16F);
     if (!ok)
         free_targets(fx);
     fx->ok = ok;
@@ -311,22 +308,24 @@ static void set_f(strata_fx *fx, strata_fx_effect e, const char *name, float v)
 static bool block_motion(strata_fx *fx, const strata_target *in, const strata_fx_inputs *fi)
 {
     strata_program p = fx->motion_prog;
-    strata_target_bind(&fx->motion);
+    history *hs = &fx->motion;
+    strata_target_bind(&hs->t[hs->cur ^ 1]);
     if (!strata_program_use(p))
         return false;
     strata_uniforms_apply(p, fi->u);
     strata_texture_bind(in->tex, 0);
-    strata_texture_bind(fx->prev_in.tex, 2);
+    strata_texture_bind(hs->t[hs->cur].tex, 2);
     strata_texture_bind(fi->flow_tex, 3);
     glUniform1i(strata_uniform_loc(p, "u_fx_src"), 0);
     glUniform1i(strata_uniform_loc(p, "u_fx_prev"), 2);
     glUniform1i(strata_uniform_loc(p, "u_fx_flow"), 3);
     glUniform1f(strata_uniform_loc(p, "u_fx_has_flow"), fi->flow_tex ? 1.0f : 0.0f);
-    float fresh = fx->ran_last[STRATA_FX_BLOCK] && fx->prev_valid ? 0.0f : 1.0f;
+    float fresh = fx->ran_last[STRATA_FX_BLOCK] ? 0.0f : 1.0f;
     glUniform1f(strata_uniform_loc(p, "u_fx_fresh"), fresh);
     glUniform1f(strata_uniform_loc(p, "u_fx_block_px"), (float)fx->block_px);
     strata_draw_fullscreen();
     strata_texture_bind(0, 3);
+    hs->cur ^= 1;
     return true;
 }
 
@@ -342,21 +341,12 @@ static const strata_target *run_block(strata_fx *fx, const strata_target *in,
     if (!begin_pass(fx, e, in, fi))
         return in;
     strata_texture_bind(hs->t[hs->cur].tex, 1);
-    strata_texture_bind(fx->motion.tex, 2);
+    strata_texture_bind(fx->motion.t[fx->motion.cur].tex, 2);
     set_i(fx, e, "u_fx_hist", 1);
     set_i(fx, e, "u_fx_mvec", 2);
     set_f(fx, e, "u_fx_fresh", fx->ran_last[e] ? 0.0f : 1.0f);
     set_f(fx, e, "u_fx_block_px", (float)fx->block_px);
     strata_draw_fullscreen();
-    if (!fi->flow_tex) {
-        /* Keep this frame's input: next frame's motion is the difference to it. */
-        glBindFramebuffer(GL_READ_FRAMEBUFFER, in->fbo);
-        glBindFramebuffer(GL_DRAW_FRAMEBUFFER, fx->prev_in.fbo);
-        glBlitFramebuffer(0, 0, fx->w, fx->h, 0, 0, fx->w, fx->h, GL_COLOR_BUFFER_BIT,
-                          GL_NEAREST);
-        glBindFramebuffer(GL_FRAMEBUFFER, 0);
-    }
-    fx->prev_valid = !fi->flow_tex;
     hs->cur ^= 1;
     return out;
 }

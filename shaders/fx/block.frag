@@ -20,13 +20,19 @@ void main()
 {
     ivec2 b = ivec2(gl_FragCoord.xy / u_fx_block_px);
     int epoch = u_frame / 6;  // a block's fate holds 6 frames, long enough to read
-    float moshed = step(fx_hash(b.x, b.y, epoch), 0.85 * u_fx_amount);
+    // One hash per block and epoch: 16 bits pick the block, 8 + 8 bits its kick.
+    uint h = fx_hash_u(uint(b.x) ^ fx_hash_u(uint(b.y) ^ fx_hash_u(uint(epoch) + 0x9e3779b9u)));
+    float moshed = step(float(h & 0xffffu) * (1.0 / 65536.0), 0.85 * u_fx_amount);
     // The kick throws still pictures too: a constant drift per block and epoch.
-    vec2 kick = (vec2(fx_hash(b.x, b.y, epoch + 7919), fx_hash(b.y, b.x, epoch + 104729)) -
-                 0.5) * u_fx_block_px * u_fx_amount;
+    vec2 kick = (vec2(float((h >> 16) & 0xffu), float(h >> 24)) * (1.0 / 256.0) - 0.5) *
+                u_fx_block_px * u_fx_amount;
     vec2 mv = texelFetch(u_fx_mvec, b, 0).xy * (1.0 + u_fx_amount) + kick;
     vec2 huv = (gl_FragCoord.xy - mv) / u_resolution;
-    vec4 hist = u_fx_fresh > 0.5 ? texture(u_fx_src, huv) : texture(u_fx_hist, huv);
-    vec4 cur = texture(u_fx_src, v_uv);
-    o_color = mix(cur, hist, moshed);
+    // Branches, not a select: llvmpipe would fetch both sides of a select.
+    if (moshed < 0.5)
+        o_color = texture(u_fx_src, v_uv);
+    else if (u_fx_fresh > 0.5)
+        o_color = texture(u_fx_src, huv);
+    else
+        o_color = texture(u_fx_hist, huv);
 }

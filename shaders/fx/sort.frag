@@ -53,7 +53,10 @@ void main()
     {                                                                            \
         ivec2 q = p;                                                             \
         q[axis] = clamp(xs[I], 0, n - 1);                                        \
-        V = seed ? texelFetch(u_fx_src, q, 0) : texelFetch(u_fx_state, q, 0);    \
+        if (seed)                                                                \
+            V = texelFetch(u_fx_src, q, 0);                                      \
+        else                                                                     \
+            V = texelFetch(u_fx_state, q, 0);                                    \
         IN = xs[I] >= 0 && xs[I] < n && fx_luma(V.rgb) >= u_fx_thr;              \
     }
     FX_TAP(v0, in0, 0)

@@ -10,6 +10,35 @@
 #include "fx/fx.h"
 #include "support/gl_fixture.h"
 
+/* Wall ms per frame, glFinish included, of the chain running one effect at a time.
+ * llvmpipe renders a pass when the next one binds its target or at glFinish, so its
+ * timer queries can credit a pass's work to its successor; the wall time of a lone
+ * effect cannot be misattributed. */
+static void solo_table(strata_fx *fx, const strata_target *src, strata_frame_uniforms *u,
+                       int frames)
+{
+    printf("\neach effect alone: wall ms per frame incl. glFinish\n");
+    for (int e = 0; e < STRATA_FX_COUNT; e++) {
+        strata_fx_effect one = (strata_fx_effect)e;
+        strata_fx_set_order(fx, &one, 1);
+        strata_fx_reset(fx);
+        for (int f = 0; f < 3; f++) {
+            u->frame = f;
+            strata_fx_run(fx, src, &(strata_fx_inputs){.u = u});
+            glFinish();
+        }
+        uint64_t t0 = strata_time_ns();
+        for (int f = 3; f < frames + 3; f++) {
+            u->frame = f;
+            u->time = 1.0 + f / 30.0;
+            strata_fx_run(fx, src, &(strata_fx_inputs){.u = u});
+            glFinish();
+        }
+        printf("%-10s %9.2f\n", strata_fx_effect_name(one),
+               (double)(strata_time_ns() - t0) * 1e-6 / frames);
+    }
+}
+
 int main(int argc, char **argv)
 {
     int w = 1280, h = 720, frames = 60;
@@ -110,6 +139,8 @@ int main(int argc, char **argv)
             free(px);
         }
     }
+    if (only < 0)
+        solo_table(fx, &src, &u, frames);
     strata_fx_destroy(fx);
     strata_target_free(&src);
     test_gl_close(&gl);
