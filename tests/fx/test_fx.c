@@ -280,14 +280,14 @@ static const uint8_t *along(const uint8_t *img, int w, int h, bool vertical, int
 
 /* Lines of 64 pixels: black walls at 0..2, 30..31 and 62..63, random bright colours
  * (luma > 0.3) between. After enough passes each span is sorted and a permutation. */
-static void check_sort(bool vertical)
+enum { SORT_N = 64, SORT_L = 4 };
+static const int sort_spans[2][2] = {{3, 30}, {32, 62}};
+
+static void sort_card(uint8_t *card, bool vertical, uint32_t rng)
 {
-    enum { N = 64, L = 4 };
-    int w = vertical ? L : N, h = vertical ? N : L;
-    uint8_t card[N * L * 4];
-    uint32_t rng = 12345;
-    for (int line = 0; line < L; line++)
-        for (int i = 0; i < N; i++) {
+    int w = vertical ? SORT_L : SORT_N, h = vertical ? SORT_N : SORT_L;
+    for (int line = 0; line < SORT_L; line++)
+        for (int i = 0; i < SORT_N; i++) {
             uint8_t *p = (uint8_t *)along(card, w, h, vertical, line, i);
             bool wall = i <= 2 || i == 30 || i == 31 || i >= 62;
             for (int c = 0; c < 3; c++) {
@@ -296,6 +296,28 @@ static void check_sort(bool vertical)
             }
             p[3] = 255;
         }
+}
+
+/* Span s of `line` in img holds the same pixels as in ref, in any order. */
+static bool same_span_pixels(const uint8_t *img, const uint8_t *ref, int line, int s)
+{
+    uint32_t a[32], b[32];
+    int n = 0;
+    for (int i = sort_spans[s][0]; i < sort_spans[s][1]; i++, n++) {
+        memcpy(&a[n], along(img, SORT_N, SORT_L, false, line, i), 4);
+        memcpy(&b[n], along(ref, SORT_N, SORT_L, false, line, i), 4);
+    }
+    qsort(a, (size_t)n, 4, cmp_u32);
+    qsort(b, (size_t)n, 4, cmp_u32);
+    return memcmp(a, b, (size_t)n * 4) == 0;
+}
+
+static void check_sort(bool vertical)
+{
+    enum { N = SORT_N, L = SORT_L };
+    int w = vertical ? L : N, h = vertical ? N : L;
+    uint8_t card[N * L * 4];
+    sort_card(card, vertical, 12345);
     rig g;
     rig_open(&g, w, h, card);
     strata_fx_set_sort(g.fx, vertical, 0);
@@ -314,7 +336,7 @@ static void check_sort(bool vertical)
     assert_true(unsorted_after_one > 0);
     for (int f = 1; f < 6; f++)
         rig_run(&g, 0.0f);
-    static const int spans[][2] = {{3, 30}, {32, 62}};
+    const int(*spans)[2] = sort_spans;
     for (int line = 0; line < L; line++) {
         for (int s = 0; s < 2; s++) {
             uint32_t before[32], after[32];
@@ -348,6 +370,34 @@ static void pixel_sort_orders_luma_within_spans(void **state)
     (void)state;
     check_sort(false);
     check_sort(true);
+}
+
+/* Rows re-seed from the live picture: after a new picture and a full period every span
+ * holds the new picture's pixels (sorted); with re-seeding off it still sorts the old. */
+static void sort_reseeds_from_the_live_picture(void **state)
+{
+    (void)state;
+    uint8_t first[SORT_N * SORT_L * 4], second[SORT_N * SORT_L * 4];
+    sort_card(first, false, 12345);
+    sort_card(second, false, 999);
+    for (int period = 0; period <= 3; period += 3) {
+        rig g;
+        rig_open(&g, SORT_N, SORT_L, first);
+        strata_fx_set_sort(g.fx, false, period);
+        g.prm.value[STRATA_P_glitch] = 1.0f;
+        g.prm.value[STRATA_P_fx_sort] = 1.0f;
+        strata_fx_set_shape(g.fx, STRATA_FX_SORT,
+                            (strata_fx_shape){STRATA_FX_CURVE_LINEAR, 0, 0});
+        for (int f = 0; f < 4; f++)
+            rig_run(&g, 0.0f);
+        upload(&g.src, second);
+        for (int f = 0; f < 3; f++) /* every row's phase comes round once in 3 frames */
+            rig_run(&g, 0.0f);
+        for (int line = 0; line < SORT_L; line++)
+            for (int s = 0; s < 2; s++)
+                assert_true(same_span_pixels(g.img, period ? second : first, line, s));
+        rig_close(&g);
+    }
 }
 
 static void feedback_trails_decay(void **state)
@@ -474,6 +524,7 @@ int main(void)
         cmocka_unit_test(each_effect_changes_the_image_deterministically),
         cmocka_unit_test(block_follows_flow),
         cmocka_unit_test(pixel_sort_orders_luma_within_spans),
+        cmocka_unit_test(sort_reseeds_from_the_live_picture),
         cmocka_unit_test(feedback_trails_decay),
         cmocka_unit_test(onset_fires_a_burst_that_decays),
         cmocka_unit_test(order_and_resize),
