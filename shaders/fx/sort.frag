@@ -1,7 +1,7 @@
 // Pixel sorting on the GPU: two rounds of odd-even transposition per pass. Neighbour
 // pairs along a row (or column) swap when both lie in a span (luma >= threshold) and are
 // out of order, so spans end up sorted by luma, ascending left to right (bottom to top
-// when vertical). Two rounds per draw (5 taps) cost far less than two draws on llvmpipe.
+// when vertical). Two rounds per draw (4 taps) cost far less than two draws on llvmpipe.
 // The state persists between frames and a few passes run per frame, so sorting
 // accumulates; each row is re-seeded from the live picture every u_fx_period frames,
 // staggered by a hash of the row so the picture never pops all at once.
@@ -30,6 +30,22 @@ vec4 ce(vec4 own, bool own_in, vec4 other, bool other_in, bool own_lower)
     return lo >= lt ? own : other;
 }
 
+// Pixel i along the line (clamped; in_span rejects positions outside). A branch, not a
+// select: llvmpipe would fetch from both textures.
+vec4 tap(ivec2 p, int axis, int i, int n, bool seed)
+{
+    ivec2 q = p;
+    q[axis] = clamp(i, 0, n - 1);
+    if (seed)
+        return texelFetch(u_fx_src, q, 0);
+    return texelFetch(u_fx_state, q, 0);
+}
+
+bool in_span(vec4 v, int i, int n)
+{
+    return i >= 0 && i < n && fx_luma(v.rgb) >= u_fx_thr;
+}
+
 void main()
 {
     ivec2 p = ivec2(gl_FragCoord.xy);
@@ -46,23 +62,10 @@ void main()
     // x-1; an odd x meets x-1 then x+1. With d the side of the round-2 partner, x needs
     // x-d (its round-1 partner), x+d and x+2d (the partner's round-1 partner): 4 taps.
     int d = (x & 1) == 0 ? -1 : 1;
-    int xs[4] = int[4](x, x - d, x + d, x + 2 * d);
-    vec4 v0, v1, v2, v3;
-    bool in0, in1, in2, in3;
-#define FX_TAP(V, IN, I)                                                         \
-    {                                                                            \
-        ivec2 q = p;                                                             \
-        q[axis] = clamp(xs[I], 0, n - 1);                                        \
-        if (seed)                                                                \
-            V = texelFetch(u_fx_src, q, 0);                                      \
-        else                                                                     \
-            V = texelFetch(u_fx_state, q, 0);                                    \
-        IN = xs[I] >= 0 && xs[I] < n && fx_luma(V.rgb) >= u_fx_thr;              \
-    }
-    FX_TAP(v0, in0, 0)
-    FX_TAP(v1, in1, 1)
-    FX_TAP(v2, in2, 2)
-    FX_TAP(v3, in3, 3)
+    vec4 v0 = tap(p, axis, x, n, seed), v1 = tap(p, axis, x - d, n, seed);
+    vec4 v2 = tap(p, axis, x + d, n, seed), v3 = tap(p, axis, x + 2 * d, n, seed);
+    bool in0 = in_span(v0, x, n), in1 = in_span(v1, x - d, n);
+    bool in2 = in_span(v2, x + d, n), in3 = in_span(v3, x + 2 * d, n);
     vec4 r_self = ce(v0, in0, v1, in1, d < 0);
     vec4 r_next = ce(v2, in2, v3, in3, d > 0);
     // Spans stay where they were: values only swap between in-span positions.
