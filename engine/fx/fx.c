@@ -182,9 +182,9 @@ strata_fx *strata_fx_create(int w, int h, strata_result *r)
         return NULL;
     }
     make_programs();
+    fx->motion_prog = shared.motion;
     for (int i = 0; i < STRATA_FX_COUNT; i++) {
         fx->prog[i] = shared.prog[i];
-        fx->motion_prog = shared.motion;
         fx->order[i] = (strata_fx_effect)i;
         fx->shape[i] = (strata_fx_shape){STRATA_FX_CURVE_LINEAR, 0.0f, 0.0f};
     }
@@ -446,6 +446,7 @@ const strata_target *strata_fx_run(strata_fx *fx, const strata_target *src,
 {
     if (!update_amounts(fx, in) || !fx->ok || src->w != fx->w || src->h != fx->h) {
         memset(fx->ran_last, 0, sizeof fx->ran_last);
+        memset(fx->amount, 0, sizeof fx->amount);
         return src;
     }
     bool ran[STRATA_FX_COUNT] = {0};
@@ -466,6 +467,10 @@ const strata_target *strata_fx_run(strata_fx *fx, const strata_target *src,
         ran[e] = out != cur;
         cur = out;
     }
+    /* Report what ran: an effect outside the order or with a FAILED shader shows 0. */
+    for (int e = 0; e < STRATA_FX_COUNT; e++)
+        if (!ran[e])
+            fx->amount[e] = 0.0f;
     memcpy(fx->ran_last, ran, sizeof ran);
     return cur;
 }

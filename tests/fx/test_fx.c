@@ -501,6 +501,9 @@ static void order_and_resize(void **state)
     assert_ptr_equal(rig_run(&g, 0.0f), &g.src);
     g.prm.value[STRATA_P_fx_crush] = 1.0f;
     assert_ptr_not_equal(rig_run(&g, 0.0f), &g.src);
+    float a[STRATA_FX_COUNT];
+    strata_fx_amounts(g.fx, a);
+    assert_true(a[STRATA_FX_CRUSH] == 1.0f && a[STRATA_FX_RGB] == 0.0f);
     /* A source of another size is passed through until the chain is resized. */
     strata_target big;
     assert_true(strata_target_init(&big, 2 * W, 2 * H, GL_RGBA8));
