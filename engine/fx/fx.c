@@ -423,7 +423,7 @@ static bool update_amounts(strata_fx *fx, const strata_fx_inputs *in)
     float fire = clamp01(in->onset) * clamp01(prm[STRATA_P_burst]);
     if (fire > fx->burst)
         fx->burst = fire;
-    if (fx->burst < 1e-3f)
+    if (fx->burst < 1.0f / 256.0f) /* the amounts' floor: the burst is over */
         fx->burst = 0.0f;
     bool any = false;
     for (int i = 0; i < STRATA_FX_COUNT; i++) {
@@ -435,7 +435,9 @@ static bool update_amounts(strata_fx *fx, const strata_fx_inputs *in)
         }
         if (i == STRATA_FX_TRAILS)
             a += prm[STRATA_P_feedback];
-        fx->amount[i] = clamp01(a);
+        /* Below 1/256 nothing would show but a pass would still be drawn, and a smoothed
+         * glitch takes a few dozen frames to settle at exactly 0. */
+        fx->amount[i] = a < 1.0f / 256.0f ? 0.0f : clamp01(a);
         any = any || fx->amount[i] > 0.0f;
     }
     return any;

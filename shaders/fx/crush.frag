@@ -18,6 +18,8 @@ void main()
     // Dither per cell, not per pixel, so a cell stays one flat colour.
     ivec2 b = ivec2(mod(cid, 4.0));
     float d = (BAYER[b.y * 4 + b.x] + 0.5) / 16.0;
-    c = floor(c * (levels - 1.0) + d) / (levels - 1.0);
-    o_color = vec4(clamp(c, 0.0, 1.0), 1.0);
+    vec3 q = floor(c * (levels - 1.0) + d) / (levels - 1.0);
+    // Fade the quantisation in over the first tenth (cells are still 1 px there), so a
+    // rising glitch does not switch 32 levels on at once.
+    o_color = vec4(clamp(mix(c, q, min(1.0, u_fx_amount * 10.0)), 0.0, 1.0), 1.0);
 }
