@@ -35,11 +35,11 @@ typedef struct history {
 
 struct strata_fx {
     int w, h;
-    bool ok;                   /* targets exist; false after a failed resize: bypass */
-    strata_target pp[2];       /* ping-pong for the stateless effects */
+    bool ok;             /* targets exist; false after a failed resize: bypass */
+    strata_target pp[2]; /* ping-pong for the stateless effects */
     history block, trails, sort;
-    history motion;            /* per block: motion (pixels) and centre luma, RGBA16F */
-    int block_px;              /* datamosh block size */
+    history motion; /* per block: motion (pixels) and centre luma, RGBA16F */
+    int block_px;   /* datamosh block size */
     strata_program prog[STRATA_FX_COUNT];
     strata_program motion_prog;
     strata_fx_shape shape[STRATA_FX_COUNT];
@@ -400,8 +400,8 @@ static const strata_target *run_sort(strata_fx *fx, const strata_target *in,
 }
 
 /* A stateless effect: input -> the ping-pong target that is not the input. */
-static const strata_target *run_plain(strata_fx *fx, strata_fx_effect e,
-                                      const strata_target *in, const strata_fx_inputs *fi)
+static const strata_target *run_plain(strata_fx *fx, strata_fx_effect e, const strata_target *in,
+                                      const strata_fx_inputs *fi)
 {
     strata_target *out = in == &fx->pp[0] ? &fx->pp[1] : &fx->pp[0];
     strata_target_bind(out);
@@ -460,10 +460,18 @@ const strata_target *strata_fx_run(strata_fx *fx, const strata_target *src,
         strata_gpu_begin(timer_names[e]);
         const strata_target *out;
         switch (e) {
-        case STRATA_FX_BLOCK: out = run_block(fx, cur, in); break;
-        case STRATA_FX_TRAILS: out = run_trails(fx, cur, in); break;
-        case STRATA_FX_SORT: out = run_sort(fx, cur, in); break;
-        default: out = run_plain(fx, e, cur, in); break;
+        case STRATA_FX_BLOCK:
+            out = run_block(fx, cur, in);
+            break;
+        case STRATA_FX_TRAILS:
+            out = run_trails(fx, cur, in);
+            break;
+        case STRATA_FX_SORT:
+            out = run_sort(fx, cur, in);
+            break;
+        default:
+            out = run_plain(fx, e, cur, in);
+            break;
         }
         strata_gpu_end();
         ran[e] = out != cur;

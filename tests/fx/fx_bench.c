@@ -72,8 +72,13 @@ int main(int argc, char **argv)
     strata_target src;
     if (!strata_target_init(&src, w, h, GL_RGBA8))
         return 1;
-    strata_frame_uniforms u = {.time = 1.0, .dt = 1.0f / 30, .width = w, .height = h,
-                               .audio = &audio, .bpm = 120, .params = prm.value};
+    strata_frame_uniforms u = {.time = 1.0,
+                               .dt = 1.0f / 30,
+                               .width = w,
+                               .height = h,
+                               .audio = &audio,
+                               .bpm = 120,
+                               .params = prm.value};
     strata_program scene = strata_program_make("scenes/default.frag", NULL);
     strata_target_bind(&src);
     if (strata_program_use(scene)) {
@@ -128,8 +133,7 @@ int main(int argc, char **argv)
         printf("%-10s %9.2f %9.2f\n", t[i].name, mean, peak_ms[i]);
         total += mean > 0 ? mean : 0;
     }
-    printf("%-10s %9.2f   (wall ms per chain frame incl. glFinish: %.2f)\n", "sum", total,
-           wall);
+    printf("%-10s %9.2f   (wall ms per chain frame incl. glFinish: %.2f)\n", "sum", total, wall);
     if (png) {
         uint8_t *px = malloc((size_t)w * h * 4);
         if (px) {

@@ -71,8 +71,8 @@ static void rig_open(rig *g, int w, int h, const uint8_t *px)
     if (px)
         upload(&g->src, px);
     strata_params_init(&g->prm);
-    static const int amounts[] = {STRATA_P_fx_rgb,  STRATA_P_fx_block,  STRATA_P_fx_tear,
-                                  STRATA_P_fx_vhs,  STRATA_P_fx_sort,   STRATA_P_fx_trails,
+    static const int amounts[] = {STRATA_P_fx_rgb,  STRATA_P_fx_block, STRATA_P_fx_tear,
+                                  STRATA_P_fx_vhs,  STRATA_P_fx_sort,  STRATA_P_fx_trails,
                                   STRATA_P_fx_crush};
     for (size_t i = 0; i < sizeof amounts / sizeof amounts[0]; i++)
         g->prm.value[amounts[i]] = 0.0f;
@@ -90,9 +90,14 @@ static void rig_close(rig *g)
 /* One frame through the chain; the result is read into g->img. */
 static const strata_target *rig_run(rig *g, float onset)
 {
-    strata_frame_uniforms u = {.time = g->frame / 30.0, .frame = g->frame, .dt = 1.0f / 30,
-                               .width = g->src.w, .height = g->src.h, .audio = &audio,
-                               .bpm = 120, .params = g->prm.value};
+    strata_frame_uniforms u = {.time = g->frame / 30.0,
+                               .frame = g->frame,
+                               .dt = 1.0f / 30,
+                               .width = g->src.w,
+                               .height = g->src.h,
+                               .audio = &audio,
+                               .bpm = 120,
+                               .params = g->prm.value};
     const strata_target *out =
         strata_fx_run(g->fx, &g->src, &(strata_fx_inputs){.u = &u, .onset = onset});
     g->frame++;
@@ -121,9 +126,8 @@ static int teardown(void **state)
 static void fx_shaders_compile(void **state)
 {
     (void)state;
-    static const char *files[] = {"fx/block.frag", "fx/sort.frag", "fx/trails.frag",
-                                  "fx/tear.frag",  "fx/rgb.frag",  "fx/vhs.frag",
-                                  "fx/crush.frag"};
+    static const char *files[] = {"fx/block.frag", "fx/sort.frag", "fx/trails.frag", "fx/tear.frag",
+                                  "fx/rgb.frag",   "fx/vhs.frag",  "fx/crush.frag"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         strata_program p = strata_program_make(files[i], NULL);
         if (strcmp(strata_program_error(p), "") != 0)
@@ -173,8 +177,8 @@ static void glitch_zero_is_bit_exact_bypass(void **state)
  * 128x72 test card: about half of what was measured (block 17.3, sort 20.4, trails 5.9,
  * tear 14.9, rgb 3.7, vhs 22.1, crush 21.7; the test prints them). */
 static const double min_change[STRATA_FX_COUNT] = {
-    [STRATA_FX_BLOCK] = 8.0, [STRATA_FX_SORT] = 8.0, [STRATA_FX_TRAILS] = 2.5,
-    [STRATA_FX_TEAR] = 6.0,  [STRATA_FX_RGB] = 1.5,  [STRATA_FX_VHS] = 8.0,
+    [STRATA_FX_BLOCK] = 8.0,  [STRATA_FX_SORT] = 8.0, [STRATA_FX_TRAILS] = 2.5,
+    [STRATA_FX_TEAR] = 6.0,   [STRATA_FX_RGB] = 1.5,  [STRATA_FX_VHS] = 8.0,
     [STRATA_FX_CRUSH] = 10.0,
 };
 
@@ -211,8 +215,8 @@ static void each_effect_changes_the_image_deterministically(void **state)
         run_alone(e, card, b);
         image_diff d;
         test_image_diff_rgba(a, card, W * H, &d);
-        fprintf(stderr, "fx %-6s: mean abs %.2f, max %d, PSNR %.1f dB\n",
-                strata_fx_effect_name(e), d.mean_abs, d.max_abs, d.psnr);
+        fprintf(stderr, "fx %-6s: mean abs %.2f, max %d, PSNR %.1f dB\n", strata_fx_effect_name(e),
+                d.mean_abs, d.max_abs, d.psnr);
         assert_true(d.mean_abs > min_change[e]);
         assert_memory_equal(a, b, sizeof a);
     }
@@ -243,12 +247,15 @@ static void block_follows_flow(void **state)
         rig_open(&g, W, H, card);
         g.prm.value[STRATA_P_glitch] = 1.0f;
         g.prm.value[STRATA_P_fx_block] = 0.5f;
-        strata_fx_set_shape(g.fx, STRATA_FX_BLOCK,
-                            (strata_fx_shape){STRATA_FX_CURVE_LINEAR, 0, 0});
+        strata_fx_set_shape(g.fx, STRATA_FX_BLOCK, (strata_fx_shape){STRATA_FX_CURVE_LINEAR, 0, 0});
         for (int f = 0; f < 4; f++) {
-            strata_frame_uniforms u = {.time = g.frame / 30.0, .frame = g.frame++,
-                                       .dt = 1.0f / 30, .width = W, .height = H,
-                                       .audio = &audio, .params = g.prm.value};
+            strata_frame_uniforms u = {.time = g.frame / 30.0,
+                                       .frame = g.frame++,
+                                       .dt = 1.0f / 30,
+                                       .width = W,
+                                       .height = H,
+                                       .audio = &audio,
+                                       .params = g.prm.value};
             strata_fx_inputs in = {.u = &u, .flow_tex = k < 2 ? tex : 0};
             strata_target_read(strata_fx_run(g.fx, &g.src, &in), outs[k]);
         }
@@ -352,10 +359,8 @@ static void check_sort(bool vertical)
                 memcpy(&after[n], p, 4);
                 memcpy(&before[n], q, 4);
                 if (i + 1 < spans[s][1]) {
-                    assert_true(luma(p) <= luma(along(g.img, w, h, vertical, line, i + 1)) +
-                                               1e-4f);
-                    inversions_before += luma(q) > luma(along(card, w, h, vertical, line,
-                                                              i + 1));
+                    assert_true(luma(p) <= luma(along(g.img, w, h, vertical, line, i + 1)) + 1e-4f);
+                    inversions_before += luma(q) > luma(along(card, w, h, vertical, line, i + 1));
                 }
             }
             assert_true(inversions_before > 3); /* the input really was out of order */
@@ -391,8 +396,7 @@ static void sort_reseeds_from_the_live_picture(void **state)
         strata_fx_set_sort(g.fx, false, period);
         g.prm.value[STRATA_P_glitch] = 1.0f;
         g.prm.value[STRATA_P_fx_sort] = 1.0f;
-        strata_fx_set_shape(g.fx, STRATA_FX_SORT,
-                            (strata_fx_shape){STRATA_FX_CURVE_LINEAR, 0, 0});
+        strata_fx_set_shape(g.fx, STRATA_FX_SORT, (strata_fx_shape){STRATA_FX_CURVE_LINEAR, 0, 0});
         for (int f = 0; f < 4; f++)
             rig_run(&g, 0.0f);
         upload(&g.src, second);
@@ -512,8 +516,12 @@ static void order_and_resize(void **state)
     /* A source of another size is passed through until the chain is resized. */
     strata_target big;
     assert_true(strata_target_init(&big, 2 * W, 2 * H, GL_RGBA8));
-    strata_frame_uniforms u = {.frame = 1, .dt = 1.0f / 30, .width = 2 * W, .height = 2 * H,
-                               .audio = &audio, .params = g.prm.value};
+    strata_frame_uniforms u = {.frame = 1,
+                               .dt = 1.0f / 30,
+                               .width = 2 * W,
+                               .height = 2 * H,
+                               .audio = &audio,
+                               .params = g.prm.value};
     strata_fx_inputs in = {.u = &u};
     assert_ptr_equal(strata_fx_run(g.fx, &big, &in), &big);
     assert_true(strata_fx_resize(g.fx, 2 * W, 2 * H));

@@ -67,8 +67,12 @@ static void broken_effect_is_skipped_then_reloaded(void **state)
     strata_params prm;
     strata_params_init(&prm);
     prm.value[STRATA_P_glitch] = 1.0f;
-    strata_frame_uniforms u = {.frame = 1, .dt = 1.0f / 30, .width = 32, .height = 32,
-                               .audio = &audio, .params = prm.value};
+    strata_frame_uniforms u = {.frame = 1,
+                               .dt = 1.0f / 30,
+                               .width = 32,
+                               .height = 32,
+                               .audio = &audio,
+                               .params = prm.value};
     strata_fx_inputs in = {.u = &u};
     float a[STRATA_FX_COUNT];
     /* The defaults light rgb, tear, vhs, block and crush at glitch 1: all but rgb run. */

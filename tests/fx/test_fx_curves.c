@@ -35,8 +35,7 @@ static void curve_shapes(void **state)
     assert_true(strata_fx_curve_eval(STRATA_FX_CURVE_SMOOTH, 0, 0.2f) < 0.2f);
     assert_true(strata_fx_curve_eval(STRATA_FX_CURVE_EXP, 4.0f, 0.5f) < 0.2f);
     assert_true(strata_fx_curve_eval(STRATA_FX_CURVE_THRESHOLD, 0.5f, 0.5f) == 0.0f);
-    assert_true(fabsf(strata_fx_curve_eval(STRATA_FX_CURVE_THRESHOLD, 0.5f, 0.75f) - 0.5f) <
-                1e-6f);
+    assert_true(fabsf(strata_fx_curve_eval(STRATA_FX_CURVE_THRESHOLD, 0.5f, 0.75f) - 0.5f) < 1e-6f);
     assert_true(strata_fx_curve_eval(STRATA_FX_CURVE_STEP, 0.5f, 0.49f) == 0.0f);
     assert_true(strata_fx_curve_eval(STRATA_FX_CURVE_STEP, 0.5f, 0.5f) == 1.0f);
 }
