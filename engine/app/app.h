@@ -49,6 +49,17 @@ typedef struct strata_options {
     double drift;              /* < 0: not given */
     int cache_mb;
     bool fill;                 /* fill (crop) instead of fit (letterbox) */
+    /* audio */
+    strata_audio_config audio;
+    bool list_audio;
+    /* control */
+    strata_control_config control;
+    const char *routes[MAX_SETS];
+    int nroutes;
+    double bpm;                /* 0: not given */
+    bool link;
+    bool bench_osc;            /* bench: flood OSC and report latency */
+    bool bench_audio;          /* bench: report audio ring-to-snapshot latency */
     double latent_scale;       /* 0: auto */
     uint64_t seed;
 } strata_options;
@@ -69,6 +80,15 @@ typedef struct strata_engine {
     strata_gl gl;
     strata_params params;
     strata_audio_frame audio;
+    strata_audio *audio_in;
+    strata_control *control;
+    strata_tempo_state tempo;  /* this frame's tempo clock */
+    bool offline;              /* render mode: frame clock, frame-exact audio */
+    double fps;                /* render mode */
+    double wall_start;
+    char screenshot[1024];     /* pending screenshot path ("" none) */
+    bool screenshot_pending;
+    strata_writer *shots;
     strata_bank *bank;
     strata_morph *morph;
     double bank_open_ms;       /* time to open the bank and its morph */
@@ -95,6 +115,8 @@ strata_status strata_engine_open_bank(strata_engine *e, const strata_options *o,
  * seconds (real time in live mode, 1/fps in render mode). Returns the target holding
  * the finished frame. */
 const strata_target *strata_engine_frame(strata_engine *e, double dt);
+/* Commands from OSC the control module hands to the app (render thread). */
+bool strata_engine_command(strata_control *ctl, const strata_cmd *cmd, void *user);
 /* Record a frame time and, once per second of `now`, write the --stats line. */
 void strata_engine_stats(strata_engine *e, double now, double frame_ms);
 /* p50 and p99 of the recent frame times, in ms. */

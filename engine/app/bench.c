@@ -27,6 +27,14 @@ int strata_bench_run(const strata_options *o)
         strata_engine_shutdown(&e);
         return 1;
     }
+    strata_osc_flood *flood = NULL;
+    if (o->bench_osc) {
+        /* Another thread floods our own port on loopback while we render. */
+        flood = strata_osc_flood_start("127.0.0.1", strata_control_port(e.control), 2000.0,
+                                       o->seconds + 1.0, &r);
+        if (!flood)
+            LOG_WARN("BENCH", "OSC flood: %s", r.msg);
+    }
     size_t cap = 1 << 16, n = 0;
     double *frame_ms = malloc(cap * sizeof(double)), cpu_sum = 0;
     double start = strata_time_s(), last = start;
@@ -49,6 +57,14 @@ int strata_bench_run(const strata_options *o)
         last = now;
     }
     double total = last - start;
+    strata_control_stats cs = {0};
+    uint64_t sent = 0;
+    if (flood) {
+        sent = strata_osc_flood_stop(flood);
+        strata_control_stats_get(e.control, &cs);
+    }
+    double alat50 = -1, alat99 = -1;
+    bool have_alat = o->bench_audio && strata_audio_latency(e.audio_in, &alat50, &alat99);
     double sum = 0;
     for (size_t i = 0; i < n; i++)
         sum += frame_ms[i];
@@ -74,6 +90,15 @@ int strata_bench_run(const strata_options *o)
                o->bank ? o->bank : "built-in", strata_bank_count(e.bank),
                strata_morph_mode_name(strata_morph_get_mode(e.morph)), e.bank_open_ms,
                strata_morph_traversal(e.morph)->transitions);
+        if (flood)
+            printf("{\"osc\":{\"sent\":%llu,\"applied\":%llu,\"coalesced\":%llu,"
+                   "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f},\"latency_frames\":"
+                   "{\"p50\":%.2f,\"p99\":%.2f}}}\n", (unsigned long long)sent,
+                   (unsigned long long)cs.applied, (unsigned long long)cs.coalesced,
+                   cs.lat_p50_ms, cs.lat_p99_ms, cs.lat_p50_frames, cs.lat_p99_frames);
+        if (o->bench_audio)
+            printf("{\"audio\":{\"status\":\"%s\",\"latency_ms\":{\"p50\":%.3f,"
+                   "\"p99\":%.3f}}}\n", strata_audio_status(e.audio_in), alat50, alat99);
     } else {
         printf("strata bench: %dx%d (render %dx%d), %.1f s, %zu frames on %s\n", o->width,
                o->height, e.render_w, e.render_h, total, n, e.gl.renderer);
@@ -88,6 +113,20 @@ int strata_bench_run(const strata_options *o)
                "%u transitions\n", o->bank ? o->bank : "built-in", strata_bank_count(e.bank),
                strata_morph_mode_name(strata_morph_get_mode(e.morph)), e.bank_open_ms,
                strata_morph_traversal(e.morph)->transitions);
+        if (flood)
+            printf("  OSC            %llu sent, %llu applied, %llu coalesced; receive to "
+                   "applied p50 %.2f ms (%.2f frames), p99 %.2f ms (%.2f frames)\n",
+                   (unsigned long long)sent, (unsigned long long)cs.applied,
+                   (unsigned long long)cs.coalesced, cs.lat_p50_ms, cs.lat_p50_frames,
+                   cs.lat_p99_ms, cs.lat_p99_frames);
+        if (o->bench_audio) {
+            if (have_alat)
+                printf("  audio          ring to snapshot p50 %.2f ms, p99 %.2f ms\n", alat50,
+                       alat99);
+            else
+                printf("  audio          no latency figures: %s\n",
+                       strata_audio_status(e.audio_in));
+        }
     }
     free(frame_ms);
     strata_target_free(&outt);

@@ -96,6 +96,37 @@ strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool
     if (strata_engine_open_bank(e, o, r) != STRATA_OK)
         return r->status;
     e->grade = strata_program_make("post/grade.frag", NULL);
+    /* Audio: a device, a file, or the internal clock; never a reason not to start. */
+    strata_audio_config ac = o->audio;
+    ac.file = o->audio_file;
+    if (o->mode == MODE_RENDER) {
+        ac.frame_exact = true;
+        if (!o->audio_file)
+            ac.no_audio = true; /* offline without a file: silence, deterministic */
+    }
+    if (o->mode == MODE_BENCH && !o->bench_audio && !o->audio_file)
+        ac.no_audio = true;
+    e->audio_in = strata_audio_create(&ac, r);
+    if (!e->audio_in)
+        return r->status;
+    /* Control: OSC (not offline), tempo, routes. */
+    strata_control_config cc = o->control;
+    cc.osc_disabled = o->mode == MODE_RENDER || (o->mode == MODE_BENCH && !o->bench_osc);
+    cc.bpm = o->bpm;
+    cc.on_command = strata_engine_command;
+    cc.user = e;
+    e->control = strata_control_create(&cc, r);
+    if (!e->control)
+        return r->status;
+    for (int i = 0; i < o->nroutes; i++)
+        if (!strata_control_route_parse(e->control, o->routes[i], r))
+            return STRATA_ERR_ARG;
+    if (o->link)
+        strata_control_set_link(e->control, true);
+    e->offline = o->mode == MODE_RENDER;
+    e->fps = o->fps;
+    e->wall_start = strata_time_s();
+    e->shots = strata_writer_create(e->render_w, e->render_h, 2);
     if (o->stats_path) {
         e->stats = fopen(o->stats_path, "w");
         if (!e->stats)
@@ -109,6 +140,12 @@ void strata_engine_shutdown(strata_engine *e)
 {
     if (e->stats)
         fclose(e->stats);
+    strata_writer_destroy(e->shots);
+    e->shots = NULL;
+    strata_control_destroy(e->control);
+    e->control = NULL;
+    strata_audio_destroy(e->audio_in);
+    e->audio_in = NULL;
     strata_morph_destroy(e->morph);
     strata_bank_close(e->bank);
     for (int i = 0; i < 2; i++)
@@ -116,6 +153,51 @@ void strata_engine_shutdown(strata_engine *e)
     strata_gpu_timers_shutdown();
     strata_shaders_shutdown();
     strata_gl_close(&e->gl);
+}
+
+bool strata_engine_command(strata_control *ctl, const strata_cmd *cmd, void *user)
+{
+    strata_engine *e = user;
+    switch (cmd->type) {
+    case STRATA_CMD_KEY: {
+        int n = strata_bank_count(e->bank);
+        if (cmd->ival < 0 || cmd->ival >= n) {
+            strata_control_reply_error(ctl, cmd, "/strata/key: keyframe %d outside 0..%d",
+                                       (int)cmd->ival, n - 1);
+            return true; /* answered */
+        }
+        strata_morph_goto(e->morph, cmd->ival, cmd->value < 0 ? 2.0 : cmd->value);
+        return true;
+    }
+    case STRATA_CMD_SCREENSHOT:
+        if (cmd->str[0])
+            snprintf(e->screenshot, sizeof e->screenshot, "%s", cmd->str);
+        else
+            snprintf(e->screenshot, sizeof e->screenshot, "strata-%06lld.png",
+                     (long long)e->frame);
+        e->screenshot_pending = true;
+        return true;
+    case STRATA_CMD_GET: {
+        int a, b;
+        float t;
+        strata_morph_state(e->morph, &a, &b, &t);
+        if (!strcmp(cmd->str, "key"))
+            strata_control_reply_value(ctl, cmd, cmd->str, (float)a);
+        else if (!strcmp(cmd->str, "keyframes"))
+            strata_control_reply_value(ctl, cmd, cmd->str, (float)strata_bank_count(e->bank));
+        else if (!strcmp(cmd->str, "morph/progress"))
+            strata_control_reply_value(ctl, cmd, cmd->str, t);
+        else if (!strcmp(cmd->str, "fps")) {
+            double p50, p99, mean;
+            strata_frame_stats_pct(&e->ft, &p50, &p99, &mean);
+            strata_control_reply_value(ctl, cmd, cmd->str, mean > 0 ? 1000.0f / (float)mean : 0);
+        } else
+            return false;
+        return true;
+    }
+    default:
+        return false; /* scenes arrive with the preset module */
+    }
 }
 
 /* Neutral grade: the pass is skipped, so the morph reaches the fx chain untouched. */
@@ -128,14 +210,25 @@ static bool grade_is_neutral(const float *p)
 
 const strata_target *strata_engine_frame(strata_engine *e, double dt)
 {
-    /* 2. Drain command queues: shader sources reloaded by the watcher thread. */
+    /* The frame clock: frame / fps offline (frame-exact), the wall clock live. */
+    double now = e->offline ? (double)e->frame / e->fps : strata_time_s() - e->wall_start;
+    /* Shader sources reloaded by the watcher thread. */
     strata_shaders_update();
-    /* 3. Audio snapshot: silence until an input is attached. */
-    /* 4. Parameters. */
-    strata_params_update(&e->params, (float)dt);
+    /* Audio snapshot: every hop that arrived since the last frame. */
+    strata_audio_snapshot(e->audio_in, now, &e->audio);
+    /* Drain command queues and update parameters: OSC commands due this frame, the
+     * tempo clock, modulation routes, smoothing. The one place commands are applied. */
+    strata_control_frame cf = {
+        .params = &e->params,
+        .audio = &e->audio,
+        .time = now,
+        .dt = (float)dt,
+    };
+    strata_control_apply(e->control, &cf);
+    e->tempo = cf.tempo;
     const float *pv = e->params.value;
     e->time += dt * pv[STRATA_P_speed];
-    /* 5. Traversal. */
+    /* Traversal. */
     strata_traverse_in ti = {
         .dt = dt * pv[STRATA_P_speed],
         .drift = pv[STRATA_P_drift],
@@ -143,9 +236,11 @@ const strata_target *strata_engine_frame(strata_engine *e, double dt)
         .motion = pv[STRATA_P_motion],
         .onset = e->audio.onset,
         .energy = e->audio.level.fast,
+        .bpm = (float)e->tempo.bpm,
+        .beat = e->tempo.beat,
     };
     strata_morph_update(e->morph, &ti);
-    /* 6. Passes. */
+    /* Passes. */
     strata_uniforms_upload_audio(&e->audio);
     int a, b;
     float t;
@@ -157,10 +252,10 @@ const strata_target *strata_engine_frame(strata_engine *e, double dt)
         .width = e->render_w,
         .height = e->render_h,
         .audio = &e->audio,
-        .bpm = 120.0f,
-        .beat = (float)(e->time * 2.0),
-        .beat_phase = (float)fmod(e->time * 2.0, 1.0),
-        .bar_phase = (float)fmod(e->time * 0.5, 1.0),
+        .bpm = (float)e->tempo.bpm,
+        .beat = (float)e->tempo.beat,
+        .beat_phase = e->tempo.beat_phase,
+        .bar_phase = e->tempo.bar_phase,
         .params = pv,
         .morph = t,
     };
@@ -183,7 +278,27 @@ const strata_target *strata_engine_frame(strata_engine *e, double dt)
         strata_gpu_end();
     }
     e->frame++;
-    return &e->targets[e->cur];
+    const strata_target *out = &e->targets[e->cur];
+    if (e->screenshot_pending && e->shots) {
+        /* One readback; the PNG is encoded and written on the writer thread. */
+        static uint8_t *px;
+        static size_t px_len;
+        size_t need = (size_t)out->w * out->h * 4;
+        if (px_len < need) {
+            free(px);
+            px = malloc(need);
+            px_len = px ? need : 0;
+        }
+        if (px) {
+            strata_target_read(out, px);
+            if (!strata_writer_submit(e->shots, e->screenshot, px, false))
+                LOG_WARN("APP", "screenshot %s dropped: the writer is busy", e->screenshot);
+            else
+                LOG_INFO("APP", "screenshot: %s", e->screenshot);
+        }
+        e->screenshot_pending = false;
+    }
+    return out;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -237,7 +352,21 @@ void strata_engine_stats(strata_engine *e, double now, double frame_ms)
     for (int i = 0; i < STRATA_PARAM_COUNT; i++)
         fprintf(e->stats, "%s\"%s\":%.4g", i ? "," : "", strata_param_defs[i].name,
                 e->params.value[i]);
-    fprintf(e->stats, "}}\n");
+    const strata_audio_frame *au = &e->audio;
+    fprintf(e->stats, "},\"audio\":{\"live\":%s,\"status\":\"%s\",\"bpm\":%.2f,"
+            "\"confidence\":%.2f,\"level\":%.3f,\"bass\":%.3f,\"mid\":%.3f,\"high\":%.3f,"
+            "\"onsets\":%u,\"beats\":%u}", au->live ? "true" : "false",
+            strata_audio_status(e->audio_in), au->bpm, au->confidence, au->level.fast,
+            au->bass.fast, au->mid.fast, au->high.fast, au->onset_count, au->beat_count);
+    fprintf(e->stats, ",\"tempo\":{\"bpm\":%.2f,\"beat\":%.3f,\"source\":\"%s\","
+            "\"link_peers\":%d}", e->tempo.bpm, e->tempo.beat,
+            strata_tempo_source_name(e->tempo.source), e->tempo.link_peers);
+    int ka, kb;
+    float kt;
+    strata_morph_state(e->morph, &ka, &kb, &kt);
+    fprintf(e->stats, ",\"scene\":{\"keyframe\":%d,\"next\":%d,\"progress\":%.3f,"
+            "\"morph\":\"%s\",\"keyframes\":%d}}\n", ka, kb, kt,
+            strata_morph_mode_name(strata_morph_get_mode(e->morph)), strata_bank_count(e->bank));
     e->stats_last = now;
     e->stats_frame = e->frame;
     s->n = s->pos = 0;

@@ -41,7 +41,9 @@ static void handle_key(strata_engine *e, live_state *ls, const SDL_KeyboardEvent
         strata_gl_set_fullscreen(&e->gl, !e->gl.fullscreen);
     } else if (key == SDLK_o && !ctrl) {
         ls->overlay = !ls->overlay;
-    } else if (key >= SDLK_a && key <= SDLK_z && !ctrl) {
+    } else if (key == SDLK_t && !ctrl) {
+        strata_control_tap(e->control);
+    } else if (key >= SDLK_a && key <= SDLK_z && !ctrl && key != SDLK_t) {
         nudge_param(e, key, shift);
     }
 }
@@ -54,15 +56,28 @@ static void overlay_text(strata_engine *e, char *buf, size_t len)
                      "%s  GL %d.%d  render %dx%d\n", STRATA_VERSION,
                      mean > 0 ? 1000.0 / mean : 0.0, p50, p99, e->gl.renderer, e->gl.major,
                      e->gl.minor, e->render_w, e->render_h);
-    strata_pass_time t[STRATA_MAX_PASSES];
-    int np = strata_gpu_report(t, STRATA_MAX_PASSES);
+    strata_pass_time pt[STRATA_MAX_PASSES];
+    int np = strata_gpu_report(pt, STRATA_MAX_PASSES);
     for (int i = 0; i < np && n > 0 && (size_t)n < len; i++)
         n += snprintf(buf + n, len - (size_t)n, "  %-10s gpu %6.2f ms  cpu %5.2f ms\n",
-                      t[i].name, t[i].gpu_ms, t[i].cpu_ms);
+                      pt[i].name, pt[i].gpu_ms, pt[i].cpu_ms);
+    int a, b;
+    float t;
+    strata_morph_state(e->morph, &a, &b, &t);
+    char next[24] = "";
+    if (b >= 0)
+        snprintf(next, sizeof next, " -> %d (%.0f%%)", b, t * 100.0f);
     if (n > 0 && (size_t)n < len)
-        snprintf(buf + n, len - (size_t)n, "glitch %.2f  drift %.2f  speed %.2f",
-                 e->params.value[STRATA_P_glitch], e->params.value[STRATA_P_drift],
-                 e->params.value[STRATA_P_speed]);
+        n += snprintf(buf + n, len - (size_t)n,
+                      "%s\ntempo %.1f bpm (%s%s)  beat %.0f  OSC port %d\n"
+                      "keyframe %d%s of %d (%s)  glitch %.2f  drift %.2f  speed %.2f",
+                      strata_audio_status(e->audio_in), e->tempo.bpm,
+                      strata_tempo_source_name(e->tempo.source),
+                      e->tempo.link_peers ? ", link peers" : "", e->tempo.beat,
+                      strata_control_port(e->control), a, next, strata_bank_count(e->bank),
+                      strata_morph_mode_name(strata_morph_get_mode(e->morph)),
+                      e->params.value[STRATA_P_glitch], e->params.value[STRATA_P_drift],
+                      e->params.value[STRATA_P_speed]);
 }
 
 int strata_live_run(const strata_options *o)

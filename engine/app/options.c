@@ -50,6 +50,25 @@ void strata_options_usage(FILE *out)
 "  --latent-scale S      latent generator resolution 0.1..1 of the render size\n"
 "                        (default: 1 on a GPU, 0.25 on a software rasteriser)\n"
 "\n"
+"audio:\n"
+"  --list-audio          list input devices (index, name, host API, channels, rate)\n"
+"  --audio-device D      a device index or a part of its name (default: system default)\n"
+"  --audio-channels N    channels to open    --audio-channel N  analyse channel N (1-based;\n"
+"                        default: mono mix-down)\n"
+"  --sample-rate N       (48000)             --audio-buffer N  frames per buffer (256)\n"
+"  --audio-file F        WAV/FLAC/OGG/MP3: played in real time live, frame-exact in render\n"
+"  --monitor             also play the audio file out        --no-audio  internal clock only\n"
+"  --bpm-range LO:HI     beat tracker range (60:200)\n"
+"\n"
+"control:\n"
+"  --osc-port N          OSC port (8000)     --osc-bind ADDR  --osc-tcp\n"
+"  --osc-allow CIDR[,CIDR]  only these senders\n"
+"  --screenshot-dir DIR  where /strata/screenshot may write (default: .)\n"
+"  --bpm F               internal tempo      --link  join an Ableton Link session\n"
+"  --route SPEC          modulation route, e.g. 'bass>glitch*0.6,curve=exp' (repeatable)\n"
+"  bench --osc           flood OSC and report receive-to-applied latency\n"
+"  bench --audio         report audio ring-to-snapshot latency\n"
+"\n"
 "parameters:\n"
 "  --set NAME=VALUE      set a parameter (repeatable); see --list-params\n"
 "\n"
@@ -59,7 +78,7 @@ void strata_options_usage(FILE *out)
 "  --log FILE            log to FILE as well as stderr\n"
 "\n"
 "keys (live):\n"
-"  F fullscreen   O overlay   Esc Esc (within 1 s) or Ctrl+Q quit\n"
+"  F fullscreen   O overlay   T tap tempo   Esc Esc (within 1 s) or Ctrl+Q quit\n"
 "  a parameter's key raises it, Shift+key lowers it (see --list-params)\n",
             STRATA_VERSION);
 }
@@ -83,31 +102,6 @@ static bool parse_double(const char *opt, const char *s, double lo, double hi, d
     }
     *out = v;
     return true;
-}
-
-static void list_params(bool json)
-{
-    if (json) {
-        printf("[");
-        for (int i = 0; i < STRATA_PARAM_COUNT; i++) {
-            const strata_param_def *d = &strata_param_defs[i];
-            char key[2] = {d->key, 0};
-            printf("%s\n {\"name\":\"%s\",\"min\":%g,\"max\":%g,\"default\":%g,"
-                   "\"smoothing\":%g,\"unit\":\"%s\",\"osc\":\"/strata/%s\","
-                   "\"uniform\":\"u_%s\",\"key\":\"%s\",\"description\":\"%s\"}",
-                   i ? "," : "", d->name, d->min, d->max, d->def, d->smooth_s, d->unit,
-                   d->name, d->name, key, d->desc);
-        }
-        printf("\n]\n");
-        return;
-    }
-    printf("%-12s %7s %7s %7s %6s %-5s %-3s %s\n", "name", "min", "max", "default", "smooth",
-           "unit", "key", "description");
-    for (int i = 0; i < STRATA_PARAM_COUNT; i++) {
-        const strata_param_def *d = &strata_param_defs[i];
-        printf("%-12s %7g %7g %7g %6g %-5s %-3c %s\n", d->name, d->min, d->max, d->def,
-               d->smooth_s, d->unit, d->key ? d->key : '-', d->desc);
-    }
 }
 
 int strata_options_parse(strata_options *o, int argc, char **argv)
@@ -148,6 +142,62 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
                 fprintf(stderr, "strata: %s %s: expected WxH, e.g. 1280x720\n", a, argv[i]);
                 return -1;
             }
+        } else if (!strcmp(a, "--list-audio")) {
+            o->list_audio = true;
+        } else if (!strcmp(a, "--monitor")) {
+            o->audio.monitor = true;
+        } else if (!strcmp(a, "--no-audio")) {
+            o->audio.no_audio = true;
+        } else if (!strcmp(a, "--osc-tcp")) {
+            o->control.osc_tcp = true;
+        } else if (!strcmp(a, "--link")) {
+            o->link = true;
+        } else if (!strcmp(a, "--osc") && o->mode == MODE_BENCH) {
+            o->bench_osc = true;
+        } else if (!strcmp(a, "--audio") && o->mode == MODE_BENCH) {
+            o->bench_audio = true;
+        } else if (!strcmp(a, "--audio-device") || !strcmp(a, "--osc-bind") ||
+                   !strcmp(a, "--osc-allow") || !strcmp(a, "--route") ||
+                   !strcmp(a, "--screenshot-dir") || !strcmp(a, "--bpm-range")) {
+            if (!need(i, argc, argv))
+                return -1;
+            const char *v = argv[++i];
+            if (!strcmp(a, "--audio-device"))
+                o->audio.device = v;
+            else if (!strcmp(a, "--osc-bind"))
+                o->control.osc_bind = v;
+            else if (!strcmp(a, "--osc-allow"))
+                o->control.osc_allow = v;
+            else if (!strcmp(a, "--screenshot-dir"))
+                o->control.screenshot_dir = v;
+            else if (!strcmp(a, "--route") && o->nroutes < MAX_SETS)
+                o->routes[o->nroutes++] = v;
+            else if (!strcmp(a, "--bpm-range") &&
+                     !strata_audio_parse_bpm_range(v, &o->audio.bpm_min, &o->audio.bpm_max)) {
+                fprintf(stderr, "strata: --bpm-range %s: expected LO:HI, e.g. 60:200\n", v);
+                return -1;
+            }
+        } else if (!strcmp(a, "--audio-channels") || !strcmp(a, "--audio-channel") ||
+                   !strcmp(a, "--sample-rate") || !strcmp(a, "--audio-buffer") ||
+                   !strcmp(a, "--osc-port") || !strcmp(a, "--bpm")) {
+            if (!need(i, argc, argv))
+                return -1;
+            double v;
+            double hi = !strcmp(a, "--osc-port") ? 65535 : !strcmp(a, "--bpm") ? 999 : 384000;
+            if (!parse_double(a, argv[++i], 0, hi, &v))
+                return -1;
+            if (!strcmp(a, "--audio-channels"))
+                o->audio.channels = (int)v;
+            else if (!strcmp(a, "--audio-channel"))
+                o->audio.channel = (int)v;
+            else if (!strcmp(a, "--sample-rate"))
+                o->audio.sample_rate = (int)v;
+            else if (!strcmp(a, "--audio-buffer"))
+                o->audio.buffer_frames = (int)v;
+            else if (!strcmp(a, "--osc-port"))
+                o->control.osc_port = (int)v;
+            else
+                o->bpm = v;
         } else if (!strcmp(a, "--fill")) {
             o->fill = true;
         } else if (!strcmp(a, "--bank") || !strcmp(a, "--morph") || !strcmp(a, "--order")) {
@@ -236,7 +286,11 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
         }
     }
     if (list) {
-        list_params(o->json);
+        strata_control_list_params(stdout, o->json);
+        return 1;
+    }
+    if (o->list_audio) {
+        strata_audio_list_devices(stdout);
         return 1;
     }
     if (o->fps <= 0) {

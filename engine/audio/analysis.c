@@ -55,7 +55,7 @@ struct strata_analysis {
     float prev_flux[3]; /* the pickers' input one hop ago (their candidate's hop) */
     double last_onset;
     uint32_t onset_count;
-    strata_tempo tempo;
+    strata_beat_tracker tempo;
 };
 
 static int hz_bin(const strata_analysis *an, float hz)
@@ -148,7 +148,7 @@ strata_analysis *strata_analysis_create(uint32_t rate, float bpm_min, float bpm_
         an->recent_db[i] = -120.0f;
     an->last_onset = -1.0;
     an->level_db = -120.0f;
-    strata_tempo_init(&an->tempo, rate, bpm_min, bpm_max);
+    strata_beat_tracker_init(&an->tempo, rate, bpm_min, bpm_max);
     return an;
 }
 
@@ -325,7 +325,7 @@ static void analyse_hop(strata_analysis *an)
         an->prev_flux[b] = flux[b];
     }
 
-    strata_tempo_push(&an->tempo, odf, low, an->samples);
+    strata_beat_tracker_push(&an->tempo, odf, low, an->samples);
 
     float att = coef(an->dt, 0.01), rel = coef(an->dt, 0.25);
     for (int i = 0; i < STRATA_SPECTRUM_BINS; i++) {
@@ -383,11 +383,11 @@ void strata_analysis_frame_at(const strata_analysis *an, double t, strata_audio_
     out->onset_count = an->onset_count;
     out->last_onset_time = an->last_onset < 0.0 ? 0.0 : an->last_onset;
 
-    const strata_tempo *tp = &an->tempo;
-    out->bpm = strata_tempo_bpm(tp);
+    const strata_beat_tracker *tp = &an->tempo;
+    out->bpm = strata_beat_tracker_bpm(tp);
     out->confidence = strata_clampf(tp->confidence, 0.0f, 1.0f);
     double s = t * an->rate;
-    strata_tempo_phase(tp, s, &out->beat_phase, &out->bar_phase);
+    strata_beat_tracker_phase(tp, s, &out->beat_phase, &out->bar_phase);
     double last_beat = tp->last_beat;
     uint32_t beats = tp->beat_count;
     if (tp->locked && t > consumed) {

@@ -9,7 +9,7 @@
  * plus the autocorrelation window, short enough to follow a tempo change. */
 #define STRATA_TEMPO_ODF_LEN 2048
 
-typedef struct strata_tempo {
+typedef struct strata_beat_tracker {
     /* --- config */
     double rate;     /* samples per second */
     double hop_rate; /* onset-envelope values per second */
@@ -33,13 +33,13 @@ typedef struct strata_tempo {
     uint32_t beat_count;
     float bar_score[4]; /* low-band strength per position in the bar */
     int bar_offset;     /* beat_count + bar_offset == 0 mod 4 on the downbeat */
-} strata_tempo;
+} strata_beat_tracker;
 
-void strata_tempo_init(strata_tempo *t, double rate, float bpm_min, float bpm_max);
+void strata_beat_tracker_init(strata_beat_tracker *t, double rate, float bpm_min, float bpm_max);
 /* One onset-envelope value per hop; end_sample is the sample clock after that hop. */
-void strata_tempo_push(strata_tempo *t, float odf, float low_flux, uint64_t end_sample);
+void strata_beat_tracker_push(strata_beat_tracker *t, float odf, float low_flux, uint64_t end_sample);
 /* Phase 0..1 within the beat and within the bar at sample time s. */
-void strata_tempo_phase(const strata_tempo *t, double s, float *beat, float *bar);
-float strata_tempo_bpm(const strata_tempo *t);
+void strata_beat_tracker_phase(const strata_beat_tracker *t, double s, float *beat, float *bar);
+float strata_beat_tracker_bpm(const strata_beat_tracker *t);
 
 #endif

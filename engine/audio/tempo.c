@@ -22,7 +22,7 @@
  * hop end; measured on synthesised drums (tests/audio/test_tempo.c). */
 #define ENVELOPE_LAG_SAMPLES (STRATA_AUDIO_WINDOW / 2 - 112)
 
-void strata_tempo_init(strata_tempo *t, double rate, float bpm_min, float bpm_max)
+void strata_beat_tracker_init(strata_beat_tracker *t, double rate, float bpm_min, float bpm_max)
 {
     memset(t, 0, sizeof *t);
     t->rate = rate;
@@ -32,7 +32,7 @@ void strata_tempo_init(strata_tempo *t, double rate, float bpm_min, float bpm_ma
     t->last_beat = -1.0;
 }
 
-float strata_tempo_bpm(const strata_tempo *t)
+float strata_beat_tracker_bpm(const strata_beat_tracker *t)
 {
     return t->locked ? (float)(60.0 * t->rate / t->period) : 0.0f;
 }
@@ -50,7 +50,7 @@ static float lerp_at(const float *x, int n, double pos)
 
 /* Copy the last count envelope values in time order, minus a local mean, rectified:
  * peaks stand out and slow loudness changes do not correlate. */
-static int enhanced_envelope(strata_tempo *t, float *out)
+static int enhanced_envelope(strata_beat_tracker *t, float *out)
 {
     int count = t->n < STRATA_TEMPO_ODF_LEN ? (int)t->n : STRATA_TEMPO_ODF_LEN;
     uint64_t first = t->n - (uint64_t)count;
@@ -85,7 +85,7 @@ static double comb_score(const float *acf, int maxlag, double lag)
 
 /* Coarse period (in hops) from the autocorrelation comb, with a prior against octave
  * errors. Returns 0 when there is nothing periodic. */
-static double estimate_period(strata_tempo *t, const float *w, int count, float *strength)
+static double estimate_period(strata_beat_tracker *t, const float *w, int count, float *strength)
 {
     double lag_max = t->hop_rate * 60.0 / t->bpm_min;
     int maxlag = (int)ceil(lag_max * MULTIPLES) + 2;
@@ -187,7 +187,7 @@ static double fit_grid(const float *w, int count, double lag, double *last)
     return period;
 }
 
-static void update_grid(strata_tempo *t, double period, double beat, float strength, uint64_t now)
+static void update_grid(strata_beat_tracker *t, double period, double beat, float strength, uint64_t now)
 {
     t->confidence += (strength - t->confidence) * 0.3f;
     if (!t->locked) {
@@ -223,7 +223,7 @@ static void update_grid(strata_tempo *t, double period, double beat, float stren
         t->anchor += e * 0.5;
 }
 
-static void estimate(strata_tempo *t, uint64_t now)
+static void estimate(strata_beat_tracker *t, uint64_t now)
 {
     int count = enhanced_envelope(t, t->work);
     float strength = 0.0f;
@@ -241,7 +241,7 @@ static void estimate(strata_tempo *t, uint64_t now)
 }
 
 /* The downbeat guess: the position in the bar with the most low-band flux. */
-static void score_bar(strata_tempo *t, double beat)
+static void score_bar(strata_beat_tracker *t, double beat)
 {
     double idx = (beat + ENVELOPE_LAG_SAMPLES) / STRATA_AUDIO_HOP - 1.0;
     int c = (int)lround(idx);
@@ -263,7 +263,7 @@ static void score_bar(strata_tempo *t, double beat)
     t->bar_offset = (4 - best) % 4;
 }
 
-void strata_tempo_push(strata_tempo *t, float odf, float low_flux, uint64_t end_sample)
+void strata_beat_tracker_push(strata_beat_tracker *t, float odf, float low_flux, uint64_t end_sample)
 {
     t->odf[t->n % STRATA_TEMPO_ODF_LEN] = isfinite(odf) ? odf : 0.0f;
     t->low[t->n % STRATA_TEMPO_ODF_LEN] = isfinite(low_flux) ? low_flux : 0.0f;
@@ -283,7 +283,7 @@ void strata_tempo_push(strata_tempo *t, float odf, float low_flux, uint64_t end_
     }
 }
 
-void strata_tempo_phase(const strata_tempo *t, double s, float *beat, float *bar)
+void strata_beat_tracker_phase(const strata_beat_tracker *t, double s, float *beat, float *bar)
 {
     if (!t->locked) {
         *beat = 0.0f;

@@ -429,7 +429,10 @@ static void apply_pending(strata_control *ctl, strata_control_frame *f, uint64_t
         }
         if (ready) {
             apply_cmd(ctl, c, f);
-        } else if (!c->complete && now_ns - c->recv_ns > BUNDLE_TIMEOUT_NS) {
+        } else if (!c->complete && now_ns > c->recv_ns &&
+                   now_ns - c->recv_ns > BUNDLE_TIMEOUT_NS) {
+            /* now_ns was read before the queue was drained: a command that arrived
+             * since is younger than now_ns, and the unsigned difference must not wrap. */
             LOG_WARN(TAG, "dropping part of bundle %u: its end never arrived (queue full)",
                      (unsigned)c->bundle);
         } else {
