@@ -11,6 +11,7 @@
 #include "audio/audio.h"
 #include "control/control.h"
 #include "core/core.h"
+#include "fx/fx.h"
 #include "morph/morph.h"
 #include "render/render.h"
 
@@ -91,6 +92,7 @@ typedef struct strata_engine {
     strata_writer *shots;
     strata_bank *bank;
     strata_morph *morph;
+    strata_fx *fx;
     double bank_open_ms;       /* time to open the bank and its morph */
     strata_program grade;      /* zoom, rotate, hue, saturation, contrast, brightness */
     strata_target targets[2];  /* ping-pong at the render size */

@@ -96,6 +96,9 @@ strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool
     if (strata_engine_open_bank(e, o, r) != STRATA_OK)
         return r->status;
     e->grade = strata_program_make("post/grade.frag", NULL);
+    e->fx = strata_fx_create(e->render_w, e->render_h, r);
+    if (!e->fx)
+        return r->status;
     /* Audio: a device, a file, or the internal clock; never a reason not to start. */
     strata_audio_config ac = o->audio;
     ac.file = o->audio_file;
@@ -146,6 +149,8 @@ void strata_engine_shutdown(strata_engine *e)
     e->control = NULL;
     strata_audio_destroy(e->audio_in);
     e->audio_in = NULL;
+    strata_fx_destroy(e->fx);
+    e->fx = NULL;
     strata_morph_destroy(e->morph);
     strata_bank_close(e->bank);
     for (int i = 0; i < 2; i++)
@@ -277,8 +282,10 @@ const strata_target *strata_engine_frame(strata_engine *e, double dt)
         }
         strata_gpu_end();
     }
+    /* The glitch chain: bit-exact bypass at glitch 0; times its own passes. */
+    strata_fx_inputs fi = {.u = &u, .onset = e->audio.onset};
+    const strata_target *out = strata_fx_run(e->fx, &e->targets[e->cur], &fi);
     e->frame++;
-    const strata_target *out = &e->targets[e->cur];
     if (e->screenshot_pending && e->shots) {
         /* One readback; the PNG is encoded and written on the writer thread. */
         static uint8_t *px;
