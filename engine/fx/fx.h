@@ -11,7 +11,7 @@
  *   with curve and burst_mix set per effect (strata_fx_set_shape, usually by a preset),
  *   and `burst` an envelope that onsets fire (parameter burst: height, burst_decay: time
  *   constant). The trails effect also adds the `feedback` parameter, which works without
- *   glitch. An effect whose amount is 0 costs nothing: no pass is drawn.
+ *   glitch. An effect whose amount is under 1/256 costs nothing: no pass is drawn.
  *   At glitch 0 with feedback 0 the chain returns its input itself: bit-exact bypass
  *   (bursts need glitch above 0: the master off means off).
  *
