@@ -27,6 +27,7 @@ typedef struct strata_options {
     int width, height;         /* window (live) or output size (render, bench) */
     int render_w, render_h;    /* internal resolution, 0: same as the output */
     bool fullscreen;
+    bool windowed;             /* overrides fullscreen (install mode on a desk) */
     int display;
     const char *shader_dir;    /* NULL: embedded shaders */
     const char *stats_path;
@@ -61,6 +62,10 @@ typedef struct strata_options {
     bool link;
     bool bench_osc;            /* bench: flood OSC and report latency */
     bool bench_audio;          /* bench: report audio ring-to-snapshot latency */
+    /* installation */
+    bool install;              /* --install: kiosk loop */
+    const char *state_path;    /* where the show is saved; NULL: default in install mode */
+    double watchdog_s;         /* 0: off (install mode: 2) */
     double latent_scale;       /* 0: auto */
     uint64_t seed;
 } strata_options;
@@ -128,6 +133,29 @@ void strata_frame_stats_pct(const strata_frame_stats *s, double *p50, double *p9
 int strata_live_run(const strata_options *o);
 int strata_render_run(const strata_options *o);
 int strata_bench_run(const strata_options *o);
+
+/* ---- installation loop ---------------------------------------------------- */
+
+#define STRATA_EXIT_WATCHDOG 3
+
+/* A thread that ends the process (exit code STRATA_EXIT_WATCHDOG) when no heartbeat
+ * came for limit_s; the frame loop beats once per frame. */
+void strata_watchdog_start(double limit_s);
+void strata_watchdog_beat(void);
+void strata_watchdog_stop(void);
+
+/* Where the show is, saved atomically by a thread of its own and read back at start. */
+typedef struct strata_state {
+    char setlist[512];
+    int scene;
+    char scene_name[64];
+    int keyframe;
+    double time;
+} strata_state;
+bool strata_state_start(const char *path);
+void strata_state_save(const strata_state *st); /* render thread: never waits on disk */
+void strata_state_stop(void);
+bool strata_state_load(const char *path, strata_state *st);
 
 /* Peak resident set size in MiB. */
 double strata_peak_rss_mb(void);

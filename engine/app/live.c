@@ -2,10 +2,12 @@
 #include "app.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct live_state {
     bool quit;
+    bool install;    /* kiosk: only a deliberate combination quits */
     bool overlay;
     double last_esc; /* time of the last Esc, for the double-press quit */
 } live_state;
@@ -27,6 +29,15 @@ static void handle_key(strata_engine *e, live_state *ls, const SDL_KeyboardEvent
     SDL_Keycode key = k->keysym.sym;
     bool ctrl = k->keysym.mod & KMOD_CTRL, shift = k->keysym.mod & KMOD_SHIFT;
     double now = strata_time_s();
+    if (ls->install) {
+        /* An installation has no quit key, only a combination nobody presses by chance. */
+        bool alt = k->keysym.mod & KMOD_ALT;
+        if (key == SDLK_q && ctrl && alt && shift)
+            ls->quit = true;
+        else if (key == SDLK_o && ctrl && alt && shift)
+            ls->overlay = !ls->overlay;
+        return;
+    }
     if (key == SDLK_ESCAPE) {
         /* One stray Esc never ends a show: quitting takes two within a second. */
         if (now - ls->last_esc < 1.0) {
@@ -91,13 +102,18 @@ int strata_live_run(const strata_options *o)
     }
     if (o->fullscreen)
         SDL_ShowCursor(SDL_DISABLE);
-    live_state ls = {.overlay = o->overlay, .last_esc = -10};
+    live_state ls = {.overlay = o->overlay, .last_esc = -10, .install = o->install};
+    bool watchdog = o->watchdog_s > 0;
+    /* Fault injection for operators and tests: stall the frame loop once, to see the
+     * watchdog end the process and the service bring it back. */
+    const char *stall_env = getenv("STRATA_FAULT_STALL_AT");
+    long stall_at = stall_env ? atol(stall_env) : -1;
     double start = strata_time_s(), last = start;
     while (!ls.quit) {
         /* 1. events */
         SDL_Event ev;
         while (SDL_PollEvent(&ev)) {
-            if (ev.type == SDL_QUIT)
+            if (ev.type == SDL_QUIT && !ls.install)
                 ls.quit = true;
             else if (ev.type == SDL_KEYDOWN && !ev.key.repeat)
                 handle_key(&e, &ls, &ev.key);
@@ -123,9 +139,20 @@ int strata_live_run(const strata_options *o)
         /* 8. swap */
         SDL_GL_SwapWindow(e.gl.window);
         strata_engine_stats(&e, strata_time_s(), dt * 1000.0);
+        if (e.frame == stall_at) {
+            LOG_WARN("APP", "STRATA_FAULT_STALL_AT: stalling the frame loop for 10 s");
+            strata_sleep_s(10.0);
+        }
+        if (watchdog) {
+            /* Armed after the first frame: setup (compiles, bank open) may be slow. */
+            if (e.frame == 1)
+                strata_watchdog_start(o->watchdog_s);
+            strata_watchdog_beat();
+        }
         if (o->quit_after > 0 && now - start >= o->quit_after)
             ls.quit = true;
     }
+    strata_watchdog_stop();
     LOG_INFO("APP", "quit after %lld frames", (long long)e.frame);
     strata_engine_shutdown(&e);
     return 0;

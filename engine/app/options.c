@@ -22,6 +22,7 @@ void strata_options_usage(FILE *out)
 "  --size WxH            window size (live) or output size (render, bench); 1280x720\n"
 "  --render-size WxH     internal resolution, independent of the output (letterboxed)\n"
 "  --fullscreen          fullscreen on the display (F toggles)\n"
+"  --windowed            stay in a window (with --install: for trying it out)\n"
 "  --display N           display index for fullscreen (a projector)\n"
 "  --no-vsync            do not wait for the display's refresh\n"
 "  --overlay             start with the overlay on (O toggles)\n"
@@ -71,6 +72,15 @@ void strata_options_usage(FILE *out)
 "\n"
 "parameters:\n"
 "  --set NAME=VALUE      set a parameter (repeatable); see --list-params\n"
+"\n"
+"installation:\n"
+"  strata --install [SETLIST]  fullscreen loop for galleries: cursor hidden, no quit key\n"
+"                        but Ctrl+Alt+Shift+Q, audio optional, auto-advance, opening hours,\n"
+"                        state saved and restored, watchdog (see docs/INSTALLATION.md)\n"
+"  --state FILE          where the show is saved (install default:\n"
+"                        ~/.local/state/strata/state.json)\n"
+"  --watchdog S          exit with code 3 when the frame loop stalls S seconds\n"
+"                        (install default: 2)\n"
 "\n"
 "files and logs:\n"
 "  --shader-dir DIR      read shaders from DIR and hot-reload them (default: embedded)\n"
@@ -142,6 +152,19 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
                 fprintf(stderr, "strata: %s %s: expected WxH, e.g. 1280x720\n", a, argv[i]);
                 return -1;
             }
+        } else if (!strcmp(a, "--install")) {
+            o->install = true;
+            o->fullscreen = true;
+            if (!o->watchdog_s)
+                o->watchdog_s = 2.0;
+        } else if (!strcmp(a, "--state")) {
+            if (!need(i, argc, argv))
+                return -1;
+            o->state_path = argv[++i];
+        } else if (!strcmp(a, "--watchdog")) {
+            if (!need(i, argc, argv) || !parse_double(a, argv[i + 1], 0.1, 3600, &o->watchdog_s))
+                return -1;
+            i++;
         } else if (!strcmp(a, "--list-audio")) {
             o->list_audio = true;
         } else if (!strcmp(a, "--monitor")) {
@@ -234,6 +257,8 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
                 o->seed = (uint64_t)v;
         } else if (!strcmp(a, "--fullscreen")) {
             o->fullscreen = true;
+        } else if (!strcmp(a, "--windowed")) {
+            o->windowed = true;
         } else if (!strcmp(a, "--no-vsync")) {
             o->no_vsync = true;
         } else if (!strcmp(a, "--overlay")) {
@@ -309,6 +334,8 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
             return -1;
         }
     }
+    if (o->windowed)
+        o->fullscreen = false;
     if (!o->width) {
         o->width = 1280;
         o->height = 720;

@@ -29,9 +29,9 @@ typedef struct source_set {
     uint64_t stamp[MAX_FILES]; /* mtime+size on disk, hash when embedded */
 } source_set;
 
-#define MAX_PROGRAMS 64
+#define MAX_PROGRAMS 128
 #define MAX_DEPS 8
-#define MAX_UNIFORMS 48
+#define MAX_UNIFORMS 128
 typedef struct program {
     char frag[96], vert[96];
     GLuint gl;       /* 0: FAILED */
