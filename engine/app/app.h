@@ -13,6 +13,7 @@
 #include "core/core.h"
 #include "fx/fx.h"
 #include "morph/morph.h"
+#include "preset/preset.h"
 #include "render/render.h"
 
 #include <stdio.h>
@@ -68,6 +69,7 @@ typedef struct strata_options {
     double watchdog_s;         /* 0: off (install mode: 2) */
     double latent_scale;       /* 0: auto */
     uint64_t seed;
+    bool seed_given;
 } strata_options;
 
 /* Parse argv into o. Returns 0 to run, 1 when it handled the request (help, version,
@@ -95,10 +97,32 @@ typedef struct strata_engine {
     char screenshot[1024];     /* pending screenshot path ("" none) */
     bool screenshot_pending;
     strata_writer *shots;
-    strata_bank *bank;
-    strata_morph *morph;
+    const strata_options *opt;
     strata_fx *fx;
-    double bank_open_ms;       /* time to open the bank and its morph */
+    strata_fx_shape fx_default_shape[STRATA_FX_COUNT];
+    strata_fx_effect fx_default_order[STRATA_FX_COUNT];
+    int fx_default_norder;
+    double bank_open_ms;       /* time to open the last scene's bank and its morph */
+    /* scenes (scene.c) */
+    strata_setlist setlist;    /* a setlist of one for a single preset or the default */
+    int scene_index;
+    struct strata_scene *scene;    /* on screen */
+    struct strata_scene *incoming; /* opening or fading in */
+    int incoming_index;
+    bool incoming_loading;     /* its bank is being opened by the scene loader */
+    bool fading;
+    double xfade_t, xfade_len;
+    int xfade_kind;
+    strata_flow *xflow;
+    bool xflow_started, xflow_ready;
+    double scene_time;         /* seconds the scene has been on screen */
+    bool auto_advance;         /* installation and render: dwell times move the setlist */
+    struct strata_scene_loader *loader;
+    strata_preset_watch *watch;
+    /* installation */
+    char state_path[1024];
+    double state_last, install_last;
+    float gain;                /* output gain: opening hours (1 open, 0 black, dim) */
     strata_program grade;      /* zoom, rotate, hue, saturation, contrast, brightness */
     strata_target targets[2];  /* ping-pong at the render size */
     int cur;                   /* index of the target holding the last frame */
@@ -115,9 +139,22 @@ typedef struct strata_engine {
 strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool hidden,
                                  strata_result *r);
 void strata_engine_shutdown(strata_engine *e);
-/* Open o->bank (or the built-in latent set) and its morph at the render size. */
-strata_status strata_engine_open_bank(strata_engine *e, const strata_options *o,
-                                      strata_result *r);
+/* Scenes (scene.c): load the setlist (or the single preset, or the default), open the
+ * first scene, start the scene loader and the preset watcher. */
+typedef struct strata_scene strata_scene;
+typedef struct strata_scene_loader strata_scene_loader;
+strata_status strata_engine_scenes_init(strata_engine *e, strata_result *r);
+void strata_engine_scenes_shutdown(strata_engine *e);
+/* Go to setlist scene `index`: its bank opens off the render thread, then it fades in. */
+bool strata_engine_goto_scene(strata_engine *e, int index);
+void strata_engine_scenes_update(strata_engine *e, const strata_traverse_in *in, double dt);
+bool strata_engine_scenes_draw(strata_engine *e, const strata_target *target,
+                               const strata_frame_uniforms *u);
+void strata_engine_scene_state(const strata_engine *e, int *a, int *b, float *t);
+strata_morph *strata_engine_morph(const strata_engine *e);
+strata_bank *strata_engine_bank(const strata_engine *e);
+const char *strata_engine_scene_name(const strata_engine *e);
+void strata_engine_install_tick(strata_engine *e, double now);
 /* Run the frame sequence from "drain queues" through "passes" for a frame of dt
  * seconds (real time in live mode, 1/fps in render mode). Returns the target holding
  * the finished frame. */
@@ -146,7 +183,7 @@ void strata_watchdog_stop(void);
 
 /* Where the show is, saved atomically by a thread of its own and read back at start. */
 typedef struct strata_state {
-    char setlist[512];
+    char setlist[1024];
     int scene;
     char scene_name[64];
     int keyframe;

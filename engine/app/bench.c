@@ -87,9 +87,9 @@ int strata_bench_run(const strata_options *o)
         printf("},\"peak_rss_mb\":%.1f,\"renderer\":\"%s\",\"gl\":\"%d.%d\","
                "\"bank\":\"%s\",\"keyframes\":%d,\"morph\":\"%s\",\"bank_open_ms\":%.2f,"
                "\"transitions\":%u}\n", rss, e.gl.renderer, e.gl.major, e.gl.minor,
-               o->bank ? o->bank : "built-in", strata_bank_count(e.bank),
-               strata_morph_mode_name(strata_morph_get_mode(e.morph)), e.bank_open_ms,
-               strata_morph_traversal(e.morph)->transitions);
+               o->bank ? o->bank : "built-in", strata_bank_count(strata_engine_bank(&e)),
+               strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(&e))), e.bank_open_ms,
+               strata_morph_traversal(strata_engine_morph(&e))->transitions);
         if (flood)
             printf("{\"osc\":{\"sent\":%llu,\"applied\":%llu,\"coalesced\":%llu,"
                    "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f},\"latency_frames\":"
@@ -110,9 +110,9 @@ int strata_bench_run(const strata_options *o)
                    pt[i].gpu_peak_ms);
         printf("  peak RSS       %.1f MiB\n", rss);
         printf("  bank           %s: %d keyframes, morph %s, opened in %.2f ms, "
-               "%u transitions\n", o->bank ? o->bank : "built-in", strata_bank_count(e.bank),
-               strata_morph_mode_name(strata_morph_get_mode(e.morph)), e.bank_open_ms,
-               strata_morph_traversal(e.morph)->transitions);
+               "%u transitions\n", o->bank ? o->bank : "built-in", strata_bank_count(strata_engine_bank(&e)),
+               strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(&e))), e.bank_open_ms,
+               strata_morph_traversal(strata_engine_morph(&e))->transitions);
         if (flood)
             printf("  OSC            %llu sent, %llu applied, %llu coalesced; receive to "
                    "applied p50 %.2f ms (%.2f frames), p99 %.2f ms (%.2f frames)\n",

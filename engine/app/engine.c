@@ -13,59 +13,12 @@ double strata_peak_rss_mb(void)
     return (double)ru.ru_maxrss / 1024.0;
 }
 
-/* The embedded default: a latent set generated in memory, no files needed. */
-#define DEFAULT_LATENTS 48
-#define DEFAULT_DIM 16
-#define DEFAULT_SEED 20261122u
-
-strata_status strata_engine_open_bank(strata_engine *e, const strata_options *o,
-                                      strata_result *r)
-{
-    strata_bank_open_desc bd = {
-        .width = e->render_w,
-        .height = e->render_h,
-        .fit = o->fill ? STRATA_BANK_FILL : STRATA_BANK_FIT,
-    };
-    double t0 = strata_time_s();
-    if (o->bank)
-        e->bank = strata_bank_open(o->bank, &bd, r);
-    else
-        e->bank = strata_bank_generate_latent(DEFAULT_LATENTS, DEFAULT_DIM, DEFAULT_SEED, &bd, r);
-    if (!e->bank)
-        return r->status ? r->status : STRATA_ERR_IO;
-    bool latent = strata_bank_kind(e->bank) == STRATA_BANK_LATENT;
-    strata_morph_mode mode = latent ? STRATA_MORPH_LATENT : STRATA_MORPH_FLOW;
-    if (o->morph)
-        strata_morph_mode_parse(o->morph, &mode);
-    strata_order order = STRATA_ORDER_SEQUENCE;
-    if (o->order)
-        strata_order_parse(o->order, &order);
-    strata_morph_desc md = {
-        .bank = e->bank,
-        .mode = mode,
-        .order = order,
-        .width = e->render_w,
-        .height = e->render_h,
-        .seed = o->seed,
-        .cache_mb = o->cache_mb,
-        .offline = o->mode == MODE_RENDER,
-        .latent_scale = (float)o->latent_scale,
-    };
-    e->morph = strata_morph_create(&md, r);
-    if (!e->morph)
-        return r->status ? r->status : STRATA_ERR_GL;
-    e->bank_open_ms = (strata_time_s() - t0) * 1000.0;
-    LOG_INFO("BANK", "%s: %d keyframes (%s), morph %s, opened in %.0f ms",
-             o->bank ? o->bank : "built-in latent set", strata_bank_count(e->bank),
-             latent ? "latent" : "images", strata_morph_mode_name(strata_morph_get_mode(e->morph)),
-             e->bank_open_ms);
-    return STRATA_OK;
-}
-
 strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool hidden,
                                  strata_result *r)
 {
     memset(e, 0, sizeof *e);
+    e->opt = o;
+    e->gain = 1.0f;
     strata_params_init(&e->params);
     for (int i = 0; i < o->nsets; i++)
         if (!strata_params_set_arg(&e->params, o->sets[i], r))
@@ -91,10 +44,6 @@ strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool
         if (!strata_target_init(&e->targets[i], e->render_w, e->render_h, GL_RGBA8))
             return strata_fail(r, STRATA_ERR_GL, "cannot create %dx%d render targets",
                                e->render_w, e->render_h);
-    if (o->drift >= 0)
-        strata_params_set(&e->params, STRATA_P_drift, (float)o->drift, true);
-    if (strata_engine_open_bank(e, o, r) != STRATA_OK)
-        return r->status;
     e->grade = strata_program_make("post/grade.frag", NULL);
     e->fx = strata_fx_create(e->render_w, e->render_h, r);
     if (!e->fx)
@@ -129,6 +78,21 @@ strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool
     e->offline = o->mode == MODE_RENDER;
     e->fps = o->fps;
     e->wall_start = strata_time_s();
+    if (o->state_path || o->install) {
+        if (o->state_path) {
+            snprintf(e->state_path, sizeof e->state_path, "%s", o->state_path);
+        } else {
+            const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+            if (xdg && xdg[0])
+                snprintf(e->state_path, sizeof e->state_path, "%s/strata/state.json", xdg);
+            else
+                snprintf(e->state_path, sizeof e->state_path, "%s/.local/state/strata/state.json",
+                         home ? home : ".");
+        }
+        strata_state_start(e->state_path);
+    }
+    if (strata_engine_scenes_init(e, r) != STRATA_OK)
+        return r->status ? r->status : STRATA_ERR_IO;
     e->shots = strata_writer_create(e->render_w, e->render_h, 2);
     if (o->stats_path) {
         e->stats = fopen(o->stats_path, "w");
@@ -149,10 +113,10 @@ void strata_engine_shutdown(strata_engine *e)
     e->control = NULL;
     strata_audio_destroy(e->audio_in);
     e->audio_in = NULL;
+    strata_engine_scenes_shutdown(e);
+    strata_state_stop();
     strata_fx_destroy(e->fx);
     e->fx = NULL;
-    strata_morph_destroy(e->morph);
-    strata_bank_close(e->bank);
     for (int i = 0; i < 2; i++)
         strata_target_free(&e->targets[i]);
     strata_gpu_timers_shutdown();
@@ -164,14 +128,38 @@ bool strata_engine_command(strata_control *ctl, const strata_cmd *cmd, void *use
 {
     strata_engine *e = user;
     switch (cmd->type) {
+    case STRATA_CMD_SCENE: {
+        int idx = cmd->ival;
+        if (idx < 0)
+            idx = strata_setlist_find(&e->setlist, cmd->str);
+        if (idx < 0 || idx >= e->setlist.count) {
+            if (cmd->ival < 0)
+                strata_control_reply_error(ctl, cmd, "/strata/scene: no scene named \"%s\"",
+                                           cmd->str);
+            else
+                strata_control_reply_error(ctl, cmd, "/strata/scene: scene %d outside 0..%d",
+                                           (int)cmd->ival, e->setlist.count - 1);
+            return true;
+        }
+        strata_engine_goto_scene(e, idx);
+        return true;
+    }
+    case STRATA_CMD_SCENE_NEXT:
+    case STRATA_CMD_SCENE_PREV: {
+        int n = e->setlist.count;
+        int from = e->incoming ? e->incoming_index : e->scene_index;
+        int step = cmd->type == STRATA_CMD_SCENE_NEXT ? 1 : -1;
+        strata_engine_goto_scene(e, ((from + step) % n + n) % n);
+        return true;
+    }
     case STRATA_CMD_KEY: {
-        int n = strata_bank_count(e->bank);
+        int n = strata_bank_count(strata_engine_bank(e));
         if (cmd->ival < 0 || cmd->ival >= n) {
             strata_control_reply_error(ctl, cmd, "/strata/key: keyframe %d outside 0..%d",
                                        (int)cmd->ival, n - 1);
             return true; /* answered */
         }
-        strata_morph_goto(e->morph, cmd->ival, cmd->value < 0 ? 2.0 : cmd->value);
+        strata_morph_goto(strata_engine_morph(e), cmd->ival, cmd->value < 0 ? 2.0 : cmd->value);
         return true;
     }
     case STRATA_CMD_SCREENSHOT:
@@ -185,11 +173,16 @@ bool strata_engine_command(strata_control *ctl, const strata_cmd *cmd, void *use
     case STRATA_CMD_GET: {
         int a, b;
         float t;
-        strata_morph_state(e->morph, &a, &b, &t);
-        if (!strcmp(cmd->str, "key"))
+        strata_engine_scene_state(e, &a, &b, &t);
+        if (!strcmp(cmd->str, "scene"))
+            strata_control_reply_value(ctl, cmd, cmd->str, (float)e->scene_index);
+        else if (!strcmp(cmd->str, "scenes"))
+            strata_control_reply_value(ctl, cmd, cmd->str, (float)e->setlist.count);
+        else if (!strcmp(cmd->str, "key"))
             strata_control_reply_value(ctl, cmd, cmd->str, (float)a);
         else if (!strcmp(cmd->str, "keyframes"))
-            strata_control_reply_value(ctl, cmd, cmd->str, (float)strata_bank_count(e->bank));
+            strata_control_reply_value(ctl, cmd, cmd->str,
+                                       (float)strata_bank_count(strata_engine_bank(e)));
         else if (!strcmp(cmd->str, "morph/progress"))
             strata_control_reply_value(ctl, cmd, cmd->str, t);
         else if (!strcmp(cmd->str, "fps")) {
@@ -201,7 +194,7 @@ bool strata_engine_command(strata_control *ctl, const strata_cmd *cmd, void *use
         return true;
     }
     default:
-        return false; /* scenes arrive with the preset module */
+        return false;
     }
 }
 
@@ -244,12 +237,14 @@ const strata_target *strata_engine_frame(strata_engine *e, double dt)
         .bpm = (float)e->tempo.bpm,
         .beat = e->tempo.beat,
     };
-    strata_morph_update(e->morph, &ti);
+    strata_engine_scenes_update(e, &ti, dt);
+    if (e->opt->install)
+        strata_engine_install_tick(e, strata_time_s());
     /* Passes. */
     strata_uniforms_upload_audio(&e->audio);
     int a, b;
     float t;
-    strata_morph_state(e->morph, &a, &b, &t);
+    strata_engine_scene_state(e, &a, &b, &t);
     strata_frame_uniforms u = {
         .time = e->time,
         .frame = e->frame,
@@ -266,8 +261,15 @@ const strata_target *strata_engine_frame(strata_engine *e, double dt)
     };
     int next = e->cur ^ 1;
     strata_gpu_begin("morph");
-    if (strata_morph_draw(e->morph, &e->targets[next], &u))
+    if (e->gain <= 0.0f) {
+        /* Outside opening hours, black: the scenes rest. */
+        strata_target_bind(&e->targets[next]);
+        glClearColor(0, 0, 0, 1);
+        glClear(GL_COLOR_BUFFER_BIT);
         e->cur = next;
+    } else if (strata_engine_scenes_draw(e, &e->targets[next], &u)) {
+        e->cur = next;
+    }
     strata_gpu_end();
     if (!grade_is_neutral(pv)) {
         next = e->cur ^ 1;
@@ -370,10 +372,13 @@ void strata_engine_stats(strata_engine *e, double now, double frame_ms)
             strata_tempo_source_name(e->tempo.source), e->tempo.link_peers);
     int ka, kb;
     float kt;
-    strata_morph_state(e->morph, &ka, &kb, &kt);
-    fprintf(e->stats, ",\"scene\":{\"keyframe\":%d,\"next\":%d,\"progress\":%.3f,"
-            "\"morph\":\"%s\",\"keyframes\":%d}}\n", ka, kb, kt,
-            strata_morph_mode_name(strata_morph_get_mode(e->morph)), strata_bank_count(e->bank));
+    strata_engine_scene_state(e, &ka, &kb, &kt);
+    fprintf(e->stats, ",\"scene\":{\"index\":%d,\"name\":\"%s\",\"switching\":%s,"
+            "\"keyframe\":%d,\"next\":%d,\"progress\":%.3f,\"morph\":\"%s\","
+            "\"keyframes\":%d}}\n", e->scene_index, strata_engine_scene_name(e),
+            e->incoming || e->incoming_loading ? "true" : "false", ka, kb, kt,
+            strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(e))),
+            strata_bank_count(strata_engine_bank(e)));
     e->stats_last = now;
     e->stats_frame = e->frame;
     s->n = s->pos = 0;

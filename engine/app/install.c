@@ -75,7 +75,7 @@ static struct {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     char path[1024];
-    char pending[1024];   /* --- protected by lock */
+    char pending[2048];   /* --- protected by lock */
     bool has_pending;     /* --- protected by lock */
     bool quit;            /* --- protected by lock */
     bool started;
@@ -84,7 +84,7 @@ static struct {
 static void *state_main(void *arg)
 {
     (void)arg;
-    char buf[1024];
+    char buf[2048];
     pthread_mutex_lock(&S.lock);
     for (;;) {
         while (!S.has_pending && !S.quit)

@@ -74,7 +74,7 @@ static void overlay_text(strata_engine *e, char *buf, size_t len)
                       pt[i].name, pt[i].gpu_ms, pt[i].cpu_ms);
     int a, b;
     float t;
-    strata_morph_state(e->morph, &a, &b, &t);
+    strata_engine_scene_state(e, &a, &b, &t);
     char next[24] = "";
     if (b >= 0)
         snprintf(next, sizeof next, " -> %d (%.0f%%)", b, t * 100.0f);
@@ -85,8 +85,8 @@ static void overlay_text(strata_engine *e, char *buf, size_t len)
                       strata_audio_status(e->audio_in), e->tempo.bpm,
                       strata_tempo_source_name(e->tempo.source),
                       e->tempo.link_peers ? ", link peers" : "", e->tempo.beat,
-                      strata_control_port(e->control), a, next, strata_bank_count(e->bank),
-                      strata_morph_mode_name(strata_morph_get_mode(e->morph)),
+                      strata_control_port(e->control), a, next, strata_bank_count(strata_engine_bank(e)),
+                      strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(e))),
                       e->params.value[STRATA_P_glitch], e->params.value[STRATA_P_drift],
                       e->params.value[STRATA_P_speed]);
 }

@@ -253,8 +253,10 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
                 o->drift = v;
             else if (a[2] == 'c')
                 o->cache_mb = (int)v;
-            else
+            else {
                 o->seed = (uint64_t)v;
+                o->seed_given = true;
+            }
         } else if (!strcmp(a, "--fullscreen")) {
             o->fullscreen = true;
         } else if (!strcmp(a, "--windowed")) {

@@ -442,6 +442,21 @@ static void apply_pending(strata_control *ctl, strata_control_frame *f, uint64_t
     ctl->npending = keep;
 }
 
+void strata_control_set_aliases(strata_control *ctl, const strata_control_alias *a, int n)
+{
+    if (n > STRATA_CONTROL_MAX_ALIASES)
+        n = STRATA_CONTROL_MAX_ALIASES;
+    uint32_t s = atomic_load_explicit(&ctl->alias_seq, memory_order_relaxed);
+    atomic_store_explicit(&ctl->alias_seq, s + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    int valid = 0;
+    for (int i = 0; i < n; i++)
+        if (a[i].param >= 0 && a[i].param < STRATA_PARAM_COUNT && a[i].address[0] == '/')
+            ctl->aliases[valid++] = a[i];
+    ctl->naliases = valid;
+    atomic_store_explicit(&ctl->alias_seq, s + 2, memory_order_release);
+}
+
 void strata_control_apply(strata_control *ctl, strata_control_frame *f)
 {
     uint64_t frame = atomic_fetch_add_explicit(&ctl->frame_no, 1, memory_order_relaxed) + 1;

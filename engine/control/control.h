@@ -310,6 +310,17 @@ int strata_control_port(const strata_control *ctl);
 /* Render thread, once per frame at its one apply point. */
 void strata_control_apply(strata_control *ctl, strata_control_frame *frame);
 
+/* An OSC alias of the running scene: one number x to `address` sets `param` to
+ * lo + x * (hi - lo). Presets declare them (e.g. "/band/fader1" -> glitch 0..0.8). */
+#define STRATA_CONTROL_MAX_ALIASES 32
+typedef struct strata_control_alias {
+    char address[64];
+    int param;
+    float lo, hi;
+} strata_control_alias;
+/* Render thread: replace the alias table (n 0 clears it). Wait-free for the OSC thread. */
+void strata_control_set_aliases(strata_control *ctl, const strata_control_alias *a, int n);
+
 /* Render thread: the T key, and command-line setup. */
 void strata_control_tap(strata_control *ctl);
 void strata_control_set_bpm(strata_control *ctl, double bpm);

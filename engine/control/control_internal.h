@@ -75,6 +75,11 @@ struct strata_control {
 
     /* --- shared, atomics */
     param_slot slot[STRATA_PARAM_COUNT];
+    /* Scene aliases: written by the render thread under a seqlock (odd = being written),
+     * read by the OSC thread, which retries when the sequence moved under it. */
+    _Atomic uint32_t alias_seq;
+    strata_control_alias aliases[STRATA_CONTROL_MAX_ALIASES];
+    int naliases;
     strata_queue queue;      /* strata_cmd, OSC thread -> render thread */
     _Atomic uint64_t n_packets, n_messages, n_errors, n_denied, n_dropped, n_coalesced;
     _Atomic uint64_t frame_no; /* strata_control_apply calls */

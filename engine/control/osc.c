@@ -480,6 +480,40 @@ static void handle_strata(strata_control *ctl, const msg_ctx *m, const char *res
     push(ctl, m, &c);
 }
 
+/* A scene alias? Copy the matching entry under the seqlock, then act on the copy. */
+static bool handle_alias(strata_control *ctl, const msg_ctx *m)
+{
+    strata_control_alias hit;
+    bool found;
+    for (int tries = 0; tries < 64; tries++) {
+        uint32_t s1 = atomic_load_explicit(&ctl->alias_seq, memory_order_acquire);
+        if (s1 & 1)
+            continue;
+        found = false;
+        int n = ctl->naliases;
+        for (int i = 0; i < n && i < STRATA_CONTROL_MAX_ALIASES; i++)
+            if (strncmp(ctl->aliases[i].address, m->path, sizeof hit.address) == 0) {
+                hit = ctl->aliases[i];
+                found = true;
+                break;
+            }
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&ctl->alias_seq, memory_order_relaxed) == s1)
+            goto done;
+    }
+    return false; /* the table kept changing: treat as no alias this time */
+done:
+    if (!found)
+        return false;
+    double x;
+    if (m->argc != 1 || !arg_number(m, 0, &x)) {
+        ERR("alias of %s takes one number", strata_param_defs[hit.param].name);
+        return true;
+    }
+    set_param(ctl, m, hit.param, (float)(hit.lo + x * (hit.hi - hit.lo)));
+    return true;
+}
+
 static void handle_message(strata_control *ctl, const unsigned char *data, size_t len,
                            uint64_t timetag, uint32_t bundle, const void *from,
                            size_t from_len)
@@ -506,6 +540,10 @@ static void handle_message(strata_control *ctl, const unsigned char *data, size_
     };
     if (!m.types)
         m.types = "";
+    if (handle_alias(ctl, &m)) {
+        lo_message_free(msg);
+        return;
+    }
     if (strncmp(m.path, "/strata/", 8) != 0)
         osc_error(ctl, from, from_len, path, "unknown address");
     else

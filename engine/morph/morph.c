@@ -255,9 +255,11 @@ strata_morph *strata_morph_create(const strata_morph_desc *d, strata_result *r)
     }
     strata_traversal_init(&m->tr, count, d->order, d->seed, d->bank, ready_fn, m);
     if (!m->latent_bank) {
-        /* The first keyframe that is not bad. */
-        load_now(m, m->tr.a);
-        if (!m->offline)
+        /* Offline, the first keyframe now; live, ask the loader and draw nothing until it
+         * arrives (the render thread never waits on the disk). */
+        if (m->offline)
+            load_now(m, m->tr.a);
+        else
             stream(m);
     }
     return m;
