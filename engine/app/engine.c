@@ -5,6 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
+
+double strata_rss_mb(void)
+{
+    /* Resident now (not the peak): a soak watches it stay flat. */
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, rss = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    return (double)rss * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
+}
 
 double strata_peak_rss_mb(void)
 {
@@ -356,8 +370,9 @@ void strata_engine_stats(strata_engine *e, double now, double frame_ms)
     double p50, p99, mean;
     strata_frame_stats_pct(s, &p50, &p99, &mean);
     fprintf(e->stats, "{\"time\":%.3f,\"frame\":%lld,\"fps\":%.2f,\"frame_ms_p50\":%.3f,"
-            "\"frame_ms_p99\":%.3f,\"params\":{", e->time, (long long)e->frame,
-            (double)(e->frame - e->stats_frame) / span, p50, p99);
+            "\"frame_ms_p99\":%.3f,\"rss_mb\":%.1f,\"params\":{", e->time,
+            (long long)e->frame, (double)(e->frame - e->stats_frame) / span, p50, p99,
+            strata_rss_mb());
     for (int i = 0; i < STRATA_PARAM_COUNT; i++)
         fprintf(e->stats, "%s\"%s\":%.4g", i ? "," : "", strata_param_defs[i].name,
                 e->params.value[i]);

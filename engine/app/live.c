@@ -149,7 +149,8 @@ int strata_live_run(const strata_options *o)
                 strata_watchdog_start(o->watchdog_s);
             strata_watchdog_beat();
         }
-        if (o->quit_after > 0 && now - start >= o->quit_after)
+        if ((o->quit_after > 0 && now - start >= o->quit_after) ||
+            (o->frames > 0 && e.frame >= o->frames))
             ls.quit = true;
     }
     strata_watchdog_stop();

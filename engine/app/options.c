@@ -26,7 +26,7 @@ void strata_options_usage(FILE *out)
 "  --display N           display index for fullscreen (a projector)\n"
 "  --no-vsync            do not wait for the display's refresh\n"
 "  --overlay             start with the overlay on (O toggles)\n"
-"  --quit-after S        live: quit after S seconds\n"
+"  --quit-after S        live: quit after S seconds (or after --frames N frames)\n"
 "\n"
 "render:\n"
 "  --out PATH            a folder or a %%05d.png pattern (PNG frames), or .mp4/.mov/.webm\n"

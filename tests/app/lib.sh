@@ -23,3 +23,40 @@ finish() {
     [ "$failures" -eq 0 ] && [ "$checks" -gt 0 ]
     exit $?
 }
+
+# Start a private Xvfb and export DISPLAY; it is stopped on exit.
+start_xvfb() {
+    Xvfb -displayfd 3 -screen 0 800x600x24 -nolisten tcp 3>"$TMP/display" 2>"$TMP/xvfb.log" &
+    XVFB_PID=$!
+    for _ in $(seq 50); do [ -s "$TMP/display" ] && break; sleep 0.1; done
+    export DISPLAY=":$(cat "$TMP/display")"
+    unset SDL_VIDEODRIVER
+    trap 'kill $XVFB_PID ${PIDS:-} 2>/dev/null; rm -rf "$TMP"' EXIT
+}
+
+# A free UDP port on loopback.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Wait until the last --stats line satisfies a python expression on `d` (the line's
+# JSON), for at most $2 seconds.
+wait_stats() {
+    local file=$1 secs=$2 expr=$3
+    python3 - "$file" "$secs" "$expr" <<'PY'
+import json, sys, time
+path, secs, expr = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+end = time.time() + secs
+while time.time() < end:
+    try:
+        lines = open(path).read().strip().splitlines()
+        if lines:
+            d = json.loads(lines[-1])
+            if eval(expr):
+                sys.exit(0)
+    except (OSError, ValueError):
+        pass
+    time.sleep(0.2)
+sys.exit(1)
+PY
+}
