@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Soak: 50,000 frames at 64x36 under Xvfb, no vsync, while another process sends random
+# parameter changes and scene switches over OSC. Memory must stay flat: the resident
+# size at the end is within 8 MiB of the size after the first 10,000 frames.
+# Figures go to stdout (and docs/BENCHMARKS.md by hand).
+. "$(dirname "$0")/lib.sh"
+start_xvfb
+FRAMES=${SOAK_FRAMES:-50000}
+PORT=$(free_port)
+"$STRATA" "$STRATA_SOURCE_DIR/presets/setlists/concert.json" --size 64x36 --no-vsync \
+    --no-audio --osc-port "$PORT" --frames "$FRAMES" --stats "$TMP/soak.jsonl" \
+    2>"$TMP/soak.err" &
+PID=$!
+PIDS=$PID
+python3 - "$PORT" "$PID" <<'PY' &
+import os, random, socket, struct, sys, time
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+rng = random.Random(7)
+def pad(b): return b + b"\0" * (4 - len(b) % 4)
+def msg(addr, tags, *args):
+    out = pad(addr.encode()) + pad(("," + tags).encode())
+    for t, a in zip(tags, args):
+        out += struct.pack(">f", a) if t == "f" else struct.pack(">i", a) if t == "i" else pad(a.encode())
+    return out
+params = ["glitch", "drift", "speed", "hue", "zoom", "rotate", "feedback", "brightness",
+          "fx_rgb", "fx_block", "fx_tear", "fx_vhs", "fx_sort", "fx_trails", "fx_crush"]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+n = 0
+while True:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        break
+    s.sendto(msg("/strata/" + rng.choice(params), "f", rng.uniform(-0.2, 1.2)), ("127.0.0.1", port))
+    n += 1
+    if n % 400 == 0:
+        s.sendto(msg("/strata/scene", "i", rng.randrange(6)), ("127.0.0.1", port))
+    if n % 97 == 0:
+        s.sendto(msg("/strata/key", "if", rng.randrange(48), rng.uniform(0, 2)), ("127.0.0.1", port))
+    time.sleep(0.002)
+PY
+SENDER=$!
+PIDS="$PID $SENDER"
+start=$(date +%s)
+wait $PID
+rc=$?
+kill $SENDER 2>/dev/null
+check '[ $rc -eq 0 ]' "the soak ran to its end and exited 0 ($(( $(date +%s) - start )) s)"
+python3 - "$TMP/soak.jsonl" "$FRAMES" >"$TMP/figures" <<'PY'
+import json, sys
+L = [json.loads(l) for l in open(sys.argv[1])]
+frames = int(sys.argv[2])
+early = [d for d in L if d["frame"] >= frames * 0.2]
+base = early[0]["rss_mb"] if early else L[0]["rss_mb"]
+peak = max(d["rss_mb"] for d in L)
+last = L[-1]
+print(f"frames {last['frame']} lines {len(L)} rss_first {L[0]['rss_mb']:.1f} "
+      f"rss_at_20pct {base:.1f} rss_last {last['rss_mb']:.1f} rss_peak {peak:.1f} "
+      f"fps_mean {sum(d['fps'] for d in L) / len(L):.0f} "
+      f"scenes {len(set(d['scene']['name'] for d in L))}")
+sys.exit(0 if last["rss_mb"] - base < 8.0 and peak - base < 16.0 else 1)
+PY
+rc=$?
+cat "$TMP/figures"
+check '[ $rc -eq 0 ]' "resident memory stays flat (last within 8 MiB of the 20% mark)"
+check '! grep -q "ERROR" "$TMP/soak.err"' "no error in the log"
+finish
