@@ -482,6 +482,59 @@ static void names_agree_with_modules(void **state)
     }
 }
 
+/* Mutated shipped presets (bytes flipped, deleted, truncated): the parser never crashes,
+ * and whatever it rejects is reported as FILE:LINE:COLUMN: with a position in the text. */
+static void mutations_fail_cleanly(void **state)
+{
+    (void)state;
+    char names[64][256];
+    int n = list_presets(names, 64);
+    uint64_t rng = 0x9E3779B97F4A7C15ull;
+    const char alphabet[] = "{}[]\",:0123456789.-e aZ\\/\n";
+    int rejected = 0, accepted = 0;
+    for (int i = 0; i < n; i++) {
+        char path[1400];
+        snprintf(path, sizeof path, "%s/presets/%s", src_dir, names[i]);
+        char *text = NULL, *buf;
+        size_t len;
+        strata_result r = {0};
+        assert_int_equal(strata_file_read(path, &text, &len, 0, &r), STRATA_OK);
+        buf = malloc(len + 1);
+        for (int m = 0; m < 1500; m++) {
+            memcpy(buf, text, len + 1);
+            size_t blen = len;
+            for (int k = 0; k < 1 + m % 3; k++) {
+                rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+                size_t at = (size_t)(rng >> 20) % blen;
+                if (rng % 4 == 0) { /* delete a byte */
+                    memmove(buf + at, buf + at + 1, blen - at);
+                    blen--;
+                } else if (rng % 4 == 1 && m % 50 == 0) { /* truncate */
+                    blen = at;
+                    buf[blen] = 0;
+                } else {
+                    buf[at] = alphabet[(rng >> 8) % (sizeof alphabet - 1)];
+                }
+            }
+            strata_preset p;
+            memset(&r, 0, sizeof r);
+            strata_status st = strata_preset_parse(buf, blen, "m.json", &p, &r);
+            if (st == STRATA_OK) {
+                accepted++;
+                continue;
+            }
+            assert_int_equal(st, STRATA_ERR_FORMAT);
+            int line = 0, col = 0;
+            if (sscanf(r.msg, "m.json:%d:%d: ", &line, &col) != 2 || line < 1 || col < 1)
+                fail_msg("no position: %s", r.msg);
+            rejected++;
+        }
+        free(buf);
+        free(text);
+    }
+    assert_true(rejected > 1000 && accepted > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -496,6 +549,7 @@ int main(void)
         cmocka_unit_test(setlist_errors),
         cmocka_unit_test(opening_hours),
         cmocka_unit_test(names_agree_with_modules),
+        cmocka_unit_test(mutations_fail_cleanly),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
