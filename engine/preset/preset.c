@@ -240,6 +240,25 @@ static strata_status parse_fx_order(strata_jctx *c, json_t *arr, strata_preset *
     return STRATA_OK;
 }
 
+/* Field by field into a zeroed slot: the padding of the parser's copy is whatever its
+ * stack held, and presets compare equal byte for byte (memcmp) after a round trip. */
+static void copy_route(strata_route *dst, const strata_route *src)
+{
+    memset(dst, 0, sizeof *dst);
+    dst->src = src->src;
+    dst->param = src->param;
+    dst->amount = src->amount;
+    dst->curve = src->curve;
+    dst->attack_s = src->attack_s;
+    dst->release_s = src->release_s;
+    dst->rate = src->rate;
+    dst->rate_beats = src->rate_beats;
+    dst->phase = src->phase;
+    dst->bipolar = src->bipolar;
+    dst->env = src->env;
+    dst->lfo_pos = src->lfo_pos;
+}
+
 static strata_status parse_routes(strata_jctx *c, json_t *arr, strata_preset *p)
 {
     size_t count = json_array_size(arr);
@@ -251,11 +270,14 @@ static strata_status parse_routes(strata_jctx *c, json_t *arr, strata_preset *p)
         strata_status s = STRATA_OK;
         strata_jctx_push_index(c, (int)i);
         strata_result rr = {0};
+        strata_route rt;
         if (!json_is_string(v))
             s = strata_jctx_fail(c, false, "routes must be strings like \"bass>glitch*0.5\", "
                                  "not %s", strata_json_type_name(v));
-        else if (!strata_route_parse(json_string_value(v), &p->routes[i], &rr))
+        else if (!strata_route_parse(json_string_value(v), &rt, &rr))
             s = strata_jctx_fail(c, false, "%s", rr.msg);
+        else
+            copy_route(&p->routes[i], &rt);
         strata_jctx_pop(c);
         if (s != STRATA_OK)
             return s;
