@@ -194,8 +194,5 @@ void strata_state_save(const strata_state *st); /* render thread: never waits on
 void strata_state_stop(void);
 bool strata_state_load(const char *path, strata_state *st);
 
-/* Peak resident set size in MiB, and the resident size now. */
-double strata_peak_rss_mb(void);
-double strata_rss_mb(void);
 
 #endif

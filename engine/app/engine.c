@@ -7,26 +7,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-double strata_rss_mb(void)
-{
-    /* Resident now (not the peak): a soak watches it stay flat. */
-    FILE *f = fopen("/proc/self/statm", "r");
-    long pages = 0, rss = 0;
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-            rss = 0;
-        fclose(f);
-    }
-    return (double)rss * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
-}
-
-double strata_peak_rss_mb(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_maxrss / 1024.0;
-}
-
 strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool hidden,
                                  strata_result *r)
 {

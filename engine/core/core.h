@@ -90,6 +90,9 @@ void strata_log_close(void);
 /* ---- time -------------------------------------------------------------- */
 
 uint64_t strata_time_ns(void); /* CLOCK_MONOTONIC */
+/* Resident set size now, and its peak, in MiB (soaks and benches watch them). */
+double strata_rss_mb(void);
+double strata_peak_rss_mb(void);
 double strata_time_s(void);
 void strata_sleep_s(double seconds);
 

@@ -13,14 +13,7 @@ static volatile double sink;
 
 static long rss_kb(void)
 {
-    FILE *f = fopen("/proc/self/statm", "r");
-    long a = 0, b = 0;
-    if (f) {
-        if (fscanf(f, "%ld %ld", &a, &b) != 2)
-            b = 0;
-        fclose(f);
-    }
-    return b * (sysconf(_SC_PAGESIZE) / 1024);
+    return (long)(strata_rss_mb() * 1024.0);
 }
 
 /* Run frames for `secs`; returns frames per second. */

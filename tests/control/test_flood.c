@@ -15,14 +15,7 @@
 
 static long rss_kb(void)
 {
-    FILE *f = fopen("/proc/self/statm", "r");
-    long pages = 0, res = 0;
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &res) != 2)
-            res = 0;
-        fclose(f);
-    }
-    return res * (sysconf(_SC_PAGESIZE) / 1024);
+    return (long)(strata_rss_mb() * 1024.0);
 }
 
 static void flood_coalesces_memory_flat(void **state)

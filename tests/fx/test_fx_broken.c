@@ -27,12 +27,7 @@ static void write_rgb(const char *text)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/strata-fx-XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "cp -r '%s/shaders/.' '%s/'", getenv("STRATA_SOURCE_DIR"), dir);
-    if (system(cmd) != 0)
+    if (!test_shader_dir_copy(dir, sizeof dir))
         return -1;
     char path[256];
     size_t len;

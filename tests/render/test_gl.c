@@ -27,12 +27,7 @@ static void write_file(const char *rel, const char *text)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/strata-shaders-XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "cp -r '%s/shaders/.' '%s/'", getenv("STRATA_SOURCE_DIR"), dir);
-    if (system(cmd) != 0)
+    if (!test_shader_dir_copy(dir, sizeof dir))
         return -1;
     write_file("scenes/solid.frag", "#include \"common.glsl\"\nout vec4 o;\n"
                                     "void main() { o = vec4(1.0, 0.0, 0.0, 1.0); }\n");

@@ -4,6 +4,7 @@
 
 #include "render/render.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 /* Open a hidden 64x64 window with a GL core context; shaders from dir (NULL: embedded). */
@@ -24,6 +25,18 @@ static inline bool test_gl_open(strata_gl *gl, const char *shader_dir)
     }
     strata_gpu_timers_init(gl);
     return true;
+}
+
+/* Copy shaders/ into a fresh temporary folder (dir holds at least 32 bytes), so a test
+ * can break and mend files there for hot reload. False on failure. */
+static inline bool test_shader_dir_copy(char *dir, size_t n)
+{
+    snprintf(dir, n, "/tmp/strata-shaders-XXXXXX");
+    if (!mkdtemp(dir))
+        return false;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cp -r '%s/shaders/.' '%s/'", getenv("STRATA_SOURCE_DIR"), dir);
+    return system(cmd) == 0;
 }
 
 static inline void test_gl_close(strata_gl *gl)
