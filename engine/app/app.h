@@ -62,6 +62,8 @@ typedef struct strata_options {
     double bpm;                /* 0: not given */
     bool link;
     bool bench_osc;            /* bench: flood OSC and report latency */
+    double osc_rate;           /* bench --osc: flood messages per second (100000) */
+    double pace;               /* bench: frames per second like vsync would; 0: flat out */
     bool bench_audio;          /* bench: report audio ring-to-snapshot latency */
     /* installation */
     bool install;              /* --install: kiosk loop */
@@ -170,6 +172,8 @@ void strata_frame_stats_pct(const strata_frame_stats *s, double *p50, double *p9
 int strata_live_run(const strata_options *o);
 int strata_render_run(const strata_options *o);
 int strata_bench_run(const strata_options *o);
+/* `strata osc-flood HOST PORT RATE SECONDS`: the flood sender bench --osc starts. */
+int strata_osc_flood_main(int argc, char **argv);
 
 /* ---- installation loop ---------------------------------------------------- */
 

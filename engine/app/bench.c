@@ -1,14 +1,98 @@
 /* strata bench: offscreen, no vsync, for --seconds; fps, frame times, GPU ms per pass,
- * CPU ms per frame, peak RSS. */
+ * CPU ms per frame, peak RSS. --osc adds a second phase under an OSC flood from another
+ * process (frame rate against idle, memory, receive-to-applied latency); --audio reports
+ * the audio ring-to-snapshot latency. */
 #include "app.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
+}
+
+typedef struct phase {
+    size_t n;
+    double total, mean, p50, p99, cpu_ms, fps;
+    double rss_start, rss_end;
+} phase;
+
+/* Render frames for `seconds` (after a short warm-up) and summarise them. */
+static void run_phase(strata_engine *e, const strata_target *outt, double seconds, double pace,
+                      double *ms, size_t cap, phase *ph)
+{
+    memset(ph, 0, sizeof *ph);
+    for (int i = 0; i < 5; i++) { /* first frames compile lazily and fill caches */
+        strata_engine_frame(e, 1.0 / 60);
+        glFinish();
+    }
+    ph->rss_start = strata_rss_mb();
+    double start = strata_time_s(), last = start, cpu = 0, sum = 0;
+    while (last - start < seconds && ph->n < cap) {
+        double t0 = strata_time_s();
+        const strata_target *t = strata_engine_frame(e, 1.0 / 60);
+        strata_gpu_begin("output");
+        strata_output_draw(t, outt, 0, 0);
+        strata_gpu_end();
+        cpu += (strata_time_s() - t0) * 1000.0;
+        glFinish(); /* offscreen has no swap to pace us: wait for the GPU instead */
+        if (pace > 0) {
+            /* --pace: wait for the next refresh as vsync would, so the figure is what a
+             * show gets, and what it has to spare shows as the CPU time per frame. */
+            double next = start + (double)(ph->n + 1) / pace;
+            strata_sleep_s(next - strata_time_s());
+        }
+        double now = strata_time_s();
+        ms[ph->n++] = (now - last) * 1000.0;
+        last = now;
+    }
+    ph->rss_end = strata_rss_mb();
+    ph->total = last - start;
+    for (size_t i = 0; i < ph->n; i++)
+        sum += ms[i];
+    qsort(ms, ph->n, sizeof(double), cmp_double);
+    size_t n = ph->n;
+    ph->mean = n ? sum / (double)n : 0;
+    ph->p50 = n ? ms[n / 2] : 0;
+    ph->p99 = n ? ms[(size_t)((double)(n - 1) * 0.99 + 0.5)] : 0;
+    ph->cpu_ms = n ? cpu / (double)n : 0;
+    ph->fps = ph->total > 0 ? (double)n / ph->total : 0;
+}
+
+/* The flood comes from another process, as a controller's would: strata's own
+ * `osc-flood` subcommand, started through the shell, prints how many it sent. */
+static FILE *flood_start(int port, double rate, double seconds)
+{
+    char cmd[1200], self[1024];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return NULL;
+    self[n] = 0;
+    snprintf(cmd, sizeof cmd, "'%s' osc-flood 127.0.0.1 %d %.0f %.2f", self, port, rate,
+             seconds);
+    return popen(cmd, "r");
+}
+
+int strata_osc_flood_main(int argc, char **argv)
+{
+    if (argc != 6) {
+        fprintf(stderr, "usage: strata osc-flood HOST PORT RATE SECONDS\n");
+        return 2;
+    }
+    strata_result r = {0};
+    double seconds = atof(argv[5]);
+    strata_osc_flood *f =
+        strata_osc_flood_start(argv[2], atoi(argv[3]), atof(argv[4]), seconds, &r);
+    if (!f) {
+        fprintf(stderr, "osc-flood: %s\n", r.msg);
+        return 1;
+    }
+    strata_sleep_s(seconds);
+    printf("%llu\n", (unsigned long long)strata_osc_flood_stop(f));
+    return 0;
 }
 
 int strata_bench_run(const strata_options *o)
@@ -27,60 +111,45 @@ int strata_bench_run(const strata_options *o)
         strata_engine_shutdown(&e);
         return 1;
     }
-    strata_osc_flood *flood = NULL;
-    if (o->bench_osc) {
-        /* Another thread floods our own port on loopback while we render. */
-        flood = strata_osc_flood_start("127.0.0.1", strata_control_port(e.control), 2000.0,
-                                       o->seconds + 1.0, &r);
-        if (!flood)
-            LOG_WARN("BENCH", "OSC flood: %s", r.msg);
-    }
-    size_t cap = 1 << 16, n = 0;
-    double *frame_ms = malloc(cap * sizeof(double)), cpu_sum = 0;
-    double start = strata_time_s(), last = start;
-    /* Warm up: first frames compile lazily and fill caches. */
-    for (int i = 0; i < 5; i++) {
-        strata_engine_frame(&e, 1.0 / 60);
-        glFinish();
-    }
-    start = last = strata_time_s();
-    while (last - start < o->seconds && n < cap) {
-        double t0 = strata_time_s();
-        const strata_target *t = strata_engine_frame(&e, 1.0 / 60);
-        strata_gpu_begin("output");
-        strata_output_draw(t, &outt, 0, 0);
-        strata_gpu_end();
-        cpu_sum += (strata_time_s() - t0) * 1000.0;
-        glFinish(); /* offscreen has no swap to pace us: wait for the GPU instead */
-        double now = strata_time_s();
-        frame_ms[n++] = (now - last) * 1000.0;
-        last = now;
-    }
-    double total = last - start;
+    size_t cap = 1 << 17;
+    double *frame_ms = malloc(cap * sizeof(double));
+    phase idle, fl = {0};
+    run_phase(&e, &outt, o->seconds, o->pace, frame_ms, cap, &idle);
     strata_control_stats cs = {0};
     uint64_t sent = 0;
-    if (flood) {
-        sent = strata_osc_flood_stop(flood);
+    if (o->bench_osc) {
+        /* Then the same again under a flood: frame rate, memory and latency. */
+        strata_control_stats_reset(e.control);
+        FILE *child = flood_start(strata_control_port(e.control), o->osc_rate, o->seconds + 0.5);
+        run_phase(&e, &outt, o->seconds, o->pace, frame_ms, cap, &fl);
+        if (child) {
+            unsigned long long got = 0;
+            if (fscanf(child, "%llu", &got) == 1)
+                sent = got;
+            pclose(child);
+        } else {
+            LOG_WARN("BENCH", "could not start the OSC flood process");
+        }
+        for (int i = 0; i < 3; i++) /* apply what is still queued */
+            strata_engine_frame(&e, 1.0 / 60);
         strata_control_stats_get(e.control, &cs);
     }
     double alat50 = -1, alat99 = -1;
     bool have_alat = o->bench_audio && strata_audio_latency(e.audio_in, &alat50, &alat99);
-    double sum = 0;
-    for (size_t i = 0; i < n; i++)
-        sum += frame_ms[i];
-    qsort(frame_ms, n, sizeof(double), cmp_double);
-    double mean = n ? sum / (double)n : 0, p50 = n ? frame_ms[n / 2] : 0;
-    double p99 = n ? frame_ms[(size_t)((double)(n - 1) * 0.99 + 0.5)] : 0;
+    size_t n = idle.n;
+    double total = idle.total, mean = idle.mean, p50 = idle.p50, p99 = idle.p99;
+    double cpu_sum = idle.cpu_ms * (double)n;
     /* Let the last timer queries land. */
     glFinish();
     strata_pass_time pt[STRATA_MAX_PASSES];
     int np = strata_gpu_report(pt, STRATA_MAX_PASSES);
-    double fps = total > 0 ? (double)n / total : 0, rss = strata_peak_rss_mb();
+    double fps = idle.fps, rss = strata_peak_rss_mb();
     if (o->json) {
-        printf("{\"size\":\"%dx%d\",\"render_size\":\"%dx%d\",\"seconds\":%.2f,\"frames\":%zu,"
+        printf("{\"pace\":%.1f,\"size\":\"%dx%d\",\"render_size\":\"%dx%d\",\"seconds\":%.2f,"
+               "\"frames\":%zu,"
                "\"fps\":%.2f,\"frame_ms\":{\"mean\":%.3f,\"p50\":%.3f,\"p99\":%.3f},"
                "\"cpu_ms_per_frame\":%.3f,\"gpu_ms\":{",
-               o->width, o->height, e.render_w, e.render_h, total, n, fps, mean, p50, p99,
+               o->pace, o->width, o->height, e.render_w, e.render_h, total, n, fps, mean, p50, p99,
                n ? cpu_sum / (double)n : 0);
         for (int i = 0; i < np; i++)
             printf("%s\"%s\":%.3f", i ? "," : "", pt[i].name, pt[i].gpu_avg_ms);
@@ -90,18 +159,23 @@ int strata_bench_run(const strata_options *o)
                o->bank ? o->bank : "built-in", strata_bank_count(strata_engine_bank(&e)),
                strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(&e))), e.bank_open_ms,
                strata_morph_traversal(strata_engine_morph(&e))->transitions);
-        if (flood)
-            printf("{\"osc\":{\"sent\":%llu,\"applied\":%llu,\"coalesced\":%llu,"
+        if (o->bench_osc)
+            printf("{\"osc\":{\"rate\":%.0f,\"sent\":%llu,\"applied\":%llu,"
+                   "\"coalesced\":%llu,\"errors\":%llu,\"fps_idle\":%.2f,\"fps_flood\":%.2f,"
+                   "\"fps_ratio\":%.3f,\"rss_mb_start\":%.1f,\"rss_mb_end\":%.1f,"
                    "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f},\"latency_frames\":"
-                   "{\"p50\":%.2f,\"p99\":%.2f}}}\n", (unsigned long long)sent,
+                   "{\"p50\":%.2f,\"p99\":%.2f}}}\n", o->osc_rate, (unsigned long long)sent,
                    (unsigned long long)cs.applied, (unsigned long long)cs.coalesced,
+                   (unsigned long long)cs.errors, idle.fps, fl.fps,
+                   idle.fps > 0 ? fl.fps / idle.fps : 0, fl.rss_start, fl.rss_end,
                    cs.lat_p50_ms, cs.lat_p99_ms, cs.lat_p50_frames, cs.lat_p99_frames);
         if (o->bench_audio)
             printf("{\"audio\":{\"status\":\"%s\",\"latency_ms\":{\"p50\":%.3f,"
                    "\"p99\":%.3f}}}\n", strata_audio_status(e.audio_in), alat50, alat99);
     } else {
-        printf("strata bench: %dx%d (render %dx%d), %.1f s, %zu frames on %s\n", o->width,
-               o->height, e.render_w, e.render_h, total, n, e.gl.renderer);
+        printf("strata bench: %dx%d (render %dx%d), %.1f s, %zu frames on %s%s\n", o->width,
+               o->height, e.render_w, e.render_h, total, n, e.gl.renderer,
+               o->pace > 0 ? ", paced" : "");
         printf("  fps            %.1f\n", fps);
         printf("  frame ms       mean %.2f  p50 %.2f  p99 %.2f\n", mean, p50, p99);
         printf("  cpu ms/frame   %.3f\n", n ? cpu_sum / (double)n : 0);
@@ -113,12 +187,17 @@ int strata_bench_run(const strata_options *o)
                "%u transitions\n", o->bank ? o->bank : "built-in", strata_bank_count(strata_engine_bank(&e)),
                strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(&e))), e.bank_open_ms,
                strata_morph_traversal(strata_engine_morph(&e))->transitions);
-        if (flood)
-            printf("  OSC            %llu sent, %llu applied, %llu coalesced; receive to "
-                   "applied p50 %.2f ms (%.2f frames), p99 %.2f ms (%.2f frames)\n",
-                   (unsigned long long)sent, (unsigned long long)cs.applied,
-                   (unsigned long long)cs.coalesced, cs.lat_p50_ms, cs.lat_p50_frames,
-                   cs.lat_p99_ms, cs.lat_p99_frames);
+        if (o->bench_osc) {
+            printf("  OSC flood      %.0f msg/s from another process: %llu sent, %llu applied, "
+                   "%llu coalesced\n", o->osc_rate, (unsigned long long)sent,
+                   (unsigned long long)cs.applied, (unsigned long long)cs.coalesced);
+            printf("  OSC fps        idle %.1f, flood %.1f (%.1f %%); RSS %.1f -> %.1f MiB\n",
+                   idle.fps, fl.fps, idle.fps > 0 ? 100.0 * fl.fps / idle.fps : 0,
+                   fl.rss_start, fl.rss_end);
+            printf("  OSC latency    receive to applied p50 %.2f ms (%.2f frames), p99 %.2f ms "
+                   "(%.2f frames)\n", cs.lat_p50_ms, cs.lat_p50_frames, cs.lat_p99_ms,
+                   cs.lat_p99_frames);
+        }
         if (o->bench_audio) {
             if (have_alat)
                 printf("  audio          ring to snapshot p50 %.2f ms, p99 %.2f ms\n", alat50,

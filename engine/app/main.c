@@ -6,6 +6,8 @@
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "osc-flood"))
+        return strata_osc_flood_main(argc, argv); /* bench --osc's sender process */
     strata_options o;
     int pr = strata_options_parse(&o, argc, argv);
     if (pr != 0)

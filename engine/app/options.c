@@ -38,6 +38,7 @@ void strata_options_usage(FILE *out)
 "bench:\n"
 "  --seconds S           how long to render (5)\n"
 "  --json                one JSON object instead of text\n"
+"  --pace FPS            pace frames like vsync at FPS (default: as fast as it goes)\n"
 "\n"
 "banks and morph:\n"
 "  --bank PATH           an image folder, a .strata bank or a latent set (strata-bank);\n"
@@ -67,7 +68,8 @@ void strata_options_usage(FILE *out)
 "  --screenshot-dir DIR  where /strata/screenshot may write (default: .)\n"
 "  --bpm F               internal tempo      --link  join an Ableton Link session\n"
 "  --route SPEC          modulation route, e.g. 'bass>glitch*0.6,curve=exp' (repeatable)\n"
-"  bench --osc           flood OSC and report receive-to-applied latency\n"
+"  bench --osc [--osc-rate N]  a second phase under an OSC flood (100000 msg/s) from\n"
+"                        another process: fps against idle, memory, latency\n"
 "  bench --audio         report audio ring-to-snapshot latency\n"
 "\n"
 "parameters:\n"
@@ -121,6 +123,7 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
     o->fps = 30;
     o->seconds = 5;
     o->drift = -1;
+    o->osc_rate = 100000;
     o->seed = 1;
     int i = 1;
     if (argc > 1 && !strcmp(argv[1], "render")) {
@@ -200,6 +203,14 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
                 fprintf(stderr, "strata: --bpm-range %s: expected LO:HI, e.g. 60:200\n", v);
                 return -1;
             }
+        } else if (!strcmp(a, "--pace")) {
+            if (!need(i, argc, argv) || !parse_double(a, argv[i + 1], 1, 1000, &o->pace))
+                return -1;
+            i++;
+        } else if (!strcmp(a, "--osc-rate")) {
+            if (!need(i, argc, argv) || !parse_double(a, argv[i + 1], 1, 1e7, &o->osc_rate))
+                return -1;
+            i++;
         } else if (!strcmp(a, "--audio-channels") || !strcmp(a, "--audio-channel") ||
                    !strcmp(a, "--sample-rate") || !strcmp(a, "--audio-buffer") ||
                    !strcmp(a, "--osc-port") || !strcmp(a, "--bpm")) {

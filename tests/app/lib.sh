@@ -60,3 +60,29 @@ while time.time() < end:
 sys.exit(1)
 PY
 }
+
+# Ask strata on PORT for /strata/get NAME until the float answer satisfies the python
+# expression on `v`, for at most SECS; prints the seconds it took. Fails on timeout.
+osc_wait_value() {
+    python3 - "$1" "$2" "$3" "$4" <<'PY'
+import socket, struct, sys, time
+port, name, expr, secs = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4])
+def pad(b): return b + b"\0" * (4 - len(b) % 4)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+s.settimeout(0.05)
+t0 = time.time()
+while time.time() - t0 < secs:
+    s.sendto(pad(b"/strata/get") + pad(b",s") + pad(name.encode()), ("127.0.0.1", port))
+    try:
+        d, _ = s.recvfrom(1024)
+    except socket.timeout:
+        continue
+    if d.startswith(b"/strata/value") and b",sf" in d:
+        v = struct.unpack(">f", d[-4:])[0]
+        if eval(expr):
+            print(f"{time.time() - t0:.3f}")
+            sys.exit(0)
+sys.exit(1)
+PY
+}
