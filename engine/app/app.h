@@ -63,6 +63,7 @@ typedef struct strata_options {
     bool link;
     bool bench_osc;            /* bench: flood OSC and report latency */
     double osc_rate;           /* bench --osc: flood messages per second (100000) */
+    const char *osc_param;     /* bench --osc: the parameter flooded (pulse) */
     double pace;               /* bench: frames per second like vsync would; 0: flat out */
     bool bench_audio;          /* bench: report audio ring-to-snapshot latency */
     /* installation */

@@ -64,28 +64,28 @@ static void run_phase(strata_engine *e, const strata_target *outt, double second
 
 /* The flood comes from another process, as a controller's would: strata's own
  * `osc-flood` subcommand, started through the shell, prints how many it sent. */
-static FILE *flood_start(int port, double rate, double seconds)
+static FILE *flood_start(int port, const char *param, double rate, double seconds)
 {
     char cmd[1200], self[1024];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0)
         return NULL;
     self[n] = 0;
-    snprintf(cmd, sizeof cmd, "'%s' osc-flood 127.0.0.1 %d %.0f %.2f", self, port, rate,
-             seconds);
+    snprintf(cmd, sizeof cmd, "'%s' osc-flood 127.0.0.1 %d /strata/%s %.0f %.2f", self, port,
+             param, rate, seconds);
     return popen(cmd, "r");
 }
 
 int strata_osc_flood_main(int argc, char **argv)
 {
-    if (argc != 6) {
-        fprintf(stderr, "usage: strata osc-flood HOST PORT RATE SECONDS\n");
+    if (argc != 7) {
+        fprintf(stderr, "usage: strata osc-flood HOST PORT ADDRESS RATE SECONDS\n");
         return 2;
     }
     strata_result r = {0};
-    double seconds = atof(argv[5]);
-    strata_osc_flood *f =
-        strata_osc_flood_start(argv[2], atoi(argv[3]), atof(argv[4]), seconds, &r);
+    double seconds = atof(argv[6]);
+    strata_osc_flood *f = strata_osc_flood_start_at(argv[2], atoi(argv[3]), argv[4],
+                                                    atof(argv[5]), seconds, &r);
     if (!f) {
         fprintf(stderr, "osc-flood: %s\n", r.msg);
         return 1;
@@ -120,7 +120,8 @@ int strata_bench_run(const strata_options *o)
     if (o->bench_osc) {
         /* Then the same again under a flood: frame rate, memory and latency. */
         strata_control_stats_reset(e.control);
-        FILE *child = flood_start(strata_control_port(e.control), o->osc_rate, o->seconds + 0.5);
+        FILE *child = flood_start(strata_control_port(e.control), o->osc_param, o->osc_rate,
+                                  o->seconds + 0.5);
         run_phase(&e, &outt, o->seconds, o->pace, frame_ms, cap, &fl);
         if (child) {
             unsigned long long got = 0;
@@ -160,11 +161,12 @@ int strata_bench_run(const strata_options *o)
                strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(&e))), e.bank_open_ms,
                strata_morph_traversal(strata_engine_morph(&e))->transitions);
         if (o->bench_osc)
-            printf("{\"osc\":{\"rate\":%.0f,\"sent\":%llu,\"applied\":%llu,"
+            printf("{\"osc\":{\"address\":\"/strata/%s\",\"rate\":%.0f,\"sent\":%llu,\"applied\":%llu,"
                    "\"coalesced\":%llu,\"errors\":%llu,\"fps_idle\":%.2f,\"fps_flood\":%.2f,"
                    "\"fps_ratio\":%.3f,\"rss_mb_start\":%.1f,\"rss_mb_end\":%.1f,"
                    "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f},\"latency_frames\":"
-                   "{\"p50\":%.2f,\"p99\":%.2f}}}\n", o->osc_rate, (unsigned long long)sent,
+                   "{\"p50\":%.2f,\"p99\":%.2f}}}\n", o->osc_param, o->osc_rate,
+                   (unsigned long long)sent,
                    (unsigned long long)cs.applied, (unsigned long long)cs.coalesced,
                    (unsigned long long)cs.errors, idle.fps, fl.fps,
                    idle.fps > 0 ? fl.fps / idle.fps : 0, fl.rss_start, fl.rss_end,
@@ -188,8 +190,9 @@ int strata_bench_run(const strata_options *o)
                strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(&e))), e.bank_open_ms,
                strata_morph_traversal(strata_engine_morph(&e))->transitions);
         if (o->bench_osc) {
-            printf("  OSC flood      %.0f msg/s from another process: %llu sent, %llu applied, "
-                   "%llu coalesced\n", o->osc_rate, (unsigned long long)sent,
+            printf("  OSC flood      %.0f msg/s of /strata/%s from another process: %llu sent, "
+                   "%llu applied, %llu coalesced\n", o->osc_rate, o->osc_param,
+                   (unsigned long long)sent,
                    (unsigned long long)cs.applied, (unsigned long long)cs.coalesced);
             printf("  OSC fps        idle %.1f, flood %.1f (%.1f %%); RSS %.1f -> %.1f MiB\n",
                    idle.fps, fl.fps, idle.fps > 0 ? 100.0 * fl.fps / idle.fps : 0,

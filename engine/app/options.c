@@ -68,8 +68,9 @@ void strata_options_usage(FILE *out)
 "  --screenshot-dir DIR  where /strata/screenshot may write (default: .)\n"
 "  --bpm F               internal tempo      --link  join an Ableton Link session\n"
 "  --route SPEC          modulation route, e.g. 'bass>glitch*0.6,curve=exp' (repeatable)\n"
-"  bench --osc [--osc-rate N]  a second phase under an OSC flood (100000 msg/s) from\n"
-"                        another process: fps against idle, memory, latency\n"
+"  bench --osc [--osc-rate N] [--osc-param NAME]  a second phase under an OSC flood\n"
+"                        (100000 msg/s of /strata/pulse) from another process: fps against\n"
+"                        idle, memory, latency\n"
 "  bench --audio         report audio ring-to-snapshot latency\n"
 "\n"
 "parameters:\n"
@@ -124,6 +125,7 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
     o->seconds = 5;
     o->drift = -1;
     o->osc_rate = 100000;
+    o->osc_param = "pulse"; /* moves nothing that costs render time: fps stays comparable */
     o->seed = 1;
     int i = 1;
     if (argc > 1 && !strcmp(argv[1], "render")) {
@@ -207,6 +209,14 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
             if (!need(i, argc, argv) || !parse_double(a, argv[i + 1], 1, 1000, &o->pace))
                 return -1;
             i++;
+        } else if (!strcmp(a, "--osc-param")) {
+            if (!need(i, argc, argv))
+                return -1;
+            o->osc_param = argv[++i];
+            if (strata_param_find(o->osc_param) < 0) {
+                fprintf(stderr, "strata: --osc-param %s: unknown parameter\n", o->osc_param);
+                return -1;
+            }
         } else if (!strcmp(a, "--osc-rate")) {
             if (!need(i, argc, argv) || !parse_double(a, argv[i + 1], 1, 1e7, &o->osc_rate))
                 return -1;

@@ -451,7 +451,8 @@ void strata_control_set_aliases(strata_control *ctl, const strata_control_alias 
     atomic_thread_fence(memory_order_release);
     int valid = 0;
     for (int i = 0; i < n; i++)
-        if (a[i].param >= 0 && a[i].param < STRATA_PARAM_COUNT && a[i].address[0] == '/')
+        if (a[i].param >= 0 && a[i].param < STRATA_PARAM_COUNT && a[i].address[0] == '/' &&
+            strncmp(a[i].address, "/strata/", 8) != 0) /* strata's own space stays its own */
             ctl->aliases[valid++] = a[i];
     ctl->naliases = valid;
     atomic_store_explicit(&ctl->alias_seq, s + 2, memory_order_release);

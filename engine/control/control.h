@@ -318,7 +318,8 @@ typedef struct strata_control_alias {
     int param;
     float lo, hi;
 } strata_control_alias;
-/* Render thread: replace the alias table (n 0 clears it). Wait-free for the OSC thread. */
+/* Render thread: replace the alias table (n 0 clears it; addresses under /strata/ are
+ * ignored). Wait-free for the OSC thread. */
 void strata_control_set_aliases(strata_control *ctl, const strata_control_alias *a, int n);
 
 /* Render thread: the T key, and command-line setup. */
@@ -372,6 +373,9 @@ void strata_osc_handle_packet(strata_control *ctl, const void *data, size_t len,
 typedef struct strata_osc_flood strata_osc_flood;
 strata_osc_flood *strata_osc_flood_start(const char *host, int port, double rate,
                                          double seconds, strata_result *r);
+/* The same, flooding `address` (one float, a 0..1 ramp) instead of /strata/glitch. */
+strata_osc_flood *strata_osc_flood_start_at(const char *host, int port, const char *address,
+                                            double rate, double seconds, strata_result *r);
 /* Waits for the thread; returns how many messages were sent. */
 uint64_t strata_osc_flood_stop(strata_osc_flood *f);
 

@@ -614,6 +614,42 @@ static double timetag_ahead(uint64_t tt)
     return lo_timetag_diff(t, now);
 }
 
+static uint32_t be32(const unsigned char *p);
+
+/* The message a fader sends all night, `/strata/<param> ,f value`, parsed in place: no
+ * liblo allocation per message, which is what a flood costs. Anything else (or anything
+ * odd about this one) takes the full validating path. */
+static bool fast_param_set(strata_control *ctl, const unsigned char *d, size_t len,
+                           const void *from, size_t from_len)
+{
+    if (len < 16 || len > 128 || memcmp(d, "/strata/", 8) != 0)
+        return false;
+    const unsigned char *nul = memchr(d, 0, len);
+    if (!nul)
+        return false;
+    size_t alen = (size_t)(nul - d) + 1, apad = (alen + 3) & ~(size_t)3;
+    if (apad + 8 != len || memcmp(d + apad, ",f\0\0", 4) != 0)
+        return false;
+    char name[64];
+    size_t nlen = alen - 1 - 8;
+    if (nlen == 0 || nlen >= sizeof name)
+        return false;
+    memcpy(name, d + 8, nlen);
+    name[nlen] = 0;
+    int id = strata_param_find(name);
+    if (id < 0)
+        return false;
+    uint32_t bits = be32(d + apad + 4);
+    float v;
+    memcpy(&v, &bits, sizeof v);
+    if (!isfinite(v))
+        return false; /* the full path says why */
+    /* Aliases never live under /strata/ (strata_control_set_aliases refuses them). */
+    msg_ctx m = {.path = (const char *)d, .types = "f", .from = from, .from_len = from_len};
+    set_param(ctl, &m, id, v);
+    return true;
+}
+
 void strata_osc_handle_packet(strata_control *ctl, const void *data, size_t len,
                               const void *from, size_t from_len)
 {
@@ -630,7 +666,8 @@ void strata_osc_handle_packet(strata_control *ctl, const void *data, size_t len,
         return;
     }
     if (!is_bundle(d, len)) {
-        handle_message(ctl, d, len, 0, 0, from, from_len);
+        if (!fast_param_set(ctl, d, len, from, from_len))
+            handle_message(ctl, d, len, 0, 0, from, from_len);
         return;
     }
     const char *e = bundle_check(d, len, 0);
@@ -921,13 +958,14 @@ struct strata_osc_flood {
     double rate, seconds;
     _Atomic bool stop;
     uint64_t sent;
+    char address[64];
 };
 
 static void *flood_thread(void *arg)
 {
     strata_osc_flood *f = arg;
     double t0 = strata_time_s();
-    char buf[64];
+    char buf[128];
     while (!atomic_load(&f->stop)) {
         double el = strata_time_s() - t0;
         if (el >= f->seconds)
@@ -935,7 +973,7 @@ static void *flood_thread(void *arg)
         uint64_t due = (uint64_t)(el * f->rate);
         while (f->sent < due) {
             float v = (float)(f->sent % 1000) / 999.0f; /* a ramp: last value is known */
-            size_t n = strata_osc_build(buf, sizeof buf, "/strata/glitch", "f", (double)v);
+            size_t n = strata_osc_build(buf, sizeof buf, f->address, "f", (double)v);
             if (sendto(f->fd, buf, n, 0, (struct sockaddr *)&f->to, sizeof f->to) < 0 &&
                 errno != ENOBUFS && errno != EAGAIN)
                 break;
@@ -949,11 +987,18 @@ static void *flood_thread(void *arg)
 strata_osc_flood *strata_osc_flood_start(const char *host, int port, double rate,
                                          double seconds, strata_result *r)
 {
+    return strata_osc_flood_start_at(host, port, "/strata/glitch", rate, seconds, r);
+}
+
+strata_osc_flood *strata_osc_flood_start_at(const char *host, int port, const char *address,
+                                            double rate, double seconds, strata_result *r)
+{
     strata_osc_flood *f = calloc(1, sizeof *f);
     if (!f) {
         strata_fail(r, STRATA_ERR_NOMEM, "flood: out of memory");
         return NULL;
     }
+    snprintf(f->address, sizeof f->address, "%s", address);
     f->rate = rate;
     f->seconds = seconds;
     f->to.sin_family = AF_INET;
