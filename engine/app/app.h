@@ -71,6 +71,7 @@ typedef struct strata_options {
     const char *state_path;    /* where the show is saved; NULL: default in install mode */
     double watchdog_s;         /* 0: off (install mode: 2) */
     double latent_scale;       /* 0: auto */
+    bool latent_scale_fixed;   /* --latent-scale given: live mode does not adapt it */
     uint64_t seed;
     bool seed_given;
 } strata_options;

@@ -370,10 +370,12 @@ void strata_engine_stats(strata_engine *e, double now, double frame_ms)
     strata_engine_scene_state(e, &ka, &kb, &kt);
     fprintf(e->stats, ",\"scene\":{\"index\":%d,\"name\":\"%s\",\"switching\":%s,"
             "\"keyframe\":%d,\"next\":%d,\"progress\":%.3f,\"morph\":\"%s\","
-            "\"keyframes\":%d}}\n", e->scene_index, strata_engine_scene_name(e),
+            "\"keyframes\":%d,\"latent_scale\":%.3f}}\n", e->scene_index,
+            strata_engine_scene_name(e),
             e->incoming || e->incoming_loading ? "true" : "false", ka, kb, kt,
             strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(e))),
-            strata_bank_count(strata_engine_bank(e)));
+            strata_bank_count(strata_engine_bank(e)),
+            strata_morph_latent_scale(strata_engine_morph(e)));
     e->stats_last = now;
     e->stats_frame = e->frame;
     s->n = s->pos = 0;

@@ -80,12 +80,14 @@ static void overlay_text(strata_engine *e, char *buf, size_t len)
         snprintf(next, sizeof next, " -> %d (%.0f%%)", b, t * 100.0f);
     if (n > 0 && (size_t)n < len)
         n += snprintf(buf + n, len - (size_t)n,
-                      "%s\ntempo %.1f bpm (%s%s)  beat %.0f  OSC port %d\n"
+                      "%s\ntempo %.1f bpm (%s%s)  beat %.0f  OSC port %d  latent x%.2f\n"
                       "keyframe %d%s of %d (%s)  glitch %.2f  drift %.2f  speed %.2f",
                       strata_audio_status(e->audio_in), e->tempo.bpm,
                       strata_tempo_source_name(e->tempo.source),
                       e->tempo.link_peers ? ", link peers" : "", e->tempo.beat,
-                      strata_control_port(e->control), a, next, strata_bank_count(strata_engine_bank(e)),
+                      strata_control_port(e->control),
+                      strata_morph_latent_scale(strata_engine_morph(e)), a, next,
+                      strata_bank_count(strata_engine_bank(e)),
                       strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(e))),
                       e->params.value[STRATA_P_glitch], e->params.value[STRATA_P_drift],
                       e->params.value[STRATA_P_speed]);
@@ -139,6 +141,12 @@ int strata_live_run(const strata_options *o)
         /* 8. swap */
         SDL_GL_SwapWindow(e.gl.window);
         strata_engine_stats(&e, strata_time_s(), dt * 1000.0);
+        if (e.frame % 30 == 0 && !o->latent_scale_fixed) {
+            /* Dynamic resolution of the generator: hold at least 30 fps. */
+            double p50, p99, mean;
+            strata_frame_stats_pct(&e.ft, &p50, &p99, &mean);
+            strata_morph_adapt(strata_engine_morph(&e), p50, 1000.0 / 30.0);
+        }
         if (e.frame == stall_at) {
             LOG_WARN("APP", "STRATA_FAULT_STALL_AT: stalling the frame loop for 10 s");
             strata_sleep_s(10.0);

@@ -49,8 +49,9 @@ void strata_options_usage(FILE *out)
 "  --seed N              seed of the traversal (shuffle, neighbours)\n"
 "  --fill                crop images to fill the frame (default: fit with black bars)\n"
 "  --cache-mb N          GPU keyframe cache budget (default 256)\n"
-"  --latent-scale S      latent generator resolution 0.1..1 of the render size\n"
-"                        (default: 1 on a GPU, 0.25 on a software rasteriser)\n"
+"  --latent-scale S      latent generator resolution 0.1..1 of the render size; fixed\n"
+"                        (default: starts at 1 on a GPU, 0.25 on a software rasteriser,\n"
+"                        and live mode adapts it to hold 30 fps)\n"
 "\n"
 "audio:\n"
 "  --list-audio          list input devices (index, name, host API, channels, rate)\n"
@@ -263,6 +264,7 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
         } else if (!strcmp(a, "--latent-scale")) {
             if (!need(i, argc, argv) || !parse_double(a, argv[i + 1], 0.1, 1, &o->latent_scale))
                 return -1;
+            o->latent_scale_fixed = true;
             i++;
         } else if (!strcmp(a, "--drift") || !strcmp(a, "--cache-mb") || !strcmp(a, "--seed")) {
             if (!need(i, argc, argv))

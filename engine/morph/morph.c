@@ -28,6 +28,8 @@ struct strata_morph {
     float *z;          /* the latent drawn this frame */
     strata_target key[2]; /* latent keyframes rendered for blend and flow */
     strata_target small;  /* the generator's own target when latent_scale < 1 */
+    float latent_scale;   /* of the render size, 0.1..1 */
+    float scale_max;      /* what adapt may raise it to (the user's --latent-scale, or 1) */
     int key_index[2];
     /* flow */
     strata_flow *flow;
@@ -219,13 +221,9 @@ strata_morph *strata_morph_create(const strata_morph_desc *d, strata_result *r)
                                strstr(rn, "SwiftShader"));
             scale = soft ? 0.25f : 1.0f;
         }
-        scale = strata_clampf(scale, 0.1f, 1.0f);
-        int sw = (int)(m->w * scale + 0.5f), sh = (int)(m->h * scale + 0.5f);
-        if (scale < 1.0f && sw >= 16 && sh >= 16) {
-            strata_target_init(&m->small, sw, sh, GL_RGBA8);
-            LOG_INFO("MORPH", "latent generator at %dx%d (x%.2f), scaled up to %dx%d", sw, sh,
-                     scale, m->w, m->h);
-        }
+        m->scale_max = d->latent_scale > 0 ? strata_clampf(d->latent_scale, 0.1f, 1.0f) : 1.0f;
+        strata_morph_set_latent_scale(m, scale);
+        LOG_INFO("MORPH", "latent generator at x%.2f of %dx%d", m->latent_scale, m->w, m->h);
         for (int i = 0; i < 2; i++)
             strata_target_init(&m->key[i], m->w, m->h, GL_RGBA8);
     } else {
@@ -311,6 +309,51 @@ void strata_morph_update(strata_morph *m, const strata_traverse_in *in)
 }
 
 /* ---- drawing ------------------------------------------------------------- */
+
+void strata_morph_set_latent_scale(strata_morph *m, float scale)
+{
+    if (!m->latent_bank)
+        return;
+    scale = strata_clampf(scale, 0.1f, 1.0f);
+    int sw = (int)(m->w * scale + 0.5f), sh = (int)(m->h * scale + 0.5f);
+    if (sw < 16 || sh < 16 || scale >= 0.999f) {
+        strata_target_free(&m->small); /* full size: draw straight into the target */
+        m->latent_scale = 1.0f;
+        return;
+    }
+    if (m->small.fbo && m->small.w == sw && m->small.h == sh) {
+        m->latent_scale = scale;
+        return;
+    }
+    strata_target_free(&m->small);
+    if (!strata_target_init(&m->small, sw, sh, GL_RGBA8))
+        scale = 1.0f;
+    m->latent_scale = scale;
+}
+
+float strata_morph_latent_scale(const strata_morph *m)
+{
+    return m->latent_bank ? m->latent_scale : 1.0f;
+}
+
+void strata_morph_adapt(strata_morph *m, double frame_ms, double target_ms)
+{
+    if (!m->latent_bank || frame_ms <= 0)
+        return;
+    /* Dynamic resolution: a slow frame trades generator pixels for time, a fast one
+     * earns them back. Steps are small and far apart (the caller calls it about every
+     * half second), so the picture never pumps. */
+    float s = m->latent_scale;
+    if (frame_ms > target_ms * 1.08 && s > 0.1f)
+        s *= 0.88f;
+    else if (frame_ms < target_ms * 0.72 && s < m->scale_max)
+        s *= 1.08f;
+    else
+        return;
+    s = strata_clampf(s, 0.1f, m->scale_max);
+    if (fabsf(s - m->latent_scale) > 1e-3f)
+        strata_morph_set_latent_scale(m, s);
+}
 
 /* The generator into target, through the smaller target when the scale asks for it. */
 static void generate(strata_morph *m, const float *z, const strata_target *target,

@@ -131,6 +131,12 @@ void strata_morph_update(strata_morph *m, const strata_traverse_in *in);
 bool strata_morph_draw(strata_morph *m, const strata_target *target,
                        const strata_frame_uniforms *u);
 void strata_morph_goto(strata_morph *m, int i, double seconds);
+/* The latent generator's resolution, 0.1..1 of the render size (latent sets only). */
+void strata_morph_set_latent_scale(strata_morph *m, float scale);
+float strata_morph_latent_scale(const strata_morph *m);
+/* Live mode, every half second or so: nudge the generator's resolution so frames take
+ * about target_ms (dynamic resolution; never above the user's --latent-scale). */
+void strata_morph_adapt(strata_morph *m, double frame_ms, double target_ms);
 void strata_morph_set_mode(strata_morph *m, strata_morph_mode mode);
 strata_morph_mode strata_morph_get_mode(const strata_morph *m);
 /* Current keyframe, next keyframe (-1 when holding) and eased progress. */

@@ -30,24 +30,34 @@ void main()
     float x = aspect * (2.0 * gl_FragCoord.x / u_resolution.x - 1.0);
     float y = 1.0 - 2.0 * gl_FragCoord.y / u_resolution.y;
     float r = sqrt(x * x + y * y);
-    vec4 h[4];
-    for (int j = 0; j < 4; j++)
-        h[j] = tanh4(u_w0x[j] * x + u_w0y[j] * y + u_w0r[j] * r + u_bias0[j]);
-    for (int l = 0; l < 3; l++) {
-        vec4 n[4];
-        for (int j = 0; j < 4; j++) {
-            vec4 acc = u_b[l * 4 + j];
-            for (int k = 0; k < 4; k++)
-                acc += u_w[l * 16 + j * 4 + k] * h[k];
-            // layer index l+1: odd layers use sin, even use tanh
-            n[j] = (l % 2 == 0) ? sin(acc) : tanh4(acc);
-        }
-        for (int j = 0; j < 4; j++)
-            h[j] = n[j];
-    }
-    vec3 o = u_bout;
-    for (int k = 0; k < 4; k++)
-        o += vec3(dot(u_wout[k], h[k]), dot(u_wout[4 + k], h[k]), dot(u_wout[8 + k], h[k]));
+    // Written out with constant indices (not loops over uniform arrays): software
+    // rasterisers such as llvmpipe then vectorise the whole network.
+    vec4 h0 = tanh4(u_w0x[0] * x + u_w0y[0] * y + u_w0r[0] * r + u_bias0[0]);
+    vec4 h1 = tanh4(u_w0x[1] * x + u_w0y[1] * y + u_w0r[1] * r + u_bias0[1]);
+    vec4 h2 = tanh4(u_w0x[2] * x + u_w0y[2] * y + u_w0r[2] * r + u_bias0[2]);
+    vec4 h3 = tanh4(u_w0x[3] * x + u_w0y[3] * y + u_w0r[3] * r + u_bias0[3]);
+    vec4 n0, n1, n2, n3;
+    // hidden layer 1 (sin)
+    n0 = sin(u_b[0] + u_w[0] * h0 + u_w[1] * h1 + u_w[2] * h2 + u_w[3] * h3);
+    n1 = sin(u_b[1] + u_w[4] * h0 + u_w[5] * h1 + u_w[6] * h2 + u_w[7] * h3);
+    n2 = sin(u_b[2] + u_w[8] * h0 + u_w[9] * h1 + u_w[10] * h2 + u_w[11] * h3);
+    n3 = sin(u_b[3] + u_w[12] * h0 + u_w[13] * h1 + u_w[14] * h2 + u_w[15] * h3);
+    h0 = n0; h1 = n1; h2 = n2; h3 = n3;
+    // hidden layer 2 (tanh)
+    n0 = tanh4(u_b[4] + u_w[16] * h0 + u_w[17] * h1 + u_w[18] * h2 + u_w[19] * h3);
+    n1 = tanh4(u_b[5] + u_w[20] * h0 + u_w[21] * h1 + u_w[22] * h2 + u_w[23] * h3);
+    n2 = tanh4(u_b[6] + u_w[24] * h0 + u_w[25] * h1 + u_w[26] * h2 + u_w[27] * h3);
+    n3 = tanh4(u_b[7] + u_w[28] * h0 + u_w[29] * h1 + u_w[30] * h2 + u_w[31] * h3);
+    h0 = n0; h1 = n1; h2 = n2; h3 = n3;
+    // hidden layer 3 (sin)
+    n0 = sin(u_b[8] + u_w[32] * h0 + u_w[33] * h1 + u_w[34] * h2 + u_w[35] * h3);
+    n1 = sin(u_b[9] + u_w[36] * h0 + u_w[37] * h1 + u_w[38] * h2 + u_w[39] * h3);
+    n2 = sin(u_b[10] + u_w[40] * h0 + u_w[41] * h1 + u_w[42] * h2 + u_w[43] * h3);
+    n3 = sin(u_b[11] + u_w[44] * h0 + u_w[45] * h1 + u_w[46] * h2 + u_w[47] * h3);
+    h0 = n0; h1 = n1; h2 = n2; h3 = n3;
+    vec3 o = u_bout + vec3(dot(u_wout[0], h0) + dot(u_wout[1], h1) + dot(u_wout[2], h2) + dot(u_wout[3], h3),
+                           dot(u_wout[4], h0) + dot(u_wout[5], h1) + dot(u_wout[6], h2) + dot(u_wout[7], h3),
+                           dot(u_wout[8], h0) + dot(u_wout[9], h1) + dot(u_wout[10], h2) + dot(u_wout[11], h3));
     vec3 s = 1.0 / (1.0 + exp(-o));
     o_color = vec4(clamp(u_colour * s + u_colour_off, 0.0, 1.0), 1.0);
 }
