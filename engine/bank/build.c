@@ -157,32 +157,6 @@ static void parallel_for(int begin, int end, int threads, job_fn fn, void *ctx)
 
 /* ---- image banks --------------------------------------------------------- */
 
-typedef struct grow_buf {
-    uint8_t *data;
-    size_t len, cap;
-    bool failed;
-} grow_buf;
-
-static void grow_write(void *ctx, void *data, int size)
-{
-    grow_buf *g = ctx;
-    if (g->failed || size <= 0)
-        return;
-    if (g->len + (size_t)size > g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 65536;
-        while (cap < g->len + (size_t)size)
-            cap *= 2;
-        uint8_t *n = realloc(g->data, cap);
-        if (!n) {
-            g->failed = true;
-            return;
-        }
-        g->data = n;
-        g->cap = cap;
-    }
-    memcpy(g->data + g->len, data, (size_t)size);
-    g->len += (size_t)size;
-}
 
 typedef struct item {
     bool ok;
@@ -210,17 +184,17 @@ static bool reencode(item *it, const uint8_t *px, int max_size)
     nw = nw < 1 ? 1 : nw;
     nh = nh < 1 ? 1 : nh;
     uint8_t *small = malloc((size_t)nw * nh * 4);
-    grow_buf g = {0};
+    strata_buf g = {0};
     strata_result r;
     bool ok = small && strata_bank_resample(px, it->w, it->h, small, nw, nh, STRATA_BANK_FILL,
                                             &r) == STRATA_OK;
     if (ok && it->fmt == BANK_FMT_JPEG)
-        ok = stbi_write_jpg_to_func(grow_write, &g, nw, nh, 4, small, 90) && !g.failed;
+        ok = stbi_write_jpg_to_func(strata_buf_write_cb, &g, nw, nh, 4, small, 90) && !g.failed;
     else if (ok)
-        ok = stbi_write_png_to_func(grow_write, &g, nw, nh, 4, small, nw * 4) && !g.failed;
+        ok = stbi_write_png_to_func(strata_buf_write_cb, &g, nw, nh, 4, small, nw * 4) && !g.failed;
     free(small);
     if (!ok) {
-        free(g.data);
+        strata_buf_free(&g);
         return false;
     }
     free(it->bytes);

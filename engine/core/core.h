@@ -138,6 +138,20 @@ bool strata_queue_pop(strata_queue *q, void *item);        /* false when empty *
 bool strata_queue_peek(strata_queue *q, void *item);
 size_t strata_queue_count(const strata_queue *q);
 
+/* ---- buf: a growable byte buffer ----------------------------------------- */
+
+typedef struct strata_buf {
+    uint8_t *data; /* malloc'd; the owner frees it (strata_buf_free, or takes it) */
+    size_t len, cap;
+    bool failed;   /* an append ran out of memory: the contents are incomplete */
+} strata_buf;
+
+/* Append n bytes (doubling the capacity); false (and failed set) when out of memory. */
+bool strata_buf_append(strata_buf *b, const void *data, size_t n);
+/* The same with the signature of stb_image_write's callbacks (ctx is a strata_buf). */
+void strata_buf_write_cb(void *ctx, void *data, int size);
+void strata_buf_free(strata_buf *b);
+
 /* ---- file -------------------------------------------------------------- */
 
 /* Read a whole file; *out is NUL-terminated and malloc'd. max_bytes 0 = no cap. */

@@ -12,6 +12,40 @@
 #include <time.h>
 #include <unistd.h>
 
+bool strata_buf_append(strata_buf *b, const void *data, size_t n)
+{
+    if (b->failed)
+        return false;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 65536;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        uint8_t *nd = realloc(b->data, cap);
+        if (!nd) {
+            b->failed = true;
+            return false;
+        }
+        b->data = nd;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, n);
+    b->len += n;
+    b->data[b->len] = 0; /* text stays NUL-terminated */
+    return true;
+}
+
+void strata_buf_write_cb(void *ctx, void *data, int size)
+{
+    if (size > 0)
+        strata_buf_append(ctx, data, (size_t)size);
+}
+
+void strata_buf_free(strata_buf *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
 strata_status strata_file_read(const char *path, char **out, size_t *len, size_t max_bytes,
                                strata_result *r)
 {

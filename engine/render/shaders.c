@@ -189,8 +189,7 @@ static source_set *load_embedded(void)
 /* ---- assembling a source with includes and #line mapping ---------------- */
 
 typedef struct assembly {
-    char *buf;
-    size_t len, cap;
+    strata_buf text;
     const char *files[MAX_DEPS]; /* source-string number -> file name */
     int nfiles;
     char error[256];
@@ -198,17 +197,7 @@ typedef struct assembly {
 
 static void put(assembly *a, const char *s, size_t n)
 {
-    if (a->len + n + 1 > a->cap) {
-        size_t cap = (a->cap ? a->cap * 2 : 8192) + n;
-        char *nb = realloc(a->buf, cap);
-        if (!nb)
-            return;
-        a->buf = nb;
-        a->cap = cap;
-    }
-    memcpy(a->buf + a->len, s, n);
-    a->len += n;
-    a->buf[a->len] = 0;
+    strata_buf_append(&a->text, s, n);
 }
 
 static void putf(assembly *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -298,10 +287,11 @@ static char *assemble(const source_set *s, const char *name, GLenum stage, assem
         if (!strcmp(s->name[i], name))
             name = s->name[i];
     if (!append_file(a, s, name, 0)) {
-        free(a->buf);
-        a->buf = NULL;
+        strata_buf_free(&a->text);
     }
-    return a->buf;
+    if (a->text.failed)
+        strata_buf_free(&a->text);
+    return (char *)a->text.data;
 }
 
 /* Rewrite the driver's "0:12(5): error" (Mesa) or "0(12) : error" (NVIDIA) into

@@ -24,41 +24,16 @@ struct strata_writer {
     pthread_t thread;
 };
 
-typedef struct membuf {
-    unsigned char *data;
-    size_t len, cap;
-    bool failed;
-} membuf;
-
-static void membuf_put(void *ctx, void *data, int size)
-{
-    membuf *m = ctx;
-    if (m->failed || size <= 0)
-        return;
-    if (m->len + (size_t)size > m->cap) {
-        size_t cap = (m->cap ? m->cap * 2 : 1 << 16) + (size_t)size;
-        unsigned char *nd = realloc(m->data, cap);
-        if (!nd) {
-            m->failed = true;
-            return;
-        }
-        m->data = nd;
-        m->cap = cap;
-    }
-    memcpy(m->data + m->len, data, (size_t)size);
-    m->len += (size_t)size;
-}
-
 strata_status strata_png_write(const char *path, int w, int h, const uint8_t *rgba,
                                strata_result *r)
 {
-    membuf m = {0};
-    if (!stbi_write_png_to_func(membuf_put, &m, w, h, 4, rgba, w * 4) || m.failed) {
-        free(m.data);
+    strata_buf m = {0};
+    if (!stbi_write_png_to_func(strata_buf_write_cb, &m, w, h, 4, rgba, w * 4) || m.failed) {
+        strata_buf_free(&m);
         return strata_fail(r, STRATA_ERR_NOMEM, "%s: PNG encode failed", path);
     }
     strata_status st = strata_file_write_atomic(path, m.data, m.len, r);
-    free(m.data);
+    strata_buf_free(&m);
     return st;
 }
 

@@ -155,6 +155,25 @@ static void log_file_rotates_under_cap(void **state)
     unlink(old);
 }
 
+static void buf_grows_and_stays_terminated(void **state)
+{
+    (void)state;
+    strata_buf b = {0};
+    char chunk[1000];
+    memset(chunk, 'x', sizeof chunk);
+    for (int i = 0; i < 300; i++)
+        assert_true(strata_buf_append(&b, chunk, sizeof chunk));
+    strata_buf_write_cb(&b, "end", 3);
+    assert_int_equal(b.len, 300003);
+    assert_true(b.cap > b.len);
+    assert_int_equal(b.data[b.len], 0);
+    assert_memory_equal(b.data + 300000, "end", 3);
+    assert_false(b.failed);
+    strata_buf_free(&b);
+    assert_null(b.data);
+    assert_int_equal(b.len, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -164,6 +183,7 @@ int main(void)
         cmocka_unit_test(file_atomic_write_and_read),
         cmocka_unit_test(parse_size_rejects_garbage),
         cmocka_unit_test(log_file_rotates_under_cap),
+        cmocka_unit_test(buf_grows_and_stays_terminated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
