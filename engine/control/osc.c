@@ -200,7 +200,8 @@ static void osc_error(strata_control *ctl, const void *from, size_t from_len, co
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    snprintf(c.str, sizeof c.str, "%s: %s", p, why);
+    if (snprintf(c.str, sizeof c.str, "%s: %s", p, why) >= (int)sizeof c.str)
+        c.str[sizeof c.str - 2] = '~'; /* cut short: say so */
     if (from && from_len <= sizeof c.from) {
         memcpy(c.from, from, from_len);
         c.from_len = (uint8_t)from_len;
