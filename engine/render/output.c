@@ -39,9 +39,10 @@ void strata_output_draw(const strata_target *src, const strata_target *dst, int 
     glViewport(0, 0, win_w, win_h);
 }
 
-/* stb_easy_font writes 4 vertices per quad, 16 bytes each. 64 KiB: ~1000 glyph quads. */
-static float quad_buf[16384];
-static float tri_buf[16384 / 16 * 6 * 3];
+/* stb_easy_font writes 4 vertices per quad, 16 bytes each; a glyph takes up to ~10
+ * quads. 256 KiB: 4096 quads, a dozen full lines of overlay. */
+static float quad_buf[65536];
+static float tri_buf[65536 / 16 * 6 * 3 + 18];
 
 void strata_overlay_draw(const char *text, int win_w, int win_h)
 {
