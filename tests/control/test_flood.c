@@ -13,6 +13,14 @@
 #include "control/control.h"
 #include "osc_client.h"
 
+/* AddressSanitizer's allocator and quarantine grow on their own under any load; the
+ * release build is held to 1 MB, a sanitizer build to 4 MB. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_SLACK_KB 4096
+#else
+#define RSS_SLACK_KB 1024
+#endif
+
 static long rss_kb(void)
 {
     return (long)(strata_rss_mb() * 1024.0);
@@ -71,7 +79,7 @@ static void flood_coalesces_memory_flat(void **state)
     assert_true(p.base[STRATA_P_glitch] == 0.4242f); /* the last value won */
     assert_true(st.messages > 10000);
     assert_true(st.coalesced > st.messages / 2); /* most sets never reached a frame */
-    assert_true(rss_max - rss_start < 1024);      /* flat: under 1 MB of growth */
+    assert_true(rss_max - rss_start < RSS_SLACK_KB); /* flat: under 1 MB of growth */
     strata_control_destroy(ctl);
 }
 
