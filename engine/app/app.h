@@ -132,6 +132,7 @@ typedef struct strata_engine {
     int cur;                   /* index of the target holding the last frame */
     int render_w, render_h;
     double time;               /* scene clock, advanced by dt * speed */
+    float last_t;              /* eased morph progress last frame (flow for datamosh) */
     int64_t frame;
     /* stats */
     FILE *stats;

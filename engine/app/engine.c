@@ -280,6 +280,16 @@ const strata_target *strata_engine_frame(strata_engine *e, double dt)
     }
     /* The glitch chain: bit-exact bypass at glitch 0; times its own passes. */
     strata_fx_inputs fi = {.u = &u, .onset = e->audio.onset};
+    /* Datamosh rides the morph's own flow: this frame's share of the transition, in
+     * pixels. Without a flow morph the chain measures motion from the last frame. */
+    GLuint flow = e->fading ? 0 : strata_morph_flow_texture(strata_engine_morph(e));
+    float step = t - e->last_t;
+    if (flow && step > 0.0f) {
+        fi.flow_tex = flow;
+        fi.flow_scale[0] = step * (float)e->render_w;
+        fi.flow_scale[1] = step * (float)e->render_h;
+    }
+    e->last_t = b >= 0 ? t : 0.0f;
     const strata_target *out = strata_fx_run(e->fx, &e->targets[e->cur], &fi);
     e->frame++;
     if (e->screenshot_pending && e->shots) {

@@ -320,6 +320,9 @@ static bool block_motion(strata_fx *fx, const strata_target *in, const strata_fx
     glUniform1i(strata_uniform_loc(p, "u_fx_prev"), 2);
     glUniform1i(strata_uniform_loc(p, "u_fx_flow"), 3);
     glUniform1f(strata_uniform_loc(p, "u_fx_has_flow"), fi->flow_tex ? 1.0f : 0.0f);
+    bool unit = fi->flow_scale[0] == 0.0f && fi->flow_scale[1] == 0.0f;
+    glUniform2f(strata_uniform_loc(p, "u_fx_flow_scale"), unit ? 1.0f : fi->flow_scale[0],
+                unit ? 1.0f : fi->flow_scale[1]);
     float fresh = fx->ran_last[STRATA_FX_BLOCK] ? 0.0f : 1.0f;
     glUniform1f(strata_uniform_loc(p, "u_fx_fresh"), fresh);
     glUniform1f(strata_uniform_loc(p, "u_fx_block_px"), (float)fx->block_px);

@@ -78,6 +78,9 @@ typedef struct strata_fx_inputs {
      * PIXELS of the render size: the content at p came from p - flow(p). 0: none, the
      * block effect then estimates motion from the difference to the last frame. */
     GLuint flow_tex;
+    /* Multiplies flow_tex's two channels into pixels (e.g. a morph's flow in uv units
+     * times this frame's share of the transition and the render size); 0,0 means 1,1. */
+    float flow_scale[2];
     float onset; /* onset pulse 0..1 (audio onsets.x); fires bursts */
 } strata_fx_inputs;
 

@@ -487,5 +487,9 @@ const strata_traversal *strata_morph_traversal(const strata_morph *m)
 
 GLuint strata_morph_flow_texture(const strata_morph *m)
 {
-    return m->mode == STRATA_MORPH_FLOW && m->tr.b >= 0 ? strata_flow_texture(m->flow) : 0;
+    /* Only once the staged estimate for this pair is complete: before that the texture
+     * still holds the last pair's flow. */
+    return m->mode == STRATA_MORPH_FLOW && m->tr.b >= 0 && m->flow_ready
+               ? strata_flow_texture(m->flow)
+               : 0;
 }

@@ -10,6 +10,7 @@
 uniform sampler2D u_fx_prev;      // unit 2: last frame's motion target (.z: centre luma)
 uniform sampler2D u_fx_flow;      // unit 3: motion in pixels (content at p came from p - flow)
 uniform float u_fx_has_flow;
+uniform vec2 u_fx_flow_scale;     // multiplies the flow into pixels
 uniform float u_fx_fresh;         // 1: no last frame yet
 uniform float u_fx_block_px;      // block size in pixels
 
@@ -21,7 +22,7 @@ void main()
     cuv = min(cuv, u_resolution - 0.5) / u_resolution;
     float l = fx_luma(texture(u_fx_src, cuv).rgb);
     if (u_fx_has_flow > 0.5) {
-        o_color = vec4(texture(u_fx_flow, cuv).xy, l, 1.0);
+        o_color = vec4(texture(u_fx_flow, cuv).xy * u_fx_flow_scale, l, 1.0);
         return;
     }
     if (u_fx_fresh > 0.5) {
