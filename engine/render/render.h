@@ -5,7 +5,7 @@
  *   1. strata_gl_open()          SDL2 window + GL 4.3 core (3.3 core fallback) + GLEW.
  *   2. strata_shaders_init(dir)  sources from the embedded table (dir NULL) or from disk,
  *                                watched by a thread and hot-reloaded.
- *   3. strata_program_make("scenes/default.frag", NULL) -> a handle. Each frame:
+ *   3. strata_program_make("scenes/pattern.frag", NULL) -> a handle. Each frame:
  *      strata_shaders_update() once (applies reloaded sources), then for each pass
  *      strata_gpu_begin("name"), strata_target_bind(), strata_program_use(),
  *      strata_uniforms_apply(), strata_draw_fullscreen(), strata_gpu_end().
@@ -70,7 +70,7 @@ typedef struct strata_program {
  * when a file changes (a watcher thread polls mtimes; the render thread compiles). */
 strata_status strata_shaders_init(const strata_gl *gl, const char *dir, strata_result *r);
 void strata_shaders_shutdown(void);
-/* frag: a path relative to the shader root, e.g. "scenes/default.frag". vert NULL: the
+/* frag: a path relative to the shader root, e.g. "scenes/pattern.frag". vert NULL: the
  * fullscreen triangle. Compiles now; a failure is logged and the handle is FAILED. */
 strata_program strata_program_make(const char *frag, const char *vert);
 /* glUseProgram and return the GL name, or 0 (nothing bound) when the program FAILED. */

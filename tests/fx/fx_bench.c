@@ -79,7 +79,7 @@ int main(int argc, char **argv)
                                .audio = &audio,
                                .bpm = 120,
                                .params = prm.value};
-    strata_program scene = strata_program_make("scenes/default.frag", NULL);
+    strata_program scene = strata_program_make("scenes/pattern.frag", NULL);
     strata_target_bind(&src);
     if (strata_program_use(scene)) {
         strata_uniforms_apply(scene, &u);

@@ -79,7 +79,7 @@ static strata_frame_uniforms calm_uniforms(strata_audio_frame *a, strata_params 
 static void default_scene_renders_deterministically(void **state)
 {
     (void)state;
-    strata_program p = strata_program_make("scenes/default.frag", NULL);
+    strata_program p = strata_program_make("scenes/pattern.frag", NULL);
     assert_string_equal(strata_program_error(p), "");
     strata_audio_frame a;
     strata_params prm;
@@ -212,7 +212,7 @@ static void uniforms_reach_shaders(void **state)
 static void timers_report_passes(void **state)
 {
     (void)state;
-    strata_program p = strata_program_make("scenes/default.frag", NULL);
+    strata_program p = strata_program_make("scenes/pattern.frag", NULL);
     strata_audio_frame a;
     strata_params prm;
     strata_frame_uniforms u = calm_uniforms(&a, &prm);

@@ -1,6 +1,7 @@
-// The embedded default scene: a generative field of folded light, moved by audio.
-// Bass swells it, onsets kick the fold, the beat phase breathes the palette, and
-// with no input it drifts alone.
+// A generative test pattern: a field of folded light, moved by audio (bass swells it,
+// onsets kick the fold, the beat phase breathes the palette). strata's first default
+// scene; the latent default replaced it, and it stays as the known picture the GL
+// tests and the fx bench render through every shared uniform.
 #include "common.glsl"
 
 in vec2 v_uv;
