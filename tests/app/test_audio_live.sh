@@ -46,7 +46,7 @@ L1=$!
 L2=$!
 PIDS="$L1 $L2"
 check 'wait_stats "$TMP/l2.jsonl" 15 "d[\"tempo\"][\"link_peers\"] >= 1"' "two strata find each other on Link"
-oscsend localhost "$P1" /strata/tempo/bpm f 133
+oscsend 127.0.0.1 "$P1" /strata/tempo/bpm f 133
 took=$(osc_wait_value "$P2" tempo/bpm "abs(v - 133) < 0.01" 5)
 check '[ -n "$took" ] && python3 -c "import sys; sys.exit(0 if $took < 1.0 else 1)"' \
     "a tempo set on one reaches the other within a second (took ${took:-never} s)"

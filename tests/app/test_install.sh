@@ -19,7 +19,7 @@ xdotool key --window "$win" Escape; sleep 0.2; xdotool key --window "$win" Escap
 xdotool key --window "$win" ctrl+q
 sleep 1
 check 'kill -0 $PID 2>/dev/null' "Esc Esc and Ctrl+Q do not end an installation"
-oscsend localhost "$PORT" /strata/scene s stop-motion
+oscsend 127.0.0.1 "$PORT" /strata/scene s stop-motion
 check 'wait_stats "$TMP/s1.jsonl" 20 "d[\"scene\"][\"name\"] == \"stop-motion\" and not d[\"scene\"][\"switching\"]"' \
     "/strata/scene by name switches the scene"
 check '(for i in $(seq 80); do grep -q stop-motion "$TMP/state.json" 2>/dev/null && exit 0; sleep 0.1; done; exit 1)' \
@@ -64,7 +64,7 @@ PORT2=$(free_port)
 PID=$!
 PIDS="$PID"
 wait_stats "$TMP/a.jsonl" 15 'd["frame"] > 0' >/dev/null
-oscsend localhost "$PORT2" /band/fader1 f 1.0
+oscsend 127.0.0.1 "$PORT2" /band/fader1 f 1.0
 check 'wait_stats "$TMP/a.jsonl" 8 "abs(d[\"params\"][\"glitch\"] - 0.5) < 0.01"' \
     "/band/fader1 1.0 sets glitch to the alias maximum 0.5"
 kill $PID 2>/dev/null

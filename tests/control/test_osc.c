@@ -549,11 +549,11 @@ static void oscsend_from_liblo(void **state)
     if (system("command -v oscsend >/dev/null 2>&1") != 0)
         fail_msg("oscsend (liblo-tools) is not installed: tools/deps.sh --test");
     char cmd[256];
-    snprintf(cmd, sizeof cmd, "oscsend localhost %d /strata/glitch f 0.625", fx->port);
+    snprintf(cmd, sizeof cmd, "oscsend 127.0.0.1 %d /strata/glitch f 0.625", fx->port);
     assert_int_equal(system(cmd), 0);
     snprintf(cmd, sizeof cmd, "oscsend osc.udp://127.0.0.1:%d /strata/scene s outro", fx->port);
     assert_int_equal(system(cmd), 0);
-    snprintf(cmd, sizeof cmd, "oscsend localhost %d /strata/link T", fx->port);
+    snprintf(cmd, sizeof cmd, "oscsend 127.0.0.1 %d /strata/link T", fx->port);
     for (int i = 0; i < 200 && !find_cmd(fx, STRATA_CMD_SCENE); i++)
         pump(fx, 5);
     assert_true(fx->params.base[STRATA_P_glitch] == 0.625f);
