@@ -30,6 +30,7 @@ check 'python3 -c "import json; json.load(open(\"$TMP/state.json\"))"' \
     "the state file is whole after a kill -9 (written atomically)"
 run_install "$TMP/s2.jsonl"
 check 'wait_stats "$TMP/s2.jsonl" 20 "d[\"frame\"] > 0"' "the installation starts again"
+check '[ -n "$(osc_wait_value "$PORT" scene "v == 2" 5)" ]' "/strata/get scene answers 2"
 check 'python3 -c "
 import json; d = json.loads(open(\"$TMP/s2.jsonl\").readline())
 assert d[\"scene\"][\"name\"] == \"stop-motion\", d[\"scene\"]"' "it resumes the same scene"

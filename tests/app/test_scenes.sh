@@ -53,10 +53,19 @@ check 'grep -Eq "syntax.json:2:[0-9]+:" "$TMP/syntax.err"' "a JSON syntax error 
 # Live hot reload under Xvfb.
 start_xvfb
 cp "$P/gallery-drift.json" "$TMP/live.json"
-"$STRATA" "$TMP/live.json" --size 160x90 --no-audio --osc-port "$(free_port)" \
-    --stats "$TMP/live.jsonl" --quit-after 40 2>"$TMP/live.err" &
+LPORT=$(free_port)
+mkdir -p "$TMP/shots"
+"$STRATA" "$TMP/live.json" --size 160x90 --no-audio --osc-port "$LPORT" \
+    --screenshot-dir "$TMP/shots" --stats "$TMP/live.jsonl" --quit-after 40 2>"$TMP/live.err" &
 PIDS=$!
 check 'wait_stats "$TMP/live.jsonl" 20 "d[\"frame\"] > 0"' "a preset plays live"
+oscsend 127.0.0.1 "$LPORT" /strata/screenshot s "$TMP/shots/one.png"
+check '(for i in $(seq 50); do [ -s "$TMP/shots/one.png" ] && exit 0; sleep 0.1; done; exit 1)' \
+    "/strata/screenshot writes the next frame as a PNG"
+check 'file "$TMP/shots/one.png" | grep -q "160 x 90"' "at the render size"
+oscsend 127.0.0.1 "$LPORT" /strata/screenshot s "/etc/strata-escape.png"
+sleep 0.5
+check '[ ! -e /etc/strata-escape.png ]' "a screenshot path outside the folder is refused"
 python3 - "$TMP/live.json" <<'PY'
 import json, os, sys
 p = json.load(open(sys.argv[1])); p.setdefault("params", {})["brightness"] = 0.5
