@@ -24,34 +24,34 @@ typedef enum strata_mode { MODE_LIVE, MODE_RENDER, MODE_BENCH } strata_mode;
 
 typedef struct strata_options {
     strata_mode mode;
-    const char *preset;        /* positional PRESET, NULL: embedded default */
-    int width, height;         /* window (live) or output size (render, bench) */
-    int render_w, render_h;    /* internal resolution, 0: same as the output */
+    const char *preset;     /* positional PRESET, NULL: embedded default */
+    int width, height;      /* window (live) or output size (render, bench) */
+    int render_w, render_h; /* internal resolution, 0: same as the output */
     bool fullscreen;
-    bool windowed;             /* overrides fullscreen (install mode on a desk) */
+    bool windowed; /* overrides fullscreen (install mode on a desk) */
     int display;
-    const char *shader_dir;    /* NULL: embedded shaders */
+    const char *shader_dir; /* NULL: embedded shaders */
     const char *stats_path;
     const char *log_path;
-    const char *out;           /* render: folder, %05d.png pattern or video file */
-    double fps;                /* render: frames per second */
-    long frames;               /* render: frame count (or from duration) */
+    const char *out; /* render: folder, %05d.png pattern or video file */
+    double fps;      /* render: frames per second */
+    long frames;     /* render: frame count (or from duration) */
     double duration;
-    double seconds;            /* bench */
-    bool json;                 /* bench, list-params */
+    double seconds; /* bench */
+    bool json;      /* bench, list-params */
     const char *audio_file;
     bool no_vsync;
-    bool overlay;              /* start with the overlay on */
-    double quit_after;         /* live: quit after S seconds (tests, kiosks); 0: never */
+    bool overlay;      /* start with the overlay on */
+    double quit_after; /* live: quit after S seconds (tests, kiosks); 0: never */
     const char *sets[MAX_SETS];
     int nsets;
     /* banks and morph */
-    const char *bank;          /* folder, .strata image bank or latent set; NULL: default */
-    const char *morph;         /* blend | flow | latent; NULL: latent for latent sets */
-    const char *order;         /* sequence | shuffle | neighbours | pingpong */
-    double drift;              /* < 0: not given */
+    const char *bank;  /* folder, .strata image bank or latent set; NULL: default */
+    const char *morph; /* blend | flow | latent; NULL: latent for latent sets */
+    const char *order; /* sequence | shuffle | neighbours | pingpong */
+    double drift;      /* < 0: not given */
     int cache_mb;
-    bool fill;                 /* fill (crop) instead of fit (letterbox) */
+    bool fill; /* fill (crop) instead of fit (letterbox) */
     /* audio */
     strata_audio_config audio;
     bool list_audio;
@@ -59,19 +59,19 @@ typedef struct strata_options {
     strata_control_config control;
     const char *routes[MAX_SETS];
     int nroutes;
-    double bpm;                /* 0: not given */
+    double bpm; /* 0: not given */
     bool link;
-    bool bench_osc;            /* bench: flood OSC and report latency */
-    double osc_rate;           /* bench --osc: flood messages per second (100000) */
-    const char *osc_param;     /* bench --osc: the parameter flooded (pulse) */
-    double pace;               /* bench: frames per second like vsync would; 0: flat out */
-    bool bench_audio;          /* bench: report audio ring-to-snapshot latency */
+    bool bench_osc;        /* bench: flood OSC and report latency */
+    double osc_rate;       /* bench --osc: flood messages per second (100000) */
+    const char *osc_param; /* bench --osc: the parameter flooded (pulse) */
+    double pace;           /* bench: frames per second like vsync would; 0: flat out */
+    bool bench_audio;      /* bench: report audio ring-to-snapshot latency */
     /* installation */
-    bool install;              /* --install: kiosk loop */
-    const char *state_path;    /* where the show is saved; NULL: default in install mode */
-    double watchdog_s;         /* 0: off (install mode: 2) */
-    double latent_scale;       /* 0: auto */
-    bool latent_scale_fixed;   /* --latent-scale given: live mode does not adapt it */
+    bool install;            /* --install: kiosk loop */
+    const char *state_path;  /* where the show is saved; NULL: default in install mode */
+    double watchdog_s;       /* 0: off (install mode: 2) */
+    double latent_scale;     /* 0: auto */
+    bool latent_scale_fixed; /* --latent-scale given: live mode does not adapt it */
     uint64_t seed;
     bool seed_given;
 } strata_options;
@@ -84,7 +84,7 @@ void strata_options_usage(FILE *out);
 /* ---- the engine: state shared by every mode ------------------------------ */
 
 typedef struct strata_frame_stats {
-    double frame_ms[512];    /* ring of recent frame times */
+    double frame_ms[512]; /* ring of recent frame times */
     int n, pos;
 } strata_frame_stats;
 
@@ -94,11 +94,11 @@ typedef struct strata_engine {
     strata_audio_frame audio;
     strata_audio *audio_in;
     strata_control *control;
-    strata_tempo_state tempo;  /* this frame's tempo clock */
-    bool offline;              /* render mode: frame clock, frame-exact audio */
-    double fps;                /* render mode */
+    strata_tempo_state tempo; /* this frame's tempo clock */
+    bool offline;             /* render mode: frame clock, frame-exact audio */
+    double fps;               /* render mode */
     double wall_start;
-    char screenshot[1024];     /* pending screenshot path ("" none) */
+    char screenshot[1024]; /* pending screenshot path ("" none) */
     bool screenshot_pending;
     strata_writer *shots;
     const strata_options *opt;
@@ -106,38 +106,38 @@ typedef struct strata_engine {
     strata_fx_shape fx_default_shape[STRATA_FX_COUNT];
     strata_fx_effect fx_default_order[STRATA_FX_COUNT];
     int fx_default_norder;
-    double bank_open_ms;       /* time to open the last scene's bank and its morph */
+    double bank_open_ms; /* time to open the last scene's bank and its morph */
     /* scenes (scene.c) */
-    strata_setlist setlist;    /* a setlist of one for a single preset or the default */
+    strata_setlist setlist; /* a setlist of one for a single preset or the default */
     int scene_index;
     struct strata_scene *scene;    /* on screen */
     struct strata_scene *incoming; /* opening or fading in */
     int incoming_index;
-    bool incoming_loading;     /* its bank is being opened by the scene loader */
+    bool incoming_loading; /* its bank is being opened by the scene loader */
     bool fading;
     double xfade_t, xfade_len;
     int xfade_kind;
     strata_flow *xflow;
     bool xflow_started, xflow_ready;
-    double scene_time;         /* seconds the scene has been on screen */
-    bool auto_advance;         /* installation and render: dwell times move the setlist */
+    double scene_time; /* seconds the scene has been on screen */
+    bool auto_advance; /* installation and render: dwell times move the setlist */
     struct strata_scene_loader *loader;
     strata_preset_watch *watch;
     /* installation */
     char state_path[1024];
     double state_last, install_last;
-    float gain;                /* output gain: opening hours (1 open, 0 black, dim) */
-    strata_program grade;      /* zoom, rotate, hue, saturation, contrast, brightness */
-    strata_target targets[2];  /* ping-pong at the render size */
-    int cur;                   /* index of the target holding the last frame */
+    float gain;               /* output gain: opening hours (1 open, 0 black, dim) */
+    strata_program grade;     /* zoom, rotate, hue, saturation, contrast, brightness */
+    strata_target targets[2]; /* ping-pong at the render size */
+    int cur;                  /* index of the target holding the last frame */
     int render_w, render_h;
-    double time;               /* scene clock, advanced by dt * speed */
-    float last_t;              /* eased morph progress last frame (flow for datamosh) */
+    double time;  /* scene clock, advanced by dt * speed */
+    float last_t; /* eased morph progress last frame (flow for datamosh) */
     int64_t frame;
     /* stats */
     FILE *stats;
-    double stats_last;         /* wall time of the last stats line */
-    int64_t stats_frame;       /* frame count at the last stats line */
+    double stats_last;   /* wall time of the last stats line */
+    int64_t stats_frame; /* frame count at the last stats line */
     strata_frame_stats ft;
 } strata_engine;
 
@@ -169,8 +169,7 @@ bool strata_engine_command(strata_control *ctl, const strata_cmd *cmd, void *use
 /* Record a frame time and, once per second of `now`, write the --stats line. */
 void strata_engine_stats(strata_engine *e, double now, double frame_ms);
 /* p50 and p99 of the recent frame times, in ms. */
-void strata_frame_stats_pct(const strata_frame_stats *s, double *p50, double *p99,
-                            double *mean);
+void strata_frame_stats_pct(const strata_frame_stats *s, double *p50, double *p99, double *mean);
 
 int strata_live_run(const strata_options *o);
 int strata_render_run(const strata_options *o);
@@ -200,6 +199,5 @@ bool strata_state_start(const char *path);
 void strata_state_save(const strata_state *st); /* render thread: never waits on disk */
 void strata_state_stop(void);
 bool strata_state_load(const char *path, strata_state *st);
-
 
 #endif

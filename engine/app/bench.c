@@ -71,8 +71,8 @@ static FILE *flood_start(int port, const char *param, double rate, double second
     if (n <= 0)
         return NULL;
     self[n] = 0;
-    snprintf(cmd, sizeof cmd, "'%s' osc-flood 127.0.0.1 %d /strata/%s %.0f %.2f", self, port,
-             param, rate, seconds);
+    snprintf(cmd, sizeof cmd, "'%s' osc-flood 127.0.0.1 %d /strata/%s %.0f %.2f", self, port, param,
+             rate, seconds);
     return popen(cmd, "r");
 }
 
@@ -84,8 +84,8 @@ int strata_osc_flood_main(int argc, char **argv)
     }
     strata_result r = {0};
     double seconds = atof(argv[6]);
-    strata_osc_flood *f = strata_osc_flood_start_at(argv[2], atoi(argv[3]), argv[4],
-                                                    atof(argv[5]), seconds, &r);
+    strata_osc_flood *f =
+        strata_osc_flood_start_at(argv[2], atoi(argv[3]), argv[4], atof(argv[5]), seconds, &r);
     if (!f) {
         fprintf(stderr, "osc-flood: %s\n", r.msg);
         return 1;
@@ -156,24 +156,26 @@ int strata_bench_run(const strata_options *o)
             printf("%s\"%s\":%.3f", i ? "," : "", pt[i].name, pt[i].gpu_avg_ms);
         printf("},\"peak_rss_mb\":%.1f,\"renderer\":\"%s\",\"gl\":\"%d.%d\","
                "\"bank\":\"%s\",\"keyframes\":%d,\"morph\":\"%s\",\"bank_open_ms\":%.2f,"
-               "\"transitions\":%u}\n", rss, e.gl.renderer, e.gl.major, e.gl.minor,
-               o->bank ? o->bank : "built-in", strata_bank_count(strata_engine_bank(&e)),
-               strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(&e))), e.bank_open_ms,
-               strata_morph_traversal(strata_engine_morph(&e))->transitions);
+               "\"transitions\":%u}\n",
+               rss, e.gl.renderer, e.gl.major, e.gl.minor, o->bank ? o->bank : "built-in",
+               strata_bank_count(strata_engine_bank(&e)),
+               strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(&e))),
+               e.bank_open_ms, strata_morph_traversal(strata_engine_morph(&e))->transitions);
         if (o->bench_osc)
-            printf("{\"osc\":{\"address\":\"/strata/%s\",\"rate\":%.0f,\"sent\":%llu,\"applied\":%llu,"
-                   "\"coalesced\":%llu,\"errors\":%llu,\"fps_idle\":%.2f,\"fps_flood\":%.2f,"
-                   "\"fps_ratio\":%.3f,\"rss_mb_start\":%.1f,\"rss_mb_end\":%.1f,"
-                   "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f},\"latency_frames\":"
-                   "{\"p50\":%.2f,\"p99\":%.2f}}}\n", o->osc_param, o->osc_rate,
-                   (unsigned long long)sent,
-                   (unsigned long long)cs.applied, (unsigned long long)cs.coalesced,
-                   (unsigned long long)cs.errors, idle.fps, fl.fps,
-                   idle.fps > 0 ? fl.fps / idle.fps : 0, fl.rss_start, fl.rss_end,
-                   cs.lat_p50_ms, cs.lat_p99_ms, cs.lat_p50_frames, cs.lat_p99_frames);
+            printf(
+                "{\"osc\":{\"address\":\"/strata/%s\",\"rate\":%.0f,\"sent\":%llu,\"applied\":%llu,"
+                "\"coalesced\":%llu,\"errors\":%llu,\"fps_idle\":%.2f,\"fps_flood\":%.2f,"
+                "\"fps_ratio\":%.3f,\"rss_mb_start\":%.1f,\"rss_mb_end\":%.1f,"
+                "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f},\"latency_frames\":"
+                "{\"p50\":%.2f,\"p99\":%.2f}}}\n",
+                o->osc_param, o->osc_rate, (unsigned long long)sent, (unsigned long long)cs.applied,
+                (unsigned long long)cs.coalesced, (unsigned long long)cs.errors, idle.fps, fl.fps,
+                idle.fps > 0 ? fl.fps / idle.fps : 0, fl.rss_start, fl.rss_end, cs.lat_p50_ms,
+                cs.lat_p99_ms, cs.lat_p50_frames, cs.lat_p99_frames);
         if (o->bench_audio)
             printf("{\"audio\":{\"status\":\"%s\",\"latency_ms\":{\"p50\":%.3f,"
-                   "\"p99\":%.3f}}}\n", strata_audio_status(e.audio_in), alat50, alat99);
+                   "\"p99\":%.3f}}}\n",
+                   strata_audio_status(e.audio_in), alat50, alat99);
     } else {
         printf("strata bench: %dx%d (render %dx%d), %.1f s, %zu frames on %s%s\n", o->width,
                o->height, e.render_w, e.render_h, total, n, e.gl.renderer,
@@ -186,20 +188,21 @@ int strata_bench_run(const strata_options *o)
                    pt[i].gpu_peak_ms);
         printf("  peak RSS       %.1f MiB\n", rss);
         printf("  bank           %s: %d keyframes, morph %s, opened in %.2f ms, "
-               "%u transitions\n", o->bank ? o->bank : "built-in", strata_bank_count(strata_engine_bank(&e)),
-               strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(&e))), e.bank_open_ms,
-               strata_morph_traversal(strata_engine_morph(&e))->transitions);
+               "%u transitions\n",
+               o->bank ? o->bank : "built-in", strata_bank_count(strata_engine_bank(&e)),
+               strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(&e))),
+               e.bank_open_ms, strata_morph_traversal(strata_engine_morph(&e))->transitions);
         if (o->bench_osc) {
             printf("  OSC flood      %.0f msg/s of /strata/%s from another process: %llu sent, "
-                   "%llu applied, %llu coalesced\n", o->osc_rate, o->osc_param,
-                   (unsigned long long)sent,
+                   "%llu applied, %llu coalesced\n",
+                   o->osc_rate, o->osc_param, (unsigned long long)sent,
                    (unsigned long long)cs.applied, (unsigned long long)cs.coalesced);
             printf("  OSC fps        idle %.1f, flood %.1f (%.1f %%); RSS %.1f -> %.1f MiB\n",
-                   idle.fps, fl.fps, idle.fps > 0 ? 100.0 * fl.fps / idle.fps : 0,
-                   fl.rss_start, fl.rss_end);
+                   idle.fps, fl.fps, idle.fps > 0 ? 100.0 * fl.fps / idle.fps : 0, fl.rss_start,
+                   fl.rss_end);
             printf("  OSC latency    receive to applied p50 %.2f ms (%.2f frames), p99 %.2f ms "
-                   "(%.2f frames)\n", cs.lat_p50_ms, cs.lat_p50_frames, cs.lat_p99_ms,
-                   cs.lat_p99_frames);
+                   "(%.2f frames)\n",
+                   cs.lat_p50_ms, cs.lat_p50_frames, cs.lat_p99_ms, cs.lat_p99_frames);
         }
         if (o->bench_audio) {
             if (have_alat)

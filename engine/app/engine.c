@@ -36,8 +36,8 @@ strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool
     e->render_h = o->render_h ? o->render_h : o->height;
     for (int i = 0; i < 2; i++)
         if (!strata_target_init(&e->targets[i], e->render_w, e->render_h, GL_RGBA8))
-            return strata_fail(r, STRATA_ERR_GL, "cannot create %dx%d render targets",
-                               e->render_w, e->render_h);
+            return strata_fail(r, STRATA_ERR_GL, "cannot create %dx%d render targets", e->render_w,
+                               e->render_h);
     e->grade = strata_program_make("post/grade.frag", NULL);
     e->fx = strata_fx_create(e->render_w, e->render_h, r);
     if (!e->fx)
@@ -160,8 +160,7 @@ bool strata_engine_command(strata_control *ctl, const strata_cmd *cmd, void *use
         if (cmd->str[0])
             snprintf(e->screenshot, sizeof e->screenshot, "%s", cmd->str);
         else
-            snprintf(e->screenshot, sizeof e->screenshot, "strata-%06lld.png",
-                     (long long)e->frame);
+            snprintf(e->screenshot, sizeof e->screenshot, "strata-%06lld.png", (long long)e->frame);
         e->screenshot_pending = true;
         return true;
     case STRATA_CMD_GET: {
@@ -320,8 +319,7 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-void strata_frame_stats_pct(const strata_frame_stats *s, double *p50, double *p99,
-                            double *mean)
+void strata_frame_stats_pct(const strata_frame_stats *s, double *p50, double *p99, double *mean)
 {
     double tmp[512];
     int n = s->n;
@@ -359,29 +357,35 @@ void strata_engine_stats(strata_engine *e, double now, double frame_ms)
         return;
     double p50, p99, mean;
     strata_frame_stats_pct(s, &p50, &p99, &mean);
-    fprintf(e->stats, "{\"time\":%.3f,\"frame\":%lld,\"fps\":%.2f,\"frame_ms_p50\":%.3f,"
-            "\"frame_ms_p99\":%.3f,\"rss_mb\":%.1f,\"params\":{", e->time,
-            (long long)e->frame, (double)(e->frame - e->stats_frame) / span, p50, p99,
+    fprintf(e->stats,
+            "{\"time\":%.3f,\"frame\":%lld,\"fps\":%.2f,\"frame_ms_p50\":%.3f,"
+            "\"frame_ms_p99\":%.3f,\"rss_mb\":%.1f,\"params\":{",
+            e->time, (long long)e->frame, (double)(e->frame - e->stats_frame) / span, p50, p99,
             strata_rss_mb());
     for (int i = 0; i < STRATA_PARAM_COUNT; i++)
         fprintf(e->stats, "%s\"%s\":%.4g", i ? "," : "", strata_param_defs[i].name,
                 e->params.value[i]);
     const strata_audio_frame *au = &e->audio;
-    fprintf(e->stats, "},\"audio\":{\"live\":%s,\"status\":\"%s\",\"bpm\":%.2f,"
+    fprintf(e->stats,
+            "},\"audio\":{\"live\":%s,\"status\":\"%s\",\"bpm\":%.2f,"
             "\"confidence\":%.2f,\"level\":%.3f,\"bass\":%.3f,\"mid\":%.3f,\"high\":%.3f,"
-            "\"onsets\":%u,\"beats\":%u}", au->live ? "true" : "false",
-            strata_audio_status(e->audio_in), au->bpm, au->confidence, au->level.fast,
-            au->bass.fast, au->mid.fast, au->high.fast, au->onset_count, au->beat_count);
-    fprintf(e->stats, ",\"tempo\":{\"bpm\":%.2f,\"beat\":%.3f,\"source\":\"%s\","
-            "\"link_peers\":%d}", e->tempo.bpm, e->tempo.beat,
-            strata_tempo_source_name(e->tempo.source), e->tempo.link_peers);
+            "\"onsets\":%u,\"beats\":%u}",
+            au->live ? "true" : "false", strata_audio_status(e->audio_in), au->bpm, au->confidence,
+            au->level.fast, au->bass.fast, au->mid.fast, au->high.fast, au->onset_count,
+            au->beat_count);
+    fprintf(e->stats,
+            ",\"tempo\":{\"bpm\":%.2f,\"beat\":%.3f,\"source\":\"%s\","
+            "\"link_peers\":%d}",
+            e->tempo.bpm, e->tempo.beat, strata_tempo_source_name(e->tempo.source),
+            e->tempo.link_peers);
     int ka, kb;
     float kt;
     strata_engine_scene_state(e, &ka, &kb, &kt);
-    fprintf(e->stats, ",\"scene\":{\"index\":%d,\"name\":\"%s\",\"switching\":%s,"
+    fprintf(e->stats,
+            ",\"scene\":{\"index\":%d,\"name\":\"%s\",\"switching\":%s,"
             "\"keyframe\":%d,\"next\":%d,\"progress\":%.3f,\"morph\":\"%s\","
-            "\"keyframes\":%d,\"latent_scale\":%.3f}}\n", e->scene_index,
-            strata_engine_scene_name(e),
+            "\"keyframes\":%d,\"latent_scale\":%.3f}}\n",
+            e->scene_index, strata_engine_scene_name(e),
             e->incoming || e->incoming_loading ? "true" : "false", ka, kb, kt,
             strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(e))),
             strata_bank_count(strata_engine_bank(e)),

@@ -75,9 +75,9 @@ static struct {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     char path[1024];
-    char pending[2048];   /* --- protected by lock */
-    bool has_pending;     /* --- protected by lock */
-    bool quit;            /* --- protected by lock */
+    char pending[2048]; /* --- protected by lock */
+    bool has_pending;   /* --- protected by lock */
+    bool quit;          /* --- protected by lock */
     bool started;
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 

@@ -7,7 +7,7 @@
 
 typedef struct live_state {
     bool quit;
-    bool install;    /* kiosk: only a deliberate combination quits */
+    bool install; /* kiosk: only a deliberate combination quits */
     bool overlay;
     double last_esc; /* time of the last Esc, for the double-press quit */
 } live_state;
@@ -63,15 +63,16 @@ static void overlay_text(strata_engine *e, char *buf, size_t len)
 {
     double p50, p99, mean;
     strata_frame_stats_pct(&e->ft, &p50, &p99, &mean);
-    int n = snprintf(buf, len, "strata %s  %.1f fps  frame %.2f ms (p99 %.2f)\n"
-                     "%s  GL %d.%d  render %dx%d\n", STRATA_VERSION,
-                     mean > 0 ? 1000.0 / mean : 0.0, p50, p99, e->gl.renderer, e->gl.major,
-                     e->gl.minor, e->render_w, e->render_h);
+    int n = snprintf(buf, len,
+                     "strata %s  %.1f fps  frame %.2f ms (p99 %.2f)\n"
+                     "%s  GL %d.%d  render %dx%d\n",
+                     STRATA_VERSION, mean > 0 ? 1000.0 / mean : 0.0, p50, p99, e->gl.renderer,
+                     e->gl.major, e->gl.minor, e->render_w, e->render_h);
     strata_pass_time pt[STRATA_MAX_PASSES];
     int np = strata_gpu_report(pt, STRATA_MAX_PASSES);
     for (int i = 0; i < np && n > 0 && (size_t)n < len; i++)
-        n += snprintf(buf + n, len - (size_t)n, "  %-10s gpu %6.2f ms  cpu %5.2f ms\n",
-                      pt[i].name, pt[i].gpu_ms, pt[i].cpu_ms);
+        n += snprintf(buf + n, len - (size_t)n, "  %-10s gpu %6.2f ms  cpu %5.2f ms\n", pt[i].name,
+                      pt[i].gpu_ms, pt[i].cpu_ms);
     int a, b;
     float t;
     strata_engine_scene_state(e, &a, &b, &t);

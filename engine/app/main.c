@@ -23,7 +23,7 @@ int main(int argc, char **argv)
         setenv("SDL_VIDEODRIVER", "offscreen", 1);
     if (o.mode == MODE_LIVE && !has_display && !getenv("SDL_VIDEODRIVER")) {
         LOG_ERROR("APP", "no display (DISPLAY is not set): live mode needs a screen; "
-                  "try `strata render --out DIR ...` or run under Xvfb");
+                         "try `strata render --out DIR ...` or run under Xvfb");
         return 1;
     }
     SDL_SetHint(SDL_HINT_VIDEO_MINIMIZE_ON_FOCUS_LOSS, "0"); /* a projector loses focus */

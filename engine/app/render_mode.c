@@ -29,10 +29,10 @@ static bool have_ffmpeg(void)
 static FILE *open_ffmpeg(const strata_options *o, int w, int h)
 {
     const char *dot = strrchr(o->out, '.');
-    const char *codec = !strcmp(dot, ".webm") ? "-c:v libvpx-vp9 -b:v 0 -crf 30 -row-mt 1"
+    const char *codec = !strcmp(dot, ".webm")  ? "-c:v libvpx-vp9 -b:v 0 -crf 30 -row-mt 1"
                         : !strcmp(dot, ".mov") ? "-c:v prores_ks -profile:v 3"
-                                                : "-c:v libx264 -preset medium -crf 18 "
-                                                  "-pix_fmt yuv420p";
+                                               : "-c:v libx264 -preset medium -crf 18 "
+                                                 "-pix_fmt yuv420p";
     const char *acodec = !strcmp(dot, ".webm") ? "-c:a libopus" : "-c:a aac -b:a 256k";
     char audio[2200] = "";
     if (o->audio_file)
@@ -41,7 +41,8 @@ static FILE *open_ffmpeg(const strata_options *o, int w, int h)
     char cmd[5000];
     snprintf(cmd, sizeof cmd,
              "ffmpeg -hide_banner -loglevel error -y -f rawvideo -pix_fmt rgba -s %dx%d "
-             "-r %g -i - %s %s '%s'", w, h, o->fps, audio, codec, o->out);
+             "-r %g -i - %s %s '%s'",
+             w, h, o->fps, audio, codec, o->out);
     LOG_INFO("RENDER", "%s", cmd);
     return popen(cmd, "w");
 }
@@ -58,8 +59,8 @@ static void progress(long done, long total, double started, bool tty)
     for (int i = 0; i < width; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[width] = 0;
-    fprintf(stderr, "\r[%s] %ld/%ld frames  %.1f fps  %02d:%02d left ", bar, done, total,
-            speed, (int)left / 60, (int)left % 60);
+    fprintf(stderr, "\r[%s] %ld/%ld frames  %.1f fps  %02d:%02d left ", bar, done, total, speed,
+            (int)left / 60, (int)left % 60);
     if (done == total)
         fprintf(stderr, "\n");
 }
@@ -68,8 +69,10 @@ int strata_render_run(const strata_options *o)
 {
     out_kind kind = classify(o->out);
     if (kind == OUT_VIDEO && !have_ffmpeg()) {
-        LOG_ERROR("RENDER", "%s: writing video needs ffmpeg, which is not installed "
-                  "(apt-get install ffmpeg), or give a folder for PNG frames", o->out);
+        LOG_ERROR("RENDER",
+                  "%s: writing video needs ffmpeg, which is not installed "
+                  "(apt-get install ffmpeg), or give a folder for PNG frames",
+                  o->out);
         return 1;
     }
     strata_result r = {0};

@@ -17,11 +17,11 @@
 
 struct strata_scene {
     strata_preset preset;
-    int index;            /* in the setlist */
+    int index; /* in the setlist */
     strata_bank *bank;
     strata_morph *morph;
-    strata_target out;    /* this scene's picture while two scenes share the screen */
-    bool drawn;           /* it has drawn a frame: it may be faded in */
+    strata_target out; /* this scene's picture while two scenes share the screen */
+    bool drawn;        /* it has drawn a frame: it may be faded in */
 };
 
 /* ---- the scene loader thread: opens and closes banks off the render thread --------- */
@@ -30,21 +30,20 @@ typedef enum job_kind { JOB_OPEN, JOB_CLOSE } job_kind;
 
 typedef struct scene_job {
     job_kind kind;
-    strata_scene *scene;  /* OPEN: fill scene->bank; CLOSE: close scene->bank, free it */
+    strata_scene *scene; /* OPEN: fill scene->bank; CLOSE: close scene->bank, free it */
     char bank[1024];
     strata_bank_open_desc desc;
     strata_result r;
 } scene_job;
 
 struct strata_scene_loader {
-    strata_queue jobs;    /* scene_job *, render thread -> loader */
-    strata_queue done;    /* scene_job *, loader -> render thread */
+    strata_queue jobs; /* scene_job *, render thread -> loader */
+    strata_queue done; /* scene_job *, loader -> render thread */
     pthread_t thread;
     _Atomic bool quit;
 };
 
-static strata_bank *open_bank(const char *spec, const strata_bank_open_desc *d,
-                              strata_result *r)
+static strata_bank *open_bank(const char *spec, const strata_bank_open_desc *d, strata_result *r)
 {
     int count, dim;
     unsigned long long seed;
@@ -558,12 +557,11 @@ void strata_engine_install_tick(strata_engine *e, double now)
         struct tm tm;
         localtime_r(&t, &tm);
         bool open = strata_setlist_is_open(&e->setlist, tm.tm_hour * 60 + tm.tm_min);
-        float gain = open ? 1.0f
-                          : (e->setlist.outside == STRATA_SETLIST_OUTSIDE_DIM ? e->setlist.dim
-                                                                                : 0.0f);
+        float gain =
+            open ? 1.0f
+                 : (e->setlist.outside == STRATA_SETLIST_OUTSIDE_DIM ? e->setlist.dim : 0.0f);
         if (gain != e->gain)
-            LOG_INFO("INSTALL", "%s: output at %.0f%%", open ? "open" : "closed",
-                     gain * 100.0f);
+            LOG_INFO("INSTALL", "%s: output at %.0f%%", open ? "open" : "closed", gain * 100.0f);
         e->gain = gain;
     }
     if (e->state_path[0] && now - e->state_last >= 5.0) {

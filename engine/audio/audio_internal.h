@@ -37,7 +37,8 @@ typedef struct strata_beat_tracker {
 
 void strata_beat_tracker_init(strata_beat_tracker *t, double rate, float bpm_min, float bpm_max);
 /* One onset-envelope value per hop; end_sample is the sample clock after that hop. */
-void strata_beat_tracker_push(strata_beat_tracker *t, float odf, float low_flux, uint64_t end_sample);
+void strata_beat_tracker_push(strata_beat_tracker *t, float odf, float low_flux,
+                              uint64_t end_sample);
 /* Phase 0..1 within the beat and within the bar at sample time s. */
 void strata_beat_tracker_phase(const strata_beat_tracker *t, double s, float *beat, float *bar);
 float strata_beat_tracker_bpm(const strata_beat_tracker *t);

@@ -187,7 +187,8 @@ static double fit_grid(const float *w, int count, double lag, double *last)
     return period;
 }
 
-static void update_grid(strata_beat_tracker *t, double period, double beat, float strength, uint64_t now)
+static void update_grid(strata_beat_tracker *t, double period, double beat, float strength,
+                        uint64_t now)
 {
     t->confidence += (strength - t->confidence) * 0.3f;
     if (!t->locked) {
@@ -263,7 +264,8 @@ static void score_bar(strata_beat_tracker *t, double beat)
     t->bar_offset = (4 - best) % 4;
 }
 
-void strata_beat_tracker_push(strata_beat_tracker *t, float odf, float low_flux, uint64_t end_sample)
+void strata_beat_tracker_push(strata_beat_tracker *t, float odf, float low_flux,
+                              uint64_t end_sample)
 {
     t->odf[t->n % STRATA_TEMPO_ODF_LEN] = isfinite(odf) ? odf : 0.0f;
     t->low[t->n % STRATA_TEMPO_ODF_LEN] = isfinite(low_flux) ? low_flux : 0.0f;

@@ -23,11 +23,11 @@ struct strata_bank {
     char *path;
     int count, w, h;
     strata_bank_fit fit;
-    char **names;          /* folder banks */
+    char **names; /* folder banks */
     bool packed;
     bank_pack pack;
     const bank_entry *index;
-    const char *namebuf;   /* packed: NAMES section; generated latent sets: owned */
+    const char *namebuf; /* packed: NAMES section; generated latent sets: owned */
     char *owned_names;
     const float *latents;
     float *owned_latents;
@@ -165,8 +165,7 @@ static strata_status open_folder(strata_bank *b, const char *path, strata_result
 
 static strata_status open_packed(strata_bank *b, const char *path, strata_result *r)
 {
-    uint32_t mask = (1u << SEC_NAMES) | (1u << SEC_KNN) | (1u << SEC_LATENTS) |
-                    (1u << SEC_COLOUR);
+    uint32_t mask = (1u << SEC_NAMES) | (1u << SEC_KNN) | (1u << SEC_LATENTS) | (1u << SEC_COLOUR);
     strata_status s = strata_bank_pack_open(&b->pack, path, mask, r);
     if (s != STRATA_OK)
         return s;
@@ -201,22 +200,19 @@ static strata_status start_loader(strata_bank *b, int cache_mb, strata_result *r
         return strata_fail(r, STRATA_ERR_NOMEM, "%s: no memory for %d frame buffers", b->path,
                            b->nslots);
     if (strata_queue_init(&b->requests, sizeof(bank_request), 16, r) != STRATA_OK ||
-        strata_queue_init(&b->ready, sizeof(strata_keyframe_pixels), POOL_MAX * 2, r) !=
-            STRATA_OK)
+        strata_queue_init(&b->ready, sizeof(strata_keyframe_pixels), POOL_MAX * 2, r) != STRATA_OK)
         return r ? r->status : STRATA_ERR_NOMEM;
     if (sem_init(&b->wake, 0, 0) != 0)
         return strata_fail(r, STRATA_ERR_NOMEM, "%s: sem_init failed", b->path);
     if (pthread_create(&b->thread, NULL, loader_main, b) != 0) {
         sem_destroy(&b->wake);
-        return strata_fail(r, STRATA_ERR_NOMEM, "%s: cannot start the loader thread",
-                           b->path);
+        return strata_fail(r, STRATA_ERR_NOMEM, "%s: cannot start the loader thread", b->path);
     }
     b->thread_started = true;
     return STRATA_OK;
 }
 
-static strata_status apply_desc(strata_bank *b, const strata_bank_open_desc *d,
-                                strata_result *r)
+static strata_status apply_desc(strata_bank *b, const strata_bank_open_desc *d, strata_result *r)
 {
     strata_bank_open_desc z = {0};
     if (!d)
@@ -230,8 +226,7 @@ static strata_status apply_desc(strata_bank *b, const strata_bank_open_desc *d,
     return STRATA_OK;
 }
 
-static strata_status finish_open(strata_bank *b, const strata_bank_open_desc *d,
-                                 strata_result *r)
+static strata_status finish_open(strata_bank *b, const strata_bank_open_desc *d, strata_result *r)
 {
     if (!(b->bad = calloc((size_t)b->count, 1)))
         return strata_fail(r, STRATA_ERR_NOMEM, "%s: out of memory", b->path);
@@ -240,8 +235,7 @@ static strata_status finish_open(strata_bank *b, const strata_bank_open_desc *d,
     return STRATA_OK;
 }
 
-strata_bank *strata_bank_open(const char *path, const strata_bank_open_desc *d,
-                              strata_result *r)
+strata_bank *strata_bank_open(const char *path, const strata_bank_open_desc *d, strata_result *r)
 {
     strata_bank *b = calloc(1, sizeof *b);
     if (!b || !(b->path = strdup(path))) {
@@ -282,8 +276,8 @@ strata_bank *strata_bank_generate_latent(int count, int dim, uint64_t seed,
     b->knn_k = count - 1 < BANK_KNN_K ? count - 1 : BANK_KNN_K;
     b->owned_knn = malloc(sizeof(int32_t) * (size_t)count * (size_t)(b->knn_k + 1));
     strata_status s = apply_desc(b, d, r);
-    if (s == STRATA_OK && (!b->path || !b->cppn || !b->owned_latents || !b->owned_names ||
-                           !b->owned_knn))
+    if (s == STRATA_OK &&
+        (!b->path || !b->cppn || !b->owned_latents || !b->owned_names || !b->owned_knn))
         s = strata_fail(r, STRATA_ERR_NOMEM, "latent set: out of memory");
     if (s == STRATA_OK)
         s = strata_cppn_init(b->cppn, seed, dim, r);

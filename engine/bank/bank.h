@@ -73,18 +73,18 @@ typedef enum strata_bank_fit {
 
 /* Zero means default for every field. */
 typedef struct strata_bank_open_desc {
-    int width, height;    /* decoded size; default 1280x720, max 8192x8192 */
-    strata_bank_fit fit;  /* default STRATA_BANK_FIT */
-    int cache_mb;         /* CPU pixel pool budget; default 64; 2..64 buffers of w*h*4 */
+    int width, height;   /* decoded size; default 1280x720, max 8192x8192 */
+    strata_bank_fit fit; /* default STRATA_BANK_FIT */
+    int cache_mb;        /* CPU pixel pool budget; default 64; 2..64 buffers of w*h*4 */
 } strata_bank_open_desc;
 
 /* Decoded pixels of one keyframe: width*height*4 bytes, RGBA8, rows top to bottom,
  * no padding, straight (not premultiplied) alpha. */
 typedef struct strata_keyframe_pixels {
-    int index;      /* keyframe index */
+    int index; /* keyframe index */
     int width, height;
     uint8_t *rgba;
-    int slot;       /* pool slot (internal); -1 for load_sync buffers */
+    int slot; /* pool slot (internal); -1 for load_sync buffers */
 } strata_keyframe_pixels;
 
 typedef struct strata_bank strata_bank;
@@ -93,8 +93,7 @@ typedef struct strata_cppn strata_cppn; /* defined below */
 /* Open a folder, a packed image bank or a latent set. Only the header, section table
  * and index are read (mmap): a 15,000-keyframe bank opens in milliseconds. Starts the
  * loader thread for image banks. NULL on error (r says why). */
-strata_bank *strata_bank_open(const char *path, const strata_bank_open_desc *d,
-                              strata_result *r);
+strata_bank *strata_bank_open(const char *path, const strata_bank_open_desc *d, strata_result *r);
 /* An in-memory latent set with no file: count latents of dim floats from seed
  * (strata_cppn_random_latent), the CPPN of that seed, neighbours by latent distance.
  * The embedded default (needs no assets). count 1..65536. */
@@ -150,10 +149,10 @@ strata_status strata_bank_verify(const char *path, strata_result *r);
 typedef void (*strata_bank_progress_fn)(void *user, int done, int total);
 
 typedef struct strata_bank_build_desc {
-    const char *dir;       /* image folder */
-    const char *out;       /* NAME.strata, written atomically */
-    int max_size;          /* re-encode images larger than this (long side); 0 = keep */
-    int threads;           /* decode threads; default 2 */
+    const char *dir; /* image folder */
+    const char *out; /* NAME.strata, written atomically */
+    int max_size;    /* re-encode images larger than this (long side); 0 = keep */
+    int threads;     /* decode threads; default 2 */
     strata_bank_progress_fn progress;
     void *progress_user;
 } strata_bank_build_desc;
@@ -170,10 +169,10 @@ strata_status strata_bank_build(const strata_bank_build_desc *d, strata_bank_bui
 
 typedef struct strata_bank_latent_desc {
     const char *out;
-    int count;      /* 1..1,000,000 */
-    int dim;        /* 1..STRATA_CPPN_MAX_DIM */
-    uint64_t seed;  /* CPPN weights and latents */
-    bool diverse;   /* farthest-point sampling in rendered-image space (count <= 4096) */
+    int count;     /* 1..1,000,000 */
+    int dim;       /* 1..STRATA_CPPN_MAX_DIM */
+    uint64_t seed; /* CPPN weights and latents */
+    bool diverse;  /* farthest-point sampling in rendered-image space (count <= 4096) */
     int threads;
     strata_bank_progress_fn progress;
     void *progress_user;
@@ -189,8 +188,7 @@ typedef struct strata_bank_info {
     uint64_t seed, file_size;
     uint64_t image_bytes; /* size of the encoded image section */
 } strata_bank_info;
-strata_status strata_bank_read_info(const char *path, strata_bank_info *info,
-                                    strata_result *r);
+strata_status strata_bank_read_info(const char *path, strata_bank_info *info, strata_result *r);
 
 /* Natural, case-insensitive name order ("frame2" < "frame10"); for qsort via a wrapper. */
 int strata_bank_natural_cmp(const char *a, const char *b);
@@ -233,7 +231,7 @@ int strata_bank_natural_cmp(const char *a, const char *b);
 #define STRATA_CPPN_OFF_W0 0
 #define STRATA_CPPN_OFF_HID (STRATA_CPPN_WIDTH * 3)
 #define STRATA_CPPN_HID_STRIDE (STRATA_CPPN_WIDTH * STRATA_CPPN_WIDTH + STRATA_CPPN_WIDTH)
-#define STRATA_CPPN_OFF_WOUT \
+#define STRATA_CPPN_OFF_WOUT                                                                       \
     (STRATA_CPPN_OFF_HID + (STRATA_CPPN_LAYERS - 1) * STRATA_CPPN_HID_STRIDE)
 #define STRATA_CPPN_OFF_BOUT (STRATA_CPPN_OFF_WOUT + 3 * STRATA_CPPN_WIDTH)
 #define STRATA_CPPN_OFF_COLOUR (STRATA_CPPN_OFF_BOUT + 3)
@@ -241,15 +239,15 @@ int strata_bank_natural_cmp(const char *a, const char *b);
 
 struct strata_cppn {
     uint64_t seed;
-    int dim;                                    /* latent size D */
-    float w0[STRATA_CPPN_WIDTH][3];             /* x, y, r */
+    int dim;                                          /* latent size D */
+    float w0[STRATA_CPPN_WIDTH][3];                   /* x, y, r */
     float wz[STRATA_CPPN_WIDTH][STRATA_CPPN_MAX_DIM]; /* latent -> layer 0 (CPU only) */
     float b0[STRATA_CPPN_WIDTH];
     float w[STRATA_CPPN_LAYERS - 1][STRATA_CPPN_WIDTH][STRATA_CPPN_WIDTH];
     float b[STRATA_CPPN_LAYERS - 1][STRATA_CPPN_WIDTH];
     float wout[3][STRATA_CPPN_WIDTH];
     float bout[3];
-    float colour[12];                           /* M row-major 3x3, then off[3] */
+    float colour[12]; /* M row-major 3x3, then off[3] */
 };
 
 /* Weights and the default colour map from seed (splitmix64 + Box-Muller, no libc rand):
@@ -261,8 +259,7 @@ void strata_cppn_first_layer_bias(const strata_cppn *c, const float *latent, flo
 void strata_cppn_eval_pixel(const strata_cppn *c, const float *bias0, float x, float y,
                             float rgb_out[3]);
 /* Render a whole RGBA8 image (alpha 255) for a latent, using the coordinates above. */
-void strata_cppn_render(const strata_cppn *c, const float *latent, int w, int h,
-                        uint8_t *rgba);
+void strata_cppn_render(const strata_cppn *c, const float *latent, int w, int h, uint8_t *rgba);
 /* The shader layout documented above; out holds STRATA_CPPN_SHADER_FLOATS floats. */
 void strata_cppn_pack_shader(const strata_cppn *c, float *out);
 /* Latents: dim standard-normal floats from a seed and an index (deterministic). */

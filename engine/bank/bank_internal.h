@@ -27,15 +27,14 @@ bank_format strata_bank_sniff(const uint8_t *data, size_t len);
 /* Decode to RGBA8 (malloc'd, free with free()). NULL with r filled on failure. */
 uint8_t *strata_bank_decode(const uint8_t *data, size_t len, int *w, int *h, strata_result *r);
 /* Fit or fill src into dst (dw x dh RGBA8), high quality (sRGB-aware) resampling. */
-strata_status strata_bank_resample(const uint8_t *src, int sw, int sh, uint8_t *dst, int dw,
-                                   int dh, strata_bank_fit fit, strata_result *r);
+strata_status strata_bank_resample(const uint8_t *src, int sw, int sh, uint8_t *dst, int dw, int dh,
+                                   strata_bank_fit fit, strata_result *r);
 /* Feature vector (BANK_FEAT_DIM floats) from an RGBA8 thumbnail (tw, th >= 8). */
 void strata_bank_features(const uint8_t *thumb, int tw, int th, float *feat);
 /* k nearest neighbours by feature distance, self excluded, -1 when fewer exist. */
 void strata_bank_knn(const float *feat, int n, int dim, int k, int threads, int32_t *out);
 /* Image files in dir (png, jpg, jpeg, webp), natural order; names malloc'd. */
-strata_status strata_bank_scan_dir(const char *dir, char ***names, int *count,
-                                   strata_result *r);
+strata_status strata_bank_scan_dir(const char *dir, char ***names, int *count, strata_result *r);
 void strata_bank_free_names(char **names, int count);
 
 /* ---- packed file layout (little-endian) -------------------------------- *
@@ -50,14 +49,14 @@ void strata_bank_free_names(char **names, int count);
 #define BANK_DATA_START (BANK_HEADER_SIZE + BANK_SECTIONS * 24)
 
 enum bank_section {
-    SEC_INDEX = 0,  /* count x bank_entry */
-    SEC_NAMES,      /* NUL-terminated names */
-    SEC_DATA,       /* encoded images (image banks) */
-    SEC_THUMBS,     /* count x tw x th x 4 RGBA8 */
-    SEC_FEATURES,   /* count x feat_dim float32 */
-    SEC_KNN,        /* count x k int32 (-1 = none) */
-    SEC_LATENTS,    /* count x dim float32 (latent sets) */
-    SEC_COLOUR,     /* 12 float32: CPPN colour map (latent sets) */
+    SEC_INDEX = 0, /* count x bank_entry */
+    SEC_NAMES,     /* NUL-terminated names */
+    SEC_DATA,      /* encoded images (image banks) */
+    SEC_THUMBS,    /* count x tw x th x 4 RGBA8 */
+    SEC_FEATURES,  /* count x feat_dim float32 */
+    SEC_KNN,       /* count x k int32 (-1 = none) */
+    SEC_LATENTS,   /* count x dim float32 (latent sets) */
+    SEC_COLOUR,    /* 12 float32: CPPN colour map (latent sets) */
     SEC_COUNT
 };
 

@@ -157,7 +157,6 @@ static void parallel_for(int begin, int end, int threads, job_fn fn, void *ctx)
 
 /* ---- image banks --------------------------------------------------------- */
 
-
 typedef struct item {
     bool ok;
     bool reencoded;
@@ -312,8 +311,7 @@ static strata_status write_tail(writer *w, build_state *bs, int threads, strata_
 }
 
 static strata_status build_items(writer *w, build_state *bs, const strata_bank_build_desc *d,
-                                 char **names, int n, strata_bank_build_stats *st,
-                                 strata_result *r)
+                                 char **names, int n, strata_bank_build_stats *st, strata_result *r)
 {
     item *items = malloc(sizeof(item) * CHUNK);
     if (!items)
@@ -373,9 +371,12 @@ strata_status strata_bank_build(const strata_bank_build_desc *d, strata_bank_bui
         s = build_items(&w, &bs, d, names, n, st, r);
         if (s == STRATA_OK)
             s = write_tail(&w, &bs, d->threads, r);
-        bank_header h = {.kind = STRATA_BANK_IMAGE, .count = (uint32_t)bs.count,
-                         .thumb_w = IMG_THUMB, .thumb_h = IMG_THUMB,
-                         .feat_dim = BANK_FEAT_DIM, .knn_k = BANK_KNN_K};
+        bank_header h = {.kind = STRATA_BANK_IMAGE,
+                         .count = (uint32_t)bs.count,
+                         .thumb_w = IMG_THUMB,
+                         .thumb_h = IMG_THUMB,
+                         .feat_dim = BANK_FEAT_DIM,
+                         .knn_k = BANK_KNN_K};
         if (s == STRATA_OK)
             s = w_finish(&w, &h, r);
         else
@@ -536,9 +537,14 @@ strata_status strata_bank_build_latent(const strata_bank_latent_desc *d, strata_
         s = STRATA_ERR_IO;
     else if (s == STRATA_OK) {
         s = latent_sections(&w, d, cppn, lat, r);
-        bank_header h = {.kind = STRATA_BANK_LATENT, .count = (uint32_t)d->count,
-                         .dim = (uint32_t)d->dim, .thumb_w = LAT_THUMB, .thumb_h = LAT_THUMB,
-                         .feat_dim = BANK_FEAT_DIM, .knn_k = BANK_KNN_K, .seed = d->seed};
+        bank_header h = {.kind = STRATA_BANK_LATENT,
+                         .count = (uint32_t)d->count,
+                         .dim = (uint32_t)d->dim,
+                         .thumb_w = LAT_THUMB,
+                         .thumb_h = LAT_THUMB,
+                         .feat_dim = BANK_FEAT_DIM,
+                         .knn_k = BANK_KNN_K,
+                         .seed = d->seed};
         if (s == STRATA_OK)
             s = w_finish(&w, &h, r);
         else

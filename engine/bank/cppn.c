@@ -32,7 +32,7 @@ static float normal(uint64_t *state)
 static void hsv_to_rgb(float h, float sat, float v, float *rgb)
 {
     for (int i = 0; i < 3; i++) {
-        float k = fmodf(h * 6.0f + (float)(5 - 2 * i) , 6.0f);
+        float k = fmodf(h * 6.0f + (float)(5 - 2 * i), 6.0f);
         float m = fminf(fminf(k, 4.0f - k), 1.0f);
         rgb[i] = v - v * sat * fmaxf(m, 0.0f);
     }
@@ -135,8 +135,7 @@ void strata_cppn_eval_pixel(const strata_cppn *c, const float *bias0, float x, f
     }
 }
 
-void strata_cppn_render(const strata_cppn *c, const float *latent, int w, int h,
-                        uint8_t *rgba)
+void strata_cppn_render(const strata_cppn *c, const float *latent, int w, int h, uint8_t *rgba)
 {
     float bias0[STRATA_CPPN_WIDTH];
     strata_cppn_first_layer_bias(c, latent, bias0);

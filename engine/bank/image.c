@@ -103,8 +103,8 @@ uint8_t *strata_bank_decode(const uint8_t *data, size_t len, int *w, int *h, str
     return px; /* libstb's STBI_FREE is free() */
 }
 
-strata_status strata_bank_resample(const uint8_t *src, int sw, int sh, uint8_t *dst, int dw,
-                                   int dh, strata_bank_fit fit, strata_result *r)
+strata_status strata_bank_resample(const uint8_t *src, int sw, int sh, uint8_t *dst, int dw, int dh,
+                                   strata_bank_fit fit, strata_result *r)
 {
     size_t dstride = (size_t)dw * 4;
     int ok;
@@ -117,8 +117,8 @@ strata_status strata_bank_resample(const uint8_t *src, int sw, int sh, uint8_t *
             ch = (int)(((int64_t)sw * dh + dw / 2) / dw);
         cw = cw < 1 ? 1 : cw;
         ch = ch < 1 ? 1 : ch;
-        const uint8_t *start = src + ((size_t)((sh - ch) / 2) * (size_t)sw +
-                                      (size_t)((sw - cw) / 2)) * 4;
+        const uint8_t *start =
+            src + ((size_t)((sh - ch) / 2) * (size_t)sw + (size_t)((sw - cw) / 2)) * 4;
         ok = stbir_resize_uint8_srgb(start, cw, ch, sw * 4, dst, dw, dh, (int)dstride, 4, 3, 0);
     } else {
         /* Letterbox: scale to fit inside, centre, opaque black bars. */

@@ -29,8 +29,8 @@ static strata_status check_header(bank_pack *p, strata_result *r)
     if (memcmp(h->magic, BANK_MAGIC, 8) != 0)
         return strata_fail(r, STRATA_ERR_FORMAT, "%s: wrong magic (not a strata bank)", f);
     if (h->version != BANK_VERSION)
-        return strata_fail(r, STRATA_ERR_FORMAT, "%s: unsupported bank version %u (want %u)",
-                           f, h->version, BANK_VERSION);
+        return strata_fail(r, STRATA_ERR_FORMAT, "%s: unsupported bank version %u (want %u)", f,
+                           h->version, BANK_VERSION);
     if (header_crc(p->base) != h->header_crc)
         return strata_fail(r, STRATA_ERR_FORMAT, "%s: header checksum mismatch", f);
     if (h->file_size != p->size)
@@ -45,8 +45,8 @@ static strata_status check_header(bank_pack *p, strata_result *r)
     if (latent ? (h->dim < 1 || h->dim > STRATA_CPPN_MAX_DIM) : h->dim != 0)
         return strata_fail(r, STRATA_ERR_FORMAT, "%s: absurd latent dimension %u", f, h->dim);
     if (h->thumb_w < 8 || h->thumb_w > 256 || h->thumb_h < 8 || h->thumb_h > 256)
-        return strata_fail(r, STRATA_ERR_FORMAT, "%s: absurd thumbnail size %ux%u", f,
-                           h->thumb_w, h->thumb_h);
+        return strata_fail(r, STRATA_ERR_FORMAT, "%s: absurd thumbnail size %ux%u", f, h->thumb_w,
+                           h->thumb_h);
     if (h->feat_dim != BANK_FEAT_DIM || h->knn_k > 64)
         return strata_fail(r, STRATA_ERR_FORMAT, "%s: absurd feature size %u or k %u", f,
                            h->feat_dim, h->knn_k);
@@ -59,12 +59,9 @@ static strata_status check_sections(bank_pack *p, strata_result *r)
     uint64_t n = h->count;
     bool latent = h->kind == STRATA_BANK_LATENT;
     uint64_t want[SEC_COUNT] = {
-        [SEC_INDEX] = n * sizeof(bank_entry),
-        [SEC_THUMBS] = n * h->thumb_w * h->thumb_h * 4,
-        [SEC_FEATURES] = n * h->feat_dim * 4,
-        [SEC_KNN] = n * h->knn_k * 4,
-        [SEC_LATENTS] = latent ? n * h->dim * 4 : 0,
-        [SEC_COLOUR] = latent ? 12 * 4 : 0,
+        [SEC_INDEX] = n * sizeof(bank_entry),        [SEC_THUMBS] = n * h->thumb_w * h->thumb_h * 4,
+        [SEC_FEATURES] = n * h->feat_dim * 4,        [SEC_KNN] = n * h->knn_k * 4,
+        [SEC_LATENTS] = latent ? n * h->dim * 4 : 0, [SEC_COLOUR] = latent ? 12 * 4 : 0,
     };
     for (int s = 0; s < BANK_SECTIONS; s++) {
         const bank_section_entry *e = &p->sec[s];
@@ -101,8 +98,8 @@ static strata_status check_crcs(bank_pack *p, uint32_t mask, strata_result *r)
             continue;
         const bank_section_entry *e = &p->sec[s];
         if (strata_bank_crc32(0, p->base + e->offset, e->size) != e->crc)
-            return strata_fail(r, STRATA_ERR_FORMAT, "%s: %s section checksum mismatch",
-                               p->path, section_names[s]);
+            return strata_fail(r, STRATA_ERR_FORMAT, "%s: %s section checksum mismatch", p->path,
+                               section_names[s]);
     }
     return STRATA_OK;
 }
@@ -116,23 +113,22 @@ static strata_status check_index(bank_pack *p, strata_result *r)
         bank_entry e;
         memcpy(&e, &idx[i], sizeof e);
         if (e.name_offset >= nsize)
-            return strata_fail(r, STRATA_ERR_FORMAT, "%s: keyframe %u: name past the end",
-                               p->path, i);
+            return strata_fail(r, STRATA_ERR_FORMAT, "%s: keyframe %u: name past the end", p->path,
+                               i);
         if (!image)
             continue;
         if (e.data_size == 0)
-            return strata_fail(r, STRATA_ERR_FORMAT, "%s: keyframe %u: 0-byte image", p->path,
-                               i);
+            return strata_fail(r, STRATA_ERR_FORMAT, "%s: keyframe %u: 0-byte image", p->path, i);
         if (e.data_offset > dsize || e.data_size > dsize - e.data_offset)
             return strata_fail(r, STRATA_ERR_FORMAT,
                                "%s: keyframe %u: image at %llu+%u past the end of the data",
                                p->path, i, (unsigned long long)e.data_offset, e.data_size);
         if (e.width < 1 || e.height < 1 || e.width > BANK_MAX_SIDE || e.height > BANK_MAX_SIDE)
-            return strata_fail(r, STRATA_ERR_FORMAT, "%s: keyframe %u: absurd size %ux%u",
-                               p->path, i, e.width, e.height);
+            return strata_fail(r, STRATA_ERR_FORMAT, "%s: keyframe %u: absurd size %ux%u", p->path,
+                               i, e.width, e.height);
         if (e.format < BANK_FMT_PNG || e.format > BANK_FMT_WEBP)
-            return strata_fail(r, STRATA_ERR_FORMAT, "%s: keyframe %u: unknown format %u",
-                               p->path, i, e.format);
+            return strata_fail(r, STRATA_ERR_FORMAT, "%s: keyframe %u: unknown format %u", p->path,
+                               i, e.format);
     }
     return STRATA_OK;
 }
@@ -199,8 +195,7 @@ strata_status strata_bank_verify(const char *path, strata_result *r)
         s = strata_fail(r, STRATA_ERR_FORMAT, "%s: whole-file checksum mismatch", path);
     const bank_entry *idx = bank_sec(&p, SEC_INDEX);
     const uint8_t *data = bank_sec(&p, SEC_DATA);
-    for (uint32_t i = 0; s == STRATA_OK && p.h.kind == STRATA_BANK_IMAGE && i < p.h.count;
-         i++) {
+    for (uint32_t i = 0; s == STRATA_OK && p.h.kind == STRATA_BANK_IMAGE && i < p.h.count; i++) {
         bank_entry e;
         memcpy(&e, &idx[i], sizeof e);
         if (strata_bank_crc32(0, data + e.data_offset, e.data_size) != e.data_crc)

@@ -82,8 +82,7 @@ strata_routes *strata_control_routes(strata_control *ctl)
 bool strata_control_route_parse(strata_control *ctl, const char *spec, strata_result *r)
 {
     if (ctl->routes.n == STRATA_ROUTES_MAX) {
-        strata_fail(r, STRATA_ERR_ARG, "route '%s': more than %d routes", spec,
-                    STRATA_ROUTES_MAX);
+        strata_fail(r, STRATA_ERR_ARG, "route '%s': more than %d routes", spec, STRATA_ROUTES_MAX);
         return false;
     }
     strata_route rt;
@@ -165,12 +164,10 @@ void strata_control_reply_value(strata_control *ctl, const strata_cmd *cmd, cons
                                 float v)
 {
     char buf[256];
-    reply(ctl, cmd, buf, strata_osc_build(buf, sizeof buf, "/strata/value", "sf", name,
-                                          (double)v));
+    reply(ctl, cmd, buf, strata_osc_build(buf, sizeof buf, "/strata/value", "sf", name, (double)v));
 }
 
-void strata_control_reply_error(strata_control *ctl, const strata_cmd *cmd, const char *fmt,
-                                ...)
+void strata_control_reply_error(strata_control *ctl, const strata_cmd *cmd, const char *fmt, ...)
 {
     char msg[200], buf[256];
     va_list ap;
@@ -188,8 +185,9 @@ static bool get_builtin(strata_control *ctl, const strata_cmd *c, const strata_p
     if (id >= 0) { /* base: what a fader should show, not the modulated value */
         strata_control_reply_value(ctl, c, c->str, p->base[id]);
     } else if (strcmp(c->str, "tempo/source") == 0) {
-        reply(ctl, c, buf, strata_osc_build(buf, sizeof buf, "/strata/value", "ss", c->str,
-                                            strata_tempo_source_name(t->source)));
+        reply(ctl, c, buf,
+              strata_osc_build(buf, sizeof buf, "/strata/value", "ss", c->str,
+                               strata_tempo_source_name(t->source)));
     } else if (strcmp(c->str, "tempo/bpm") == 0) {
         strata_control_reply_value(ctl, c, c->str, (float)t->bpm);
     } else if (strcmp(c->str, "tempo/beat") == 0) {
@@ -220,8 +218,8 @@ static bool same_host(const unsigned char *a, size_t al, const unsigned char *b,
     if (x.ss_family == AF_INET)
         return ((struct sockaddr_in *)&x)->sin_addr.s_addr ==
                ((struct sockaddr_in *)&y)->sin_addr.s_addr;
-    return memcmp(&((struct sockaddr_in6 *)&x)->sin6_addr,
-                  &((struct sockaddr_in6 *)&y)->sin6_addr, 16) == 0;
+    return memcmp(&((struct sockaddr_in6 *)&x)->sin6_addr, &((struct sockaddr_in6 *)&y)->sin6_addr,
+                  16) == 0;
 }
 
 static void subscribe(strata_control *ctl, const strata_cmd *c, bool on)
@@ -271,14 +269,13 @@ static void feedback(strata_control *ctl, const strata_control_frame *f, double 
         return;
     ctl->last_feedback = now;
     static const char *meters[AUDIO_METERS] = {
-        "/strata/audio/level", "/strata/audio/bass", "/strata/audio/mid",
-        "/strata/audio/high", "/strata/audio/onset", "/strata/audio/beat",
-        "/strata/audio/bpm",
+        "/strata/audio/level", "/strata/audio/bass", "/strata/audio/mid", "/strata/audio/high",
+        "/strata/audio/onset", "/strata/audio/beat", "/strata/audio/bpm",
     };
     const strata_audio_frame *a = f->audio;
     float mv[AUDIO_METERS] = {
         a ? a->level.fast : 0.0f, a ? a->bass.fast : 0.0f, a ? a->mid.fast : 0.0f,
-        a ? a->high.fast : 0.0f, a ? a->onset : 0.0f, ctl->tempo.st.beat_pulse,
+        a ? a->high.fast : 0.0f,  a ? a->onset : 0.0f,     ctl->tempo.st.beat_pulse,
         (float)ctl->tempo.st.bpm,
     };
     char buf[128], path[96];
@@ -393,8 +390,8 @@ static void apply_slots(strata_control *ctl, strata_control_frame *f, uint64_t f
         strata_params_set(f->params, i, v, false);
         f->applied++;
         record_latency(ctl, atomic_load_explicit(&s->recv_ns, memory_order_relaxed),
-                       atomic_load_explicit(&s->recv_frame, memory_order_relaxed),
-                       strata_time_ns(), frame);
+                       atomic_load_explicit(&s->recv_frame, memory_order_relaxed), strata_time_ns(),
+                       frame);
     }
 }
 
@@ -429,8 +426,7 @@ static void apply_pending(strata_control *ctl, strata_control_frame *f, uint64_t
         }
         if (ready) {
             apply_cmd(ctl, c, f);
-        } else if (!c->complete && now_ns > c->recv_ns &&
-                   now_ns - c->recv_ns > BUNDLE_TIMEOUT_NS) {
+        } else if (!c->complete && now_ns > c->recv_ns && now_ns - c->recv_ns > BUNDLE_TIMEOUT_NS) {
             /* now_ns was read before the queue was drained: a command that arrived
              * since is younger than now_ns, and the unsigned difference must not wrap. */
             LOG_WARN(TAG, "dropping part of bundle %u: its end never arrived (queue full)",

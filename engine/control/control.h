@@ -86,7 +86,7 @@ typedef struct strata_param_def {
     float min, max, def;
     float smooth_s; /* time constant of the one-pole smoother; 0 = immediate */
     const char *unit;
-    char key;       /* keyboard binding, 0 for none */
+    char key; /* keyboard binding, 0 for none */
     const char *desc;
 } strata_param_def;
 
@@ -134,24 +134,24 @@ typedef enum strata_tempo_mode {
 /* What the render thread reads each frame. */
 typedef struct strata_tempo_state {
     double bpm;
-    double beat;        /* fractional beat count since the clock started */
-    float beat_phase;   /* 0..1 within the beat */
-    float bar_phase;    /* 0..1 within the bar */
-    float beat_pulse;   /* 1 at each beat, decaying over the beat (exp) */
-    int beats_per_bar;  /* 4 */
+    double beat;       /* fractional beat count since the clock started */
+    float beat_phase;  /* 0..1 within the beat */
+    float bar_phase;   /* 0..1 within the bar */
+    float beat_pulse;  /* 1 at each beat, decaying over the beat (exp) */
+    int beats_per_bar; /* 4 */
     strata_tempo_source source;
-    int link_peers;     /* peers in the Link session, 0 when Link is off */
+    int link_peers; /* peers in the Link session, 0 when Link is off */
 } strata_tempo_state;
 
 /* The tempo clock; plain data, render thread only. */
 typedef struct strata_tempo {
     strata_tempo_state st;
     strata_tempo_mode mode;
-    double bpm_manual;     /* internal/tap tempo */
-    bool tapped;           /* the manual tempo came from taps */
-    double taps[8];        /* times of the last taps, seconds */
+    double bpm_manual; /* internal/tap tempo */
+    bool tapped;       /* the manual tempo came from taps */
+    double taps[8];    /* times of the last taps, seconds */
     int ntaps;
-    double time;           /* time of the last advance */
+    double time; /* time of the last advance */
     bool started;
     float audio_confidence; /* below this the audio tracker is not followed (0.3) */
 } strata_tempo;
@@ -171,32 +171,50 @@ void strata_tempo_resync(strata_tempo *t);
 /* ---- modulation routes ----------------------------------------------------- */
 
 typedef enum strata_mod_source {
-    STRATA_SRC_LEVEL, STRATA_SRC_BASS, STRATA_SRC_MID, STRATA_SRC_HIGH, /* fast, 0..1 */
-    STRATA_SRC_LEVEL_SLOW, STRATA_SRC_BASS_SLOW, STRATA_SRC_MID_SLOW, STRATA_SRC_HIGH_SLOW,
-    STRATA_SRC_ONSET, STRATA_SRC_KICK, STRATA_SRC_SNARE, STRATA_SRC_HAT,
-    STRATA_SRC_AUDIO_BEAT,  /* the tracker's beat pulse */
-    STRATA_SRC_BEAT_PHASE, STRATA_SRC_BAR_PHASE, STRATA_SRC_BEAT_PULSE, /* tempo clock */
-    STRATA_SRC_SINE, STRATA_SRC_TRI, STRATA_SRC_SAW, STRATA_SRC_SQUARE, /* LFOs, 0..1 */
+    STRATA_SRC_LEVEL,
+    STRATA_SRC_BASS,
+    STRATA_SRC_MID,
+    STRATA_SRC_HIGH, /* fast, 0..1 */
+    STRATA_SRC_LEVEL_SLOW,
+    STRATA_SRC_BASS_SLOW,
+    STRATA_SRC_MID_SLOW,
+    STRATA_SRC_HIGH_SLOW,
+    STRATA_SRC_ONSET,
+    STRATA_SRC_KICK,
+    STRATA_SRC_SNARE,
+    STRATA_SRC_HAT,
+    STRATA_SRC_AUDIO_BEAT, /* the tracker's beat pulse */
+    STRATA_SRC_BEAT_PHASE,
+    STRATA_SRC_BAR_PHASE,
+    STRATA_SRC_BEAT_PULSE, /* tempo clock */
+    STRATA_SRC_SINE,
+    STRATA_SRC_TRI,
+    STRATA_SRC_SAW,
+    STRATA_SRC_SQUARE, /* LFOs, 0..1 */
     STRATA_SRC_COUNT
 } strata_mod_source;
 
 typedef enum strata_mod_curve {
-    STRATA_CURVE_LINEAR, STRATA_CURVE_EXP, STRATA_CURVE_LOG, STRATA_CURVE_SMOOTH,
-    STRATA_CURVE_STEP, STRATA_CURVE_COUNT
+    STRATA_CURVE_LINEAR,
+    STRATA_CURVE_EXP,
+    STRATA_CURVE_LOG,
+    STRATA_CURVE_SMOOTH,
+    STRATA_CURVE_STEP,
+    STRATA_CURVE_COUNT
 } strata_mod_curve;
 
 typedef struct strata_route {
     strata_mod_source src;
-    int param;          /* strata_param_id */
-    float amount;       /* in units of the parameter's range; may be negative */
+    int param;    /* strata_param_id */
+    float amount; /* in units of the parameter's range; may be negative */
     strata_mod_curve curve;
     float attack_s, release_s; /* envelope follower on the curved source; 0 = immediate */
-    float rate;         /* LFOs: cycles per second, or per beat when rate_beats */
+    float rate;                /* LFOs: cycles per second, or per beat when rate_beats */
     bool rate_beats;
-    float phase;        /* LFOs: phase offset 0..1 */
-    bool bipolar;       /* map the 0..1 source to -1..1 before the amount */
-    float env;          /* state: follower output */
-    double lfo_pos;     /* state: LFO position in cycles (for Hz rates) */
+    float phase;    /* LFOs: phase offset 0..1 */
+    bool bipolar;   /* map the 0..1 source to -1..1 before the amount */
+    float env;      /* state: follower output */
+    double lfo_pos; /* state: LFO position in cycles (for Hz rates) */
 } strata_route;
 
 #define STRATA_ROUTES_MAX 64
@@ -228,12 +246,12 @@ void strata_routes_eval(strata_routes *rs, const strata_tempo_state *tempo,
 
 typedef enum strata_cmd_type {
     STRATA_CMD_NONE,
-    STRATA_CMD_SET,          /* param, value */
-    STRATA_CMD_SCENE,        /* ival >= 0: index; ival < 0: by name in str */
+    STRATA_CMD_SET,   /* param, value */
+    STRATA_CMD_SCENE, /* ival >= 0: index; ival < 0: by name in str */
     STRATA_CMD_SCENE_NEXT,
     STRATA_CMD_SCENE_PREV,
-    STRATA_CMD_KEY,          /* ival keyframe, value seconds (<0: the app's default) */
-    STRATA_CMD_TEMPO_BPM,    /* value */
+    STRATA_CMD_KEY,       /* ival keyframe, value seconds (<0: the app's default) */
+    STRATA_CMD_TEMPO_BPM, /* value */
     STRATA_CMD_TEMPO_TAP,
     STRATA_CMD_TEMPO_RESYNC,
     STRATA_CMD_TEMPO_SOURCE, /* str: auto|manual */
@@ -241,11 +259,11 @@ typedef enum strata_cmd_type {
     STRATA_CMD_GET,          /* str: a parameter, tempo/..., link, or passed to the app */
     STRATA_CMD_SUBSCRIBE,    /* ival: reply port, 0 = the sender's port */
     STRATA_CMD_UNSUBSCRIBE,
-    STRATA_CMD_SCREENSHOT,   /* str: a path already checked to be inside the folder,
-                                or "" for the app's default name */
+    STRATA_CMD_SCREENSHOT, /* str: a path already checked to be inside the folder,
+                              or "" for the app's default name */
     STRATA_CMD_PING,
-    STRATA_CMD_ERROR,        /* internal: str is the reply to send to the sender */
-    STRATA_CMD_BUNDLE_END,   /* internal: closes bundle `bundle` */
+    STRATA_CMD_ERROR,      /* internal: str is the reply to send to the sender */
+    STRATA_CMD_BUNDLE_END, /* internal: closes bundle `bundle` */
     STRATA_CMD_COUNT
 } strata_cmd_type;
 
@@ -253,17 +271,17 @@ typedef enum strata_cmd_type {
 
 /* One command, fixed size, as it travels the queue. */
 typedef struct strata_cmd {
-    uint16_t type;         /* strata_cmd_type */
-    int16_t param;         /* STRATA_CMD_SET: strata_param_id */
-    uint32_t bundle;       /* outermost bundle id, 0 when not in a bundle */
+    uint16_t type;   /* strata_cmd_type */
+    int16_t param;   /* STRATA_CMD_SET: strata_param_id */
+    uint32_t bundle; /* outermost bundle id, 0 when not in a bundle */
     float value;
     int32_t ival;
-    uint64_t timetag;      /* OSC NTP 32.32; 0 or 1 = immediately */
-    uint64_t recv_ns;      /* strata_time_ns() at receive, for latency */
-    uint64_t recv_frame;   /* apply count at receive, for latency in frames */
+    uint64_t timetag;       /* OSC NTP 32.32; 0 or 1 = immediately */
+    uint64_t recv_ns;       /* strata_time_ns() at receive, for latency */
+    uint64_t recv_frame;    /* apply count at receive, for latency in frames */
     unsigned char from[28]; /* sender sockaddr (in or in6), from_len 0 when unknown */
     uint8_t from_len;
-    uint8_t complete;      /* render thread: its bundle has fully arrived */
+    uint8_t complete; /* render thread: its bundle has fully arrived */
     char str[STRATA_CMD_STR];
 } strata_cmd;
 
@@ -274,19 +292,18 @@ typedef struct strata_control strata_control;
  * does not know. Return false when the command failed or the name is unknown: the
  * sender then gets /strata/error. The app may also reply itself with
  * strata_control_reply_value / strata_control_reply_error. */
-typedef bool (*strata_control_command_fn)(strata_control *ctl, const strata_cmd *cmd,
-                                          void *user);
+typedef bool (*strata_control_command_fn)(strata_control *ctl, const strata_cmd *cmd, void *user);
 
 typedef struct strata_control_config {
-    int osc_port;             /* 0 = 8000; -1 = any free port (tests) */
-    bool osc_disabled;        /* no server (render mode, tests of routes/tempo) */
-    const char *osc_bind;     /* NULL = 0.0.0.0 */
-    bool osc_tcp;             /* TCP (size-prefixed packets) instead of UDP */
-    const char *osc_allow;    /* "CIDR[,CIDR]" or NULL for everyone */
+    int osc_port;               /* 0 = 8000; -1 = any free port (tests) */
+    bool osc_disabled;          /* no server (render mode, tests of routes/tempo) */
+    const char *osc_bind;       /* NULL = 0.0.0.0 */
+    bool osc_tcp;               /* TCP (size-prefixed packets) instead of UDP */
+    const char *osc_allow;      /* "CIDR[,CIDR]" or NULL for everyone */
     const char *screenshot_dir; /* screenshot paths must stay inside; NULL = "." */
-    double bpm;               /* 0 = 120 */
-    bool link;                /* join Ableton Link at start */
-    int queue_size;           /* 0 = 4096 commands */
+    double bpm;                 /* 0 = 120 */
+    bool link;                  /* join Ableton Link at start */
+    int queue_size;             /* 0 = 4096 commands */
     strata_control_command_fn on_command;
     void *user;
 } strata_control_config;
@@ -295,10 +312,10 @@ typedef struct strata_control_config {
 typedef struct strata_control_frame {
     strata_params *params;           /* in/out */
     const strata_audio_frame *audio; /* in, NULL = silence */
-    double time;  /* in: seconds; strata_time_s() live, frame / fps in render mode */
-    float dt;     /* in: seconds since the last frame */
-    strata_tempo_state tempo;        /* out */
-    int applied;                     /* out: commands and parameter sets applied */
+    double time;              /* in: seconds; strata_time_s() live, frame / fps in render mode */
+    float dt;                 /* in: seconds since the last frame */
+    strata_tempo_state tempo; /* out */
+    int applied;              /* out: commands and parameter sets applied */
 } strata_control_frame;
 
 /* Setup thread. Starts the OSC thread unless cfg->osc_disabled. */
@@ -333,22 +350,22 @@ strata_routes *strata_control_routes(strata_control *ctl);
 bool strata_control_route_parse(strata_control *ctl, const char *spec, strata_result *r);
 
 /* Render thread, inside on_command or right after apply: answer a command's sender. */
-void strata_control_reply_value(strata_control *ctl, const strata_cmd *cmd,
-                                const char *name, float v);
-void strata_control_reply_error(strata_control *ctl, const strata_cmd *cmd,
-                                const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void strata_control_reply_value(strata_control *ctl, const strata_cmd *cmd, const char *name,
+                                float v);
+void strata_control_reply_error(strata_control *ctl, const strata_cmd *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Format a command's sender as "host:port" ("-" when unknown). Any thread. */
 void strata_control_cmd_sender(const strata_cmd *cmd, char *buf, size_t n);
 
 typedef struct strata_control_stats {
-    uint64_t packets;    /* packets received */
-    uint64_t messages;   /* messages accepted */
-    uint64_t coalesced;  /* parameter sets overwritten before a frame applied them */
-    uint64_t errors;     /* messages rejected (bad address, type, arity, malformed) */
-    uint64_t denied;     /* packets from senders outside --osc-allow */
-    uint64_t dropped;    /* commands lost to a full queue */
-    uint64_t applied;    /* commands and parameter sets applied */
-    uint64_t frames;     /* strata_control_apply calls */
+    uint64_t packets;   /* packets received */
+    uint64_t messages;  /* messages accepted */
+    uint64_t coalesced; /* parameter sets overwritten before a frame applied them */
+    uint64_t errors;    /* messages rejected (bad address, type, arity, malformed) */
+    uint64_t denied;    /* packets from senders outside --osc-allow */
+    uint64_t dropped;   /* commands lost to a full queue */
+    uint64_t applied;   /* commands and parameter sets applied */
+    uint64_t frames;    /* strata_control_apply calls */
     /* receive-to-applied latency of the last (up to 4096) applied commands */
     int lat_count;
     double lat_p50_ms, lat_p99_ms, lat_max_ms;
@@ -365,14 +382,14 @@ void strata_control_stats_reset(strata_control *ctl);
  * thread calls for each datagram; tests and the fuzzer call it directly on a control
  * created with osc_disabled. Thread: the OSC thread (or, when disabled, any one thread
  * that is not concurrently applying). Never crashes on any input. */
-void strata_osc_handle_packet(strata_control *ctl, const void *data, size_t len,
-                              const void *from, size_t from_len);
+void strata_osc_handle_packet(strata_control *ctl, const void *data, size_t len, const void *from,
+                              size_t from_len);
 
 /* A load generator for `strata bench --osc` and the flood test: a thread sending
  * /strata/glitch f (a ramp) to host:port at `rate` messages per second. */
 typedef struct strata_osc_flood strata_osc_flood;
-strata_osc_flood *strata_osc_flood_start(const char *host, int port, double rate,
-                                         double seconds, strata_result *r);
+strata_osc_flood *strata_osc_flood_start(const char *host, int port, double rate, double seconds,
+                                         strata_result *r);
 /* The same, flooding `address` (one float, a 0..1 ramp) instead of /strata/glitch. */
 strata_osc_flood *strata_osc_flood_start_at(const char *host, int port, const char *address,
                                             double rate, double seconds, strata_result *r);

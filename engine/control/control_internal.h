@@ -8,8 +8,8 @@
 #include "control.h"
 
 #define OSC_MAX_PACKET 65536
-#define OSC_MAX_DEPTH 8        /* bundle nesting accepted */
-#define OSC_MAX_AHEAD_S 60.0   /* a timetag further ahead is refused */
+#define OSC_MAX_DEPTH 8      /* bundle nesting accepted */
+#define OSC_MAX_AHEAD_S 60.0 /* a timetag further ahead is refused */
 #define OSC_TCP_CLIENTS 8
 #define OSC_ALLOW_MAX 16
 #define OSC_DENIED_LOGGED 32
@@ -20,9 +20,9 @@
 #define AUDIO_METERS 7
 
 typedef struct osc_cidr {
-    int family;            /* AF_INET or AF_INET6 (v4 stored v4-mapped in addr6) */
+    int family; /* AF_INET or AF_INET6 (v4 stored v4-mapped in addr6) */
     unsigned char addr[16];
-    int prefix;            /* in bits of the 128-bit form */
+    int prefix; /* in bits of the 128-bit form */
 } osc_cidr;
 
 /* The latest value of one parameter set outside a bundle. The OSC thread writes bits,
@@ -58,7 +58,7 @@ struct strata_control {
     int port;
 
     /* --- OSC thread only (or the one caller of strata_osc_handle_packet) */
-    int fd;                  /* UDP socket or TCP listener, -1 when disabled */
+    int fd; /* UDP socket or TCP listener, -1 when disabled */
     tcp_client tcp[OSC_TCP_CLIENTS];
     unsigned char *rxbuf;
     osc_cidr allow[OSC_ALLOW_MAX];
@@ -66,7 +66,7 @@ struct strata_control {
     unsigned char denied_seen[OSC_DENIED_LOGGED][16];
     int ndenied_seen;
     uint32_t bundle_seq;
-    double log_window;       /* start of the current 1 s log/reply window */
+    double log_window; /* start of the current 1 s log/reply window */
     int log_count, reply_count;
     uint64_t log_suppressed;
     pthread_t thread;
@@ -80,13 +80,13 @@ struct strata_control {
     _Atomic uint32_t alias_seq;
     strata_control_alias aliases[STRATA_CONTROL_MAX_ALIASES];
     int naliases;
-    strata_queue queue;      /* strata_cmd, OSC thread -> render thread */
+    strata_queue queue; /* strata_cmd, OSC thread -> render thread */
     _Atomic uint64_t n_packets, n_messages, n_errors, n_denied, n_dropped, n_coalesced;
     _Atomic uint64_t frame_no; /* strata_control_apply calls */
 
     /* --- render thread only */
-    int reply_fd;            /* non-blocking UDP for replies and feedback */
-    strata_cmd *pending;     /* commands waiting for their bundle or their time */
+    int reply_fd;        /* non-blocking UDP for replies and feedback */
+    strata_cmd *pending; /* commands waiting for their bundle or their time */
     int npending;
     uint64_t slot_seen[STRATA_PARAM_COUNT];
     strata_tempo tempo;
@@ -109,7 +109,6 @@ void strata_osc_close(strata_control *ctl);
 /* Serialise an OSC message; types from "fis" with matching varargs (double for f). 0 when
  * it does not fit. */
 size_t strata_osc_build(char *buf, size_t cap, const char *path, const char *types, ...);
-void strata_osc_send(int fd, const unsigned char *to, size_t to_len, const char *buf,
-                     size_t n);
+void strata_osc_send(int fd, const unsigned char *to, size_t to_len, const char *buf, size_t n);
 
 #endif

@@ -31,22 +31,24 @@ void strata_control_list_params(FILE *out, bool json)
             char key[2] = {d->key, 0};
             fprintf(out, "  {\"name\": ");
             json_str(out, d->name);
-            fprintf(out, ", \"min\": %g, \"max\": %g, \"default\": %g, \"smoothing\": %g, "
-                         "\"unit\": ", (double)d->min, (double)d->max, (double)d->def,
-                    (double)d->smooth_s);
+            fprintf(out,
+                    ", \"min\": %g, \"max\": %g, \"default\": %g, \"smoothing\": %g, "
+                    "\"unit\": ",
+                    (double)d->min, (double)d->max, (double)d->def, (double)d->smooth_s);
             json_str(out, d->unit);
             fprintf(out, ", \"key\": ");
             json_str(out, key);
-            fprintf(out, ", \"osc\": \"/strata/%s\", \"uniform\": \"u_%s\", \"description\": ",
-                    d->name, d->name);
+            fprintf(out,
+                    ", \"osc\": \"/strata/%s\", \"uniform\": \"u_%s\", \"description\": ", d->name,
+                    d->name);
             json_str(out, d->desc);
             fprintf(out, "}%s\n", i + 1 < STRATA_PARAM_COUNT ? "," : "");
         }
         fprintf(out, "]\n");
         return;
     }
-    fprintf(out, "%-14s %8s %8s %8s %7s %-5s %-3s %s\n", "NAME", "MIN", "MAX", "DEFAULT",
-            "SMOOTH", "UNIT", "KEY", "DESCRIPTION");
+    fprintf(out, "%-14s %8s %8s %8s %7s %-5s %-3s %s\n", "NAME", "MIN", "MAX", "DEFAULT", "SMOOTH",
+            "UNIT", "KEY", "DESCRIPTION");
     for (int i = 0; i < STRATA_PARAM_COUNT; i++) {
         const strata_param_def *d = &strata_param_defs[i];
         char key[2];
@@ -95,14 +97,18 @@ static const char *docs_head =
     "| `/strata/scene/next`, `/strata/scene/prev` | trigger | next / previous scene |\n"
     "| `/strata/key` | `i [f seconds]` | morph to keyframe i (over f seconds) |\n"
     "| `/strata/tempo/bpm` | `f` | internal tempo, 20..999; also sent to Link peers |\n"
-    "| `/strata/tempo/tap` | trigger | tap tempo: average of the last taps, reset after a 2 s gap (key T) |\n"
+    "| `/strata/tempo/tap` | trigger | tap tempo: average of the last taps, reset after a 2 s gap "
+    "(key T) |\n"
     "| `/strata/tempo/resync` | trigger | make now a downbeat (in Link: for the session) |\n"
-    "| `/strata/tempo/source` | `s` | `auto` (Link, else audio tracker, else internal) or `manual` |\n"
+    "| `/strata/tempo/source` | `s` | `auto` (Link, else audio tracker, else internal) or `manual` "
+    "|\n"
     "| `/strata/link` | `i` | 1 joins the Ableton Link session, 0 leaves it (`--link`) |\n"
     "| `/strata/get` | `s` | reply `/strata/value s f` (`s s` for `tempo/source`) |\n"
-    "| `/strata/subscribe` | `[i port]` | state echo and meters to the sender (or that port), <= 30 Hz |\n"
+    "| `/strata/subscribe` | `[i port]` | state echo and meters to the sender (or that port), <= "
+    "30 Hz |\n"
     "| `/strata/unsubscribe` | trigger | stop them for this host |\n"
-    "| `/strata/screenshot` | `[s path]` | write the next output frame as PNG, inside the screenshot folder |\n"
+    "| `/strata/screenshot` | `[s path]` | write the next output frame as PNG, inside the "
+    "screenshot folder |\n"
     "| `/strata/ping` | any | reply `/strata/pong` |\n"
     "\n"
     "`/strata/get` knows every parameter (its set value, before modulation), `tempo/bpm`,\n"
@@ -116,8 +122,10 @@ static const char *docs_head =
     "\n"
     "| address | arguments | when |\n"
     "|---|---|---|\n"
-    "| `/strata/state/<param>` | `f` | to subscribers, when the set value changes (all at subscribe) |\n"
-    "| `/strata/audio/level`, `bass`, `mid`, `high` | `f` 0..1 | to subscribers, fast band envelopes |\n"
+    "| `/strata/state/<param>` | `f` | to subscribers, when the set value changes (all at "
+    "subscribe) |\n"
+    "| `/strata/audio/level`, `bass`, `mid`, `high` | `f` 0..1 | to subscribers, fast band "
+    "envelopes |\n"
     "| `/strata/audio/onset` | `f` 0..1 | onset pulse |\n"
     "| `/strata/audio/beat` | `f` 0..1 | the tempo clock's beat pulse (1 on the beat) |\n"
     "| `/strata/audio/bpm` | `f` | the tempo clock's bpm |\n"

@@ -44,8 +44,7 @@ int strata_link_peers(strata_link *l)
     return (int)l->link.numPeers();
 }
 
-void strata_link_capture(strata_link *l, double quantum, double *bpm, double *beat,
-                         double *phase)
+void strata_link_capture(strata_link *l, double quantum, double *bpm, double *beat, double *phase)
 {
     auto st = l->link.captureAppSessionState();
     auto now = l->link.clock().micros();

@@ -19,8 +19,7 @@ void strata_link_enable(strata_link *l, bool on);
 bool strata_link_enabled(strata_link *l);
 int strata_link_peers(strata_link *l);
 /* The session's tempo, beat and phase (0..quantum) now. */
-void strata_link_capture(strata_link *l, double quantum, double *bpm, double *beat,
-                         double *phase);
+void strata_link_capture(strata_link *l, double quantum, double *bpm, double *beat, double *phase);
 /* Propose a tempo to the session (peers follow). */
 void strata_link_set_tempo(strata_link *l, double bpm);
 /* Request that `beat` (e.g. 0 = a downbeat) falls now. */

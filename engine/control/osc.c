@@ -237,13 +237,26 @@ typedef struct msg_ctx {
 static bool arg_number(const msg_ctx *m, int i, double *out)
 {
     switch (m->types[i]) {
-    case LO_INT32: *out = m->argv[i]->i; return true;
-    case LO_FLOAT: *out = m->argv[i]->f; return true;
-    case LO_INT64: *out = (double)m->argv[i]->h; return true;
-    case LO_DOUBLE: *out = m->argv[i]->d; return true;
-    case LO_TRUE: *out = 1.0; return true;
-    case LO_FALSE: *out = 0.0; return true;
-    default: return false;
+    case LO_INT32:
+        *out = m->argv[i]->i;
+        return true;
+    case LO_FLOAT:
+        *out = m->argv[i]->f;
+        return true;
+    case LO_INT64:
+        *out = (double)m->argv[i]->h;
+        return true;
+    case LO_DOUBLE:
+        *out = m->argv[i]->d;
+        return true;
+    case LO_TRUE:
+        *out = 1.0;
+        return true;
+    case LO_FALSE:
+        *out = 0.0;
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -516,8 +529,7 @@ done:
 }
 
 static void handle_message(strata_control *ctl, const unsigned char *data, size_t len,
-                           uint64_t timetag, uint32_t bundle, const void *from,
-                           size_t from_len)
+                           uint64_t timetag, uint32_t bundle, const void *from, size_t from_len)
 {
     /* The address for error replies, even from a message liblo rejects. */
     char path[64];
@@ -651,8 +663,8 @@ static bool fast_param_set(strata_control *ctl, const unsigned char *d, size_t l
     return true;
 }
 
-void strata_osc_handle_packet(strata_control *ctl, const void *data, size_t len,
-                              const void *from, size_t from_len)
+void strata_osc_handle_packet(strata_control *ctl, const void *data, size_t len, const void *from,
+                              size_t from_len)
 {
     const unsigned char *d = data;
     if (from_len > sizeof((strata_cmd *)0)->from)
@@ -806,8 +818,8 @@ static int open_socket(strata_control *ctl, int type, strata_result *r)
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (fd < 0 || bind(fd, (struct sockaddr *)&ss, sl) < 0 ||
         (type == SOCK_STREAM && listen(fd, 8) < 0)) {
-        strata_fail(r, STRATA_ERR_DEVICE, "OSC: cannot listen on %s:%d/%s: %s", bind_addr,
-                    port, type == SOCK_STREAM ? "tcp" : "udp", strerror(errno));
+        strata_fail(r, STRATA_ERR_DEVICE, "OSC: cannot listen on %s:%d/%s: %s", bind_addr, port,
+                    type == SOCK_STREAM ? "tcp" : "udp", strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
@@ -851,8 +863,7 @@ bool strata_osc_open(strata_control *ctl, strata_result *r)
     }
     ctl->thread_started = true;
     LOG_INFO(TAG, "listening on %s:%d/%s%s", ctl->cfg.osc_bind ? ctl->cfg.osc_bind : "0.0.0.0",
-             ctl->port, ctl->cfg.osc_tcp ? "tcp" : "udp",
-             ctl->nallow ? " (allowlist on)" : "");
+             ctl->port, ctl->cfg.osc_tcp ? "tcp" : "udp", ctl->nallow ? " (allowlist on)" : "");
     return true;
 }
 
@@ -985,8 +996,8 @@ static void *flood_thread(void *arg)
     return NULL;
 }
 
-strata_osc_flood *strata_osc_flood_start(const char *host, int port, double rate,
-                                         double seconds, strata_result *r)
+strata_osc_flood *strata_osc_flood_start(const char *host, int port, double rate, double seconds,
+                                         strata_result *r)
 {
     return strata_osc_flood_start_at(host, port, "/strata/glitch", rate, seconds, r);
 }

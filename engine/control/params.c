@@ -49,8 +49,8 @@ bool strata_params_set_arg(strata_params *p, const char *arg, strata_result *r)
     name[eq - arg] = 0;
     int id = strata_param_find(name);
     if (id < 0) {
-        strata_fail(r, STRATA_ERR_ARG, "--set %s: unknown parameter '%s' (see --list-params)",
-                    arg, name);
+        strata_fail(r, STRATA_ERR_ARG, "--set %s: unknown parameter '%s' (see --list-params)", arg,
+                    name);
         return false;
     }
     char *end;

@@ -6,9 +6,9 @@
 #include <string.h>
 
 static const char *src_names[STRATA_SRC_COUNT] = {
-    "level", "bass", "mid", "high", "level.slow", "bass.slow", "mid.slow", "high.slow",
-    "onset", "kick", "snare", "hat", "beat", "beat_phase", "bar_phase", "beat_pulse",
-    "sine", "tri", "saw", "square",
+    "level",     "bass",       "mid",  "high",  "level.slow", "bass.slow", "mid.slow",
+    "high.slow", "onset",      "kick", "snare", "hat",        "beat",      "beat_phase",
+    "bar_phase", "beat_pulse", "sine", "tri",   "saw",        "square",
 };
 static const char *curve_names[STRATA_CURVE_COUNT] = {
     "linear", "exp", "log", "smooth", "step",
@@ -133,8 +133,7 @@ bool strata_route_parse(const char *spec, strata_route *out, strata_result *r)
     const char *gt = strchr(spec, '>');
     const char *star = gt ? strchr(gt, '*') : NULL;
     if (!gt || !star) {
-        strata_fail(r, STRATA_ERR_ARG, "route '%s': expected SRC>PARAM*AMOUNT[,OPTION...]",
-                    spec);
+        strata_fail(r, STRATA_ERR_ARG, "route '%s': expected SRC>PARAM*AMOUNT[,OPTION...]", spec);
         return false;
     }
     if (!parse_source(spec, (size_t)(gt - spec), &rt, r))
@@ -209,23 +208,40 @@ static float source_value(strata_route *rt, const strata_tempo_state *t,
                           const strata_audio_frame *a, float dt)
 {
     switch (rt->src) {
-    case STRATA_SRC_LEVEL: return a ? a->level.fast : 0.0f;
-    case STRATA_SRC_BASS: return a ? a->bass.fast : 0.0f;
-    case STRATA_SRC_MID: return a ? a->mid.fast : 0.0f;
-    case STRATA_SRC_HIGH: return a ? a->high.fast : 0.0f;
-    case STRATA_SRC_LEVEL_SLOW: return a ? a->level.slow : 0.0f;
-    case STRATA_SRC_BASS_SLOW: return a ? a->bass.slow : 0.0f;
-    case STRATA_SRC_MID_SLOW: return a ? a->mid.slow : 0.0f;
-    case STRATA_SRC_HIGH_SLOW: return a ? a->high.slow : 0.0f;
-    case STRATA_SRC_ONSET: return a ? a->onset : 0.0f;
-    case STRATA_SRC_KICK: return a ? a->kick : 0.0f;
-    case STRATA_SRC_SNARE: return a ? a->snare : 0.0f;
-    case STRATA_SRC_HAT: return a ? a->hat : 0.0f;
-    case STRATA_SRC_AUDIO_BEAT: return a ? a->beat : 0.0f;
-    case STRATA_SRC_BEAT_PHASE: return t ? t->beat_phase : 0.0f;
-    case STRATA_SRC_BAR_PHASE: return t ? t->bar_phase : 0.0f;
-    case STRATA_SRC_BEAT_PULSE: return t ? t->beat_pulse : 0.0f;
-    default: break;
+    case STRATA_SRC_LEVEL:
+        return a ? a->level.fast : 0.0f;
+    case STRATA_SRC_BASS:
+        return a ? a->bass.fast : 0.0f;
+    case STRATA_SRC_MID:
+        return a ? a->mid.fast : 0.0f;
+    case STRATA_SRC_HIGH:
+        return a ? a->high.fast : 0.0f;
+    case STRATA_SRC_LEVEL_SLOW:
+        return a ? a->level.slow : 0.0f;
+    case STRATA_SRC_BASS_SLOW:
+        return a ? a->bass.slow : 0.0f;
+    case STRATA_SRC_MID_SLOW:
+        return a ? a->mid.slow : 0.0f;
+    case STRATA_SRC_HIGH_SLOW:
+        return a ? a->high.slow : 0.0f;
+    case STRATA_SRC_ONSET:
+        return a ? a->onset : 0.0f;
+    case STRATA_SRC_KICK:
+        return a ? a->kick : 0.0f;
+    case STRATA_SRC_SNARE:
+        return a ? a->snare : 0.0f;
+    case STRATA_SRC_HAT:
+        return a ? a->hat : 0.0f;
+    case STRATA_SRC_AUDIO_BEAT:
+        return a ? a->beat : 0.0f;
+    case STRATA_SRC_BEAT_PHASE:
+        return t ? t->beat_phase : 0.0f;
+    case STRATA_SRC_BAR_PHASE:
+        return t ? t->bar_phase : 0.0f;
+    case STRATA_SRC_BEAT_PULSE:
+        return t ? t->beat_pulse : 0.0f;
+    default:
+        break;
     }
     /* LFOs: beat-rate LFOs lock to the clock's beat count so they stay in phase with the
      * music; Hz-rate LFOs integrate their own position so a rate change does not jump. */
@@ -240,11 +256,16 @@ static float source_value(strata_route *rt, const strata_tempo_state *t,
     pos += rt->phase;
     float x = (float)(pos - floor(pos));
     switch (rt->src) {
-    case STRATA_SRC_SINE: return 0.5f - 0.5f * cosf(6.2831853f * x); /* 0 at phase 0 */
-    case STRATA_SRC_TRI: return x < 0.5f ? 2.0f * x : 2.0f - 2.0f * x;
-    case STRATA_SRC_SAW: return x;
-    case STRATA_SRC_SQUARE: return x < 0.5f ? 1.0f : 0.0f;
-    default: return 0.0f;
+    case STRATA_SRC_SINE:
+        return 0.5f - 0.5f * cosf(6.2831853f * x); /* 0 at phase 0 */
+    case STRATA_SRC_TRI:
+        return x < 0.5f ? 2.0f * x : 2.0f - 2.0f * x;
+    case STRATA_SRC_SAW:
+        return x;
+    case STRATA_SRC_SQUARE:
+        return x < 0.5f ? 1.0f : 0.0f;
+    default:
+        return 0.0f;
     }
 }
 
@@ -252,11 +273,16 @@ static float apply_curve(strata_mod_curve c, float x)
 {
     x = strata_clampf(x, 0.0f, 1.0f);
     switch (c) {
-    case STRATA_CURVE_EXP: return x * x;
-    case STRATA_CURVE_LOG: return sqrtf(x);
-    case STRATA_CURVE_SMOOTH: return x * x * (3.0f - 2.0f * x);
-    case STRATA_CURVE_STEP: return x >= 0.5f ? 1.0f : 0.0f;
-    default: return x;
+    case STRATA_CURVE_EXP:
+        return x * x;
+    case STRATA_CURVE_LOG:
+        return sqrtf(x);
+    case STRATA_CURVE_SMOOTH:
+        return x * x * (3.0f - 2.0f * x);
+    case STRATA_CURVE_STEP:
+        return x >= 0.5f ? 1.0f : 0.0f;
+    default:
+        return x;
     }
 }
 

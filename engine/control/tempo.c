@@ -12,10 +12,14 @@
 const char *strata_tempo_source_name(strata_tempo_source s)
 {
     switch (s) {
-    case STRATA_TEMPO_INTERNAL: return "internal";
-    case STRATA_TEMPO_TAP: return "tap";
-    case STRATA_TEMPO_AUDIO: return "audio";
-    case STRATA_TEMPO_LINK: return "link";
+    case STRATA_TEMPO_INTERNAL:
+        return "internal";
+    case STRATA_TEMPO_TAP:
+        return "tap";
+    case STRATA_TEMPO_AUDIO:
+        return "audio";
+    case STRATA_TEMPO_LINK:
+        return "link";
     }
     return "?";
 }
@@ -69,8 +73,7 @@ void strata_tempo_advance(strata_tempo *t, double now, const strata_audio_frame 
 
 void strata_tempo_tap(strata_tempo *t, double at)
 {
-    if (t->ntaps > 0 && (at - t->taps[t->ntaps - 1] > TAP_GAP_S ||
-                         at <= t->taps[t->ntaps - 1]))
+    if (t->ntaps > 0 && (at - t->taps[t->ntaps - 1] > TAP_GAP_S || at <= t->taps[t->ntaps - 1]))
         t->ntaps = 0;
     if (t->ntaps == (int)(sizeof t->taps / sizeof t->taps[0])) {
         memmove(t->taps, t->taps + 1, sizeof t->taps - sizeof t->taps[0]);

@@ -45,11 +45,11 @@ extern "C" {
 
 typedef enum strata_status {
     STRATA_OK = 0,
-    STRATA_ERR_IO,      /* a file could not be read or written */
-    STRATA_ERR_FORMAT,  /* a file or message is malformed */
-    STRATA_ERR_GL,      /* a GL object could not be created or compiled */
-    STRATA_ERR_DEVICE,  /* an audio or display device failed */
-    STRATA_ERR_ARG,     /* a bad command-line or API argument */
+    STRATA_ERR_IO,     /* a file could not be read or written */
+    STRATA_ERR_FORMAT, /* a file or message is malformed */
+    STRATA_ERR_GL,     /* a GL object could not be created or compiled */
+    STRATA_ERR_DEVICE, /* an audio or display device failed */
+    STRATA_ERR_ARG,    /* a bad command-line or API argument */
     STRATA_ERR_NOMEM,
 } strata_status;
 
@@ -100,10 +100,10 @@ void strata_sleep_s(double seconds);
 
 typedef struct strata_ring {
     float *data;
-    size_t cap;                /* power of two */
-    STRATA_ATOMIC(size_t) write_pos;  /* producer only writes */
-    STRATA_ATOMIC(size_t) read_pos;   /* consumer only writes */
-    STRATA_ATOMIC(uint64_t) dropped;  /* samples the producer could not store */
+    size_t cap;                      /* power of two */
+    STRATA_ATOMIC(size_t) write_pos; /* producer only writes */
+    STRATA_ATOMIC(size_t) read_pos;  /* consumer only writes */
+    STRATA_ATOMIC(uint64_t) dropped; /* samples the producer could not store */
 } strata_ring;
 
 /* capacity is rounded up to a power of two. */
@@ -123,7 +123,7 @@ void strata_ring_clear(strata_ring *ring);
 typedef struct strata_queue {
     unsigned char *data;
     size_t item_size;
-    size_t cap; /* power of two, in items */
+    size_t cap;                 /* power of two, in items */
     STRATA_ATOMIC(size_t) head; /* consumer */
     STRATA_ATOMIC(size_t) tail; /* producer */
     STRATA_ATOMIC(uint64_t) dropped;
@@ -143,7 +143,7 @@ size_t strata_queue_count(const strata_queue *q);
 typedef struct strata_buf {
     uint8_t *data; /* malloc'd; the owner frees it (strata_buf_free, or takes it) */
     size_t len, cap;
-    bool failed;   /* an append ran out of memory: the contents are incomplete */
+    bool failed; /* an append ran out of memory: the contents are incomplete */
 } strata_buf;
 
 /* Append n bytes (doubling the capacity); false (and failed set) when out of memory. */

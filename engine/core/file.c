@@ -71,8 +71,7 @@ strata_status strata_file_read(const char *path, char **out, size_t *len, size_t
         if (max_bytes && n > max_bytes) {
             free(buf);
             fclose(f);
-            return strata_fail(r, STRATA_ERR_FORMAT, "%s: larger than %zu bytes", path,
-                               max_bytes);
+            return strata_fail(r, STRATA_ERR_FORMAT, "%s: larger than %zu bytes", path, max_bytes);
         }
         if (got == 0)
             break;

@@ -8,10 +8,10 @@
 #include <time.h>
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static FILE *log_file;                 /* --- protected by log_lock */
-static char log_path[1024];            /* --- protected by log_lock */
-static size_t log_max_bytes;           /* --- protected by log_lock */
-static size_t log_file_bytes;          /* --- protected by log_lock */
+static FILE *log_file;        /* --- protected by log_lock */
+static char log_path[1024];   /* --- protected by log_lock */
+static size_t log_max_bytes;  /* --- protected by log_lock */
+static size_t log_file_bytes; /* --- protected by log_lock */
 static strata_log_level log_level = STRATA_LOG_INFO;
 static bool log_quiet;
 

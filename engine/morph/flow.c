@@ -16,21 +16,20 @@
 enum { STAGE_IDLE, STAGE_PYRAMIDS, STAGE_AB, STAGE_BA, STAGE_DONE };
 
 struct strata_flow {
-    int w, h;                   /* render size */
+    int w, h; /* render size */
     int nlev;
     int lw[MAX_LEVELS], lh[MAX_LEVELS];
-    strata_target ga[MAX_LEVELS], gb[MAX_LEVELS];   /* luma pyramids (R32F) */
-    strata_target da[MAX_LEVELS], db[MAX_LEVELS];   /* (I, Ix, Iy) per level */
-    strata_target fl[MAX_LEVELS][2];                /* flow ping-pong per level (RG32F) */
-    strata_target ab, ba;       /* finished flows at level 0 */
-    int sw, sh;                 /* splat grid */
-    strata_target splat_a, splat_b; /* RGBA16F accumulators on the splat grid */
+    strata_target ga[MAX_LEVELS], gb[MAX_LEVELS]; /* luma pyramids (R32F) */
+    strata_target da[MAX_LEVELS], db[MAX_LEVELS]; /* (I, Ix, Iy) per level */
+    strata_target fl[MAX_LEVELS][2];              /* flow ping-pong per level (RG32F) */
+    strata_target ab, ba;                         /* finished flows at level 0 */
+    int sw, sh;                                   /* splat grid */
+    strata_target splat_a, splat_b;               /* RGBA16F accumulators on the splat grid */
     int stage;
     GLuint tex_a, tex_b;
 };
 
-static strata_program p_gray, p_down, p_grad, p_search, p_lk, p_smooth, p_splat, p_compose,
-    p_blend;
+static strata_program p_gray, p_down, p_grad, p_search, p_lk, p_smooth, p_splat, p_compose, p_blend;
 
 static void make_programs(void)
 {
@@ -158,8 +157,7 @@ static void pyramid(strata_flow *f, GLuint src, strata_target *lev, strata_targe
 
 /* Flow from a to b, coarse to fine; the result lands in out. */
 static void estimate_one(strata_flow *f, const strata_target *ga, const strata_target *gb,
-                         const strata_target *da, const strata_target *db,
-                         const strata_target *out)
+                         const strata_target *da, const strata_target *db, const strata_target *out)
 {
     int top = f->nlev - 1;
     GLuint st[2] = {ga[top].tex, gb[top].tex};

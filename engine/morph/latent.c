@@ -33,8 +33,8 @@ static void upload_weights(const strata_cppn *c)
                     for (int row = 0; row < 4; row++)
                         m[col * 4 + row] = c->w[l][jb * 4 + row][kb * 4 + col];
             }
-    glUniformMatrix4fv(strata_uniform_loc(prog, "u_w"), (STRATA_CPPN_LAYERS - 1) * B * B,
-                       GL_FALSE, mats);
+    glUniformMatrix4fv(strata_uniform_loc(prog, "u_w"), (STRATA_CPPN_LAYERS - 1) * B * B, GL_FALSE,
+                       mats);
     glUniform4fv(strata_uniform_loc(prog, "u_b"), (STRATA_CPPN_LAYERS - 1) * B, &c->b[0][0]);
     glUniform4fv(strata_uniform_loc(prog, "u_wout"), 3 * B, &c->wout[0][0]);
     glUniform3fv(strata_uniform_loc(prog, "u_bout"), 1, c->bout);

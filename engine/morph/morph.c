@@ -17,7 +17,7 @@ struct strata_morph {
     strata_traversal tr;
     /* image banks: GPU cache */
     strata_lru *lru;
-    GLuint *tex;       /* slot -> texture */
+    GLuint *tex; /* slot -> texture */
     int nslots;
     int *free_slots;
     int nfree;
@@ -25,7 +25,7 @@ struct strata_morph {
     /* latent banks */
     const strata_cppn *cppn;
     int dim;
-    float *z;          /* the latent drawn this frame */
+    float *z;             /* the latent drawn this frame */
     strata_target key[2]; /* latent keyframes rendered for blend and flow */
     strata_target small;  /* the generator's own target when latent_scale < 1 */
     float latent_scale;   /* of the render size, 0.1..1 */
@@ -102,16 +102,16 @@ static void upload(strata_morph *m, const strata_keyframe_pixels *px)
     size_t stride = (size_t)m->w * 4;
     if (dst) {
         for (int y = 0; y < m->h; y++)
-            memcpy((uint8_t *)dst + (size_t)(m->h - 1 - y) * stride,
-                   px->rgba + (size_t)y * stride, stride);
+            memcpy((uint8_t *)dst + (size_t)(m->h - 1 - y) * stride, px->rgba + (size_t)y * stride,
+                   stride);
         glUnmapBuffer(GL_PIXEL_UNPACK_BUFFER);
         glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, m->w, m->h, GL_RGBA, GL_UNSIGNED_BYTE, NULL);
         glBindBuffer(GL_PIXEL_UNPACK_BUFFER, 0);
     } else {
         glBindBuffer(GL_PIXEL_UNPACK_BUFFER, 0);
         for (int y = 0; y < m->h; y++)
-            glTexSubImage2D(GL_TEXTURE_2D, 0, 0, m->h - 1 - y, m->w, 1, GL_RGBA,
-                            GL_UNSIGNED_BYTE, px->rgba + (size_t)y * stride);
+            glTexSubImage2D(GL_TEXTURE_2D, 0, 0, m->h - 1 - y, m->w, 1, GL_RGBA, GL_UNSIGNED_BYTE,
+                            px->rgba + (size_t)y * stride);
     }
     int n = strata_lru_put(m->lru, px->index, slot, bytes, ev, 8);
     for (int i = 0; i < n && i < 8; i++)
@@ -242,7 +242,7 @@ strata_morph *strata_morph_create(const strata_morph_desc *d, strata_result *r)
         glGenBuffers(1, &m->pbo);
         if (d->mode == STRATA_MORPH_LATENT) {
             LOG_WARN("MORPH", "the latent morph needs a latent set; this bank holds images, "
-                     "so it morphs by flow");
+                              "so it morphs by flow");
             m->mode = STRATA_MORPH_FLOW;
         }
     }
@@ -403,8 +403,7 @@ static void latent_now(strata_morph *m, float t, const strata_frame_uniforms *u)
     }
 }
 
-bool strata_morph_draw(strata_morph *m, const strata_target *target,
-                       const strata_frame_uniforms *u)
+bool strata_morph_draw(strata_morph *m, const strata_target *target, const strata_frame_uniforms *u)
 {
     float t = strata_traversal_eased(&m->tr);
     int a = m->tr.a, b = m->tr.b;

@@ -57,14 +57,14 @@ const char *strata_order_name(strata_order o);
 /* ---- traversal (pure CPU, deterministic for a seed) ----------------------- */
 
 typedef struct strata_traverse_in {
-    double dt;          /* seconds */
-    float drift;        /* 0..1 */
-    float pulse;        /* 0..1: how far onsets push */
-    float motion;       /* 0..1: how far energy advances the walk */
-    float onset;        /* onset pulse 0..1 this frame */
-    float energy;       /* level, fast, 0..1 */
-    float bpm;          /* 0: no tempo */
-    double beat;        /* beats since start (fractional), when bpm > 0 */
+    double dt;    /* seconds */
+    float drift;  /* 0..1 */
+    float pulse;  /* 0..1: how far onsets push */
+    float motion; /* 0..1: how far energy advances the walk */
+    float onset;  /* onset pulse 0..1 this frame */
+    float energy; /* level, fast, 0..1 */
+    float bpm;    /* 0: no tempo */
+    double beat;  /* beats since start (fractional), when bpm > 0 */
 } strata_traverse_in;
 
 /* 1: ready, 0: not yet (wait for it), -1: bad (skip it). */
@@ -73,22 +73,22 @@ typedef int (*strata_ready_fn)(void *user, int index);
 typedef struct strata_traversal {
     int count;
     strata_order order;
-    uint64_t rng;        /* xorshift state from the seed */
-    int a, b;            /* current keyframe and the one being morphed to (-1: none) */
-    double t;            /* progress 0..1 of the transition a -> b */
-    double dwell_left;   /* seconds (or beats with a tempo) to hold a before moving */
-    double trans_len;    /* length of the current transition, seconds or beats */
-    bool in_beats;       /* trans_len and dwell_left count beats */
-    bool waiting_beat;   /* a transition is due and waits for the next beat */
-    double last_beat;    /* beat count last frame */
-    int dir;             /* ping-pong direction */
-    int *shuffle;        /* a permutation, reshuffled at each pass */
+    uint64_t rng;      /* xorshift state from the seed */
+    int a, b;          /* current keyframe and the one being morphed to (-1: none) */
+    double t;          /* progress 0..1 of the transition a -> b */
+    double dwell_left; /* seconds (or beats with a tempo) to hold a before moving */
+    double trans_len;  /* length of the current transition, seconds or beats */
+    bool in_beats;     /* trans_len and dwell_left count beats */
+    bool waiting_beat; /* a transition is due and waits for the next beat */
+    double last_beat;  /* beat count last frame */
+    int dir;           /* ping-pong direction */
+    int *shuffle;      /* a permutation, reshuffled at each pass */
     int shuffle_pos;
     const strata_bank *bank; /* for neighbours; may be NULL */
     strata_ready_fn ready;
     void *ready_user;
-    bool exact;          /* the current transition was asked for (goto): no push, no motion */
-    int goto_pending;    /* -1 or a keyframe index asked for */
+    bool exact;       /* the current transition was asked for (goto): no push, no motion */
+    int goto_pending; /* -1 or a keyframe index asked for */
     double goto_seconds;
     uint32_t transitions; /* completed transitions */
 } strata_traversal;
@@ -111,13 +111,13 @@ typedef struct strata_morph_desc {
     strata_bank *bank;
     strata_morph_mode mode;
     strata_order order;
-    int width, height;   /* render size */
-    uint64_t seed;       /* traversal seed */
-    int cache_mb;        /* GPU texture budget; default 256 */
-    bool offline;        /* render mode: load keyframes synchronously, deterministic */
-    float latent_scale;  /* resolution of the latent generator relative to the render
-                            size, 0.1..1; 0: auto (1 on a GPU, 0.25 on a software
-                            rasteriser such as llvmpipe, where every pixel costs) */
+    int width, height;  /* render size */
+    uint64_t seed;      /* traversal seed */
+    int cache_mb;       /* GPU texture budget; default 256 */
+    bool offline;       /* render mode: load keyframes synchronously, deterministic */
+    float latent_scale; /* resolution of the latent generator relative to the render
+                           size, 0.1..1; 0: auto (1 on a GPU, 0.25 on a software
+                           rasteriser such as llvmpipe, where every pixel costs) */
 } strata_morph_desc;
 
 typedef struct strata_morph strata_morph;

@@ -77,11 +77,21 @@ static void read_string(scan *s, char *buf, size_t n)
             char e = s->p[1];
             s->p += 2;
             switch (e) {
-            case 'b': tmp[0] = '\b'; break;
-            case 'f': tmp[0] = '\f'; break;
-            case 'n': tmp[0] = '\n'; break;
-            case 'r': tmp[0] = '\r'; break;
-            case 't': tmp[0] = '\t'; break;
+            case 'b':
+                tmp[0] = '\b';
+                break;
+            case 'f':
+                tmp[0] = '\f';
+                break;
+            case 'n':
+                tmp[0] = '\n';
+                break;
+            case 'r':
+                tmp[0] = '\r';
+                break;
+            case 't':
+                tmp[0] = '\t';
+                break;
             case 'u': {
                 if (s->end - s->p < 4)
                     return;
@@ -96,7 +106,9 @@ static void read_string(scan *s, char *buf, size_t n)
                 k = put_utf8(tmp, cp);
                 break;
             }
-            default: tmp[0] = e; break; /* \" \\ \/ */
+            default:
+                tmp[0] = e;
+                break; /* \" \\ \/ */
             }
         } else {
             s->p++;
@@ -278,12 +290,13 @@ const char *strata_json_suggest(const char *word, const char *const *cands, int 
     return best && best_d <= allowed ? best : NULL;
 }
 
-strata_status strata_json_check_keys(strata_jctx *c, json_t *obj, const char *const *allowed,
-                                     int n, const char *where)
+strata_status strata_json_check_keys(strata_jctx *c, json_t *obj, const char *const *allowed, int n,
+                                     const char *where)
 {
     const char *key;
     json_t *v;
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         bool ok = false;
         for (int i = 0; i < n && !ok; i++)
             ok = strcmp(key, allowed[i]) == 0;
@@ -306,14 +319,20 @@ strata_status strata_json_check_keys(strata_jctx *c, json_t *obj, const char *co
 const char *strata_json_type_name(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
     case JSON_INTEGER:
-    case JSON_REAL: return "a number";
+    case JSON_REAL:
+        return "a number";
     case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    default: return "null";
+    case JSON_FALSE:
+        return "a boolean";
+    default:
+        return "null";
     }
 }
 
@@ -339,8 +358,7 @@ strata_status strata_json_get_num(strata_jctx *c, json_t *obj, const char *key, 
     return s;
 }
 
-strata_status strata_json_get_str(strata_jctx *c, json_t *obj, const char *key,
-                                  const char **out)
+strata_status strata_json_get_str(strata_jctx *c, json_t *obj, const char *key, const char **out)
 {
     json_t *v = json_object_get(obj, key);
     *out = NULL;

@@ -8,8 +8,8 @@
 #include <string.h>
 
 static const char *const top_keys[] = {
-    "name", "bank", "morph", "order", "fit", "seed", "transition", "transition_kind",
-    "dwell", "params", "fx", "fx_order", "routes", "osc",
+    "name",  "bank",   "morph", "order",    "fit",    "seed", "transition", "transition_kind",
+    "dwell", "params", "fx",    "fx_order", "routes", "osc",
 };
 #define N_TOP_KEYS (int)(sizeof top_keys / sizeof top_keys[0])
 
@@ -81,16 +81,19 @@ static strata_status parse_bank(strata_jctx *c, const char *s, strata_preset *p)
         long long count, dim;
         unsigned long long seed;
         int used = 0;
-        if (sscanf(s + 7, "%lld:%lld:%llu%n", &count, &dim, &seed, &used) != 3 ||
-            s[7 + used] != 0)
-            return strata_jctx_fail(c, false, "\"bank\" \"%.60s\" must be "
-                                    "latent:COUNT:DIM:SEED", s);
+        if (sscanf(s + 7, "%lld:%lld:%llu%n", &count, &dim, &seed, &used) != 3 || s[7 + used] != 0)
+            return strata_jctx_fail(c, false,
+                                    "\"bank\" \"%.60s\" must be "
+                                    "latent:COUNT:DIM:SEED",
+                                    s);
         if (count < 1 || count > 65536)
-            return strata_jctx_fail(c, false, "\"bank\": latent count %lld is outside "
-                                    "1..65536", count);
+            return strata_jctx_fail(c, false,
+                                    "\"bank\": latent count %lld is outside "
+                                    "1..65536",
+                                    count);
         if (dim < 1 || dim > STRATA_CPPN_MAX_DIM)
-            return strata_jctx_fail(c, false, "\"bank\": latent dim %lld is outside 1..%d",
-                                    dim, STRATA_CPPN_MAX_DIM);
+            return strata_jctx_fail(c, false, "\"bank\": latent dim %lld is outside 1..%d", dim,
+                                    STRATA_CPPN_MAX_DIM);
         snprintf(p->bank, sizeof p->bank, "%s", s);
         return STRATA_OK;
     }
@@ -117,7 +120,8 @@ static strata_status parse_params(strata_jctx *c, json_t *obj, strata_preset *p)
     int n = param_names(names);
     const char *key;
     json_t *v;
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         (void)v;
         int id = strata_param_find(key);
         if (id < 0) {
@@ -139,8 +143,7 @@ static strata_status parse_params(strata_jctx *c, json_t *obj, strata_preset *p)
     return STRATA_OK;
 }
 
-static strata_status parse_fx_shape(strata_jctx *c, json_t *o, strata_fx_effect e,
-                                    strata_preset *p)
+static strata_status parse_fx_shape(strata_jctx *c, json_t *o, strata_fx_effect e, strata_preset *p)
 {
     strata_status s = strata_json_check_keys(c, o, fx_keys, 3, strata_fx_effect_name(e));
     if (s != STRATA_OK)
@@ -193,7 +196,8 @@ static strata_status parse_fx(strata_jctx *c, json_t *obj, strata_preset *p)
     int n = fx_names(names);
     const char *key;
     json_t *v;
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         strata_status s;
         strata_jctx_push_key(c, key);
         int e = strata_fx_effect_find(key);
@@ -272,8 +276,10 @@ static strata_status parse_routes(strata_jctx *c, json_t *arr, strata_preset *p)
         strata_result rr = {0};
         strata_route rt;
         if (!json_is_string(v))
-            s = strata_jctx_fail(c, false, "routes must be strings like \"bass>glitch*0.5\", "
-                                 "not %s", strata_json_type_name(v));
+            s = strata_jctx_fail(c, false,
+                                 "routes must be strings like \"bass>glitch*0.5\", "
+                                 "not %s",
+                                 strata_json_type_name(v));
         else if (!strata_route_parse(json_string_value(v), &rt, &rr))
             s = strata_jctx_fail(c, false, "%s", rr.msg);
         else
@@ -303,9 +309,10 @@ static strata_status parse_alias(strata_jctx *c, const char *addr, json_t *v,
         if (!pname)
             return strata_jctx_fail(c, false, "alias \"%s\" needs \"param\"", addr);
     } else {
-        return strata_jctx_fail(c, false, "alias \"%s\" must be a parameter name or "
-                                "{\"param\", \"min\", \"max\"}, not %s", addr,
-                                strata_json_type_name(v));
+        return strata_jctx_fail(c, false,
+                                "alias \"%s\" must be a parameter name or "
+                                "{\"param\", \"min\", \"max\"}, not %s",
+                                addr, strata_json_type_name(v));
     }
     snprintf(a->address, sizeof a->address, "%s", addr);
     a->param = strata_param_find(pname);
@@ -333,20 +340,23 @@ static strata_status parse_osc(strata_jctx *c, json_t *obj, strata_preset *p)
 {
     const char *key;
     json_t *v;
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         strata_status s = STRATA_OK;
         strata_jctx_push_key(c, key);
         if (p->n_aliases >= STRATA_PRESET_MAX_ALIASES)
-            s = strata_jctx_fail(c, true, "more than %d OSC aliases",
-                                 STRATA_PRESET_MAX_ALIASES);
+            s = strata_jctx_fail(c, true, "more than %d OSC aliases", STRATA_PRESET_MAX_ALIASES);
         else if (key[0] != '/' || strlen(key) >= sizeof p->aliases[0].address ||
                  strpbrk(key, " #*,?[]{}"))
-            s = strata_jctx_fail(c, true, "OSC address \"%.60s\" must start with '/', have "
+            s = strata_jctx_fail(c, true,
+                                 "OSC address \"%.60s\" must start with '/', have "
                                  "no spaces or # * , ? [ ] { } and be under 64 characters",
                                  key);
         else if (strncmp(key, "/strata/", 8) == 0)
-            s = strata_jctx_fail(c, true, "alias \"%.60s\" would shadow strata's own "
-                                 "address space", key);
+            s = strata_jctx_fail(c, true,
+                                 "alias \"%.60s\" would shadow strata's own "
+                                 "address space",
+                                 key);
         else
             s = parse_alias(c, key, v, &p->aliases[p->n_aliases]);
         strata_jctx_pop(c);
@@ -374,22 +384,19 @@ static strata_status parse_enum(strata_jctx *c, json_t *root, const char *key,
     }
     char list[128] = "";
     for (int i = 0; i < n; i++)
-        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? "|" : "",
-                 names[i]);
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? "|" : "", names[i]);
     strata_jctx_push_key(c, key);
     const char *sug = strata_json_suggest(s, names, n);
     st = strata_jctx_fail(c, false, "unknown %s \"%.40s\" (%s%s%s)", key, s,
-                          sug ? "did you mean \"" : "one of ", sug ? sug : list,
-                          sug ? "\"?" : "");
+                          sug ? "did you mean \"" : "one of ", sug ? sug : list, sug ? "\"?" : "");
     strata_jctx_pop(c);
     return st;
 }
 
 /* Keys that take an object or array: check the type, then hand to the parser. */
-static strata_status parse_section(strata_jctx *c, json_t *root, const char *key,
-                                   json_type t, strata_preset *p,
-                                   strata_status (*fn)(strata_jctx *, json_t *,
-                                                       strata_preset *))
+static strata_status parse_section(strata_jctx *c, json_t *root, const char *key, json_type t,
+                                   strata_preset *p,
+                                   strata_status (*fn)(strata_jctx *, json_t *, strata_preset *))
 {
     json_t *v = json_object_get(root, key);
     if (!v)
@@ -472,8 +479,7 @@ strata_status strata_preset_parse(const char *text, size_t len, const char *path
         return STRATA_ERR_FORMAT;
     strata_jctx c = {.text = text, .len = len, .file = file, .r = r};
     strata_preset *p = malloc(sizeof *p); /* ~8 KB: not on a watcher thread's stack */
-    strata_status s = p ? STRATA_OK : strata_fail(r, STRATA_ERR_NOMEM, "%s: out of memory",
-                                                  file);
+    strata_status s = p ? STRATA_OK : strata_fail(r, STRATA_ERR_NOMEM, "%s: out of memory", file);
     if (s == STRATA_OK) {
         strata_preset_default(p);
         if (path_for_errors) {
@@ -660,8 +666,8 @@ strata_status strata_preset_format(const strata_preset *p, const char *path, cha
         put(&b, "  \"morph\": \"%s\",\n", strata_morph_mode_name(p->morph));
     if (p->has_order)
         put(&b, "  \"order\": \"%s\",\n", strata_order_name(p->order));
-    put(&b, "  \"fit\": \"%s\",\n  \"seed\": %llu,\n  \"transition\": ",
-        p->fill ? "fill" : "fit", (unsigned long long)p->seed);
+    put(&b, "  \"fit\": \"%s\",\n  \"seed\": %llu,\n  \"transition\": ", p->fill ? "fill" : "fit",
+        (unsigned long long)p->seed);
     put_num(&b, p->transition_s);
     put(&b, ",\n  \"transition_kind\": \"%s\",\n  \"dwell\": ",
         p->transition_kind == STRATA_PRESET_TRANSITION_FLOW ? "flow" : "blend");

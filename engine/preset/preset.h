@@ -73,8 +73,8 @@ typedef struct strata_preset {
     bool has_morph;
     strata_order order; /* valid when has_order, else the app's --order */
     bool has_order;
-    bool fill;     /* "fit": "fill" crops to cover, "fit" letterboxes (default) */
-    uint64_t seed; /* traversal and every other random choice of the scene (default 1) */
+    bool fill;           /* "fit": "fill" crops to cover, "fit" letterboxes (default) */
+    uint64_t seed;       /* traversal and every other random choice of the scene (default 1) */
     float transition_s;  /* how long switching INTO this scene takes (default 4) */
     int transition_kind; /* strata_preset_transition (default blend) */
     float dwell_s;       /* installation auto-advance dwell (default 120) */
@@ -128,11 +128,11 @@ typedef enum strata_setlist_outside {
 } strata_setlist_outside;
 
 typedef struct strata_setlist {
-    char name[64];   /* "name", default: the file stem */
+    char name[64]; /* "name", default: the file stem */
     char path[1024];
-    int count;       /* >= 1 */
+    int count;                     /* >= 1 */
     strata_setlist_entry *entries; /* owned; presets loaded and validated at load */
-    bool loop;       /* after the last scene comes the first (default true) */
+    bool loop;                     /* after the last scene comes the first (default true) */
     /* Installation opening hours, minutes after midnight; close < open runs overnight,
      * close == open is open around the clock. Without hours: always open. */
     bool has_hours;

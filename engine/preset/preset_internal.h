@@ -58,16 +58,15 @@ json_t *strata_json_parse(const char *text, size_t len, const char *file, strata
 /* The candidate closest to word by edit distance, when close enough to be a typo. */
 const char *strata_json_suggest(const char *word, const char *const *cands, int n);
 /* Check that every key of obj is in allowed; the error names `where` ("" = top level). */
-strata_status strata_json_check_keys(strata_jctx *c, json_t *obj, const char *const *allowed,
-                                     int n, const char *where);
+strata_status strata_json_check_keys(strata_jctx *c, json_t *obj, const char *const *allowed, int n,
+                                     const char *where);
 /* "an object", "a string", ... for type errors. */
 const char *strata_json_type_name(const json_t *v);
 /* Number at key (missing: keep *out). Range lo..hi inclusive, else an error naming it. */
 strata_status strata_json_get_num(strata_jctx *c, json_t *obj, const char *key, double lo,
                                   double hi, float *out);
 /* String at key (missing: NULL without error). */
-strata_status strata_json_get_str(strata_jctx *c, json_t *obj, const char *key,
-                                  const char **out);
+strata_status strata_json_get_str(strata_jctx *c, json_t *obj, const char *key, const char **out);
 
 /* Folder of path as an absolute path without a trailing slash ("" path: cwd). */
 void strata_preset_abs_dir(const char *path, char *out, size_t n);

@@ -50,8 +50,8 @@ static strata_status parse_hours(strata_jctx *c, json_t *o, strata_setlist *s)
                                                      : STRATA_SETLIST_OUTSIDE_BLACK;
         } else {
             strata_jctx_push_key(c, "outside");
-            st = strata_jctx_fail(c, false, "unknown outside \"%.20s\" (one of black|dim)",
-                                  outside);
+            st =
+                strata_jctx_fail(c, false, "unknown outside \"%.20s\" (one of black|dim)", outside);
             strata_jctx_pop(c);
         }
     }
@@ -89,7 +89,8 @@ static strata_status load_scene(strata_jctx *c, const char *setlist_path, json_t
         if (st == STRATA_OK && !rel)
             st = strata_jctx_fail(c, false, "a scene needs \"preset\": \"FILE.json\"");
     } else {
-        st = strata_jctx_fail(c, false, "a scene is \"FILE.json\" or {\"preset\": "
+        st = strata_jctx_fail(c, false,
+                              "a scene is \"FILE.json\" or {\"preset\": "
                               "\"FILE.json\", \"dwell\": S, \"transition\": S}, not %s",
                               strata_json_type_name(v));
     }

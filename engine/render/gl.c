@@ -17,8 +17,10 @@ strata_status strata_gl_open(strata_gl *gl, const strata_window_desc *d, strata_
 {
     memset(gl, 0, sizeof *gl);
     if (!SDL_WasInit(SDL_INIT_VIDEO) && SDL_InitSubSystem(SDL_INIT_VIDEO) != 0)
-        return strata_fail(r, STRATA_ERR_DEVICE, "SDL video init failed (%s): no display? "
-                           "set SDL_VIDEODRIVER=offscreen or run under Xvfb", SDL_GetError());
+        return strata_fail(r, STRATA_ERR_DEVICE,
+                           "SDL video init failed (%s): no display? "
+                           "set SDL_VIDEODRIVER=offscreen or run under Xvfb",
+                           SDL_GetError());
     gl->video_driver = SDL_GetCurrentVideoDriver();
     int w = d->width > 0 ? d->width : 1280, h = d->height > 0 ? d->height : 720;
     int ndisp = SDL_GetNumVideoDisplays();

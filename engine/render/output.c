@@ -8,8 +8,7 @@
 static strata_program output_prog, overlay_prog;
 static GLuint overlay_vao, overlay_vbo;
 
-void strata_output_draw(const strata_target *src, const strata_target *dst, int win_w,
-                        int win_h)
+void strata_output_draw(const strata_target *src, const strata_target *dst, int win_w, int win_h)
 {
     if (!output_prog.id)
         output_prog = strata_program_make("output.frag", NULL);

@@ -34,20 +34,20 @@
 /* ---- context ----------------------------------------------------------- */
 
 typedef struct strata_window_desc {
-    int width, height;   /* 0: 1280x720 */
-    bool fullscreen;     /* desktop fullscreen on `display` */
-    int display;         /* display index for fullscreen */
+    int width, height; /* 0: 1280x720 */
+    bool fullscreen;   /* desktop fullscreen on `display` */
+    int display;       /* display index for fullscreen */
     bool vsync;
-    bool hidden;         /* offscreen rendering (render and bench modes) */
+    bool hidden; /* offscreen rendering (render and bench modes) */
     const char *title;
 } strata_window_desc;
 
 typedef struct strata_gl {
     SDL_Window *window;
     SDL_GLContext ctx;
-    int major, minor;    /* context version actually obtained */
-    bool timer_query;    /* GL_ARB_timer_query or core 3.3 */
-    bool compute;        /* 4.3 core: compute shaders available */
+    int major, minor; /* context version actually obtained */
+    bool timer_query; /* GL_ARB_timer_query or core 3.3 */
+    bool compute;     /* 4.3 core: compute shaders available */
     bool fullscreen;
     int display;
     char renderer[128];
@@ -113,7 +113,7 @@ typedef struct strata_pass_time {
     double gpu_ms;     /* last result available (GL timer query), -1 when none */
     double gpu_avg_ms; /* running average */
     double gpu_peak_ms;
-    double cpu_ms;     /* CPU time spent issuing the pass */
+    double cpu_ms; /* CPU time spent issuing the pass */
 } strata_pass_time;
 
 void strata_gpu_timers_init(const strata_gl *gl);
@@ -126,14 +126,14 @@ int strata_gpu_report(strata_pass_time *out, int max);
 /* ---- uniforms ---------------------------------------------------------- */
 
 typedef struct strata_frame_uniforms {
-    double time;    /* seconds, scaled by the speed parameter's clock */
+    double time; /* seconds, scaled by the speed parameter's clock */
     int64_t frame;
     float dt;
     int width, height; /* render size */
     const strata_audio_frame *audio;
     float bpm, beat, beat_phase, bar_phase; /* the tempo clock */
-    const float *params; /* STRATA_PARAM_COUNT modulated values */
-    float morph;         /* morph progress 0..1 of the current transition */
+    const float *params;                    /* STRATA_PARAM_COUNT modulated values */
+    float morph;                            /* morph progress 0..1 of the current transition */
 } strata_frame_uniforms;
 
 /* Once per frame: upload the spectrum and waveform textures (units 14 and 15). */
@@ -147,8 +147,7 @@ GLint strata_uniform_loc(strata_program p, const char *name);
 
 /* Draw src into dst (NULL: the window's drawable of win_w x win_h), aspect-correct
  * with letterbox. */
-void strata_output_draw(const strata_target *src, const strata_target *dst, int win_w,
-                        int win_h);
+void strata_output_draw(const strata_target *src, const strata_target *dst, int win_w, int win_h);
 /* Draw lines of text at the top-left of the window (overlay). */
 void strata_overlay_draw(const char *text, int win_w, int win_h);
 

@@ -34,22 +34,25 @@ typedef struct source_set {
 #define MAX_UNIFORMS 128
 typedef struct program {
     char frag[96], vert[96];
-    GLuint gl;       /* 0: FAILED */
+    GLuint gl; /* 0: FAILED */
     char deps[MAX_DEPS][96];
     int ndeps;
     char error[512];
-    struct { char name[32]; GLint loc; } uniforms[MAX_UNIFORMS];
+    struct {
+        char name[32];
+        GLint loc;
+    } uniforms[MAX_UNIFORMS];
     int nuniforms;
 } program;
 
 static struct {
-    source_set *current;                /* --- render thread only */
-    program programs[MAX_PROGRAMS];     /* --- render thread only; index 0 unused */
+    source_set *current;            /* --- render thread only */
+    program programs[MAX_PROGRAMS]; /* --- render thread only; index 0 unused */
     int nprograms;
-    int glsl_version;                   /* 330 or 430 */
+    int glsl_version; /* 330 or 430 */
     int reload_ok, reload_failed;
     char dir[1024];
-    _Atomic(source_set *) mailbox;      /* watcher -> render thread */
+    _Atomic(source_set *) mailbox; /* watcher -> render thread */
     pthread_t watcher;
     _Atomic bool watching;
     bool has_watcher;
@@ -93,8 +96,8 @@ static bool is_shader_file(const char *n)
 }
 
 /* Walk dir recursively, calling fn(relative name, full path) for each shader file. */
-static void walk(const char *root, const char *rel, void (*fn)(void *, const char *,
-                 const char *), void *ctx, int depth)
+static void walk(const char *root, const char *rel, void (*fn)(void *, const char *, const char *),
+                 void *ctx, int depth)
 {
     char path[2048];
     snprintf(path, sizeof path, "%s%s%s", root, rel[0] ? "/" : "", rel);
@@ -142,7 +145,10 @@ static source_set *load_dir(const char *dir)
     return s;
 }
 
-typedef struct stamp_ctx { uint64_t sum; int count; } stamp_ctx;
+typedef struct stamp_ctx {
+    uint64_t sum;
+    int count;
+} stamp_ctx;
 static void add_stamp(void *ctx, const char *rel, const char *full)
 {
     stamp_ctx *c = ctx;
@@ -255,8 +261,8 @@ static bool append_file(assembly *a, const source_set *s, const char *name, int 
                 if (!strcmp(s->name[i], inc))
                     stable = s->name[i];
             if (!stable) {
-                snprintf(a->error, sizeof a->error, "%s:%d: #include \"%s\": not found", name,
-                         line, inc);
+                snprintf(a->error, sizeof a->error, "%s:%d: #include \"%s\": not found", name, line,
+                         inc);
                 return false;
             }
             if (!append_file(a, s, stable, depth + 1))
@@ -439,8 +445,8 @@ strata_program strata_program_make(const char *frag, const char *vert)
     memset(pr, 0, sizeof *pr);
     snprintf(pr->frag, sizeof pr->frag, "%s", frag);
     snprintf(pr->vert, sizeof pr->vert, "%s", vert ? vert : "fullscreen.vert");
-    if (S.dir[0] && (!set_find(S.current, pr->frag, NULL) || !set_find(S.current, pr->vert,
-                                                                        NULL))) {
+    if (S.dir[0] &&
+        (!set_find(S.current, pr->frag, NULL) || !set_find(S.current, pr->vert, NULL))) {
         /* A file created since the last poll: take a fresh look at the folder. */
         source_set *fresh = load_dir(S.dir);
         if (fresh) {

@@ -14,8 +14,7 @@ bool strata_target_init(strata_target *t, int w, int h, GLenum format)
     t->format = format ? format : GL_RGBA8;
     glGenTextures(1, &t->tex);
     glBindTexture(GL_TEXTURE_2D, t->tex);
-    GLenum type = t->format == GL_RGBA16F || t->format == GL_RGBA32F ? GL_FLOAT
-                                                                       : GL_UNSIGNED_BYTE;
+    GLenum type = t->format == GL_RGBA16F || t->format == GL_RGBA32F ? GL_FLOAT : GL_UNSIGNED_BYTE;
     glTexImage2D(GL_TEXTURE_2D, 0, (GLint)t->format, w, h, 0, GL_RGBA, type, NULL);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);

@@ -19,8 +19,8 @@ static struct {
     bool enabled;
     pass_timer p[STRATA_MAX_PASSES];
     int n;
-    int active;     /* -1 when none */
-    bool querying;  /* a query was begun for the active pass */
+    int active;    /* -1 when none */
+    bool querying; /* a query was begun for the active pass */
 } T = {.active = -1};
 
 void strata_gpu_timers_init(const strata_gl *gl)

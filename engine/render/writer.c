@@ -16,9 +16,9 @@ typedef struct slot {
 struct strata_writer {
     int w, h, n;
     slot *slots;
-    int head, tail, count;       /* --- protected by lock */
-    int failed;                  /* --- protected by lock */
-    bool quit, busy;             /* --- protected by lock */
+    int head, tail, count; /* --- protected by lock */
+    int failed;            /* --- protected by lock */
+    bool quit, busy;       /* --- protected by lock */
     pthread_mutex_t lock;
     pthread_cond_t cond;
     pthread_t thread;

@@ -65,8 +65,8 @@ static void folder_loads_and_skips_bad(void **state)
     char logpath[300];
     snprintf(logpath, sizeof logpath, "%s.log", dir);
     assert_int_equal(strata_log_open_file(logpath, 0, &r), STRATA_OK);
-    strata_bank *b = strata_bank_open(dir, &(strata_bank_open_desc){.width = 32, .height = 18,
-                                      .fit = STRATA_BANK_FILL}, &r);
+    strata_bank *b = strata_bank_open(
+        dir, &(strata_bank_open_desc){.width = 32, .height = 18, .fit = STRATA_BANK_FILL}, &r);
     assert_non_null(b);
     assert_int_equal(strata_bank_count(b), 5);
     assert_int_equal(strata_bank_kind(b), STRATA_BANK_IMAGE);
@@ -144,8 +144,8 @@ static void loader_pool_is_bounded(void **state)
     strata_result r;
     /* 1 MB of 256x256 frames (256 KiB each) is 4 buffers: the loader stops at 4 until
      * the render thread gives some back. */
-    strata_bank *b = strata_bank_open(dir, &(strata_bank_open_desc){.width = 256,
-                                      .height = 256, .cache_mb = 1}, &r);
+    strata_bank *b = strata_bank_open(
+        dir, &(strata_bank_open_desc){.width = 256, .height = 256, .cache_mb = 1}, &r);
     assert_non_null(b);
     int want[8] = {0, 1, 2, 3, 4, 5, 6, 7};
     assert_true(strata_bank_request(b, want, 8));
@@ -406,8 +406,7 @@ static void flipped_image_byte(void **state)
     free(m);
     strata_result r = {0};
     /* Opening stays fast (image checksums are lazy) ... */
-    strata_bank *b = strata_bank_open(path, &(strata_bank_open_desc){.width = 8, .height = 8},
-                                      &r);
+    strata_bank *b = strata_bank_open(path, &(strata_bank_open_desc){.width = 8, .height = 8}, &r);
     assert_non_null(b);
     /* ... the damaged keyframe is refused when loaded, the others still load ... */
     int bad = 0;
@@ -430,8 +429,7 @@ static void flipped_image_byte(void **state)
     assert_non_null(bin);
     snprintf(cmd, sizeof cmd, "%s/strata-bank verify %s 2>/dev/null", bin, path);
     assert_int_not_equal(system(cmd), 0);
-    snprintf(cmd, sizeof cmd, "%s/strata-bank verify %s/good.strata >/dev/null", bin,
-             hostile_dir);
+    snprintf(cmd, sizeof cmd, "%s/strata-bank verify %s/good.strata >/dev/null", bin, hostile_dir);
     assert_int_equal(system(cmd), 0);
     free(good);
     good = NULL;
@@ -468,8 +466,8 @@ static void neighbours_find_near_duplicates(void **state)
     free(px);
     snprintf(out, sizeof out, "%s/n.strata", dir);
     strata_result r;
-    assert_int_equal(strata_bank_build(&(strata_bank_build_desc){.dir = dir, .out = out}, NULL,
-                                       &r), STRATA_OK);
+    assert_int_equal(strata_bank_build(&(strata_bank_build_desc){.dir = dir, .out = out}, NULL, &r),
+                     STRATA_OK);
     strata_bank *b = strata_bank_open(out, NULL, &r);
     assert_non_null(b);
     assert_int_equal(strata_bank_count(b), 12);
@@ -574,8 +572,7 @@ static void latent_set_round_trip(void **state)
     strata_bank_latent_desc d = {.out = out, .count = 40, .dim = 12, .seed = 77};
     assert_int_equal(strata_bank_build_latent(&d, &r), STRATA_OK);
     assert_int_equal(strata_bank_verify(out, &r), STRATA_OK);
-    strata_bank *b = strata_bank_open(out, &(strata_bank_open_desc){.width = 16, .height = 9},
-                                      &r);
+    strata_bank *b = strata_bank_open(out, &(strata_bank_open_desc){.width = 16, .height = 9}, &r);
     assert_non_null(b);
     assert_int_equal(strata_bank_kind(b), STRATA_BANK_LATENT);
     assert_int_equal(strata_bank_count(b), 40);
@@ -603,8 +600,8 @@ static void latent_set_round_trip(void **state)
     assert_int_equal(strata_bank_build_latent(&d, &r), STRATA_OK);
     b = strata_bank_open(out, &(strata_bank_open_desc){.width = 32, .height = 18}, &r);
     assert_non_null(b);
-    strata_bank *g = strata_bank_generate_latent(12, 12, 77, &(strata_bank_open_desc){
-                                                 .width = 32, .height = 18}, &r);
+    strata_bank *g = strata_bank_generate_latent(
+        12, 12, 77, &(strata_bank_open_desc){.width = 32, .height = 18}, &r);
     assert_non_null(g);
     double spread[2] = {0, 0};
     strata_bank *banks[2] = {b, g};
@@ -697,18 +694,12 @@ int main(void)
 {
     strata_log_set_quiet(getenv("STRATA_TEST_VERBOSE") == NULL);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(natural_order),
-        cmocka_unit_test(folder_loads_and_skips_bad),
-        cmocka_unit_test(loader_pool_is_bounded),
-        cmocka_unit_test(fit_and_fill_geometry),
-        cmocka_unit_test(build_round_trip),
-        cmocka_unit_test(hostile_files_rejected),
-        cmocka_unit_test(flipped_image_byte),
-        cmocka_unit_test(neighbours_find_near_duplicates),
-        cmocka_unit_test(cppn_deterministic),
-        cmocka_unit_test(slerp_endpoints_exact),
-        cmocka_unit_test(latent_set_round_trip),
-        cmocka_unit_test(lru_evicts_under_budget),
+        cmocka_unit_test(natural_order),          cmocka_unit_test(folder_loads_and_skips_bad),
+        cmocka_unit_test(loader_pool_is_bounded), cmocka_unit_test(fit_and_fill_geometry),
+        cmocka_unit_test(build_round_trip),       cmocka_unit_test(hostile_files_rejected),
+        cmocka_unit_test(flipped_image_byte),     cmocka_unit_test(neighbours_find_near_duplicates),
+        cmocka_unit_test(cppn_deterministic),     cmocka_unit_test(slerp_endpoints_exact),
+        cmocka_unit_test(latent_set_round_trip),  cmocka_unit_test(lru_evicts_under_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,8 +81,8 @@ static void fuzz_file(const char *good_path, const char *dir)
         mutate(m, &ml);
         assert_true(fx_write_bytes(path, m, ml));
         strata_result r = {0};
-        strata_bank *b = strata_bank_open(path, &(strata_bank_open_desc){.width = 8,
-                                          .height = 8}, &r);
+        strata_bank *b =
+            strata_bank_open(path, &(strata_bank_open_desc){.width = 8, .height = 8}, &r);
         if (b) {
             opened++;
             use(b);
@@ -116,12 +116,14 @@ static void fuzz_banks(void **state)
         assert_true(ok);
     }
     snprintf(out, sizeof out, "%s/img.strata", dir);
-    assert_int_equal(strata_bank_build(&(strata_bank_build_desc){.dir = src, .out = out}, NULL,
-                                       &r), STRATA_OK);
+    assert_int_equal(strata_bank_build(&(strata_bank_build_desc){.dir = src, .out = out}, NULL, &r),
+                     STRATA_OK);
     fuzz_file(out, dir);
     snprintf(out, sizeof out, "%s/lat.strata", dir);
-    assert_int_equal(strata_bank_build_latent(&(strata_bank_latent_desc){
-                         .out = out, .count = 3, .dim = 4, .seed = 5}, &r), STRATA_OK);
+    assert_int_equal(
+        strata_bank_build_latent(
+            &(strata_bank_latent_desc){.out = out, .count = 3, .dim = 4, .seed = 5}, &r),
+        STRATA_OK);
     fuzz_file(out, dir);
     fx_rmtree(dir);
 }

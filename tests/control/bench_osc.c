@@ -60,8 +60,7 @@ static pid_t sender(int port, double rate, double secs)
         strata_result r;
         strata_osc_flood *f = strata_osc_flood_start("127.0.0.1", port, rate, secs, &r);
         uint64_t n = strata_osc_flood_stop(f);
-        printf("sender: %llu messages in %.1f s (%.0f/s)\n", (unsigned long long)n, secs,
-               n / secs);
+        printf("sender: %llu messages in %.1f s (%.0f/s)\n", (unsigned long long)n, secs, n / secs);
         fflush(stdout);
         _exit(0);
     }
@@ -98,8 +97,8 @@ int main(int argc, char **argv)
     double flood = run(ctl, &p, secs);
     waitpid(pid, NULL, 0);
     long rss1 = rss_kb();
-    printf("flood  %.2f fps = %.1f%% of idle; rss %ld -> %ld kB\n", flood, 100 * flood / idle,
-           rss0, rss1);
+    printf("flood  %.2f fps = %.1f%% of idle; rss %ld -> %ld kB\n", flood, 100 * flood / idle, rss0,
+           rss1);
     report("flood", ctl);
     strata_control_destroy(ctl);
     return 0;

@@ -31,9 +31,16 @@ static void route_parse_and_format(void **state)
     assert_string_equal(buf, "sine@4b>hue*-0.1,phase=0.25,bipolar");
     assert_true(strata_route_parse("square@2hz>zoom*1", &rt, &r));
     assert_false(rt.rate_beats);
-    const char *bad[] = {"bass>glitch", "wub>glitch*1", "bass>wobble*1", "bass>glitch*x",
-                         "sine>hue*1", "sine@0hz>hue*1", "bass@2hz>hue*1",
-                         "bass>glitch*1,curve=wiggly", "bass>glitch*1,attack=-1", "",
+    const char *bad[] = {"bass>glitch",
+                         "wub>glitch*1",
+                         "bass>wobble*1",
+                         "bass>glitch*x",
+                         "sine>hue*1",
+                         "sine@0hz>hue*1",
+                         "bass@2hz>hue*1",
+                         "bass>glitch*1,curve=wiggly",
+                         "bass>glitch*1,attack=-1",
+                         "",
                          "bass>glitch*1,"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         r.msg[0] = 0;
@@ -51,8 +58,8 @@ static void routes_modulate_values(void **state)
     strata_routes rs = {0};
     strata_result r;
     assert_true(strata_route_parse("bass>glitch*0.5", &rs.r[rs.n++], &r));
-    assert_true(strata_route_parse("onset>zoom*1,curve=exp,attack=0,release=0.5", &rs.r[rs.n++],
-                                   &r));
+    assert_true(
+        strata_route_parse("onset>zoom*1,curve=exp,attack=0,release=0.5", &rs.r[rs.n++], &r));
     assert_true(strata_route_parse("beat_phase>hue*1,bipolar", &rs.r[rs.n++], &r));
     strata_audio_frame a;
     strata_audio_frame_silence(&a);
@@ -63,8 +70,8 @@ static void routes_modulate_values(void **state)
     strata_params_update(&p, 0.01f);
     assert_true(fabsf(p.mod[STRATA_P_glitch] - 0.4f) < 1e-6f);
     assert_true(fabsf(p.value[STRATA_P_glitch] - 0.4f) < 1e-6f); /* base 0 + 0.4 of range */
-    assert_true(fabsf(p.mod[STRATA_P_zoom] - 0.25f) < 1e-6f);   /* exp: 0.5^2 */
-    assert_true(fabsf(p.mod[STRATA_P_hue] + 0.5f) < 1e-6f);     /* bipolar: 0.25 -> -0.5 */
+    assert_true(fabsf(p.mod[STRATA_P_zoom] - 0.25f) < 1e-6f);    /* exp: 0.5^2 */
+    assert_true(fabsf(p.mod[STRATA_P_hue] + 0.5f) < 1e-6f);      /* bipolar: 0.25 -> -0.5 */
     /* release: the onset falls to 0 but the envelope decays over ~0.5 s */
     a.onset = 0.0f;
     strata_routes_eval(&rs, &t, &a, 0.1f, &p);
@@ -244,12 +251,13 @@ static void controller_session_matches_address_space(void **state)
         fail_msg("%s: %s (line %d)", path, err.text, err.line);
     json_t *ws = json_object_get(json_object_get(j, "content"), "widgets");
     assert_true(json_array_size(ws) > 10);
-    const char *need[] = {"/strata/glitch", "/strata/drift", "/strata/scene",
+    const char *need[] = {"/strata/glitch",    "/strata/drift",     "/strata/scene",
                           "/strata/tempo/tap", "/strata/subscribe", "/strata/audio/level"};
     int found[6] = {0};
     size_t i;
     json_t *w;
-    json_array_foreach(ws, i, w) {
+    json_array_foreach(ws, i, w)
+    {
         const char *a = json_string_value(json_object_get(w, "address"));
         assert_non_null(a);
         assert_true(strncmp(a, "/strata/", 8) == 0);

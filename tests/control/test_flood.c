@@ -72,13 +72,14 @@ static void flood_coalesces_memory_flat(void **state)
     }
     strata_control_stats st;
     strata_control_stats_get(ctl, &st);
-    fprintf(stderr, "flood: %d frames, received %llu, coalesced %llu, applied %llu, "
-            "rss %ld -> %ld kB\n", frames, (unsigned long long)st.messages,
-            (unsigned long long)st.coalesced, (unsigned long long)st.applied, rss_start,
-            rss_max);
+    fprintf(stderr,
+            "flood: %d frames, received %llu, coalesced %llu, applied %llu, "
+            "rss %ld -> %ld kB\n",
+            frames, (unsigned long long)st.messages, (unsigned long long)st.coalesced,
+            (unsigned long long)st.applied, rss_start, rss_max);
     assert_true(p.base[STRATA_P_glitch] == 0.4242f); /* the last value won */
     assert_true(st.messages > 10000);
-    assert_true(st.coalesced > st.messages / 2); /* most sets never reached a frame */
+    assert_true(st.coalesced > st.messages / 2);     /* most sets never reached a frame */
     assert_true(rss_max - rss_start < RSS_SLACK_KB); /* flat: under 1 MB of growth */
     strata_control_destroy(ctl);
 }

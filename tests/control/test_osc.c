@@ -521,8 +521,8 @@ static void future_bundle_waits_for_its_frame(void **state)
         double prev = wall_s(), at = 0;
         while (wall_s() < target + 1.0) {
             double t = wall_s();
-            strata_control_frame f = {.params = &fx->params, .time = strata_time_s(),
-                                      .dt = 1 / 60.0f};
+            strata_control_frame f = {
+                .params = &fx->params, .time = strata_time_s(), .dt = 1 / 60.0f};
             strata_control_apply(fx->ctl, &f);
             if (fx->params.base[STRATA_P_glitch] == v) {
                 at = t;

@@ -33,7 +33,10 @@ static void ring_wraps_and_counts_drops(void **state)
     strata_ring_free(&ring);
 }
 
-typedef struct { strata_ring *ring; int n; } producer_arg;
+typedef struct {
+    strata_ring *ring;
+    int n;
+} producer_arg;
 
 static void *producer(void *p)
 {

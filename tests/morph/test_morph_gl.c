@@ -108,8 +108,8 @@ static void endpoints_equal_keyframes(void **state)
         image_diff d;
         draw(modes[m], f, ta, tb, 0.0f, &out, px);
         test_image_diff_rgba(px, a, W * H, &d);
-        fprintf(stderr, "%s t=0: max %d mean %.3f\n", strata_morph_mode_name(modes[m]),
-                d.max_abs, d.mean_abs);
+        fprintf(stderr, "%s t=0: max %d mean %.3f\n", strata_morph_mode_name(modes[m]), d.max_abs,
+                d.mean_abs);
         assert_true(d.max_abs <= 1); /* within 1/255 */
         draw(modes[m], f, ta, tb, 1.0f, &out, px);
         test_image_diff_rgba(px, b, W * H, &d);
@@ -161,8 +161,8 @@ static void flow_carries_the_disc_blend_fades_it(void **state)
             sw += l;
         }
     double centre = sw > 0 ? sx / sw : -1;
-    fprintf(stderr, "flow: left %.1f mid %.1f right %.1f, centre x %.1f (middle %.1f)\n",
-            f_left, f_mid, f_right, centre, xm);
+    fprintf(stderr, "flow: left %.1f mid %.1f right %.1f, centre x %.1f (middle %.1f)\n", f_left,
+            f_mid, f_right, centre, xm);
     assert_true(f_mid > 200);
     assert_true(f_left < 40 && f_right < 40);
     assert_true(fabs(centre - xm) < W * 0.05);
@@ -224,8 +224,13 @@ static void morph_plays_a_latent_bank_deterministically(void **state)
     assert_non_null(bank);
     uint8_t frames[2][64 * 36 * 4];
     for (int run = 0; run < 2; run++) {
-        strata_morph_desc md = {.bank = bank, .mode = STRATA_MORPH_LATENT, .width = 64,
-                                .height = 36, .seed = 3, .offline = true, .latent_scale = 1};
+        strata_morph_desc md = {.bank = bank,
+                                .mode = STRATA_MORPH_LATENT,
+                                .width = 64,
+                                .height = 36,
+                                .seed = 3,
+                                .offline = true,
+                                .latent_scale = 1};
         strata_morph *m = strata_morph_create(&md, &r);
         assert_non_null(m);
         strata_target t;
@@ -237,8 +242,12 @@ static void morph_plays_a_latent_bank_deterministically(void **state)
         strata_traverse_in in = {.dt = 1.0 / 30, .drift = 1.0f};
         for (int f = 0; f < 40; f++) {
             strata_morph_update(m, &in);
-            strata_frame_uniforms u = {.time = f / 30.0, .frame = f, .width = 64, .height = 36,
-                                       .audio = &af, .params = p.value};
+            strata_frame_uniforms u = {.time = f / 30.0,
+                                       .frame = f,
+                                       .width = 64,
+                                       .height = 36,
+                                       .audio = &af,
+                                       .params = p.value};
             assert_true(strata_morph_draw(m, &t, &u));
         }
         int a, b;

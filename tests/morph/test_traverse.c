@@ -33,8 +33,7 @@ static int run(strata_traversal *tr, strata_traverse_in in, int frames, int *seq
 static void deterministic_for_a_seed(void **state)
 {
     (void)state;
-    strata_order orders[] = {STRATA_ORDER_SEQUENCE, STRATA_ORDER_SHUFFLE,
-                             STRATA_ORDER_PINGPONG};
+    strata_order orders[] = {STRATA_ORDER_SEQUENCE, STRATA_ORDER_SHUFFLE, STRATA_ORDER_PINGPONG};
     for (int k = 0; k < 3; k++) {
         int s1[64], s2[64], s3[64];
         strata_traversal a, b, c;
@@ -149,7 +148,7 @@ static void goto_morphs_over_given_seconds(void **state)
     }
     assert_int_equal(tr.a, 7);
     assert_true(frames >= 110 && frames <= 125); /* 2 s at 60 fps, motion at 0 energy */
-    strata_traversal_goto(&tr, 3, 0.0); /* a cut */
+    strata_traversal_goto(&tr, 3, 0.0);          /* a cut */
     strata_traversal_update(&tr, &in);
     assert_int_equal(tr.a, 3);
     assert_int_equal(tr.b, -1);

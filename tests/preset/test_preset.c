@@ -74,8 +74,8 @@ static void shipped_presets_load(void **state)
     char names[64][256];
     int n = list_presets(names, 64);
     assert_true(n >= 6);
-    const char *want[] = {"vhs-drift", "stop-motion", "latent-rush", "gallery-drift",
-                          "datamosh", "crushed-neon"};
+    const char *want[] = {"vhs-drift",     "stop-motion", "latent-rush",
+                          "gallery-drift", "datamosh",    "crushed-neon"};
     int found = 0;
     for (int i = 0; i < n; i++) {
         char path[1400];
@@ -220,8 +220,8 @@ static void empty_object_is_the_default_scene(void **state)
 
 typedef struct bad_case {
     const char *text;
-    const char *where;  /* "L:C" */
-    const char *msg;    /* the message after "FILE:L:C: " */
+    const char *where; /* "L:C" */
+    const char *msg;   /* the message after "FILE:L:C: " */
 } bad_case;
 
 static const bad_case bad_cases[] = {
@@ -229,13 +229,13 @@ static const bad_case bad_cases[] = {
      "unknown key \"glich\" in \"params\" (did you mean \"glitch\"?)"},
     {"{\n  \"morf\": \"flow\"\n}", "2:3", "unknown key \"morf\" (did you mean \"morph\"?)"},
     {"{\n  \"dwell\": \"long\"\n}", "2:12", "\"dwell\" must be a number, not a string"},
-    {"{\"params\": {\"drift\": 0.2, \"glitch\": 1.5}}", "1:37",
-     "\"glitch\" 1.5 is outside 0..1"},
+    {"{\"params\": {\"drift\": 0.2, \"glitch\": 1.5}}", "1:37", "\"glitch\" 1.5 is outside 0..1"},
     {"{\"transition\": -1}", "1:16", "\"transition\" -1 is outside 0..600"},
     {"{\n  \"routes\": [\n    \"bass>glitch*0.5\",\n    \"bass>glitc*0.5\"\n  ]\n}", "4:5",
      "route 'bass>glitc*0.5': unknown parameter 'glitc'"},
-    {"{\"routes\": [12]}", "1:13", "routes must be strings like \"bass>glitch*0.5\", not "
-                                   "a number"},
+    {"{\"routes\": [12]}", "1:13",
+     "routes must be strings like \"bass>glitch*0.5\", not "
+     "a number"},
     {"{\n\t\"fx\": {\n\t\t\"vhz\": {\"curve\": \"smooth\"}\n\t}\n}", "3:3",
      "unknown effect \"vhz\" (did you mean \"vhs\"?)"},
     {"{\"fx\": {\"vhs\": {\"curve\": \"smoth\"}}}", "1:26",
@@ -335,8 +335,8 @@ static void missing_files(void **state)
     strata_setlist s;
     assert_int_equal(strata_setlist_load(list, &s, &r), STRATA_ERR_IO);
     char want[1400];
-    snprintf(want, sizeof want, "%s:4:16: cannot load preset: %s/gone.json: No such file",
-             list, tmp_dir);
+    snprintf(want, sizeof want, "%s:4:16: cannot load preset: %s/gone.json: No such file", list,
+             tmp_dir);
     if (strncmp(r.msg, want, strlen(want)) != 0)
         fail_msg("\n got: %s\nwant: %s...", r.msg, want);
     assert_null(s.entries);
@@ -370,7 +370,8 @@ static void setlist_errors(void **state)
         {"{\"scenes\": [\"all.json\"], \"hours\": {\"open\": \"10:00\"}}",
          "1:35: \"hours\" needs \"open\" and \"close\""},
         {"{\"scenes\": [\"all.json\"], \"hours\": {\"open\": \"10:00\", \"close\": \"18:00\", "
-         "\"outside\": \"grey\"}}", "1:82: unknown outside \"grey\" (one of black|dim)"},
+         "\"outside\": \"grey\"}}",
+         "1:82: unknown outside \"grey\" (one of black|dim)"},
         {"{\"scenes\": [\"all.json\"], \"sceens\": 1}",
          "1:26: unknown key \"sceens\" (did you mean \"scenes\"?)"},
     };

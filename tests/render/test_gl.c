@@ -71,8 +71,14 @@ static strata_frame_uniforms calm_uniforms(strata_audio_frame *a, strata_params 
 {
     strata_audio_frame_silence(a);
     strata_params_init(p);
-    strata_frame_uniforms u = {.time = 3.25, .frame = 97, .dt = 1.0f / 30, .width = 64,
-                               .height = 36, .audio = a, .bpm = 120, .params = p->value};
+    strata_frame_uniforms u = {.time = 3.25,
+                               .frame = 97,
+                               .dt = 1.0f / 30,
+                               .width = 64,
+                               .height = 36,
+                               .audio = a,
+                               .bpm = 120,
+                               .params = p->value};
     return u;
 }
 
@@ -93,7 +99,7 @@ static void default_scene_renders_deterministically(void **state)
     uint8_t black[64 * 36 * 4] = {0};
     test_image_diff_rgba(x, black, 64 * 36, &d);
     assert_true(d.mean_abs > 20.0); /* a picture, not a black frame */
-    u.time = 4.0; /* and it moves */
+    u.time = 4.0;                   /* and it moves */
     render(p, 64, 36, y, &u);
     test_image_diff_rgba(x, y, 64 * 36, &d);
     assert_true(d.mean_abs > 1.0);
@@ -117,7 +123,8 @@ static void compile_error_names_file_and_line(void **state)
     fprintf(stderr, "error was: %s\n", strata_program_error(p));
     assert_non_null(strstr(strata_program_error(p), "inc_bad.glsl:2:"));
     /* A missing include is an error naming the line of the #include. */
-    write_file("scenes/noinc.frag", "out vec4 o;\n#include \"nope.glsl\"\nvoid main(){o=vec4(1);}\n");
+    write_file("scenes/noinc.frag",
+               "out vec4 o;\n#include \"nope.glsl\"\nvoid main(){o=vec4(1);}\n");
     p = strata_program_make("scenes/noinc.frag", NULL);
     assert_non_null(strstr(strata_program_error(p), "scenes/noinc.frag:2:"));
 }
@@ -205,7 +212,7 @@ static void uniforms_reach_shaders(void **state)
     uint8_t px[4 * 4 * 4];
     render(p, 4, 4, px, &u);
     assert_true(abs(px[0] - 128) <= 1); /* silence: ratio 1, never NaN */
-    assert_int_equal(px[1], 255);        /* a registry parameter as u_<name> */
+    assert_int_equal(px[1], 255);       /* a registry parameter as u_<name> */
     assert_int_equal(px[2], 51);
 }
 

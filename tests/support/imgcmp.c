@@ -50,7 +50,6 @@ int main(int argc, char **argv)
     printf("max %d  mean %.3f  psnr %.2f dB\n", d.max_abs, d.mean_abs, d.psnr);
     bool ok = d.max_abs <= max_ok && d.mean_abs <= mean_ok && d.psnr >= psnr_ok;
     if (!ok)
-        printf("imgcmp: over tolerance (max %d, mean %.3f, psnr %.1f)\n", max_ok, mean_ok,
-               psnr_ok);
+        printf("imgcmp: over tolerance (max %d, mean %.3f, psnr %.1f)\n", max_ok, mean_ok, psnr_ok);
     return ok ? 0 : 1;
 }

@@ -20,14 +20,13 @@
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage:\n"
-            "  strata-bank build DIR -o NAME.strata [--max-size N] [--threads N]\n"
-            "  strata-bank latent --count N --dim D --seed S [--diverse] -o NAME.strata\n"
-            "  strata-bank info FILE\n"
-            "  strata-bank verify FILE\n"
-            "  strata-bank bench PATH [--size WxH] [--play N]\n"
-            "  strata-bank synth DIR --count N [--size WxH]\n");
+    fprintf(stderr, "usage:\n"
+                    "  strata-bank build DIR -o NAME.strata [--max-size N] [--threads N]\n"
+                    "  strata-bank latent --count N --dim D --seed S [--diverse] -o NAME.strata\n"
+                    "  strata-bank info FILE\n"
+                    "  strata-bank verify FILE\n"
+                    "  strata-bank bench PATH [--size WxH] [--play N]\n"
+                    "  strata-bank synth DIR --count N [--size WxH]\n");
 }
 
 static void progress(void *user, int done, int total)
@@ -78,8 +77,7 @@ static int fail(const strata_result *r)
 static int cmd_build(int argc, char **argv)
 {
     const char *out = opt(argc, argv, "-o");
-    strata_bank_build_desc d = {.dir = argc > 2 ? argv[2] : NULL, .out = out,
-                                .progress = progress};
+    strata_bank_build_desc d = {.dir = argc > 2 ? argv[2] : NULL, .out = out, .progress = progress};
     const char *ms = opt(argc, argv, "--max-size"), *th = opt(argc, argv, "--threads");
     if (!d.dir || !out || (ms && !parse_int(ms, 16, 16384, &d.max_size)) ||
         (th && !parse_int(th, 1, 16, &d.threads))) {
@@ -90,15 +88,16 @@ static int cmd_build(int argc, char **argv)
     strata_bank_build_stats st;
     if (strata_bank_build(&d, &st, &r) != STRATA_OK)
         return fail(&r);
-    printf("%s: %d keyframes, %d skipped, %d re-encoded, %llu bytes\n", out, st.count,
-           st.skipped, st.reencoded, (unsigned long long)st.bytes);
+    printf("%s: %d keyframes, %d skipped, %d re-encoded, %llu bytes\n", out, st.count, st.skipped,
+           st.reencoded, (unsigned long long)st.bytes);
     return 0;
 }
 
 static int cmd_latent(int argc, char **argv)
 {
-    strata_bank_latent_desc d = {.out = opt(argc, argv, "-o"), .diverse = flag(argc, argv,
-                                 "--diverse"), .progress = progress};
+    strata_bank_latent_desc d = {.out = opt(argc, argv, "-o"),
+                                 .diverse = flag(argc, argv, "--diverse"),
+                                 .progress = progress};
     const char *c = opt(argc, argv, "--count"), *dm = opt(argc, argv, "--dim");
     const char *s = opt(argc, argv, "--seed");
     char *end = NULL;
@@ -132,10 +131,11 @@ static int cmd_info(int argc, char **argv)
     if (in.kind == STRATA_BANK_LATENT)
         printf("latent dim %d\nseed       %llu\n", in.dim, (unsigned long long)in.seed);
     printf("thumbnails %dx%d\nfeatures   %d floats\nneighbours k=%d\nimages     %llu bytes\n"
-           "file size  %llu bytes\n", in.thumb_w, in.thumb_h, in.feat_dim, in.knn_k,
-           (unsigned long long)in.image_bytes, (unsigned long long)in.file_size);
-    strata_bank *b = strata_bank_open(argv[2], &(strata_bank_open_desc){.width = 64,
-                                      .height = 64}, &r);
+           "file size  %llu bytes\n",
+           in.thumb_w, in.thumb_h, in.feat_dim, in.knn_k, (unsigned long long)in.image_bytes,
+           (unsigned long long)in.file_size);
+    strata_bank *b =
+        strata_bank_open(argv[2], &(strata_bank_open_desc){.width = 64, .height = 64}, &r);
     if (!b)
         return fail(&r);
     int n = strata_bank_count(b) < 5 ? strata_bank_count(b) : 5;
@@ -184,8 +184,8 @@ static int cmd_bench(int argc, char **argv)
     long rss0 = peak_rss_kb();
     strata_result r = {0};
     double t0 = strata_time_s();
-    strata_bank *b = strata_bank_open(argv[2], &(strata_bank_open_desc){.width = w,
-                                      .height = h, .cache_mb = 64}, &r);
+    strata_bank *b = strata_bank_open(
+        argv[2], &(strata_bank_open_desc){.width = w, .height = h, .cache_mb = 64}, &r);
     if (!b)
         return fail(&r);
     double t_open = strata_time_s() - t0;
@@ -196,9 +196,8 @@ static int cmd_bench(int argc, char **argv)
         strata_cppn_first_layer_bias(strata_bank_cppn(b), strata_bank_latent(b, 0), bias);
         t_first = strata_time_s() - t0;
         for (int i = 0; i < play; i++)
-            strata_cppn_first_layer_bias(strata_bank_cppn(b),
-                                         strata_bank_latent(b, (int)((long long)i * n / play)),
-                                         bias);
+            strata_cppn_first_layer_bias(
+                strata_bank_cppn(b), strata_bank_latent(b, (int)((long long)i * n / play)), bias);
         got = play;
     } else {
         for (int i = 0; i < play; i++) {
@@ -220,8 +219,8 @@ static int cmd_bench(int argc, char **argv)
     double t_all = strata_time_s() - t0;
     printf("bank        %s\nkeyframes   %d (%s)\nopen        %.2f ms\nfirst frame %.2f ms\n"
            "played      %d keyframes in %.2f s\npeak RSS    %.1f MiB (before open %.1f MiB)\n",
-           argv[2], n, strata_bank_kind(b) == STRATA_BANK_LATENT ? "latent" : "image",
-           t_open * 1e3, t_first * 1e3, got, t_all, peak_rss_kb() / 1024.0, rss0 / 1024.0);
+           argv[2], n, strata_bank_kind(b) == STRATA_BANK_LATENT ? "latent" : "image", t_open * 1e3,
+           t_first * 1e3, got, t_all, peak_rss_kb() / 1024.0, rss0 / 1024.0);
     strata_bank_close(b);
     return 0;
 }
