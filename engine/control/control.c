@@ -22,8 +22,10 @@ strata_control *strata_control_create(const strata_control_config *cfg, strata_r
     }
     ctl->cfg = *cfg;
     ctl->fd = ctl->reply_fd = -1;
-    for (int i = 0; i < OSC_TCP_CLIENTS; i++)
+    for (int i = 0; i < OSC_TCP_CLIENTS; i++) {
         ctl->tcp[i].fd = -1;
+        pthread_mutex_init(&ctl->tcp[i].send_lock, NULL);
+    }
     strata_tempo_init(&ctl->tempo, cfg->bpm);
     const char *dir = cfg->screenshot_dir ? cfg->screenshot_dir : ".";
     if (!realpath(dir, ctl->shot_dir)) {
@@ -61,6 +63,8 @@ void strata_control_destroy(strata_control *ctl)
         strata_queue_free(&ctl->queue);
     free(ctl->pending);
     free(ctl->rxbuf);
+    for (int i = 0; i < OSC_TCP_CLIENTS; i++)
+        pthread_mutex_destroy(&ctl->tcp[i].send_lock);
     free(ctl);
 }
 
@@ -157,7 +161,19 @@ static void tempo_advance(strata_control *ctl, const strata_control_frame *f)
 
 static void reply(strata_control *ctl, const strata_cmd *cmd, const char *buf, size_t n)
 {
-    strata_osc_send(ctl->reply_fd, cmd->from, cmd->from_len, buf, n);
+    if (cmd->tcp_slot) /* back on its connection; a closed one has nowhere to go */
+        strata_osc_tcp_send(ctl, cmd->tcp_slot - 1, cmd->tcp_gen, buf, n);
+    else
+        strata_osc_send(ctl->reply_fd, cmd->from, cmd->from_len, buf, n);
+}
+
+/* Feedback to one subscriber; false when its TCP connection is gone. */
+static bool feed(strata_control *ctl, const subscriber *s, const char *buf, size_t n)
+{
+    if (s->tcp_slot) /* a full buffer (0) is not a closed connection (-1) */
+        return strata_osc_tcp_send(ctl, s->tcp_slot - 1, s->tcp_gen, buf, n) >= 0;
+    strata_osc_send(ctl->reply_fd, s->to, s->to_len, buf, n);
+    return true;
 }
 
 void strata_control_reply_value(strata_control *ctl, const strata_cmd *cmd, const char *name,
@@ -253,6 +269,8 @@ static void subscribe(strata_control *ctl, const strata_cmd *c, bool on)
     }
     subscriber *s = &ctl->subs[ctl->nsubs++];
     memset(s, 0, sizeof *s);
+    s->tcp_slot = c->tcp_slot;
+    s->tcp_gen = c->tcp_gen;
     memcpy(s->to, &ss, c->from_len);
     s->to_len = c->from_len;
     s->fresh = true;
@@ -281,6 +299,7 @@ static void feedback(strata_control *ctl, const strata_control_frame *f, double 
     char buf[128], path[96];
     for (int k = 0; k < ctl->nsubs; k++) {
         subscriber *s = &ctl->subs[k];
+        bool alive = true;
         for (int i = 0; i < STRATA_PARAM_COUNT; i++) {
             float v = f->params->base[i];
             if (!s->fresh && fabsf(v - s->sent[i]) < 1e-5f)
@@ -288,7 +307,7 @@ static void feedback(strata_control *ctl, const strata_control_frame *f, double 
             s->sent[i] = v;
             snprintf(path, sizeof path, "/strata/state/%s", strata_param_defs[i].name);
             size_t n = strata_osc_build(buf, sizeof buf, path, "f", (double)v);
-            strata_osc_send(ctl->reply_fd, s->to, s->to_len, buf, n);
+            alive &= feed(ctl, s, buf, n);
         }
         for (int i = 0; i < AUDIO_METERS; i++) {
             float v = isfinite(mv[i]) ? mv[i] : 0.0f;
@@ -296,9 +315,11 @@ static void feedback(strata_control *ctl, const strata_control_frame *f, double 
                 continue;
             s->sent_audio[i] = v;
             size_t n = strata_osc_build(buf, sizeof buf, meters[i], "f", (double)v);
-            strata_osc_send(ctl->reply_fd, s->to, s->to_len, buf, n);
+            alive &= feed(ctl, s, buf, n);
         }
         s->fresh = false;
+        if (!alive) /* its TCP connection closed: forget it */
+            ctl->subs[k--] = ctl->subs[--ctl->nsubs];
     }
 }
 

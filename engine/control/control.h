@@ -282,6 +282,8 @@ typedef struct strata_cmd {
     unsigned char from[28]; /* sender sockaddr (in or in6), from_len 0 when unknown */
     uint8_t from_len;
     uint8_t complete; /* render thread: its bundle has fully arrived */
+    uint8_t tcp_slot; /* 1 + the TCP client it came from (replies go back there); 0: UDP */
+    uint32_t tcp_gen; /* that connection's generation, so a reply never reaches a newer one */
     char str[STRATA_CMD_STR];
 } strata_cmd;
 

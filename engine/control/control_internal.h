@@ -37,16 +37,23 @@ typedef struct param_slot {
 } param_slot;
 
 typedef struct tcp_client {
-    int fd;
-    size_t have;
+    int fd;             /* --- written by the OSC thread under send_lock */
+    size_t have;        /* --- OSC thread only */
     unsigned char *buf; /* OSC_MAX_PACKET + 4 */
     unsigned char from[28];
     uint8_t from_len;
+    /* Replies go back on the client's own connection from the render thread; the OSC
+     * thread accepts and closes. The lock is held only around one send or one close,
+     * and gen tells a reply whether its connection is still the one it came from. */
+    pthread_mutex_t send_lock;
+    uint32_t gen; /* --- protected by send_lock */
 } tcp_client;
 
 typedef struct subscriber {
     unsigned char to[28];
     uint8_t to_len;
+    uint8_t tcp_slot; /* 1 + TCP client index: feedback goes on that connection; 0: UDP */
+    uint32_t tcp_gen;
     bool fresh; /* send everything at the next tick */
     float sent[STRATA_PARAM_COUNT];
     float sent_audio[AUDIO_METERS];
@@ -66,6 +73,8 @@ struct strata_control {
     unsigned char denied_seen[OSC_DENIED_LOGGED][16];
     int ndenied_seen;
     uint32_t bundle_seq;
+    uint8_t cur_tcp_slot; /* while a TCP client's packet is handled: 1 + its index */
+    uint32_t cur_tcp_gen;
     double log_window; /* start of the current 1 s log/reply window */
     int log_count, reply_count;
     uint64_t log_suppressed;
@@ -110,5 +119,8 @@ void strata_osc_close(strata_control *ctl);
  * it does not fit. */
 size_t strata_osc_build(char *buf, size_t cap, const char *path, const char *types, ...);
 void strata_osc_send(int fd, const unsigned char *to, size_t to_len, const char *buf, size_t n);
+/* Render thread: one size-prefixed packet on TCP client `slot` if it is still connection
+ * generation `gen`. 1 sent, 0 not now (its buffer is full), -1 the connection is gone. */
+int strata_osc_tcp_send(strata_control *ctl, int slot, uint32_t gen, const char *buf, size_t n);
 
 #endif

@@ -193,7 +193,10 @@ static void osc_error(strata_control *ctl, const void *from, size_t from_len, co
 {
     atomic_fetch_add(&ctl->n_errors, 1);
     rate_window(ctl);
-    strata_cmd c = {.type = STRATA_CMD_ERROR, .recv_ns = strata_time_ns()};
+    strata_cmd c = {.type = STRATA_CMD_ERROR,
+                    .recv_ns = strata_time_ns(),
+                    .tcp_slot = ctl->cur_tcp_slot,
+                    .tcp_gen = ctl->cur_tcp_gen};
     char p[64], why[96];
     clean_path(path, p, sizeof p);
     va_list ap;
@@ -262,6 +265,8 @@ static bool arg_number(const msg_ctx *m, int i, double *out)
 
 static void push(strata_control *ctl, const msg_ctx *m, strata_cmd *c)
 {
+    c->tcp_slot = ctl->cur_tcp_slot;
+    c->tcp_gen = ctl->cur_tcp_gen;
     c->bundle = m->bundle;
     c->timetag = m->timetag;
     c->recv_ns = strata_time_ns();
@@ -708,9 +713,34 @@ void strata_osc_handle_packet(strata_control *ctl, const void *data, size_t len,
 
 static void tcp_drop(tcp_client *c)
 {
+    pthread_mutex_lock(&c->send_lock);
     close(c->fd);
     c->fd = -1;
+    c->gen++;
+    pthread_mutex_unlock(&c->send_lock);
     c->have = 0;
+}
+
+int strata_osc_tcp_send(strata_control *ctl, int slot, uint32_t gen, const char *buf, size_t n)
+{
+    if (slot < 0 || slot >= OSC_TCP_CLIENTS || n == 0 || n > 4096)
+        return -1;
+    unsigned char frame[4 + 4096];
+    frame[0] = (unsigned char)(n >> 24);
+    frame[1] = (unsigned char)(n >> 16);
+    frame[2] = (unsigned char)(n >> 8);
+    frame[3] = (unsigned char)n;
+    memcpy(frame + 4, buf, n);
+    tcp_client *c = &ctl->tcp[slot];
+    int result = -1;
+    pthread_mutex_lock(&c->send_lock);
+    if (c->fd >= 0 && c->gen == gen) {
+        /* Non-blocking: a client that stops reading loses replies, never the frame. */
+        ssize_t w = send(c->fd, frame, 4 + n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        result = w == (ssize_t)(4 + n) ? 1 : (w < 0 && errno == EAGAIN ? 0 : -1);
+    }
+    pthread_mutex_unlock(&c->send_lock);
+    return result;
 }
 
 /* OSC 1.0 over TCP: each packet is an int32 big-endian size, then the packet. */
@@ -732,7 +762,12 @@ static void tcp_read(strata_control *ctl, tcp_client *c)
             return;
         }
         if (c->have > 4 && c->have == 4 + be32(c->buf)) {
+            /* The connection's own generation can be read here: only this thread
+             * changes it. */
+            ctl->cur_tcp_slot = (uint8_t)(c - ctl->tcp + 1);
+            ctl->cur_tcp_gen = c->gen;
             strata_osc_handle_packet(ctl, c->buf + 4, c->have - 4, c->from, c->from_len);
+            ctl->cur_tcp_slot = 0;
             c->have = 0;
         }
     }
@@ -749,7 +784,10 @@ static void tcp_accept(strata_control *ctl)
         tcp_client *c = &ctl->tcp[i];
         if (c->fd >= 0)
             continue;
+        pthread_mutex_lock(&c->send_lock);
         c->fd = fd;
+        c->gen++;
+        pthread_mutex_unlock(&c->send_lock);
         c->have = 0;
         c->from_len = sl <= sizeof c->from ? (uint8_t)sl : 0;
         memcpy(c->from, &ss, c->from_len);

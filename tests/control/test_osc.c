@@ -619,6 +619,28 @@ static void tcp_size_prefixed(void **state)
         pump(fx, 5);
     assert_true(fx->params.base[STRATA_P_glitch] == 0.75f);
     assert_true(fx->params.base[STRATA_P_drift] == 0.125f);
+    /* Replies come back on the same connection, size-prefixed: a ping, then an error. */
+    const char *sent[2] = {"/strata/ping", "/strata/nope"};
+    const char *want[2] = {"/strata/pong", "/strata/error"};
+    for (int k = 0; k < 2; k++) {
+        b->n = 0;
+        m->n = 0;
+        oc_msg(m, sent[k], "");
+        oc_element(b, m);
+        assert_int_equal(send(t, b->d, b->n, 0), (ssize_t)b->n);
+        struct timeval tv = {0, 20000};
+        setsockopt(t, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        unsigned char in[512];
+        ssize_t got = -1;
+        for (int i = 0; i < 200 && got <= 0; i++) {
+            pump(fx, 5);
+            got = recv(t, in, sizeof in, 0);
+        }
+        assert_true(got > 4);
+        uint32_t len = (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 | (uint32_t)in[2] << 8 | in[3];
+        assert_true(len > 0 && len + 4 <= (uint32_t)got);
+        assert_memory_equal(in + 4, want[k], strlen(want[k]));
+    }
     close(t);
     free(b);
     free(m);
