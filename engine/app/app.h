@@ -114,6 +114,7 @@ typedef struct strata_engine {
     struct strata_scene *incoming; /* opening or fading in */
     int incoming_index;
     bool incoming_loading; /* its bank is being opened by the scene loader */
+    int pending_index;     /* a scene asked for while another bank opens, or -1 */
     bool fading;
     double xfade_t, xfade_len;
     int xfade_kind;

@@ -283,8 +283,11 @@ bool strata_engine_goto_scene(strata_engine *e, int index)
         e->incoming_loading = false;
         return true;
     }
-    if (e->incoming_loading)
-        return false; /* one bank opens at a time; ask again when it is done */
+    if (e->incoming_loading) {
+        /* One bank opens at a time; the latest wish is kept and follows it. */
+        e->pending_index = index;
+        return true;
+    }
     if (e->incoming) {
         scene_release(e, e->incoming);
         e->incoming = NULL;
@@ -332,6 +335,10 @@ static void poll_loader(strata_engine *e)
         e->incoming = s;
     }
     free(job);
+    int pending = e->pending_index;
+    e->pending_index = -1;
+    if (pending >= 0 && pending != e->incoming_index)
+        strata_engine_goto_scene(e, pending);
 }
 
 static void start_crossfade(strata_engine *e)
@@ -477,6 +484,7 @@ strata_status strata_engine_scenes_init(strata_engine *e, strata_result *r)
         e->fx_default_shape[k] = strata_fx_get_shape(e->fx, (strata_fx_effect)k);
     e->fx_default_norder = strata_fx_get_order(e->fx, e->fx_default_order);
     e->auto_advance = o->install || o->mode == MODE_RENDER;
+    e->pending_index = -1;
     int start = 0;
     strata_state st;
     bool restore = o->install && e->state_path[0] && strata_state_load(e->state_path, &st) &&

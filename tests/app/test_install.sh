@@ -31,6 +31,9 @@ check 'python3 -c "import json; json.load(open(\"$TMP/state.json\"))"' \
 run_install "$TMP/s2.jsonl"
 check 'wait_stats "$TMP/s2.jsonl" 20 "d[\"frame\"] > 0"' "the installation starts again"
 check '[ -n "$(osc_wait_value "$PORT" scene "v == 2" 5)" ]' "/strata/get scene answers 2"
+for i in 1 3 5 4; do oscsend 127.0.0.1 "$PORT" /strata/scene i $i; done
+check 'wait_stats "$TMP/s2.jsonl" 25 "d[\"scene\"][\"index\"] == 4 and not d[\"scene\"][\"switching\"]"' \
+    "scene requests in a burst land on the last one"
 check 'python3 -c "
 import json; d = json.loads(open(\"$TMP/s2.jsonl\").readline())
 assert d[\"scene\"][\"name\"] == \"stop-motion\", d[\"scene\"]"' "it resumes the same scene"
