@@ -64,4 +64,21 @@ if command -v ffmpeg >/dev/null; then
         -show_entries stream=nb_read_frames -of csv=p=0 "$TMP/v.mp4" | grep -qx 20' \
         "an .mp4 path pipes 20 frames into ffmpeg"
 fi
+# With an audio file: frame-exact analysis (the same bytes twice), and muxed into a video.
+"$STRATA_BINARY_DIR/strata-synth-track" "$TMP/t.wav" 128 3 >/dev/null 2>&1
+for run in a1 a2; do
+    "$STRATA" render --out "$TMP/$run" --frames 40 --fps 20 --size 96x54 --audio-file "$TMP/t.wav" \
+        --set glitch=0.5 --stats "$TMP/$run.jsonl" 2>/dev/null
+done
+check 'cmp -s <(cat "$TMP"/a1/*.png) <(cat "$TMP"/a2/*.png)' "an audio-driven render is byte-identical twice"
+check 'python3 -c "
+import json; L=[json.loads(l) for l in open(\"$TMP/a1.jsonl\")]
+assert L[-1][\"audio\"][\"live\"] and L[-1][\"audio\"][\"onsets\"] > 0, L[-1][\"audio\"]"' \
+    "the file drives the analysis (onsets counted)"
+if command -v ffmpeg >/dev/null; then
+    "$STRATA" render --out "$TMP/av.mp4" --fps 20 --duration 2 --size 96x54 --audio-file "$TMP/t.wav" \
+        2>/dev/null
+    check 'ffprobe -v error -show_entries stream=codec_type -of csv=p=0 "$TMP/av.mp4" | grep -qx audio' \
+        "the audio file is muxed into the video"
+fi
 finish
