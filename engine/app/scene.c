@@ -571,6 +571,7 @@ void strata_engine_install_tick(strata_engine *e, double now)
         if (gain != e->gain)
             LOG_INFO("INSTALL", "%s: output at %.0f%%", open ? "open" : "closed", gain * 100.0f);
         e->gain = gain;
+        strata_output_set_gain(gain);
     }
     if (e->state_path[0] && now - e->state_last >= 5.0) {
         e->state_last = now;

@@ -6,6 +6,12 @@
 #include <string.h>
 
 static strata_program output_prog, overlay_prog;
+static float output_gain = 1.0f;
+
+void strata_output_set_gain(float gain)
+{
+    output_gain = strata_clampf(gain, 0.0f, 1.0f);
+}
 static GLuint overlay_vao, overlay_vbo;
 
 void strata_output_draw(const strata_target *src, const strata_target *dst, int win_w, int win_h)
@@ -34,6 +40,9 @@ void strata_output_draw(const strata_target *src, const strata_target *dst, int 
     GLint loc = strata_uniform_loc(output_prog, "u_src");
     if (loc >= 0)
         glUniform1i(loc, 0);
+    loc = strata_uniform_loc(output_prog, "u_gain");
+    if (loc >= 0)
+        glUniform1f(loc, output_gain);
     strata_draw_fullscreen();
     glViewport(0, 0, win_w, win_h);
 }

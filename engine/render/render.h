@@ -148,6 +148,9 @@ GLint strata_uniform_loc(strata_program p, const char *name);
 /* Draw src into dst (NULL: the window's drawable of win_w x win_h), aspect-correct
  * with letterbox. */
 void strata_output_draw(const strata_target *src, const strata_target *dst, int win_w, int win_h);
+/* Scale everything the output pass draws (1 by default): an installation dims its
+ * output outside opening hours. Render thread. */
+void strata_output_set_gain(float gain);
 /* Draw lines of text at the top-left of the window (overlay). */
 void strata_overlay_draw(const char *text, int win_w, int win_h);
 

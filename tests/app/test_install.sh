@@ -58,6 +58,36 @@ check '[ $rc -eq 3 ] && grep -q "WATCHDOG: frame loop stalled" "$TMP/wd.err"' \
     "the watchdog ends a stalled loop with code 3"
 check '[ $(( $(date +%s) - start )) -lt 9 ]' "well before the stall would have ended"
 
+# Opening hours: open now, then closed and dimmed to 0.3, then closed and black.
+hours() { # OPEN_OFFSET_H CLOSE_OFFSET_H OUTSIDE -> a setlist with those hours around now
+    python3 - "$1" "$2" "$3" "$STRATA_SOURCE_DIR/presets/gallery-drift.json" <<'PY'
+import datetime, json, sys
+now = datetime.datetime.now()
+f = lambda h: (now + datetime.timedelta(hours=float(h))).strftime("%H:%M")
+print(json.dumps({"name": "hours", "scenes": [sys.argv[4]],
+                  "hours": {"open": f(sys.argv[1]), "close": f(sys.argv[2]),
+                            "outside": sys.argv[3], "dim": 0.3}}))
+PY
+}
+shot_luma() { # SETLIST-FILE -> mean luma of the window after a few seconds
+    "$STRATA" --install "$1" --windowed --size 320x180 --no-audio --osc-port "$(free_port)" \
+        --state "$TMP/h.state" --quit-after 6 2>>"$TMP/hours.err" &
+    local p=$!
+    PIDS=$p
+    sleep 4.5
+    import -window root "$TMP/h.png" 2>/dev/null
+    wait $p 2>/dev/null
+    local win_x=$(( (800 - 320) / 2 )) win_y=$(( (600 - 180) / 2 ))
+    "$IMGCMP" --luma "$TMP/h.png" $win_x $win_y $((win_x + 320)) $((win_y + 180))
+}
+hours -1 1 dim >"$TMP/open.json"
+hours 1 2 dim >"$TMP/dim.json"
+hours 1 2 black >"$TMP/black.json"
+lo=$(shot_luma "$TMP/open.json"); ld=$(shot_luma "$TMP/dim.json"); lb=$(shot_luma "$TMP/black.json")
+check 'python3 -c "import sys; o, d, b = $lo, $ld, $lb; sys.exit(0 if o > 20 and 0.18 < d / o < 0.42 and b < 2 else 1)"' \
+    "opening hours: open $lo, dimmed $ld (0.3 asked), black $lb"
+check 'grep -q "closed: output at 30%" "$TMP/hours.err"' "the log says when it closes"
+
 # A preset's OSC alias drives its parameter.
 cat >"$TMP/alias.json" <<JSON
 {"name": "alias", "osc": {"/band/fader1": {"param": "glitch", "min": 0, "max": 0.5}}}
