@@ -387,6 +387,18 @@ static bool screenshot_path(strata_control *ctl, const msg_ctx *m, strata_cmd *c
         ERR("path too long");
         return false;
     }
+    /* A folder on the way may be a link that leads out: resolve the parent (the file
+     * itself is replaced by rename, so a link there is replaced, not followed). */
+    char parent[PATH_MAX], real[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", c->str);
+    char *slash = strrchr(parent, '/');
+    if (slash)
+        *slash = 0;
+    if (realpath(parent, real) &&
+        (strncmp(real, ctl->shot_dir, dl) != 0 || (real[dl] != '/' && real[dl] != 0))) {
+        ERR("path leaves the screenshot folder through a link");
+        return false;
+    }
     return true;
 }
 

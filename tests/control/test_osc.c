@@ -351,6 +351,16 @@ static void errors_name_address_and_reason(void **state)
     oc_msg(b, "/strata/screenshot", "s", "a/../../b.png");
     expect_error(fx, b->d, b->n, "'..'");
     b->n = 0;
+    /* A link inside the folder that leads out of it (the fixture's folder is /tmp). */
+    char link_name[64], rel[96];
+    snprintf(link_name, sizeof link_name, "/tmp/strata-escape-%d", (int)getpid());
+    unlink(link_name);
+    assert_int_equal(symlink("/etc", link_name), 0);
+    snprintf(rel, sizeof rel, "%s/x.png", link_name + 5);
+    oc_msg(b, "/strata/screenshot", "s", rel);
+    expect_error(fx, b->d, b->n, "through a link");
+    unlink(link_name);
+    b->n = 0;
     oc_msg(b, "/strata/subscribe", "i", 70000);
     expect_error(fx, b->d, b->n, "port out of range");
     b->n = 0;
