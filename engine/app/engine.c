@@ -62,6 +62,13 @@ strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool
     cc.on_command = strata_engine_command;
     cc.user = e;
     e->control = strata_control_create(&cc, r);
+    if (!e->control && !cc.osc_disabled && o->mode == MODE_LIVE) {
+        /* A busy port (another strata, a leftover process) must not stop the show:
+         * play without OSC and say so; tempo, routes and keys still work. */
+        LOG_ERROR("APP", "%s; running without OSC control", r->msg);
+        cc.osc_disabled = true;
+        e->control = strata_control_create(&cc, r);
+    }
     if (!e->control)
         return r->status;
     for (int i = 0; i < o->nroutes; i++)

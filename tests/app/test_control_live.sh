@@ -37,4 +37,18 @@ check '(for i in $(seq 50); do grep -q "SHADER: output.frag: reloaded" "$TMP/m.e
     "the mended shader is taken"
 kill $PIDS 2>/dev/null
 wait $PIDS 2>/dev/null
+
+# A busy OSC port does not stop the show: strata plays without OSC and says so.
+BUSY=$(free_port)
+python3 -c "
+import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('0.0.0.0', $BUSY)); time.sleep(15)" &
+HOLDER=$!
+PIDS=$HOLDER
+sleep 0.5
+"$STRATA" --size 96x54 --no-audio --osc-port "$BUSY" --quit-after 3 2>"$TMP/busy.err"
+rc=$?
+kill $HOLDER 2>/dev/null
+check '[ $rc -eq 0 ] && grep -q "running without OSC control" "$TMP/busy.err"' \
+    "a busy OSC port: strata plays without OSC and says so"
 finish
