@@ -498,6 +498,16 @@ strata_status strata_engine_scenes_init(strata_engine *e, strata_result *r)
                  st.keyframe);
     }
     e->scene = scene_open_now(e, &entry(e, start)->preset, start, r);
+    if (!e->scene && o->install && !o->bank) {
+        /* An installation that cannot open its first bank (a disk unplugged, a folder
+         * renamed) shows the built-in latent set rather than restart forever. */
+        LOG_ERROR("SCENE", "%s: %s; showing the built-in latent set", entry(e, start)->preset.name,
+                  r->msg);
+        strata_preset fallback = entry(e, start)->preset;
+        fallback.bank[0] = 0;
+        fallback.has_morph = false;
+        e->scene = scene_open_now(e, &fallback, start, r);
+    }
     if (!e->scene)
         return r->status ? r->status : STRATA_ERR_IO;
     e->scene_index = start;

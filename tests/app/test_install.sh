@@ -88,6 +88,14 @@ check 'python3 -c "import sys; o, d, b = $lo, $ld, $lb; sys.exit(0 if o > 20 and
     "opening hours: open $lo, dimmed $ld (0.3 asked), black $lb"
 check 'grep -q "closed: output at 30%" "$TMP/hours.err"' "the log says when it closes"
 
+# An installation whose bank is gone shows the built-in latent set instead of dying.
+printf '{"name": "gone", "bank": "%s/no-such-folder"}\n' "$TMP" >"$TMP/gone.json"
+"$STRATA" --install "$TMP/gone.json" --windowed --size 96x54 --no-audio \
+    --osc-port "$(free_port)" --state "$TMP/gone.state" --quit-after 3 2>"$TMP/gone.err"
+rc=$?
+check '[ $rc -eq 0 ] && grep -q "showing the built-in latent set" "$TMP/gone.err"' \
+    "a missing bank in an installation falls back to the built-in latent set"
+
 # A preset's OSC alias drives its parameter.
 cat >"$TMP/alias.json" <<JSON
 {"name": "alias", "osc": {"/band/fader1": {"param": "glitch", "min": 0, "max": 0.5}}}
