@@ -140,6 +140,9 @@ typedef struct strata_frame_uniforms {
 void strata_uniforms_upload_audio(const strata_audio_frame *audio);
 /* Set every shared uniform of common.glsl on the program in use. */
 void strata_uniforms_apply(strata_program p, const strata_frame_uniforms *u);
+/* Locations of u_<param> for every registered parameter (-1 where unused), resolved
+ * once per link; NULL when the program FAILED. */
+const GLint *strata_program_param_locs(strata_program p);
 /* Location of a uniform in the program (cached glGetUniformLocation). */
 GLint strata_uniform_loc(strata_program p, const char *name);
 

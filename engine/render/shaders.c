@@ -43,6 +43,9 @@ typedef struct program {
         GLint loc;
     } uniforms[MAX_UNIFORMS];
     int nuniforms;
+    /* u_<param> locations, resolved once per link: set every frame for every pass */
+    GLint param_loc[STRATA_PARAM_COUNT];
+    bool param_loc_ok;
 } program;
 
 static struct {
@@ -478,6 +481,22 @@ const char *strata_program_error(strata_program p)
     return pr ? pr->error : "invalid program";
 }
 
+const GLint *strata_program_param_locs(strata_program p)
+{
+    program *pr = get(p);
+    if (!pr || !pr->gl)
+        return NULL;
+    if (!pr->param_loc_ok) {
+        char name[64];
+        for (int i = 0; i < STRATA_PARAM_COUNT; i++) {
+            snprintf(name, sizeof name, "u_%s", strata_param_defs[i].name);
+            pr->param_loc[i] = glGetUniformLocation(pr->gl, name);
+        }
+        pr->param_loc_ok = true;
+    }
+    return pr->param_loc;
+}
+
 GLint strata_uniform_loc(strata_program p, const char *name)
 {
     program *pr = get(p);
@@ -528,6 +547,7 @@ int strata_shaders_update(void)
             glDeleteProgram(pr->gl);
         pr->gl = fresh;
         pr->nuniforms = 0;
+        pr->param_loc_ok = false;
         S.reload_ok++;
         rebuilt++;
         LOG_INFO("SHADER", "%s: reloaded", pr->frag);

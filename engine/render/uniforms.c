@@ -1,7 +1,6 @@
 /* The shared uniforms of shaders/common.glsl: time, tempo, audio, parameters. */
 #include "render.h"
 
-#include <stdio.h>
 
 static GLuint spectrum_tex, waveform_tex;
 
@@ -86,11 +85,8 @@ void strata_uniforms_apply(strata_program p, const strata_frame_uniforms *u)
     loc = strata_uniform_loc(p, "u_waveform");
     if (loc >= 0)
         glUniform1i(loc, 15);
-    if (u->params) {
-        char name[48];
-        for (int i = 0; i < STRATA_PARAM_COUNT; i++) {
-            snprintf(name, sizeof name, "u_%s", strata_param_defs[i].name);
-            set1(p, name, u->params[i]);
-        }
-    }
+    const GLint *locs = u->params ? strata_program_param_locs(p) : NULL;
+    for (int i = 0; locs && i < STRATA_PARAM_COUNT; i++)
+        if (locs[i] >= 0)
+            glUniform1f(locs[i], u->params[i]);
 }
