@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define POOL_MAX 64
 #define FILE_MAX_BYTES (512u * 1024u * 1024u)
@@ -34,8 +35,10 @@ struct strata_bank {
     const int32_t *knn;
     int32_t *owned_knn;
     int knn_k;
-    const uint8_t *thumbs;
     int thumb_w, thumb_h;
+    pthread_mutex_t thumbs_lock; /* packed banks: thumbnails are read on first use */
+    const uint8_t *thumbs;       /* --- protected by thumbs_lock until set */
+    bool thumbs_tried;           /* --- protected by thumbs_lock */
     strata_cppn *cppn;
     // --- shared (atomics)
     _Atomic uint8_t *bad;
@@ -72,12 +75,23 @@ static strata_status decode_into(strata_bank *b, int i, uint8_t *dst, strata_res
     size_t len;
     char *owned = NULL;
     if (b->packed) {
+        /* Read into a buffer of our own: the file may be rewritten while we play, and a
+         * short read or a checksum mismatch only skips this keyframe. */
         bank_entry e;
         memcpy(&e, &b->index[i], sizeof e);
-        data = (const uint8_t *)bank_sec(&b->pack, SEC_DATA) + e.data_offset;
         len = e.data_size;
-        if (strata_bank_crc32(0, data, len) != e.data_crc)
-            return strata_fail(r, STRATA_ERR_FORMAT, "image checksum mismatch");
+        if (!(owned = malloc(len)))
+            return strata_fail(r, STRATA_ERR_NOMEM, "out of memory for %zu bytes", len);
+        strata_status rs = strata_bank_pack_read(
+            &b->pack, b->pack.sec[SEC_DATA].offset + e.data_offset, owned, len, r);
+        if (rs == STRATA_OK && strata_bank_crc32(0, owned, len) != e.data_crc)
+            rs = strata_fail(r, STRATA_ERR_FORMAT, "image checksum mismatch (%s changed on disk?)",
+                             b->path);
+        if (rs != STRATA_OK) {
+            free(owned);
+            return rs;
+        }
+        data = (const uint8_t *)owned;
     } else {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", b->path, b->names[i]);
@@ -166,7 +180,7 @@ static strata_status open_folder(strata_bank *b, const char *path, strata_result
 static strata_status open_packed(strata_bank *b, const char *path, strata_result *r)
 {
     uint32_t mask = (1u << SEC_NAMES) | (1u << SEC_KNN) | (1u << SEC_LATENTS) | (1u << SEC_COLOUR);
-    strata_status s = strata_bank_pack_open(&b->pack, path, mask, r);
+    strata_status s = strata_bank_pack_open(&b->pack, path, mask, mask, r);
     if (s != STRATA_OK)
         return s;
     b->packed = true;
@@ -177,7 +191,6 @@ static strata_status open_packed(strata_bank *b, const char *path, strata_result
     b->namebuf = bank_sec(&b->pack, SEC_NAMES);
     b->knn = bank_sec(&b->pack, SEC_KNN);
     b->knn_k = (int)h->knn_k;
-    b->thumbs = bank_sec(&b->pack, SEC_THUMBS);
     b->thumb_w = (int)h->thumb_w;
     b->thumb_h = (int)h->thumb_h;
     if (b->kind == STRATA_BANK_LATENT) {
@@ -238,6 +251,8 @@ static strata_status finish_open(strata_bank *b, const strata_bank_open_desc *d,
 strata_bank *strata_bank_open(const char *path, const strata_bank_open_desc *d, strata_result *r)
 {
     strata_bank *b = calloc(1, sizeof *b);
+    if (b)
+        pthread_mutex_init(&b->thumbs_lock, NULL);
     if (!b || !(b->path = strdup(path))) {
         free(b);
         strata_fail(r, STRATA_ERR_NOMEM, "%s: out of memory", path);
@@ -267,6 +282,7 @@ strata_bank *strata_bank_generate_latent(int count, int dim, uint64_t seed,
         strata_fail(r, STRATA_ERR_NOMEM, "latent set: out of memory");
         return NULL;
     }
+    pthread_mutex_init(&b->thumbs_lock, NULL);
     b->kind = STRATA_BANK_LATENT;
     b->count = count;
     b->path = strdup("(generated latent set)");
@@ -290,7 +306,12 @@ strata_bank *strata_bank_generate_latent(int count, int dim, uint64_t seed,
         snprintf(b->owned_names + (size_t)i * 16, 16, "latent-%05d", i);
     }
     /* Neighbours by latent distance: cheap, and close latents render alike. */
-    strata_bank_knn(b->owned_latents, count, dim, b->knn_k, 1, b->owned_knn);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    strata_bank_knn(b->owned_latents, count, dim, b->knn_k,
+                    cpus < 1   ? 1
+                    : cpus > 8 ? 8
+                               : (int)cpus,
+                    b->owned_knn);
     b->latents = b->owned_latents;
     b->knn = b->owned_knn;
     if (finish_open(b, d, r) != STRATA_OK) {
@@ -316,6 +337,9 @@ void strata_bank_close(strata_bank *b)
     free((void *)b->bad);
     if (b->packed)
         strata_bank_pack_close(&b->pack);
+    if (b->packed)
+        free((void *)b->thumbs);
+    pthread_mutex_destroy(&b->thumbs_lock);
     strata_bank_free_names(b->names, b->count);
     free(b->owned_names);
     free(b->owned_latents);
@@ -386,13 +410,43 @@ int strata_bank_neighbours(const strata_bank *b, int i, int *out, int max)
     return n;
 }
 
+/* Thumbnails are read on first use (only tools and tests look at them), checked, and
+ * kept until close. */
+static const uint8_t *load_thumbs(strata_bank *b)
+{
+    pthread_mutex_lock(&b->thumbs_lock);
+    if (!b->thumbs_tried) {
+        b->thumbs_tried = true;
+        const bank_section_entry *e = &b->pack.sec[SEC_THUMBS];
+        uint8_t *t = malloc(e->size ? (size_t)e->size : 1);
+        strata_result r = {0};
+        if (!t)
+            strata_fail(&r, STRATA_ERR_NOMEM, "%s: out of memory for thumbnails", b->path);
+        else if (strata_bank_pack_read(&b->pack, e->offset, t, (size_t)e->size, &r) == STRATA_OK &&
+                 strata_bank_crc32(0, t, (size_t)e->size) != e->crc)
+            strata_fail(&r, STRATA_ERR_FORMAT, "%s: thumbnail section checksum mismatch", b->path);
+        if (r.status != STRATA_OK) {
+            LOG_WARN("BANK", "no thumbnails: %s", r.msg);
+            free(t);
+            t = NULL;
+        }
+        b->thumbs = t;
+    }
+    const uint8_t *t = b->thumbs;
+    pthread_mutex_unlock(&b->thumbs_lock);
+    return t;
+}
+
 const uint8_t *strata_bank_thumbnail(const strata_bank *b, int i, int *w, int *h)
 {
-    if (!b->thumbs || i < 0 || i >= b->count)
+    if (!b->packed || i < 0 || i >= b->count)
+        return NULL;
+    const uint8_t *thumbs = load_thumbs((strata_bank *)b);
+    if (!thumbs)
         return NULL;
     *w = b->thumb_w;
     *h = b->thumb_h;
-    return b->thumbs + (size_t)i * (size_t)b->thumb_w * (size_t)b->thumb_h * 4;
+    return thumbs + (size_t)i * (size_t)b->thumb_w * (size_t)b->thumb_h * 4;
 }
 
 bool strata_bank_is_bad(const strata_bank *b, int i)

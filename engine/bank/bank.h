@@ -5,7 +5,9 @@
  *   A bank is an ordered list of keyframes. Three sources open through one call:
  *     - an image folder: PNG, JPEG, WebP of any size, natural name order (f2 < f10);
  *     - a packed image bank NAME.strata (made by `strata-bank build`): encoded images,
- *       thumbnails, feature vectors and a k-nearest-neighbour graph, read through mmap;
+ *       thumbnails, feature vectors and a k-nearest-neighbour graph, read with pread
+ *       into buffers the bank owns (never mmap: a file rewritten while it plays only
+ *       makes the keyframes not yet loaded fail, logged, instead of a SIGBUS);
  *     - a packed latent set NAME.strata (made by `strata-bank latent`): latent vectors
  *       for the built-in CPPN generator, plus its seed and colour map.
  *   Image keyframes are decoded on a loader thread into RGBA8 at the target size
@@ -90,8 +92,9 @@ typedef struct strata_keyframe_pixels {
 typedef struct strata_bank strata_bank;
 typedef struct strata_cppn strata_cppn; /* defined below */
 
-/* Open a folder, a packed image bank or a latent set. Only the header, section table
- * and index are read (mmap): a 15,000-keyframe bank opens in milliseconds. Starts the
+/* Open a folder, a packed image bank or a latent set. Only the header, section table,
+ * index, names, neighbour graph (and latents) are read: a 15,000-keyframe bank opens in
+ * milliseconds; images are read one keyframe at a time, thumbnails on first use. Starts the
  * loader thread for image banks. NULL on error (r says why). */
 strata_bank *strata_bank_open(const char *path, const strata_bank_open_desc *d, strata_result *r);
 /* An in-memory latent set with no file: count latents of dim floats from seed

@@ -93,23 +93,33 @@ typedef struct bank_entry {
 } bank_entry;
 _Static_assert(sizeof(bank_entry) == 32, "entry layout");
 
+/* A packed bank is read with pread into buffers it owns, never mmapped: a file rewritten
+ * or truncated while it plays must not kill the process with SIGBUS. The file stays open
+ * (fd) for the images, which are read one keyframe at a time. */
 typedef struct bank_pack {
     const char *path;
-    const uint8_t *base;
-    size_t size;
+    int fd;      /* -1 when closed */
+    size_t size; /* at open */
     bank_header h;
     bank_section_entry sec[BANK_SECTIONS];
+    void *data[SEC_COUNT]; /* owned copies of the sections read at open; NULL: not read */
 } bank_pack;
 
-/* mmap and validate path. Checks header, table bounds and the sizes every section must
- * have, the crc of the sections listed in check_mask (1 << SEC_x), and each index entry
- * against its sections. */
-strata_status strata_bank_pack_open(bank_pack *p, const char *path, uint32_t check_mask,
-                                    strata_result *r);
+/* Open and validate path. Reads the header, the table, the index, the names and the
+ * sections in load_mask (1 << SEC_x) into owned buffers; checks the table bounds and the
+ * sizes every section must have, the crc of the sections in check_mask (loaded or not:
+ * the others are streamed) and each index entry against its sections. */
+strata_status strata_bank_pack_open(bank_pack *p, const char *path, uint32_t load_mask,
+                                    uint32_t check_mask, strata_result *r);
 void strata_bank_pack_close(bank_pack *p);
+/* Read len bytes at off. A short read (the file shrank since open) fails with a message
+ * saying so; the caller skips what it was reading and keeps what it has. */
+strata_status strata_bank_pack_read(const bank_pack *p, uint64_t off, void *dst, size_t len,
+                                    strata_result *r);
+/* A section read at open (load_mask); NULL otherwise. */
 static inline const void *bank_sec(const bank_pack *p, int s)
 {
-    return p->base + p->sec[s].offset;
+    return p->data[s];
 }
 
 #endif

@@ -4,6 +4,7 @@
 #include "bank_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,20 +28,38 @@ typedef struct writer {
     int cur; /* section being written, -1 between sections */
     bank_section_entry sec[BANK_SECTIONS];
     bool failed;
+    int err; /* errno of the first failed write, kept: later calls change errno */
 } writer;
+
+static void w_fail(writer *w)
+{
+    if (!w->failed)
+        w->err = errno ? errno : EIO;
+    w->failed = true;
+}
 
 static bool w_open(writer *w, const char *path, strata_result *r)
 {
     memset(w, 0, sizeof *w);
     w->path = path;
     w->cur = -1;
+    /* Only a regular file is ever replaced: as root, renaming over /dev/full replaced
+     * the device node. */
+    if (strata_file_check_replaceable(path, r) != STRATA_OK)
+        return false;
     snprintf(w->tmp, sizeof w->tmp, "%s.tmp.%d", path, (int)getpid());
-    if (!(w->f = fopen(w->tmp, "wb"))) {
+    unlink(w->tmp); /* a leftover with our pid; O_EXCL refuses anything put there since */
+    int fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 || !(w->f = fdopen(fd, "wb"))) {
         strata_fail(r, STRATA_ERR_IO, "%s: %s", w->tmp, strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return false;
     }
     uint8_t zero[BANK_DATA_START] = {0};
-    w->failed = fwrite(zero, 1, sizeof zero, w->f) != sizeof zero;
+    errno = 0;
+    if (fwrite(zero, 1, sizeof zero, w->f) != sizeof zero)
+        w_fail(w);
     w->pos = BANK_DATA_START;
     return true;
 }
@@ -49,8 +68,9 @@ static void w_write(writer *w, const void *data, size_t len)
 {
     if (len == 0 || w->failed)
         return;
+    errno = 0;
     if (fwrite(data, 1, len, w->f) != len) {
-        w->failed = true;
+        w_fail(w);
         return;
     }
     w->whole = strata_bank_crc32(w->whole, data, len);
@@ -92,7 +112,7 @@ static void w_abort(writer *w)
 static strata_status w_finish(writer *w, bank_header *h, strata_result *r)
 {
     if (w->failed) {
-        int e = errno;
+        int e = w->err;
         w_abort(w);
         return strata_fail(r, STRATA_ERR_IO, "%s: write failed: %s", w->tmp, strerror(e));
     }
@@ -106,12 +126,25 @@ static strata_status w_finish(writer *w, bank_header *h, strata_result *r)
     memcpy(head + BANK_TABLE_OFFSET, w->sec, sizeof w->sec);
     h->header_crc = strata_bank_crc32(0, head, sizeof head);
     memcpy(head + offsetof(bank_header, header_crc), &h->header_crc, 4);
-    bool ok = fseek(w->f, 0, SEEK_SET) == 0 && fwrite(head, 1, sizeof head, w->f) == sizeof head &&
-              fflush(w->f) == 0 && fsync(fileno(w->f)) == 0;
-    ok = (fclose(w->f) == 0) && ok;
+    /* Each step's errno is taken at once: a full disk must read "No space left on
+     * device", not whatever a later call left in errno. */
+    const char *step = NULL;
+    int e = 0;
+    errno = 0;
+    if (fseek(w->f, 0, SEEK_SET) != 0 || fwrite(head, 1, sizeof head, w->f) != sizeof head ||
+        fflush(w->f) != 0)
+        step = "write", e = errno ? errno : EIO;
+    else if (fsync(fileno(w->f)) != 0)
+        step = "fsync", e = errno;
+    if (fclose(w->f) != 0 && !step)
+        step = "close", e = errno;
     w->f = NULL;
-    if (!ok || rename(w->tmp, w->path) != 0) {
-        int e = errno;
+    if (step) {
+        unlink(w->tmp);
+        return strata_fail(r, STRATA_ERR_IO, "%s: %s failed: %s", w->tmp, step, strerror(e));
+    }
+    if (rename(w->tmp, w->path) != 0) {
+        e = errno;
         unlink(w->tmp);
         return strata_fail(r, STRATA_ERR_IO, "%s: %s", w->path, strerror(e));
     }
@@ -326,8 +359,11 @@ static strata_status build_items(writer *w, build_state *bs, const strata_bank_b
             if (!it->ok) {
                 LOG_WARN("BANK", "skipping %s/%s: %s", d->dir, names[i], it->msg);
                 st->skipped++;
-            } else if (it->len > UINT32_MAX || !keep_item(w, bs, it, names[i])) {
-                w->failed = true;
+            } else if (it->len > UINT32_MAX) {
+                errno = EFBIG;
+                w_fail(w);
+            } else if ((errno = 0, !keep_item(w, bs, it, names[i]))) {
+                w_fail(w);
             } else {
                 st->reencoded += it->reencoded;
             }

@@ -1,12 +1,13 @@
-/* Reading and validating packed bank files (mmap). Every offset and size is checked
- * against the file length with overflow-safe arithmetic before anything is read. */
+/* Reading and validating packed bank files (pread into owned buffers, never mmap: a
+ * bank rewritten in place while it plays used to end the process with SIGBUS). Every
+ * offset and size is checked against the file length with overflow-safe arithmetic
+ * before anything is read. */
 #include "bank_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,15 +15,63 @@ static const char *const section_names[SEC_COUNT] = {
     "index", "names", "images", "thumbnails", "features", "neighbours", "latents", "colour map",
 };
 
-static uint32_t header_crc(const uint8_t *base)
+static uint32_t header_crc(const uint8_t *head)
 {
     uint8_t tmp[BANK_DATA_START];
-    memcpy(tmp, base, sizeof tmp);
+    memcpy(tmp, head, sizeof tmp);
     memset(tmp + offsetof(bank_header, header_crc), 0, 4);
     return strata_bank_crc32(0, tmp, sizeof tmp);
 }
 
-static strata_status check_header(bank_pack *p, strata_result *r)
+strata_status strata_bank_pack_read(const bank_pack *p, uint64_t off, void *dst, size_t len,
+                                    strata_result *r)
+{
+    uint8_t *d = dst;
+    while (len > 0) {
+        ssize_t got = pread(p->fd, d, len, (off_t)off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return strata_fail(r, STRATA_ERR_IO, "%s: read at %llu: %s", p->path,
+                               (unsigned long long)off, strerror(errno));
+        if (got == 0) {
+            struct stat st;
+            long long now = fstat(p->fd, &st) == 0 ? (long long)st.st_size : -1;
+            return strata_fail(r, STRATA_ERR_IO,
+                               "%s: changed on disk while open (now %lld bytes, was %zu)", p->path,
+                               now, p->size);
+        }
+        d += got;
+        off += (uint64_t)got;
+        len -= (size_t)got;
+    }
+    return STRATA_OK;
+}
+
+/* crc of len bytes at off, read in pieces (sections not held in memory). */
+static strata_status crc_range(const bank_pack *p, uint64_t off, uint64_t len, uint32_t *crc,
+                               strata_result *r)
+{
+    enum { PIECE = 1 << 20 };
+    uint8_t *buf = malloc(len < PIECE ? (size_t)len + 1 : PIECE);
+    if (!buf)
+        return strata_fail(r, STRATA_ERR_NOMEM, "%s: out of memory", p->path);
+    uint32_t c = 0;
+    strata_status s = STRATA_OK;
+    while (s == STRATA_OK && len > 0) {
+        size_t n = len < PIECE ? (size_t)len : PIECE;
+        s = strata_bank_pack_read(p, off, buf, n, r);
+        if (s == STRATA_OK)
+            c = strata_bank_crc32(c, buf, n);
+        off += n;
+        len -= n;
+    }
+    free(buf);
+    *crc = c;
+    return s;
+}
+
+static strata_status check_header(bank_pack *p, const uint8_t *head, strata_result *r)
 {
     const bank_header *h = &p->h;
     const char *f = p->path;
@@ -31,7 +80,7 @@ static strata_status check_header(bank_pack *p, strata_result *r)
     if (h->version != BANK_VERSION)
         return strata_fail(r, STRATA_ERR_FORMAT, "%s: unsupported bank version %u (want %u)", f,
                            h->version, BANK_VERSION);
-    if (header_crc(p->base) != h->header_crc)
+    if (header_crc(head) != h->header_crc)
         return strata_fail(r, STRATA_ERR_FORMAT, "%s: header checksum mismatch", f);
     if (h->file_size != p->size)
         return strata_fail(r, STRATA_ERR_FORMAT,
@@ -85,8 +134,27 @@ static strata_status check_sections(bank_pack *p, strata_result *r)
     }
     if (latent && p->sec[SEC_DATA].size != 0)
         return strata_fail(r, STRATA_ERR_FORMAT, "%s: latent set with image data", p->path);
-    const bank_section_entry *ns = &p->sec[SEC_NAMES];
-    if (ns->size == 0 || p->base[ns->offset + ns->size - 1] != 0)
+    if (p->sec[SEC_NAMES].size == 0)
+        return strata_fail(r, STRATA_ERR_FORMAT, "%s: names section not terminated", p->path);
+    return STRATA_OK;
+}
+
+/* Read the sections in mask into owned buffers (sizes were checked against the file). */
+static strata_status load_sections(bank_pack *p, uint32_t mask, strata_result *r)
+{
+    for (int s = 0; s < SEC_COUNT; s++) {
+        if (!(mask & (1u << s)) || p->data[s])
+            continue;
+        const bank_section_entry *e = &p->sec[s];
+        if (!(p->data[s] = malloc(e->size ? (size_t)e->size : 1)))
+            return strata_fail(r, STRATA_ERR_NOMEM, "%s: out of memory for the %s (%llu bytes)",
+                               p->path, section_names[s], (unsigned long long)e->size);
+        strata_status st = strata_bank_pack_read(p, e->offset, p->data[s], (size_t)e->size, r);
+        if (st != STRATA_OK)
+            return st;
+    }
+    const uint8_t *names = p->data[SEC_NAMES];
+    if (names[p->sec[SEC_NAMES].size - 1] != 0)
         return strata_fail(r, STRATA_ERR_FORMAT, "%s: names section not terminated", p->path);
     return STRATA_OK;
 }
@@ -97,7 +165,15 @@ static strata_status check_crcs(bank_pack *p, uint32_t mask, strata_result *r)
         if (!(mask & (1u << s)))
             continue;
         const bank_section_entry *e = &p->sec[s];
-        if (strata_bank_crc32(0, p->base + e->offset, e->size) != e->crc)
+        uint32_t crc;
+        if (p->data[s]) {
+            crc = strata_bank_crc32(0, p->data[s], e->size);
+        } else {
+            strata_status st = crc_range(p, e->offset, e->size, &crc, r);
+            if (st != STRATA_OK)
+                return st;
+        }
+        if (crc != e->crc)
             return strata_fail(r, STRATA_ERR_FORMAT, "%s: %s section checksum mismatch", p->path,
                                section_names[s]);
     }
@@ -133,53 +209,50 @@ static strata_status check_index(bank_pack *p, strata_result *r)
     return STRATA_OK;
 }
 
-strata_status strata_bank_pack_open(bank_pack *p, const char *path, uint32_t check_mask,
-                                    strata_result *r)
+strata_status strata_bank_pack_open(bank_pack *p, const char *path, uint32_t load_mask,
+                                    uint32_t check_mask, strata_result *r)
 {
     memset(p, 0, sizeof *p);
     p->path = path;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return strata_fail(r, STRATA_ERR_IO, "%s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return strata_fail(r, STRATA_ERR_IO, "%s: not a regular file", path);
-    }
-    if ((uint64_t)st.st_size < BANK_DATA_START) {
-        close(fd);
+    p->fd = strata_file_open_read(path, r);
+    if (p->fd < 0)
+        return r ? r->status : STRATA_ERR_IO;
+    struct stat st = {0};
+    if (fstat(p->fd, &st) != 0 || (uint64_t)st.st_size < BANK_DATA_START) {
+        strata_bank_pack_close(p);
         return strata_fail(r, STRATA_ERR_FORMAT, "%s: truncated (%lld bytes, header needs %d)",
                            path, (long long)st.st_size, BANK_DATA_START);
     }
     p->size = (size_t)st.st_size;
-    void *m = mmap(NULL, p->size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (m == MAP_FAILED)
-        return strata_fail(r, STRATA_ERR_IO, "%s: mmap: %s", path, strerror(errno));
-    p->base = m;
-    memcpy(&p->h, p->base, sizeof p->h);
-    memcpy(p->sec, p->base + BANK_TABLE_OFFSET, sizeof p->sec);
-    strata_status s = check_header(p, r);
+    uint8_t head[BANK_DATA_START];
+    strata_status s = strata_bank_pack_read(p, 0, head, sizeof head, r);
+    if (s == STRATA_OK) {
+        memcpy(&p->h, head, sizeof p->h);
+        memcpy(p->sec, head + BANK_TABLE_OFFSET, sizeof p->sec);
+        s = check_header(p, head, r);
+    }
     if (s == STRATA_OK)
         s = check_sections(p, r);
+    if (s == STRATA_OK)
+        s = load_sections(p, load_mask | (1u << SEC_INDEX) | (1u << SEC_NAMES), r);
     if (s == STRATA_OK)
         s = check_crcs(p, check_mask | (1u << SEC_INDEX), r);
     if (s == STRATA_OK)
         s = check_index(p, r);
-    if (s != STRATA_OK) {
+    if (s != STRATA_OK)
         strata_bank_pack_close(p);
-        return s;
-    }
-    /* Keyframes are read in traversal order, not file order: don't read ahead. */
-    madvise((void *)p->base, p->size, MADV_RANDOM);
-    return STRATA_OK;
+    return s;
 }
 
 void strata_bank_pack_close(bank_pack *p)
 {
-    if (p->base)
-        munmap((void *)p->base, p->size);
-    p->base = NULL;
+    if (p->fd >= 0)
+        close(p->fd);
+    p->fd = -1;
+    for (int s = 0; s < SEC_COUNT; s++) {
+        free(p->data[s]);
+        p->data[s] = NULL;
+    }
 }
 
 strata_status strata_bank_verify(const char *path, strata_result *r)
@@ -187,18 +260,22 @@ strata_status strata_bank_verify(const char *path, strata_result *r)
     if (strata_file_is_dir(path))
         return strata_fail(r, STRATA_ERR_ARG, "%s: a folder, not a packed bank", path);
     bank_pack p;
-    strata_status s = strata_bank_pack_open(&p, path, (1u << SEC_COUNT) - 1, r);
+    uint32_t all = (1u << SEC_COUNT) - 1;
+    strata_status s = strata_bank_pack_open(&p, path, 1u << SEC_KNN, all, r);
     if (s != STRATA_OK)
         return s;
-    uint32_t whole = strata_bank_crc32(0, p.base + BANK_DATA_START, p.size - BANK_DATA_START);
-    if (whole != p.h.whole_crc)
+    uint32_t whole = 0;
+    s = crc_range(&p, BANK_DATA_START, p.size - BANK_DATA_START, &whole, r);
+    if (s == STRATA_OK && whole != p.h.whole_crc)
         s = strata_fail(r, STRATA_ERR_FORMAT, "%s: whole-file checksum mismatch", path);
     const bank_entry *idx = bank_sec(&p, SEC_INDEX);
-    const uint8_t *data = bank_sec(&p, SEC_DATA);
+    uint64_t data = p.sec[SEC_DATA].offset;
     for (uint32_t i = 0; s == STRATA_OK && p.h.kind == STRATA_BANK_IMAGE && i < p.h.count; i++) {
         bank_entry e;
         memcpy(&e, &idx[i], sizeof e);
-        if (strata_bank_crc32(0, data + e.data_offset, e.data_size) != e.data_crc)
+        uint32_t crc = 0;
+        s = crc_range(&p, data + e.data_offset, e.data_size, &crc, r);
+        if (s == STRATA_OK && crc != e.data_crc)
             s = strata_fail(r, STRATA_ERR_FORMAT, "%s: keyframe %u (%s): image checksum mismatch",
                             path, i, (const char *)bank_sec(&p, SEC_NAMES) + e.name_offset);
     }
@@ -214,7 +291,7 @@ strata_status strata_bank_verify(const char *path, strata_result *r)
 strata_status strata_bank_read_info(const char *path, strata_bank_info *info, strata_result *r)
 {
     bank_pack p;
-    strata_status s = strata_bank_pack_open(&p, path, 0, r);
+    strata_status s = strata_bank_pack_open(&p, path, 0, 0, r);
     if (s != STRATA_OK)
         return s;
     *info = (strata_bank_info){

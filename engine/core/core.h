@@ -154,10 +154,27 @@ void strata_buf_free(strata_buf *b);
 
 /* ---- file -------------------------------------------------------------- */
 
-/* Read a whole file; *out is NUL-terminated and malloc'd. max_bytes 0 = no cap. */
+/* Open a user file for reading without ever blocking: O_NONBLOCK|O_CLOEXEC, fstat, then
+ * O_NONBLOCK cleared. Anything but a regular file is refused (a FIFO would hang the
+ * reader forever): returns -1 with r saying "x.json: not a regular file (a FIFO)" or
+ * "x: is a directory". Every reader of user files goes through it. */
+int strata_file_open_read(const char *path, strata_result *r);
+/* What a stat mode is, for messages: "a FIFO", "a directory", "a symbolic link", ... */
+const char *strata_file_kind_name(unsigned mode);
+/* May path be replaced by a new file? Yes when it does not exist or is a regular file;
+ * a device, FIFO, socket, directory or symbolic link is refused with a message (lstat:
+ * renaming over /dev/full as root would replace the device node). */
+strata_status strata_file_check_replaceable(const char *path, strata_result *r);
+/* Write all of data to fd (EINTR retried). On failure r names `name` and the real errno
+ * of the failing write ("No space left on device"), never a stale one. */
+strata_status strata_file_write_fd(int fd, const void *data, size_t len, const char *name,
+                                   strata_result *r);
+/* Read a whole file; *out is NUL-terminated and malloc'd. max_bytes 0 = no cap.
+ * Opened with strata_file_open_read: FIFOs, devices and directories are refused. */
 strata_status strata_file_read(const char *path, char **out, size_t *len, size_t max_bytes,
                                strata_result *r);
-/* Write data to path atomically: path.tmp, fsync, rename, fsync dir. */
+/* Write data to path atomically: path.tmp, fsync, rename, fsync dir. Refuses to
+ * replace anything but a regular file (strata_file_check_replaceable). */
 strata_status strata_file_write_atomic(const char *path, const void *data, size_t len,
                                        strata_result *r);
 /* Modification time in ns, or 0 when the file is missing. */

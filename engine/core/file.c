@@ -46,15 +46,109 @@ void strata_buf_free(strata_buf *b)
     memset(b, 0, sizeof *b);
 }
 
+const char *strata_file_kind_name(unsigned mode)
+{
+    switch (mode & S_IFMT) {
+    case S_IFREG:
+        return "a regular file";
+    case S_IFDIR:
+        return "a directory";
+    case S_IFIFO:
+        return "a FIFO";
+    case S_IFCHR:
+        return "a character device";
+    case S_IFBLK:
+        return "a block device";
+    case S_IFSOCK:
+        return "a socket";
+    case S_IFLNK:
+        return "a symbolic link";
+    default:
+        return "not a file";
+    }
+}
+
+static strata_status refuse_kind(const char *path, unsigned mode, strata_result *r)
+{
+    if (S_ISDIR(mode))
+        return strata_fail(r, STRATA_ERR_IO, "%s: is a directory", path);
+    return strata_fail(r, STRATA_ERR_IO, "%s: not a regular file (%s)", path,
+                       strata_file_kind_name(mode));
+}
+
+int strata_file_open_read(const char *path, strata_result *r)
+{
+    /* O_NONBLOCK: opening a FIFO without a writer would wait forever, and a device can
+     * block in open; the kind is only known after the open, from fstat. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        strata_fail(r, STRATA_ERR_IO, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        strata_fail(r, STRATA_ERR_IO, "%s: %s", path, strerror(e));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        refuse_kind(path, st.st_mode, r);
+        return -1;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        int e = errno;
+        close(fd);
+        strata_fail(r, STRATA_ERR_IO, "%s: %s", path, strerror(e));
+        return -1;
+    }
+    return fd;
+}
+
+strata_status strata_file_check_replaceable(const char *path, strata_result *r)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return STRATA_OK;
+        return strata_fail(r, STRATA_ERR_IO, "%s: %s", path, strerror(errno));
+    }
+    if (S_ISREG(st.st_mode))
+        return STRATA_OK;
+    return strata_fail(r, STRATA_ERR_IO, "%s: is %s; refusing to replace it with a file", path,
+                       strata_file_kind_name(st.st_mode));
+}
+
+strata_status strata_file_write_fd(int fd, const void *data, size_t len, const char *name,
+                                   strata_result *r)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return strata_fail(r, STRATA_ERR_IO, "%s: %s", name, strerror(errno));
+        if (w == 0) /* no progress and no errno: say so rather than quote a stale one */
+            return strata_fail(r, STRATA_ERR_IO, "%s: write made no progress", name);
+        p += w;
+        len -= (size_t)w;
+    }
+    return STRATA_OK;
+}
+
 strata_status strata_file_read(const char *path, char **out, size_t *len, size_t max_bytes,
                                strata_result *r)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return strata_fail(r, STRATA_ERR_IO, "%s: %s", path, strerror(errno));
+    int fd = strata_file_open_read(path, r);
+    if (fd < 0)
+        return r ? r->status : STRATA_ERR_IO;
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap + 1);
+    int err = 0;
     while (buf) {
         if (n == cap) {
             cap *= 2;
@@ -66,23 +160,28 @@ strata_status strata_file_read(const char *path, char **out, size_t *len, size_t
             }
             buf = nb;
         }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
+        ssize_t got = read(fd, buf + n, cap - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            err = errno;
+            break;
+        }
+        n += (size_t)got;
         if (max_bytes && n > max_bytes) {
             free(buf);
-            fclose(f);
+            close(fd);
             return strata_fail(r, STRATA_ERR_FORMAT, "%s: larger than %zu bytes", path, max_bytes);
         }
         if (got == 0)
             break;
     }
-    bool err = ferror(f);
-    fclose(f);
+    close(fd);
     if (!buf)
         return strata_fail(r, STRATA_ERR_NOMEM, "%s: out of memory", path);
     if (err) {
         free(buf);
-        return strata_fail(r, STRATA_ERR_IO, "%s: read error", path);
+        return strata_fail(r, STRATA_ERR_IO, "%s: read error: %s", path, strerror(err));
     }
     buf[n] = 0;
     *out = buf;
@@ -94,38 +193,28 @@ strata_status strata_file_read(const char *path, char **out, size_t *len, size_t
 strata_status strata_file_write_atomic(const char *path, const void *data, size_t len,
                                        strata_result *r)
 {
+    if (strata_file_check_replaceable(path, r) != STRATA_OK)
+        return r ? r->status : STRATA_ERR_IO;
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    unlink(tmp); /* a leftover of a crash with our pid; O_EXCL below refuses anything else */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         return strata_fail(r, STRATA_ERR_IO, "%s: %s", tmp, strerror(errno));
-    const char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            return strata_fail(r, STRATA_ERR_IO, "%s: %s", tmp, strerror(e));
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0) {
+    strata_status s = strata_file_write_fd(fd, data, len, tmp, r);
+    if (s == STRATA_OK && fsync(fd) != 0)
+        s = strata_fail(r, STRATA_ERR_IO, "%s: fsync: %s", tmp, strerror(errno));
+    if (close(fd) != 0 && s == STRATA_OK)
+        s = strata_fail(r, STRATA_ERR_IO, "%s: close: %s", tmp, strerror(errno));
+    if (s == STRATA_OK && rename(tmp, path) != 0)
+        s = strata_fail(r, STRATA_ERR_IO, "%s: %s", path, strerror(errno));
+    if (s != STRATA_OK) {
         unlink(tmp);
-        return strata_fail(r, STRATA_ERR_IO, "%s: fsync failed", tmp);
-    }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return strata_fail(r, STRATA_ERR_IO, "%s: %s", path, strerror(e));
+        return s;
     }
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
-    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
+    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);

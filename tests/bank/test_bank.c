@@ -5,9 +5,13 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bank/bank_internal.h"
 #include "bank_fixtures.h"
@@ -636,6 +640,200 @@ static void latent_set_round_trip(void **state)
     fx_rmtree(dir);
 }
 
+/* ---- files that change or lie --------------------------------------------- */
+
+/* A packed bank truncated, then rewritten in place, while it is open: keyframes already
+ * loaded stay, the others fail with a message (the mmap loader died of SIGBUS). */
+static void bank_rewritten_while_open(void **state)
+{
+    (void)state;
+    char dir[256], src[300], out[300], p[400];
+    fx_tempdir(dir, sizeof dir);
+    snprintf(src, sizeof src, "%s/img", dir);
+    strata_result r = {0};
+    assert_int_equal(strata_file_mkdirs(src, &r), STRATA_OK);
+    uint8_t *px = malloc(96 * 64 * 4);
+    for (int i = 0; i < 6; i++) {
+        fx_fill(px, 96, 64, 40 * i, 250 - 40 * i, 90);
+        snprintf(p, sizeof p, "%s/k%d.png", src, i);
+        assert_true(fx_write_png(p, px, 96, 64));
+    }
+    free(px);
+    snprintf(out, sizeof out, "%s/live.strata", dir);
+    strata_bank_build_desc d = {.dir = src, .out = out};
+    assert_int_equal(strata_bank_build(&d, NULL, &r), STRATA_OK);
+    size_t len;
+    uint8_t *file = fx_read(out, &len);
+    assert_non_null(file);
+    const bank_section_entry *t = (const bank_section_entry *)(file + BANK_TABLE_OFFSET);
+    const bank_entry *idx = (const bank_entry *)(file + t[SEC_INDEX].offset);
+    strata_bank *b = strata_bank_open(out, &(strata_bank_open_desc){.width = 32, .height = 18}, &r);
+    assert_non_null(b);
+    strata_keyframe_pixels k0;
+    assert_int_equal(strata_bank_load_sync(b, 0, &k0, &r), STRATA_OK);
+    /* Cut the file inside keyframe 1's image. */
+    assert_int_equal(truncate(out, (off_t)(t[SEC_DATA].offset + idx[1].data_offset + 10)), 0);
+    strata_keyframe_pixels k;
+    assert_int_not_equal(strata_bank_load_sync(b, 3, &k, &r), STRATA_OK);
+    if (!strstr(r.msg, "changed on disk"))
+        fail_msg("message: %s", r.msg);
+    assert_non_null(strstr(r.msg, "live.strata"));
+    assert_true(strata_bank_is_bad(b, 3));
+    /* The loader thread meets the same: keyframe 4 is marked bad, nothing crashes. */
+    int want[2] = {4, 5};
+    assert_true(strata_bank_request(b, want, 2));
+    for (int i = 0; i < 2000 && !(strata_bank_is_bad(b, 4) && strata_bank_is_bad(b, 5)); i++)
+        usleep(1000);
+    assert_true(strata_bank_is_bad(b, 4) && strata_bank_is_bad(b, 5));
+    /* Rewritten in place with other bytes: a checksum mismatch, not a crash. */
+    memset(file + t[SEC_DATA].offset, 0x5a, t[SEC_DATA].size);
+    FILE *f = fopen(out, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fwrite(file, 1, len, f), len);
+    fclose(f);
+    assert_int_not_equal(strata_bank_load_sync(b, 2, &k, &r), STRATA_OK);
+    assert_non_null(strstr(r.msg, "checksum mismatch"));
+    /* What was read at open stays: names, neighbours, the pixels already held. */
+    assert_string_equal(strata_bank_name(b, 5), "k5.png");
+    int nb[8];
+    assert_true(strata_bank_neighbours(b, 0, nb, 8) >= 1);
+    assert_int_equal(k0.rgba[3], 255);
+    strata_bank_release_pixels(b, &k0);
+    strata_bank_close(b);
+    free(file);
+    fx_rmtree(dir);
+}
+
+static uint32_t crc_be(const uint8_t *p, size_t n)
+{
+    return strata_bank_crc32(0, p, n);
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* A PNG whose header says 20000x20000 is refused from its header, with its size and the
+ * limit (stb_image only said "unknown image type"); a folder without images is fine. */
+static void oversized_image_header(void **state)
+{
+    (void)state;
+    uint8_t png[8 + 25 + 12];
+    memcpy(png, "\x89PNG\r\n\x1a\n", 8);
+    put_be32(png + 8, 13);
+    memcpy(png + 12, "IHDR", 4);
+    put_be32(png + 16, 20000);
+    put_be32(png + 20, 20000);
+    memcpy(png + 24, "\x08\x06\x00\x00\x00", 5);
+    put_be32(png + 29, crc_be(png + 12, 17));
+    memcpy(png + 33, "\0\0\0\0IEND\xae\x42\x60\x82", 12);
+    int w, h;
+    strata_result r = {0};
+    assert_null(strata_bank_decode(png, sizeof png, &w, &h, &r));
+    assert_string_equal(r.msg, "20000x20000 is larger than the limit 16384x16384");
+    put_be32(png + 16, 10000);
+    put_be32(png + 20, 10000);
+    put_be32(png + 29, crc_be(png + 12, 17));
+    assert_null(strata_bank_decode(png, sizeof png, &w, &h, &r));
+    assert_non_null(strstr(r.msg, "10000x10000 is larger than the limit of 64 megapixels"));
+    char dir[256], p[300];
+    fx_tempdir(dir, sizeof dir);
+    snprintf(p, sizeof p, "%s/huge.png", dir);
+    assert_true(fx_write_bytes(p, png, sizeof png));
+    put_be32(png + 16, 20000);
+    put_be32(png + 20, 20000);
+    put_be32(png + 29, crc_be(png + 12, 17));
+    assert_true(fx_write_bytes(p, png, sizeof png));
+    strata_bank *b = strata_bank_open(dir, NULL, &r);
+    assert_non_null(b);
+    strata_keyframe_pixels px;
+    assert_int_not_equal(strata_bank_load_sync(b, 0, &px, &r), STRATA_OK);
+    assert_non_null(strstr(r.msg, "huge.png"));
+    assert_non_null(strstr(r.msg, "20000x20000 is larger than the limit 16384x16384"));
+    strata_bank_close(b);
+    /* No images at all (qsort(NULL, 0) was undefined behaviour here). */
+    unlink(p);
+    assert_null(strata_bank_open(dir, NULL, &r));
+    assert_non_null(strstr(r.msg, "no PNG, JPEG or WebP images"));
+    fx_rmtree(dir);
+}
+
+/* The bank writer replaces only regular files and reports its own write error. */
+static void bank_writer_refuses_devices_and_reports_errno(void **state)
+{
+    (void)state;
+    char dir[256], fifo[300], out[300];
+    fx_tempdir(dir, sizeof dir);
+    snprintf(fifo, sizeof fifo, "%s/fifo.strata", dir);
+    snprintf(out, sizeof out, "%s/ok.strata", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    strata_result r = {0};
+    strata_bank_latent_desc d = {.out = fifo, .count = 64, .dim = 8, .seed = 3};
+    assert_int_equal(strata_bank_build_latent(&d, &r), STRATA_ERR_IO);
+    assert_non_null(strstr(r.msg, "fifo.strata: is a FIFO"));
+    d.out = "/dev/full";
+    assert_int_equal(strata_bank_build_latent(&d, &r), STRATA_ERR_IO);
+    assert_non_null(strstr(r.msg, "/dev/full: is a character device"));
+    struct stat st;
+    assert_int_equal(stat("/dev/full", &st), 0);
+    assert_true(S_ISCHR(st.st_mode));
+    /* A file size limit makes the writes fail for real: the message carries that error
+     * ("File too large"), not a stale errno ("Inappropriate ioctl for device"). */
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = 4096;
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    d.out = out;
+    d.count = 256;
+    strata_status s = strata_bank_build_latent(&d, &r);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, prev);
+    assert_int_equal(s, STRATA_ERR_IO);
+    if (!strstr(r.msg, "File too large"))
+        fail_msg("message: %s", r.msg);
+    assert_int_not_equal(access(out, F_OK), 0); /* nothing half-written under the name */
+    fx_rmtree(dir);
+}
+
+/* Above the exact-search budget the graph comes from bounded candidate sets; points in
+ * tight clusters still find their cluster. */
+static void neighbours_approximate_find_clusters(void **state)
+{
+    (void)state;
+    const int n = 8192, dim = 48, k = 7;
+    float *x = malloc(sizeof(float) * (size_t)n * dim);
+    int32_t *out = malloc(sizeof(int32_t) * (size_t)n * k);
+    assert_true((uint64_t)n * n * dim > (1ull << 31)); /* the approximate path */
+    uint64_t rng = 11;
+    float centre[48];
+    for (int c = 0; c < n / 8; c++) {
+        for (int j = 0; j < dim; j++)
+            centre[j] = (float)((strata_bank_splitmix64(&rng) >> 11) * 0x1p-53);
+        for (int m = 0; m < 8; m++)
+            for (int j = 0; j < dim; j++)
+                x[(size_t)(m * (n / 8) + c) * dim + j] =
+                    centre[j] + 1e-4f * (float)((strata_bank_splitmix64(&rng) >> 11) * 0x1p-53);
+    }
+    strata_bank_knn(x, n, dim, k, 2, out);
+    int hits = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < k; j++) {
+            int32_t o = out[(size_t)i * k + j];
+            assert_true(o >= 0 && o < n && o != i);
+            hits += o % (n / 8) == i % (n / 8);
+        }
+    if (hits < n * k * 95 / 100)
+        fail_msg("only %d of %d neighbours in the same cluster", hits, n * k);
+    free(x);
+    free(out);
+}
+
 /* ---- LRU ---------------------------------------------------------------- */
 
 static void lru_evicts_under_budget(void **state)
@@ -694,12 +892,22 @@ int main(void)
 {
     strata_log_set_quiet(getenv("STRATA_TEST_VERBOSE") == NULL);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(natural_order),          cmocka_unit_test(folder_loads_and_skips_bad),
-        cmocka_unit_test(loader_pool_is_bounded), cmocka_unit_test(fit_and_fill_geometry),
-        cmocka_unit_test(build_round_trip),       cmocka_unit_test(hostile_files_rejected),
-        cmocka_unit_test(flipped_image_byte),     cmocka_unit_test(neighbours_find_near_duplicates),
-        cmocka_unit_test(cppn_deterministic),     cmocka_unit_test(slerp_endpoints_exact),
-        cmocka_unit_test(latent_set_round_trip),  cmocka_unit_test(lru_evicts_under_budget),
+        cmocka_unit_test(natural_order),
+        cmocka_unit_test(folder_loads_and_skips_bad),
+        cmocka_unit_test(loader_pool_is_bounded),
+        cmocka_unit_test(fit_and_fill_geometry),
+        cmocka_unit_test(build_round_trip),
+        cmocka_unit_test(hostile_files_rejected),
+        cmocka_unit_test(flipped_image_byte),
+        cmocka_unit_test(neighbours_find_near_duplicates),
+        cmocka_unit_test(cppn_deterministic),
+        cmocka_unit_test(slerp_endpoints_exact),
+        cmocka_unit_test(latent_set_round_trip),
+        cmocka_unit_test(lru_evicts_under_budget),
+        cmocka_unit_test(bank_rewritten_while_open),
+        cmocka_unit_test(oversized_image_header),
+        cmocka_unit_test(bank_writer_refuses_devices_and_reports_errno),
+        cmocka_unit_test(neighbours_approximate_find_clusters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

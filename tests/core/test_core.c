@@ -4,10 +4,13 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/core.h"
@@ -177,6 +180,72 @@ static void buf_grows_and_stays_terminated(void **state)
     assert_int_equal(b.len, 0);
 }
 
+/* A FIFO, a device or a directory handed in as a user file is refused at once with a
+ * message naming it: opening a FIFO for reading used to wait for a writer forever. */
+static void file_read_refuses_what_is_not_a_regular_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/strata-kind-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char fifo[300];
+    snprintf(fifo, sizeof fifo, "%s/x.json", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    char *data = NULL;
+    size_t len;
+    strata_result r = {0};
+    assert_int_equal(strata_file_read(fifo, &data, &len, 0, &r), STRATA_ERR_IO);
+    assert_null(data);
+    assert_non_null(strstr(r.msg, "x.json: not a regular file (a FIFO)"));
+    assert_int_equal(strata_file_open_read(fifo, &r), -1);
+    assert_int_equal(strata_file_read(dir, &data, &len, 0, &r), STRATA_ERR_IO);
+    assert_non_null(strstr(r.msg, ": is a directory"));
+    assert_null(strstr(r.msg, "read error"));
+    assert_int_equal(strata_file_read("/dev/zero", &data, &len, 0, &r), STRATA_ERR_IO);
+    assert_string_equal(r.msg, "/dev/zero: not a regular file (a character device)");
+    unlink(fifo);
+    rmdir(dir);
+}
+
+/* The atomic writer replaces only regular files (as root, a rename over /dev/full
+ * replaced the device node), and a failed write reports its own errno. */
+static void file_atomic_write_refuses_devices_and_reports_errno(void **state)
+{
+    (void)state;
+    strata_result r = {0};
+    assert_int_equal(strata_file_write_atomic("/dev/full", "x", 1, &r), STRATA_ERR_IO);
+    assert_non_null(strstr(r.msg, "/dev/full: is a character device"));
+    struct stat st;
+    assert_int_equal(stat("/dev/full", &st), 0);
+    assert_true(S_ISCHR(st.st_mode)); /* still the device */
+    char dir[] = "/tmp/strata-repl-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char link[300], fifo[300], real[300];
+    snprintf(link, sizeof link, "%s/link.json", dir);
+    snprintf(fifo, sizeof fifo, "%s/fifo.json", dir);
+    snprintf(real, sizeof real, "%s/real.json", dir);
+    assert_int_equal(symlink("/etc/hostname", link), 0);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(strata_file_write_atomic(link, "x", 1, &r), STRATA_ERR_IO);
+    assert_non_null(strstr(r.msg, "link.json: is a symbolic link"));
+    assert_int_equal(strata_file_write_atomic(fifo, "x", 1, &r), STRATA_ERR_IO);
+    assert_non_null(strstr(r.msg, "fifo.json: is a FIFO"));
+    assert_int_equal(strata_file_write_atomic(dir, "x", 1, &r), STRATA_ERR_IO);
+    assert_non_null(strstr(r.msg, "is a directory"));
+    assert_int_equal(strata_file_write_atomic(real, "one", 3, &r), STRATA_OK);
+    assert_int_equal(strata_file_write_atomic(real, "two", 3, &r), STRATA_OK); /* replaced */
+    /* A full disk: the message is the write's own error, not a stale errno. */
+    int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    errno = ENOTTY;
+    assert_int_equal(strata_file_write_fd(fd, "abc", 3, "out.png", &r), STRATA_ERR_IO);
+    close(fd);
+    assert_string_equal(r.msg, "out.png: No space left on device");
+    unlink(link);
+    unlink(fifo);
+    unlink(real);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -187,6 +256,8 @@ int main(void)
         cmocka_unit_test(parse_size_rejects_garbage),
         cmocka_unit_test(log_file_rotates_under_cap),
         cmocka_unit_test(buf_grows_and_stays_terminated),
+        cmocka_unit_test(file_read_refuses_what_is_not_a_regular_file),
+        cmocka_unit_test(file_atomic_write_refuses_devices_and_reports_errno),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
