@@ -80,6 +80,11 @@ typedef struct strata_options {
  * listing) and the process should exit 0, -1 on a usage error (message printed). */
 int strata_options_parse(strata_options *o, int argc, char **argv);
 void strata_options_usage(FILE *out);
+/* --out (render_mode.c): a PNG pattern holds exactly one %d or %0Nd and %% for a literal
+ * %; a video name (.mp4 .mov .webm .mkv) is taken as it is. False, and why, otherwise. */
+bool strata_out_pattern_check(const char *out, char *why, size_t n);
+/* The file name of frame `frame` from a checked pattern (never used as a format). */
+bool strata_out_pattern_format(const char *pattern, long frame, char *out, size_t n);
 
 /* ---- the engine: state shared by every mode ------------------------------ */
 

@@ -4,6 +4,7 @@
  * the audio ring-to-snapshot latency. */
 #include "app.h"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,7 +32,8 @@ static void run_phase(strata_engine *e, const strata_target *outt, double second
     }
     ph->rss_start = strata_rss_mb();
     double start = strata_time_s(), last = start, cpu = 0, sum = 0;
-    while (last - start < seconds && ph->n < cap) {
+    /* A stop signal ends the phase early: the figures so far are still reported. */
+    while (last - start < seconds && ph->n < cap && !strata_signal_stop_requested()) {
         double t0 = strata_time_s();
         const strata_target *t = strata_engine_frame(e, 1.0 / 60);
         strata_gpu_begin("output");
@@ -63,17 +65,54 @@ static void run_phase(strata_engine *e, const strata_target *outt, double second
 }
 
 /* The flood comes from another process, as a controller's would: strata's own
- * `osc-flood` subcommand, started through the shell, prints how many it sent. */
-static FILE *flood_start(int port, const char *param, double rate, double seconds)
+ * `osc-flood` subcommand, started from an argv (no shell), prints how many it sent. */
+static strata_proc *flood_start(int port, const char *param, double rate, double seconds)
 {
-    char cmd[1200], self[1024];
+    char self[1024];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0)
         return NULL;
     self[n] = 0;
-    snprintf(cmd, sizeof cmd, "'%s' osc-flood 127.0.0.1 %d /strata/%s %.0f %.2f", self, port, param,
-             rate, seconds);
-    return popen(cmd, "r");
+    char sport[16], addr[96], srate[32], ssec[32];
+    snprintf(sport, sizeof sport, "%d", port);
+    snprintf(addr, sizeof addr, "/strata/%s", param);
+    snprintf(srate, sizeof srate, "%.0f", rate);
+    snprintf(ssec, sizeof ssec, "%.2f", seconds);
+    const char *argv[] = {self, "osc-flood", "127.0.0.1", sport, addr, srate, ssec, NULL};
+    strata_result r = {0};
+    strata_proc *p = strata_proc_spawn(&(strata_proc_desc){.argv = argv, .pipe_stdout = true}, &r);
+    if (!p)
+        LOG_WARN("BENCH", "%s", r.msg);
+    return p;
+}
+
+/* Read the flood's count (one number on stdout) and reap it; waits at most timeout_s. */
+static uint64_t flood_finish(strata_proc *p, double timeout_s)
+{
+    char buf[64];
+    size_t len = 0;
+    int fd = strata_proc_stdout_fd(p);
+    double end = strata_time_s() + timeout_s;
+    while (len < sizeof buf - 1 && strata_time_s() < end) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (poll(&pf, 1, 100) <= 0)
+            continue;
+        ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    buf[len] = 0;
+    int status = 0;
+    if (!strata_proc_wait(p, 2.0, &status) || status != 0) {
+        char tail[512];
+        strata_proc_stderr_tail(p, tail, sizeof tail);
+        LOG_WARN("BENCH", "the OSC flood process did not end well: %s", tail);
+    }
+    strata_proc_destroy(p);
+    char *e;
+    unsigned long long v = strtoull(buf, &e, 10);
+    return e != buf ? (uint64_t)v : 0;
 }
 
 int strata_osc_flood_main(int argc, char **argv)
@@ -83,9 +122,15 @@ int strata_osc_flood_main(int argc, char **argv)
         return 2;
     }
     strata_result r = {0};
-    double seconds = atof(argv[6]);
-    strata_osc_flood *f =
-        strata_osc_flood_start_at(argv[2], atoi(argv[3]), argv[4], atof(argv[5]), seconds, &r);
+    long port;
+    double rate, seconds;
+    if (!strata_args_parse_long(argv[3], 1, 65535, &port) ||
+        !strata_args_parse_double(argv[5], 1, 1e8, &rate) ||
+        !strata_args_parse_double(argv[6], 0.01, 1e6, &seconds)) {
+        fprintf(stderr, "osc-flood: PORT 1..65535, RATE 1..1e8, SECONDS 0.01..1e6\n");
+        return 2;
+    }
+    strata_osc_flood *f = strata_osc_flood_start_at(argv[2], (int)port, argv[4], rate, seconds, &r);
     if (!f) {
         fprintf(stderr, "osc-flood: %s\n", r.msg);
         return 1;
@@ -120,14 +165,11 @@ int strata_bench_run(const strata_options *o)
     if (o->bench_osc) {
         /* Then the same again under a flood: frame rate, memory and latency. */
         strata_control_stats_reset(e.control);
-        FILE *child = flood_start(strata_control_port(e.control), o->osc_param, o->osc_rate,
-                                  o->seconds + 0.5);
+        strata_proc *child = flood_start(strata_control_port(e.control), o->osc_param, o->osc_rate,
+                                         o->seconds + 0.5);
         run_phase(&e, &outt, o->seconds, o->pace, frame_ms, cap, &fl);
         if (child) {
-            unsigned long long got = 0;
-            if (fscanf(child, "%llu", &got) == 1)
-                sent = got;
-            pclose(child);
+            sent = flood_finish(child, 10.0);
         } else {
             LOG_WARN("BENCH", "could not start the OSC flood process");
         }

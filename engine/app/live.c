@@ -113,6 +113,13 @@ int strata_live_run(const strata_options *o)
     long stall_at = stall_env ? atol(stall_env) : -1;
     double start = strata_time_s(), last = start;
     while (!ls.quit) {
+        /* 0. a stop signal (systemctl stop, Ctrl+C in the terminal) ends every mode,
+         * kiosk included: keys and window-close are what kiosk mode ignores. */
+        int sig = strata_signal_stop_requested();
+        if (sig) {
+            LOG_INFO("APP", "%s: stopping", strsignal(sig));
+            break;
+        }
         /* 1. events */
         SDL_Event ev;
         while (SDL_PollEvent(&ev)) {
@@ -163,6 +170,11 @@ int strata_live_run(const strata_options *o)
             ls.quit = true;
     }
     strata_watchdog_stop();
+    if (e.state_path[0] && e.scene) {
+        /* Save where the show is now, not up to 5 s ago: the next start resumes here. */
+        e.install_last = e.state_last = -1e9;
+        strata_engine_install_tick(&e, strata_time_s());
+    }
     LOG_INFO("APP", "quit after %lld frames", (long long)e.frame);
     strata_engine_shutdown(&e);
     return 0;

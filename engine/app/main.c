@@ -1,4 +1,5 @@
-/* strata: main. Picks the video driver, parses the command line, runs a mode. */
+/* strata: main. Picks the video driver, parses the command line, installs the stop
+ * signals, runs a mode. */
 #include "app.h"
 
 #include <stdlib.h>
@@ -27,10 +28,16 @@ int main(int argc, char **argv)
         return 1;
     }
     SDL_SetHint(SDL_HINT_VIDEO_MINIMIZE_ON_FOCUS_LOSS, "0"); /* a projector loses focus */
+    /* Stop signals are ours, not SDL's: SDL would turn SIGINT/SIGTERM into an SDL_QUIT
+     * event that kiosk mode rightly ignores. Ours set a flag every frame loop polls
+     * (live, install, render, bench), so each ends cleanly and exits 0. */
+    SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
+    strata_signals_install();
     if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) {
         LOG_ERROR("APP", "SDL init failed: %s", SDL_GetError());
         return 1;
     }
+    strata_signals_install(); /* again, in case a library took them during init */
     int rc;
     switch (o.mode) {
     case MODE_RENDER:

@@ -1,6 +1,7 @@
 /* The command line: modes, options, --help. */
 #include "app.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,7 @@ void strata_options_usage(FILE *out)
         "\n"
         "usage:\n"
         "  strata [PRESET] [options]                 live: a window, audio in, OSC control;\n"
-"                                            PRESET is a preset or a setlist (presets/)\n"
+        "                                            PRESET is a preset or a setlist (presets/)\n"
         "  strata render [PRESET] --out PATH --fps N (--frames N | --duration S) [options]\n"
         "                                            offline, frame-exact render to PNGs or video\n"
         "  strata bench [PRESET] [--seconds S] [--size WxH] [--json]\n"
@@ -22,8 +23,10 @@ void strata_options_usage(FILE *out)
         "  strata --help | --version\n"
         "\n"
         "display:\n"
-        "  --size WxH            window size (live) or output size (render, bench); 1280x720\n"
-        "  --render-size WxH     internal resolution, independent of the output (letterboxed)\n"
+        "  --size WxH            window size (live) or output size (render, bench); 1280x720;\n"
+        "                        each side 1..8192\n"
+        "  --render-size WxH     internal resolution, independent of the output (letterboxed);\n"
+        "                        each side 1..8192\n"
         "  --fullscreen          fullscreen on the display (F toggles)\n"
         "  --windowed            stay in a window (with --install: for trying it out)\n"
         "  --display N           display index for fullscreen (a projector)\n"
@@ -32,8 +35,9 @@ void strata_options_usage(FILE *out)
         "  --quit-after S        live: quit after S seconds (or after --frames N frames)\n"
         "\n"
         "render:\n"
-        "  --out PATH            a folder or a %%05d.png pattern (PNG frames), or .mp4/.mov/.webm\n"
-        "                        (raw frames piped into ffmpeg)\n"
+        "  --out PATH            a folder or a %%05d.png pattern (PNG frames: one %%d or %%0Nd,\n"
+        "                        %%%% for a literal %%), or .mp4/.mov/.webm/.mkv (raw frames\n"
+        "                        into ffmpeg, started without a shell)\n"
         "  --fps N               frames per second (render: 30)\n"
         "  --frames N | --duration S\n"
         "  --audio-file F        audio to analyse (and to mux into a video)\n"
@@ -62,7 +66,7 @@ void strata_options_usage(FILE *out)
         "  --audio-channels N    channels to open    --audio-channel N  analyse channel N "
         "(1-based;\n"
         "                        default: mono mix-down)\n"
-        "  --sample-rate N       (48000)             --audio-buffer N  frames per buffer (256)\n"
+        "  --sample-rate N       8000..384000 (48000) --audio-buffer N  frames per buffer (256)\n"
         "  --audio-file F        WAV/FLAC/OGG/MP3: played in real time live, frame-exact in "
         "render\n"
         "  --monitor             also play the audio file out        --no-audio  internal clock "
@@ -72,7 +76,8 @@ void strata_options_usage(FILE *out)
         "control:\n"
         "  --osc-port N          OSC port (8000)     --osc-bind ADDR  --osc-tcp\n"
         "  --osc-allow CIDR[,CIDR]  only these senders\n"
-        "  --screenshot-dir DIR  where /strata/screenshot may write (default: .)\n"
+        "  --screenshot-dir DIR  the only folder /strata/screenshot writes to (default:\n"
+        "                        $XDG_STATE_HOME/strata/screenshots, made on first use)\n"
         "  --bpm F               internal tempo      --link  join an Ableton Link session\n"
         "  --route SPEC          modulation route, e.g. 'bass>glitch*0.6,curve=exp' (repeatable)\n"
         "  bench --osc [--osc-rate N] [--osc-param NAME]  a second phase under an OSC flood\n"
@@ -105,26 +110,98 @@ void strata_options_usage(FILE *out)
         STRATA_VERSION);
 }
 
-static bool need(int i, int argc, char **argv)
+/* ---- checks the table calls ---------------------------------------------- */
+
+static bool check_morph(const char *opt, const char *v, void *dst, strata_result *r)
 {
-    if (i + 1 >= argc) {
-        fprintf(stderr, "strata: %s needs a value (see --help)\n", argv[i]);
+    strata_morph_mode mm;
+    if (!strata_morph_mode_parse(v, &mm)) {
+        strata_fail(r, STRATA_ERR_ARG, "%s %.120s: expected blend, flow or latent", opt, v);
+        return false;
+    }
+    *(const char **)dst = v;
+    return true;
+}
+
+static bool check_order(const char *opt, const char *v, void *dst, strata_result *r)
+{
+    strata_order oo;
+    if (!strata_order_parse(v, &oo)) {
+        strata_fail(r, STRATA_ERR_ARG,
+                    "%s %.120s: expected sequence, shuffle, neighbours or pingpong", opt, v);
+        return false;
+    }
+    *(const char **)dst = v;
+    return true;
+}
+
+static bool check_param(const char *opt, const char *v, void *dst, strata_result *r)
+{
+    if (strata_param_find(v) < 0) {
+        strata_fail(r, STRATA_ERR_ARG, "%s %.120s: unknown parameter (see --list-params)", opt, v);
+        return false;
+    }
+    *(const char **)dst = v;
+    return true;
+}
+
+static bool check_bpm_range(const char *opt, const char *v, void *dst, strata_result *r)
+{
+    strata_audio_config *ac = dst;
+    if (!strata_audio_parse_bpm_range(v, &ac->bpm_min, &ac->bpm_max)) {
+        strata_fail(r, STRATA_ERR_ARG,
+                    "%s %.120s: expected LO:HI with 20 <= LO < HI <= 400, "
+                    "e.g. 60:200",
+                    opt, v);
         return false;
     }
     return true;
 }
 
-static bool parse_double(const char *opt, const char *s, double lo, double hi, double *out)
+/* The address the OSC server binds: a numeric IPv4 or IPv6 address, as osc.c takes it.
+ * Malformed is a usage error now, not an OSC-less show later. */
+static bool check_bind(const char *opt, const char *v, void *dst, strata_result *r)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || !(v >= lo && v <= hi)) {
-        fprintf(stderr, "strata: %s %s: expected a number in %g..%g\n", opt, s, lo, hi);
+    unsigned char a[16];
+    if (inet_pton(AF_INET, v, a) != 1 && inet_pton(AF_INET6, v, a) != 1) {
+        strata_fail(r, STRATA_ERR_ARG,
+                    "%s %.120s: not a numeric IP address (e.g. 0.0.0.0, 127.0.0.1, ::)", opt, v);
         return false;
     }
-    *out = v;
+    *(const char **)dst = v;
     return true;
 }
+
+/* The allowlist goes through the control module's own parser (a control without a
+ * server parses it and nothing else), so the command line and the server agree. */
+static bool check_allow(const char *opt, const char *v, void *dst, strata_result *r)
+{
+    (void)opt;
+    strata_control_config cc = {.osc_disabled = true, .osc_allow = v, .queue_size = 2};
+    strata_control *ctl = strata_control_create(&cc, r);
+    if (!ctl)
+        return false;
+    strata_control_destroy(ctl);
+    *(const char **)dst = v;
+    return true;
+}
+
+/* --out: a folder, a video file, or a PNG pattern with exactly one frame number. */
+static bool check_out(const char *opt, const char *v, void *dst, strata_result *r)
+{
+    char why[160];
+    if (!strata_out_pattern_check(v, why, sizeof why)) {
+        strata_fail(r, STRATA_ERR_ARG, "%s %.120s: %s", opt, *v ? v : "''", why);
+        return false;
+    }
+    *(const char **)dst = v;
+    return true;
+}
+
+/* ---- the parser ------------------------------------------------------------ */
+
+/* One row of an option table (designated, so the rest is zero). */
+#define OPT(n, k, d) .name = (n), .kind = (k), .dst = (d)
 
 int strata_options_parse(strata_options *o, int argc, char **argv)
 {
@@ -136,214 +213,129 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
     o->osc_rate = 100000;
     o->osc_param = "pulse"; /* moves nothing that costs render time: fps stays comparable */
     o->seed = 1;
-    int i = 1;
+    int start = 1;
+    const char *prog = "strata";
     if (argc > 1 && !strcmp(argv[1], "render")) {
         o->mode = MODE_RENDER;
-        i = 2;
+        start = 2;
+        prog = "strata render";
     } else if (argc > 1 && !strcmp(argv[1], "bench")) {
         o->mode = MODE_BENCH;
-        i = 2;
+        start = 2;
+        prog = "strata bench";
     }
-    bool list = false;
-    for (; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            strata_options_usage(stdout);
-            return 1;
-        } else if (!strcmp(a, "--version")) {
-            printf("strata %s\n", STRATA_VERSION);
-            return 1;
-        } else if (!strcmp(a, "--list-params")) {
-            list = true;
-        } else if (!strcmp(a, "--json")) {
-            o->json = true;
-        } else if (!strcmp(a, "--size") || !strcmp(a, "--render-size")) {
-            if (!need(i, argc, argv))
-                return -1;
-            int *w = a[2] == 's' ? &o->width : &o->render_w;
-            int *h = a[2] == 's' ? &o->height : &o->render_h;
-            if (!strata_parse_size(argv[++i], w, h)) {
-                fprintf(stderr, "strata: %s %s: expected WxH, e.g. 1280x720\n", a, argv[i]);
-                return -1;
-            }
-        } else if (!strcmp(a, "--install")) {
-            o->install = true;
-            o->fullscreen = true;
-            if (!o->watchdog_s)
-                o->watchdog_s = 2.0;
-        } else if (!strcmp(a, "--state")) {
-            if (!need(i, argc, argv))
-                return -1;
-            o->state_path = argv[++i];
-        } else if (!strcmp(a, "--watchdog")) {
-            if (!need(i, argc, argv) || !parse_double(a, argv[i + 1], 0.1, 3600, &o->watchdog_s))
-                return -1;
-            i++;
-        } else if (!strcmp(a, "--list-audio")) {
-            o->list_audio = true;
-        } else if (!strcmp(a, "--monitor")) {
-            o->audio.monitor = true;
-        } else if (!strcmp(a, "--no-audio")) {
-            o->audio.no_audio = true;
-        } else if (!strcmp(a, "--osc-tcp")) {
-            o->control.osc_tcp = true;
-        } else if (!strcmp(a, "--link")) {
-            o->link = true;
-        } else if (!strcmp(a, "--osc") && o->mode == MODE_BENCH) {
-            o->bench_osc = true;
-        } else if (!strcmp(a, "--audio") && o->mode == MODE_BENCH) {
-            o->bench_audio = true;
-        } else if (!strcmp(a, "--audio-device") || !strcmp(a, "--osc-bind") ||
-                   !strcmp(a, "--osc-allow") || !strcmp(a, "--route") ||
-                   !strcmp(a, "--screenshot-dir") || !strcmp(a, "--bpm-range")) {
-            if (!need(i, argc, argv))
-                return -1;
-            const char *v = argv[++i];
-            if (!strcmp(a, "--audio-device"))
-                o->audio.device = v;
-            else if (!strcmp(a, "--osc-bind"))
-                o->control.osc_bind = v;
-            else if (!strcmp(a, "--osc-allow"))
-                o->control.osc_allow = v;
-            else if (!strcmp(a, "--screenshot-dir"))
-                o->control.screenshot_dir = v;
-            else if (!strcmp(a, "--route") && o->nroutes < MAX_SETS)
-                o->routes[o->nroutes++] = v;
-            else if (!strcmp(a, "--bpm-range") &&
-                     !strata_audio_parse_bpm_range(v, &o->audio.bpm_min, &o->audio.bpm_max)) {
-                fprintf(stderr, "strata: --bpm-range %s: expected LO:HI, e.g. 60:200\n", v);
-                return -1;
-            }
-        } else if (!strcmp(a, "--pace")) {
-            if (!need(i, argc, argv) || !parse_double(a, argv[i + 1], 1, 1000, &o->pace))
-                return -1;
-            i++;
-        } else if (!strcmp(a, "--osc-param")) {
-            if (!need(i, argc, argv))
-                return -1;
-            o->osc_param = argv[++i];
-            if (strata_param_find(o->osc_param) < 0) {
-                fprintf(stderr, "strata: --osc-param %s: unknown parameter\n", o->osc_param);
-                return -1;
-            }
-        } else if (!strcmp(a, "--osc-rate")) {
-            if (!need(i, argc, argv) || !parse_double(a, argv[i + 1], 1, 1e7, &o->osc_rate))
-                return -1;
-            i++;
-        } else if (!strcmp(a, "--audio-channels") || !strcmp(a, "--audio-channel") ||
-                   !strcmp(a, "--sample-rate") || !strcmp(a, "--audio-buffer") ||
-                   !strcmp(a, "--osc-port") || !strcmp(a, "--bpm")) {
-            if (!need(i, argc, argv))
-                return -1;
-            double v;
-            double hi = !strcmp(a, "--osc-port") ? 65535 : !strcmp(a, "--bpm") ? 999 : 384000;
-            if (!parse_double(a, argv[++i], 0, hi, &v))
-                return -1;
-            if (!strcmp(a, "--audio-channels"))
-                o->audio.channels = (int)v;
-            else if (!strcmp(a, "--audio-channel"))
-                o->audio.channel = (int)v;
-            else if (!strcmp(a, "--sample-rate"))
-                o->audio.sample_rate = (int)v;
-            else if (!strcmp(a, "--audio-buffer"))
-                o->audio.buffer_frames = (int)v;
-            else if (!strcmp(a, "--osc-port"))
-                o->control.osc_port = (int)v;
-            else
-                o->bpm = v;
-        } else if (!strcmp(a, "--fill")) {
-            o->fill = true;
-        } else if (!strcmp(a, "--bank") || !strcmp(a, "--morph") || !strcmp(a, "--order")) {
-            if (!need(i, argc, argv))
-                return -1;
-            const char *v = argv[++i];
-            strata_morph_mode mm;
-            strata_order oo;
-            if (a[2] == 'm' && !strata_morph_mode_parse(v, &mm)) {
-                fprintf(stderr, "strata: --morph %s: expected blend, flow or latent\n", v);
-                return -1;
-            }
-            if (a[2] == 'o' && !strata_order_parse(v, &oo)) {
-                fprintf(stderr,
-                        "strata: --order %s: expected sequence, shuffle, neighbours "
-                        "or pingpong\n",
-                        v);
-                return -1;
-            }
-            *(a[2] == 'b' ? &o->bank : a[2] == 'm' ? &o->morph : &o->order) = v;
-        } else if (!strcmp(a, "--latent-scale")) {
-            if (!need(i, argc, argv) || !parse_double(a, argv[i + 1], 0.1, 1, &o->latent_scale))
-                return -1;
-            o->latent_scale_fixed = true;
-            i++;
-        } else if (!strcmp(a, "--drift") || !strcmp(a, "--cache-mb") || !strcmp(a, "--seed")) {
-            if (!need(i, argc, argv))
-                return -1;
-            double v;
-            if (!parse_double(a, argv[++i], 0, a[2] == 'd' ? 1 : 1e12, &v))
-                return -1;
-            if (a[2] == 'd')
-                o->drift = v;
-            else if (a[2] == 'c')
-                o->cache_mb = (int)v;
-            else {
-                o->seed = (uint64_t)v;
-                o->seed_given = true;
-            }
-        } else if (!strcmp(a, "--fullscreen")) {
-            o->fullscreen = true;
-        } else if (!strcmp(a, "--windowed")) {
-            o->windowed = true;
-        } else if (!strcmp(a, "--no-vsync")) {
-            o->no_vsync = true;
-        } else if (!strcmp(a, "--overlay")) {
-            o->overlay = true;
-        } else if (!strcmp(a, "--display") || !strcmp(a, "--fps") || !strcmp(a, "--frames") ||
-                   !strcmp(a, "--duration") || !strcmp(a, "--seconds") ||
-                   !strcmp(a, "--quit-after")) {
-            if (!need(i, argc, argv))
-                return -1;
-            double v;
-            if (!parse_double(a, argv[++i], 0, 1e9, &v))
-                return -1;
-            if (!strcmp(a, "--display"))
-                o->display = (int)v;
-            else if (!strcmp(a, "--fps"))
-                o->fps = v;
-            else if (!strcmp(a, "--frames"))
-                o->frames = (long)v;
-            else if (!strcmp(a, "--duration"))
-                o->duration = v;
-            else if (!strcmp(a, "--seconds"))
-                o->seconds = v;
-            else
-                o->quit_after = v;
-        } else if (!strcmp(a, "--shader-dir") || !strcmp(a, "--stats") || !strcmp(a, "--log") ||
-                   !strcmp(a, "--out") || !strcmp(a, "--audio-file") || !strcmp(a, "--set")) {
-            if (!need(i, argc, argv))
-                return -1;
-            const char *v = argv[++i];
-            if (!strcmp(a, "--shader-dir"))
-                o->shader_dir = v;
-            else if (!strcmp(a, "--stats"))
-                o->stats_path = v;
-            else if (!strcmp(a, "--log"))
-                o->log_path = v;
-            else if (!strcmp(a, "--out"))
-                o->out = v;
-            else if (!strcmp(a, "--audio-file"))
-                o->audio_file = v;
-            else if (o->nsets < MAX_SETS)
-                o->sets[o->nsets++] = v;
-        } else if (a[0] == '-') {
-            fprintf(stderr, "strata: unknown option %s (see --help)\n", a);
-            return -1;
-        } else if (!o->preset) {
-            o->preset = a;
-        } else {
-            fprintf(stderr, "strata: unexpected argument %s (see --help)\n", a);
-            return -1;
-        }
+    bool help = false, version = false, list = false, watchdog_given = false;
+    int size[2] = {0, 0}, rsize[2] = {0, 0};
+    strata_arg_list sets = {.items = o->sets, .cap = MAX_SETS};
+    strata_arg_list routes = {.items = o->routes, .cap = MAX_SETS};
+    const bool bench = o->mode == MODE_BENCH;
+    const strata_arg table[] = {
+        {OPT("--help", STRATA_ARG_FLAG, &help), .alias = "-h"},
+        {OPT("--version", STRATA_ARG_FLAG, &version)},
+        {OPT("--list-params", STRATA_ARG_FLAG, &list)},
+        {OPT("--json", STRATA_ARG_FLAG, &o->json)},
+        /* display */
+        {OPT("--size", STRATA_ARG_SIZE, size)},
+        {OPT("--render-size", STRATA_ARG_SIZE, rsize)},
+        {OPT("--fullscreen", STRATA_ARG_FLAG, &o->fullscreen)},
+        {OPT("--windowed", STRATA_ARG_FLAG, &o->windowed)},
+        {OPT("--display", STRATA_ARG_INT, &o->display), .lo = 0, .hi = 63},
+        {OPT("--no-vsync", STRATA_ARG_FLAG, &o->no_vsync)},
+        {OPT("--overlay", STRATA_ARG_FLAG, &o->overlay)},
+        {OPT("--quit-after", STRATA_ARG_DOUBLE, &o->quit_after), .lo = 0, .hi = 1e9},
+        /* render */
+        {OPT("--out", STRATA_ARG_FUNC, &o->out), .fn = check_out},
+        {OPT("--fps", STRATA_ARG_DOUBLE, &o->fps), .lo = 0.01, .hi = 1000},
+        {OPT("--frames", STRATA_ARG_LONG, &o->frames), .lo = 1, .hi = 1e9},
+        {OPT("--duration", STRATA_ARG_DOUBLE, &o->duration), .lo = 0.001, .hi = 1e7},
+        /* bench */
+        {OPT("--seconds", STRATA_ARG_DOUBLE, &o->seconds), .lo = 0.01, .hi = 1e6},
+        {OPT("--pace", STRATA_ARG_DOUBLE, &o->pace), .lo = 1, .hi = 1000},
+        {OPT(bench ? "--osc" : NULL, STRATA_ARG_FLAG, &o->bench_osc)},
+        {OPT(bench ? "--audio" : NULL, STRATA_ARG_FLAG, &o->bench_audio)},
+        {OPT("--osc-rate", STRATA_ARG_DOUBLE, &o->osc_rate), .lo = 1, .hi = 1e7},
+        {OPT("--osc-param", STRATA_ARG_FUNC, &o->osc_param), .fn = check_param},
+        /* banks and morph */
+        {OPT("--bank", STRATA_ARG_STR, &o->bank)},
+        {OPT("--morph", STRATA_ARG_FUNC, &o->morph), .fn = check_morph},
+        {OPT("--order", STRATA_ARG_FUNC, &o->order), .fn = check_order},
+        {OPT("--drift", STRATA_ARG_DOUBLE, &o->drift), .lo = 0, .hi = 1},
+        {OPT("--seed", STRATA_ARG_U64, &o->seed), .given = &o->seed_given},
+        {OPT("--fill", STRATA_ARG_FLAG, &o->fill)},
+        {OPT("--cache-mb", STRATA_ARG_INT, &o->cache_mb), .lo = 1, .hi = 65536},
+        {OPT("--latent-scale", STRATA_ARG_DOUBLE, &o->latent_scale), .lo = 0.1, .hi = 1,
+         .given = &o->latent_scale_fixed},
+        /* audio */
+        {OPT("--list-audio", STRATA_ARG_FLAG, &o->list_audio)},
+        {OPT("--audio-device", STRATA_ARG_STR, &o->audio.device)},
+        {OPT("--audio-channels", STRATA_ARG_INT, &o->audio.channels), .lo = 1, .hi = 32},
+        {OPT("--audio-channel", STRATA_ARG_INT, &o->audio.channel), .lo = 0, .hi = 32,
+         .what = "(1-based; 0: mono mix-down)"},
+        {OPT("--sample-rate", STRATA_ARG_INT, &o->audio.sample_rate), .lo = 8000, .hi = 384000,
+         .what = "(Hz)"},
+        {OPT("--audio-buffer", STRATA_ARG_INT, &o->audio.buffer_frames), .lo = 16, .hi = 16384,
+         .what = "(frames per buffer)"},
+        {OPT("--audio-file", STRATA_ARG_STR, &o->audio_file)},
+        {OPT("--monitor", STRATA_ARG_FLAG, &o->audio.monitor)},
+        {OPT("--no-audio", STRATA_ARG_FLAG, &o->audio.no_audio)},
+        {OPT("--bpm-range", STRATA_ARG_FUNC, &o->audio), .fn = check_bpm_range},
+        /* control */
+        {OPT("--osc-port", STRATA_ARG_INT, &o->control.osc_port), .lo = 1, .hi = 65535},
+        {OPT("--osc-bind", STRATA_ARG_FUNC, &o->control.osc_bind), .fn = check_bind},
+        {OPT("--osc-tcp", STRATA_ARG_FLAG, &o->control.osc_tcp)},
+        {OPT("--osc-allow", STRATA_ARG_FUNC, &o->control.osc_allow), .fn = check_allow},
+        {OPT("--screenshot-dir", STRATA_ARG_STR, &o->control.screenshot_dir)},
+        {OPT("--bpm", STRATA_ARG_DOUBLE, &o->bpm), .lo = 1, .hi = 999},
+        {OPT("--link", STRATA_ARG_FLAG, &o->link)},
+        {OPT("--route", STRATA_ARG_LIST, &routes)},
+        {OPT("--set", STRATA_ARG_LIST, &sets)},
+        /* installation */
+        {OPT("--install", STRATA_ARG_FLAG, &o->install)},
+        {OPT("--state", STRATA_ARG_STR, &o->state_path)},
+        {OPT("--watchdog", STRATA_ARG_DOUBLE, &o->watchdog_s), .lo = 0.1, .hi = 3600,
+         .given = &watchdog_given},
+        /* files and logs */
+        {OPT("--shader-dir", STRATA_ARG_STR, &o->shader_dir)},
+        {OPT("--stats", STRATA_ARG_STR, &o->stats_path)},
+        {OPT("--log", STRATA_ARG_STR, &o->log_path)},
+    };
+    int npos = 0;
+    strata_result r = {0};
+    strata_args_desc d = {
+        .prog = prog,
+        .table = table,
+        .count = (int)(sizeof table / sizeof table[0]),
+        .start = start,
+        .positional = &o->preset,
+        .max_positional = 1,
+        .npositional = &npos,
+    };
+    strata_status st = strata_args_parse(&d, argc, argv, &r);
+    /* --help and --version answer even next to a mistake elsewhere on the line. */
+    if (help) {
+        strata_options_usage(stdout);
+        return 1;
+    }
+    if (version) {
+        printf("strata %s\n", STRATA_VERSION);
+        return 1;
+    }
+    if (st != STRATA_OK) {
+        fprintf(stderr, "%s\n", r.msg);
+        return -1;
+    }
+    o->nsets = sets.count;
+    o->nroutes = routes.count;
+    if (size[0]) {
+        o->width = size[0];
+        o->height = size[1];
+    }
+    o->render_w = rsize[0];
+    o->render_h = rsize[1];
+    if (o->install) {
+        o->fullscreen = true;
+        if (!watchdog_given)
+            o->watchdog_s = 2.0;
     }
     if (list) {
         strata_control_list_params(stdout, o->json);
@@ -353,8 +345,9 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
         strata_audio_list_devices(stdout);
         return 1;
     }
-    if (o->fps <= 0) {
-        fprintf(stderr, "strata: --fps must be above 0\n");
+    if (o->audio.channel > 0 && o->audio.channels > 0 && o->audio.channel > o->audio.channels) {
+        fprintf(stderr, "%s: --audio-channel %d: above --audio-channels %d (1..%d)\n", prog,
+                o->audio.channel, o->audio.channels, o->audio.channels);
         return -1;
     }
     if (o->mode == MODE_RENDER) {
@@ -368,6 +361,9 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
             fprintf(stderr, "strata render: give --frames N or --duration S\n");
             return -1;
         }
+    } else if (o->out) {
+        fprintf(stderr, "%s: --out is for strata render (see --help)\n", prog);
+        return -1;
     }
     if (o->windowed)
         o->fullscreen = false;

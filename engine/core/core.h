@@ -9,6 +9,8 @@
  *     (commands from the OSC thread, ready keyframes from the loader thread).
  *   - file: whole-file reads, atomic writes (temp file + fsync + rename), mtimes.
  *   - result: a small result code with a message, for setup and I/O.
+ *   - args: the command-line parser both programs use (a table of options).
+ *   - proc: child processes started from an argv (no shell), stop signals.
  *
  * Threads
  *   log: any thread except the audio callback (it formats and writes).
@@ -182,6 +184,109 @@ uint64_t strata_file_mtime_ns(const char *path);
 bool strata_file_is_dir(const char *path);
 /* Create a directory and its parents (like mkdir -p). */
 strata_status strata_file_mkdirs(const char *path, strata_result *r);
+
+/* ---- args: the command-line parser of strata and strata-bank (args.c) ------
+ * A declarative table: `--name value` and `--name=value`, `--` ends the options.
+ * Unknown options, missing, empty or malformed values, numbers out of range and
+ * a repeatable option past its capacity are errors (STRATA_ERR_ARG) whose message
+ * names the program, the option and the value. Main thread, at startup. */
+
+#define STRATA_MAX_SIDE 8192 /* --size / --render-size: the largest side strata renders */
+
+typedef enum strata_arg_kind {
+    STRATA_ARG_FLAG,   /* bool *: takes no value */
+    STRATA_ARG_STR,    /* const char **: a non-empty value */
+    STRATA_ARG_INT,    /* int *: a whole number in lo..hi (strtol, end checked) */
+    STRATA_ARG_LONG,   /* long *: the same */
+    STRATA_ARG_U64,    /* uint64_t *: a whole number 0 or more */
+    STRATA_ARG_DOUBLE, /* double *: a finite number in lo..hi (strtod, end checked) */
+    STRATA_ARG_SIZE,   /* int[2]: WxH, each side 1..hi (0: STRATA_MAX_SIDE) */
+    STRATA_ARG_LIST,   /* strata_arg_list *: repeatable, error past its capacity */
+    STRATA_ARG_FUNC,   /* fn(opt, value, dst, r) checks and stores */
+} strata_arg_kind;
+
+typedef struct strata_arg_list {
+    const char **items; /* caller's storage for cap items */
+    int count, cap;
+} strata_arg_list;
+
+typedef bool (*strata_arg_fn)(const char *opt, const char *value, void *dst, strata_result *r);
+
+typedef struct strata_arg {
+    const char *name;  /* "--size", or a short "-o" */
+    const char *alias; /* another spelling ("-h"), or NULL */
+    strata_arg_kind kind;
+    void *dst;
+    double lo, hi;    /* numbers: the accepted range */
+    const char *what; /* appended to value errors, e.g. "(0: mono mix-down)" */
+    strata_arg_fn fn; /* STRATA_ARG_FUNC */
+    bool *given;      /* set true when the option appears; NULL: not tracked */
+} strata_arg;
+
+typedef struct strata_args_desc {
+    const char *prog; /* message prefix: "strata", "strata-bank build" */
+    const strata_arg *table;
+    int count;
+    int start;               /* first argv index to parse */
+    const char **positional; /* words that are not options go here ... */
+    int max_positional;      /* ... at most this many (more is an error) */
+    int *npositional;        /* out */
+} strata_args_desc;
+
+strata_status strata_args_parse(const strata_args_desc *d, int argc, char **argv,
+                                strata_result *r);
+/* The number parsers the table uses (whole string, range checked). */
+bool strata_args_parse_long(const char *s, long lo, long hi, long *out);
+bool strata_args_parse_double(const char *s, double lo, double hi, double *out);
+/* "WxH" in digits only, each side 1..max_side. */
+bool strata_args_parse_size(const char *s, int max_side, int *w, int *h);
+
+/* ---- proc: child processes without a shell, and stop signals (proc.c) ------
+ * Signals: strata_signals_install() (main thread, after SDL_Init) makes SIGINT,
+ * SIGTERM and SIGHUP set a flag the frame loops poll, and ignores SIGPIPE. A second
+ * stop signal ends the process at once (exit 128 + signal) unless hard exit is off.
+ * Children: started from an argv with posix_spawn (PATH searched in C), never a
+ * shell; stdin (non-blocking on our side) and stdout may be pipes; stderr is read
+ * by a thread that keeps its last 4 KiB. Every wait is bounded. One thread per
+ * strata_proc. */
+
+void strata_signals_install(void);
+int strata_signal_stop_requested(void); /* the first stop signal's number, 0: none */
+int strata_signal_count(void);          /* stop signals received so far */
+void strata_signal_set_hard_exit(bool on);
+void strata_signal_reset(void); /* tests */
+
+/* Find an executable: a name with a '/' as given, otherwise through $PATH. */
+bool strata_find_program(const char *name, char *out, size_t n);
+
+typedef struct strata_proc strata_proc;
+typedef struct strata_proc_desc {
+    const char *const *argv; /* argv[0]: the program, searched in PATH; NULL-terminated */
+    bool pipe_stdin;         /* else /dev/null */
+    bool pipe_stdout;        /* else inherited */
+    bool own_group;          /* its own process group: a terminal's Ctrl+C is ours alone */
+} strata_proc_desc;
+
+strata_proc *strata_proc_spawn(const strata_proc_desc *d, strata_result *r);
+int strata_proc_pid(const strata_proc *p);
+int strata_proc_stdout_fd(const strata_proc *p); /* -1 without pipe_stdout */
+/* Write all n bytes to its stdin. Fails (with the reason) when the child stopped
+ * reading (EPIPE), took nothing for idle_s, or a second stop signal came. */
+strata_status strata_proc_write(strata_proc *p, const void *data, size_t n, double idle_s,
+                                strata_result *r);
+void strata_proc_close_stdin(strata_proc *p);
+/* Wait up to timeout_s for it to exit (cut short by a second stop signal); true and
+ * *status (waitpid's) when it did. */
+bool strata_proc_wait(strata_proc *p, double timeout_s, int *status);
+bool strata_proc_running(strata_proc *p);
+/* SIGTERM, up to 2 s, then SIGKILL; always reaped. */
+void strata_proc_kill(strata_proc *p);
+/* "exit code 1", "killed by signal 9 (Killed)". */
+void strata_proc_describe_exit(int status, char *buf, size_t n);
+/* The last bytes it wrote to stderr (up to n - 1), trailing newlines trimmed. */
+size_t strata_proc_stderr_tail(strata_proc *p, char *buf, size_t n);
+/* Close its stdin, kill it if it still runs, reap it, free. NULL is fine. */
+void strata_proc_destroy(strata_proc *p);
 
 /* ---- small helpers ----------------------------------------------------- */
 

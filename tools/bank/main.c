@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <stb/stb_image_write.h>
@@ -18,15 +19,16 @@
 #include "bank/bank.h"
 #include "core/core.h"
 
-static void usage(void)
+static void usage(FILE *out)
 {
-    fprintf(stderr, "usage:\n"
-                    "  strata-bank build DIR -o NAME.strata [--max-size N] [--threads N]\n"
-                    "  strata-bank latent --count N --dim D --seed S [--diverse] -o NAME.strata\n"
-                    "  strata-bank info FILE\n"
-                    "  strata-bank verify FILE\n"
-                    "  strata-bank bench PATH [--size WxH] [--play N]\n"
-                    "  strata-bank synth DIR --count N [--size WxH]\n");
+    fprintf(out, "usage:\n"
+                 "  strata-bank build DIR -o NAME.strata [--max-size N] [--threads N]\n"
+                 "  strata-bank latent --count N --dim D --seed S [--diverse] -o NAME.strata\n"
+                 "  strata-bank info FILE\n"
+                 "  strata-bank verify FILE\n"
+                 "  strata-bank bench PATH [--size WxH] [--play N]\n"
+                 "  strata-bank synth DIR --count N [--size WxH]\n"
+                 "options take --opt value or --opt=value; -o is also --out\n");
 }
 
 static void progress(void *user, int done, int total)
@@ -41,32 +43,8 @@ static void progress(void *user, int done, int total)
         fputc('\n', stderr);
 }
 
-static bool parse_int(const char *s, long lo, long hi, int *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < lo || v > hi)
-        return false;
-    *out = (int)v;
-    return true;
-}
-
-/* Tiny option scanner: "--name value" pairs and flags after the command. */
-static const char *opt(int argc, char **argv, const char *name)
-{
-    for (int i = 2; i < argc - 1; i++)
-        if (strcmp(argv[i], name) == 0)
-            return argv[i + 1];
-    return NULL;
-}
-
-static bool flag(int argc, char **argv, const char *name)
-{
-    for (int i = 2; i < argc; i++)
-        if (strcmp(argv[i], name) == 0)
-            return true;
-    return false;
-}
+/* One row of an option table (designated, so the rest is zero). */
+#define OPT(n, k, d) .name = (n), .kind = (k), .dst = (d)
 
 static int fail(const strata_result *r)
 {
@@ -74,40 +52,106 @@ static int fail(const strata_result *r)
     return 1;
 }
 
+/* Parse the options after "strata-bank CMD" with the shared table parser; positional
+ * words go to pos[]. Prints the error (naming the argument) and returns false. */
+static bool parse(const char *cmd, const strata_arg *table, int n, int argc, char **argv,
+                  const char **pos, int max_pos, int *npos)
+{
+    char prog[64];
+    snprintf(prog, sizeof prog, "strata-bank %s", cmd);
+    strata_result r = {0};
+    strata_args_desc d = {.prog = prog,
+                          .table = table,
+                          .count = n,
+                          .start = 2,
+                          .positional = pos,
+                          .max_positional = max_pos,
+                          .npositional = npos};
+    if (strata_args_parse(&d, argc, argv, &r) != STRATA_OK) {
+        fprintf(stderr, "%s\n", r.msg);
+        return false;
+    }
+    return true;
+}
+
+static bool need(const char *cmd, const char *what, const void *v)
+{
+    if (!v)
+        fprintf(stderr, "strata-bank %s: %s is required (strata-bank --help)\n", cmd, what);
+    return v != NULL;
+}
+
+/* An output may be a new file or one strata-bank replaces; never a device, a FIFO, a
+ * folder or a link (renaming over /dev/full as root replaced the device node). */
+static bool output_ok(const char *cmd, const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return true; /* does not exist yet (or the writer will say why) */
+    if (S_ISREG(st.st_mode))
+        return true;
+    const char *kind = S_ISDIR(st.st_mode)    ? "a folder"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                       : S_ISFIFO(st.st_mode) ? "a FIFO"
+                       : S_ISLNK(st.st_mode)  ? "a symbolic link"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "not a regular file";
+    fprintf(stderr,
+            "strata-bank %s: -o %s: is %s; the output must be a new or regular file "
+            "(not replaced)\n",
+            cmd, path, kind);
+    return false;
+}
+
 static int cmd_build(int argc, char **argv)
 {
-    const char *out = opt(argc, argv, "-o");
-    strata_bank_build_desc d = {.dir = argc > 2 ? argv[2] : NULL, .out = out, .progress = progress};
-    const char *ms = opt(argc, argv, "--max-size"), *th = opt(argc, argv, "--threads");
-    if (!d.dir || !out || (ms && !parse_int(ms, 16, 16384, &d.max_size)) ||
-        (th && !parse_int(th, 1, 16, &d.threads))) {
-        usage();
+    strata_bank_build_desc d = {.progress = progress};
+    const char *pos[1];
+    int npos = 0;
+    const strata_arg t[] = {
+        {OPT("-o", STRATA_ARG_STR, &d.out), .alias = "--out"},
+        {OPT("--max-size", STRATA_ARG_INT, &d.max_size), .lo = 16, .hi = 16384},
+        {OPT("--threads", STRATA_ARG_INT, &d.threads), .lo = 1, .hi = 16},
+    };
+    if (!parse("build", t, 3, argc, argv, pos, 1, &npos))
         return 2;
-    }
+    d.dir = npos ? pos[0] : NULL;
+    if (!need("build", "DIR", d.dir) || !need("build", "-o NAME.strata", d.out))
+        return 2;
+    if (!output_ok("build", d.out))
+        return 1;
     strata_result r = {0};
     strata_bank_build_stats st;
     if (strata_bank_build(&d, &st, &r) != STRATA_OK)
         return fail(&r);
-    printf("%s: %d keyframes, %d skipped, %d re-encoded, %llu bytes\n", out, st.count, st.skipped,
+    printf("%s: %d keyframes, %d skipped, %d re-encoded, %llu bytes\n", d.out, st.count, st.skipped,
            st.reencoded, (unsigned long long)st.bytes);
     return 0;
 }
 
 static int cmd_latent(int argc, char **argv)
 {
-    strata_bank_latent_desc d = {.out = opt(argc, argv, "-o"),
-                                 .diverse = flag(argc, argv, "--diverse"),
-                                 .progress = progress};
-    const char *c = opt(argc, argv, "--count"), *dm = opt(argc, argv, "--dim");
-    const char *s = opt(argc, argv, "--seed");
-    char *end = NULL;
-    if (s)
-        d.seed = strtoull(s, &end, 0);
-    if (!d.out || !c || !dm || !s || *end || !parse_int(c, 1, 1000000, &d.count) ||
-        !parse_int(dm, 1, STRATA_CPPN_MAX_DIM, &d.dim)) {
-        usage();
+    strata_bank_latent_desc d = {.progress = progress};
+    bool count_given = false, dim_given = false, seed_given = false;
+    const strata_arg t[] = {
+        {OPT("-o", STRATA_ARG_STR, &d.out), .alias = "--out"},
+        {OPT("--count", STRATA_ARG_INT, &d.count), .lo = 1, .hi = 1000000, .given = &count_given},
+        {OPT("--dim", STRATA_ARG_INT, &d.dim), .lo = 1, .hi = STRATA_CPPN_MAX_DIM,
+         .given = &dim_given},
+        {OPT("--seed", STRATA_ARG_U64, &d.seed), .given = &seed_given},
+        {OPT("--diverse", STRATA_ARG_FLAG, &d.diverse)},
+    };
+    int npos = 0;
+    if (!parse("latent", t, 5, argc, argv, NULL, 0, &npos))
         return 2;
-    }
+    if (!need("latent", "-o NAME.strata", d.out) ||
+        !need("latent", "--count N", count_given ? "" : NULL) ||
+        !need("latent", "--dim D", dim_given ? "" : NULL) ||
+        !need("latent", "--seed S", seed_given ? "" : NULL))
+        return 2;
+    if (!output_ok("latent", d.out))
+        return 1;
     strata_result r = {0};
     if (strata_bank_build_latent(&d, &r) != STRATA_OK)
         return fail(&r);
@@ -116,17 +160,26 @@ static int cmd_latent(int argc, char **argv)
     return 0;
 }
 
+/* info and verify: exactly one FILE, no options. */
+static const char *one_file(const char *cmd, int argc, char **argv)
+{
+    const char *pos[1];
+    int npos = 0;
+    if (!parse(cmd, NULL, 0, argc, argv, pos, 1, &npos))
+        return NULL;
+    return need(cmd, "FILE", npos ? pos[0] : NULL) ? pos[0] : NULL;
+}
+
 static int cmd_info(int argc, char **argv)
 {
-    if (argc < 3) {
-        usage();
+    const char *file = one_file("info", argc, argv);
+    if (!file)
         return 2;
-    }
     strata_result r = {0};
     strata_bank_info in;
-    if (strata_bank_read_info(argv[2], &in, &r) != STRATA_OK)
+    if (strata_bank_read_info(file, &in, &r) != STRATA_OK)
         return fail(&r);
-    printf("file       %s\nversion    %u\nkind       %s\nkeyframes  %d\n", argv[2], in.version,
+    printf("file       %s\nversion    %u\nkind       %s\nkeyframes  %d\n", file, in.version,
            in.kind == STRATA_BANK_LATENT ? "latent" : "image", in.count);
     if (in.kind == STRATA_BANK_LATENT)
         printf("latent dim %d\nseed       %llu\n", in.dim, (unsigned long long)in.seed);
@@ -135,7 +188,7 @@ static int cmd_info(int argc, char **argv)
            in.thumb_w, in.thumb_h, in.feat_dim, in.knn_k, (unsigned long long)in.image_bytes,
            (unsigned long long)in.file_size);
     strata_bank *b =
-        strata_bank_open(argv[2], &(strata_bank_open_desc){.width = 64, .height = 64}, &r);
+        strata_bank_open(file, &(strata_bank_open_desc){.width = 64, .height = 64}, &r);
     if (!b)
         return fail(&r);
     int n = strata_bank_count(b) < 5 ? strata_bank_count(b) : 5;
@@ -152,14 +205,13 @@ static int cmd_info(int argc, char **argv)
 
 static int cmd_verify(int argc, char **argv)
 {
-    if (argc < 3) {
-        usage();
+    const char *file = one_file("verify", argc, argv);
+    if (!file)
         return 2;
-    }
     strata_result r = {0};
-    if (strata_bank_verify(argv[2], &r) != STRATA_OK)
+    if (strata_bank_verify(file, &r) != STRATA_OK)
         return fail(&r);
-    printf("%s: ok\n", argv[2]);
+    printf("%s: ok\n", file);
     return 0;
 }
 
@@ -174,18 +226,22 @@ static long peak_rss_kb(void)
  * the whole bank through the streaming loader, and peak RSS. */
 static int cmd_bench(int argc, char **argv)
 {
-    int w = 1280, h = 720, play = 200;
-    const char *sz = opt(argc, argv, "--size"), *pl = opt(argc, argv, "--play");
-    if (argc < 3 || (sz && !strata_parse_size(sz, &w, &h)) ||
-        (pl && !parse_int(pl, 0, 1000000, &play))) {
-        usage();
+    int size[2] = {1280, 720}, play = 200;
+    const char *pos[1];
+    int npos = 0;
+    const strata_arg t[] = {
+        {OPT("--size", STRATA_ARG_SIZE, size)},
+        {OPT("--play", STRATA_ARG_INT, &play), .lo = 0, .hi = 1000000},
+    };
+    if (!parse("bench", t, 2, argc, argv, pos, 1, &npos) || !need("bench", "PATH", npos ? "" : 0))
         return 2;
-    }
+    const char *path = pos[0];
+    int w = size[0], h = size[1];
     long rss0 = peak_rss_kb();
     strata_result r = {0};
     double t0 = strata_time_s();
     strata_bank *b = strata_bank_open(
-        argv[2], &(strata_bank_open_desc){.width = w, .height = h, .cache_mb = 64}, &r);
+        path, &(strata_bank_open_desc){.width = w, .height = h, .cache_mb = 64}, &r);
     if (!b)
         return fail(&r);
     double t_open = strata_time_s() - t0;
@@ -219,7 +275,7 @@ static int cmd_bench(int argc, char **argv)
     double t_all = strata_time_s() - t0;
     printf("bank        %s\nkeyframes   %d (%s)\nopen        %.2f ms\nfirst frame %.2f ms\n"
            "played      %d keyframes in %.2f s\npeak RSS    %.1f MiB (before open %.1f MiB)\n",
-           argv[2], n, strata_bank_kind(b) == STRATA_BANK_LATENT ? "latent" : "image", t_open * 1e3,
+           path, n, strata_bank_kind(b) == STRATA_BANK_LATENT ? "latent" : "image", t_open * 1e3,
            t_first * 1e3, got, t_all, peak_rss_kb() / 1024.0, rss0 / 1024.0);
     strata_bank_close(b);
     return 0;
@@ -228,15 +284,21 @@ static int cmd_bench(int argc, char **argv)
 /* Synthetic keyframes for benchmarks: gradients with a moving disc, PNG. */
 static int cmd_synth(int argc, char **argv)
 {
-    int count = 0, w = 256, h = 144;
-    const char *c = opt(argc, argv, "--count"), *sz = opt(argc, argv, "--size");
-    if (argc < 3 || !c || !parse_int(c, 1, 1000000, &count) ||
-        (sz && !strata_parse_size(sz, &w, &h))) {
-        usage();
+    int count = 0, size[2] = {256, 144};
+    bool count_given = false;
+    const char *pos[1];
+    int npos = 0;
+    const strata_arg t[] = {
+        {OPT("--count", STRATA_ARG_INT, &count), .lo = 1, .hi = 1000000, .given = &count_given},
+        {OPT("--size", STRATA_ARG_SIZE, size)},
+    };
+    if (!parse("synth", t, 2, argc, argv, pos, 1, &npos) || !need("synth", "DIR", npos ? "" : 0) ||
+        !need("synth", "--count N", count_given ? "" : NULL))
         return 2;
-    }
+    const char *dir = pos[0];
+    int w = size[0], h = size[1];
     strata_result r = {0};
-    if (strata_file_mkdirs(argv[2], &r) != STRATA_OK)
+    if (strata_file_mkdirs(dir, &r) != STRATA_OK)
         return fail(&r);
     unsigned char *px = malloc((size_t)w * h * 3);
     if (!px)
@@ -253,7 +315,7 @@ static int cmd_synth(int argc, char **argv)
                 p[2] = (unsigned char)((i * 7) & 255);
             }
         char path[4096];
-        snprintf(path, sizeof path, "%s/frame%d.png", argv[2], i);
+        snprintf(path, sizeof path, "%s/frame%d.png", dir, i);
         if (!stbi_write_png(path, w, h, 3, px, w * 3)) {
             fprintf(stderr, "strata-bank: %s: write failed\n", path);
             free(px);
@@ -262,17 +324,26 @@ static int cmd_synth(int argc, char **argv)
         progress(NULL, i + 1, count);
     }
     free(px);
-    printf("%s: %d PNGs of %dx%d\n", argv[2], count, w, h);
+    printf("%s: %d PNGs of %dx%d\n", dir, count, w, h);
     return 0;
 }
 
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage();
+        usage(stderr);
         return 2;
     }
     const char *c = argv[1];
+    if (!strcmp(c, "--help") || !strcmp(c, "-h") || !strcmp(c, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        }
     if (strcmp(c, "build") == 0)
         return cmd_build(argc, argv);
     if (strcmp(c, "latent") == 0)
@@ -285,6 +356,9 @@ int main(int argc, char **argv)
         return cmd_bench(argc, argv);
     if (strcmp(c, "synth") == 0)
         return cmd_synth(argc, argv);
-    usage();
+    fprintf(stderr,
+            "strata-bank: unknown command %.120s (build, latent, info, verify, bench, "
+            "synth; see --help)\n",
+            c);
     return 2;
 }
