@@ -131,7 +131,17 @@ static double estimate_period(strata_beat_tracker *t, const float *w, int count,
             best_bpm += step * 0.5 * (before - after) / d;
     }
     double lag = t->hop_rate * 60.0 / best_bpm;
-    *strength = strata_clampf(lerp_at(t->acf, maxlag + 1, lag) / t->acf[0], 0.0f, 1.0f);
+    /* Strength above the autocorrelation's floor: a rectified envelope correlates with
+     * itself at every lag (noise reads about 0.33 against acf[0] alone), so what counts
+     * is how far the beat lag stands above the mean over the searched lags. */
+    int lo = (int)floor(t->hop_rate * 60.0 / t->bpm_max);
+    double base = 0.0;
+    for (int l = lo; l <= maxlag; l++)
+        base += t->acf[l];
+    base /= maxlag - lo + 1;
+    double top = t->acf[0] - base;
+    double at = lerp_at(t->acf, maxlag + 1, lag) - base;
+    *strength = top > 1e-12 ? strata_clampf((float)(at / top), 0.0f, 1.0f) : 0.0f;
     return lag;
 }
 

@@ -124,7 +124,23 @@ typedef enum strata_tempo_source {
     STRATA_TEMPO_TAP,      /* the average of the last taps */
     STRATA_TEMPO_AUDIO,    /* the audio beat tracker, while it is confident */
     STRATA_TEMPO_LINK,     /* an Ableton Link session */
+    STRATA_TEMPO_AUDIO_HOLD, /* the tracker's last good tempo and phase, free-running */
 } strata_tempo_source;
+
+/* Why the source leads (strata_tempo_state.why); strata_tempo_reason() says it in words. */
+typedef enum strata_tempo_why {
+    STRATA_TEMPO_WHY_NO_AUDIO,   /* internal: no audio reading has led yet */
+    STRATA_TEMPO_WHY_MANUAL,     /* internal: --bpm at start, /strata/tempo/bpm, manual mode */
+    STRATA_TEMPO_WHY_TAP,        /* tap */
+    STRATA_TEMPO_WHY_CONFIDENT,  /* audio: confidence at or above the upper threshold */
+    STRATA_TEMPO_WHY_STABLE,     /* audio: a steady reading took the lead below the upper one */
+    STRATA_TEMPO_WHY_KEPT,       /* audio: under the upper threshold, lead kept (hysteresis) */
+    STRATA_TEMPO_WHY_FOLDED,     /* audio: an octave reading folded to the held level */
+    STRATA_TEMPO_WHY_LOW,        /* audio-hold: confidence too low, or a dip in progress */
+    STRATA_TEMPO_WHY_LEVEL,      /* audio-hold: a reading at another level must persist */
+    STRATA_TEMPO_WHY_NO_INPUT,   /* audio-hold: the input stopped */
+    STRATA_TEMPO_WHY_LINK,       /* an Ableton Link session */
+} strata_tempo_why;
 
 typedef enum strata_tempo_mode {
     STRATA_TEMPO_AUTO,   /* link if on, else audio when confident, else internal/tap */
@@ -141,6 +157,12 @@ typedef struct strata_tempo_state {
     int beats_per_bar; /* 4 */
     strata_tempo_source source;
     int link_peers; /* peers in the Link session, 0 when Link is off */
+    /* --- why the source leads (audio-follow details; zero for other sources) */
+    strata_tempo_why why;
+    float audio_bpm;        /* the tracker's reading this frame, 0 when none */
+    float audio_confidence; /* its confidence */
+    float why_seconds;      /* how long the condition behind `why` has held */
+    float why_threshold;    /* the confidence threshold or the seconds it is measured against */
 } strata_tempo_state;
 
 /* The tempo clock; plain data, render thread only. */
@@ -153,13 +175,37 @@ typedef struct strata_tempo {
     int ntaps;
     double time; /* time of the last advance */
     bool started;
-    float audio_confidence; /* below this the audio tracker is not followed (0.3) */
+    float audio_confidence; /* the tracker takes the lead at or above this (0.3) */
+    float audio_confidence_off; /* ... and keeps it until below this for audio_lose_s (0.15) */
+    float audio_lose_s;         /* 2 s */
+    /* --- audio follow state (tempo.c) */
+    bool audio_lead;   /* the tracker leads (AUTO mode) */
+    bool audio_held;   /* a level exists: the tracker led once; held when it loses the lead */
+    double level_bpm;  /* the tempo level the clock holds, at which readings are folded */
+    double low_since;  /* when confidence fell below the lower threshold, <0 when above */
+    double cand_bpm;   /* a reading at another level waiting to persist */
+    double cand_since; /* since when, <0 when none */
+    double steady_bpm; /* a reading watched for steadiness (acquisition below the upper) */
+    double steady_since;
 } strata_tempo;
 
 const char *strata_tempo_source_name(strata_tempo_source s);
+/* One line on why the source leads, for --stats, the overlay and the log, e.g.
+ * "audio: confidence 0.72 >= 0.30", "audio-hold: confidence 0.12 < 0.15 for 3.1 s, holding
+ * 109.0", "internal: no audio yet", "tap", "link: 2 peers". Writes at most n bytes
+ * (NUL included) into buf and returns buf. Any thread (reads only st). */
+const char *strata_tempo_reason(const strata_tempo_state *st, char *buf, size_t n);
 void strata_tempo_init(strata_tempo *t, double bpm);
 /* Advance to time `now` (seconds on the caller's clock: monotonic live, frame / fps in
- * render). audio may be NULL. Link is followed by the control module, not here. */
+ * render). audio may be NULL. Link is followed by the control module, not here.
+ * In AUTO mode the tracker takes the lead at confidence >= audio_confidence (or after a
+ * reading steady within 1 % for 4 s at >= audio_confidence_off) and keeps it until the
+ * confidence stays under audio_confidence_off for audio_lose_s; then the clock free-runs
+ * on the last good tempo and phase (AUDIO_HOLD), never back to 120. A reading at twice
+ * or half the held level is folded to it (tempo and phase); one at 3/2, 2/3, 4/3 or 3/4
+ * must persist 8 s (16 s for octaves, 2 s for an unrelated tempo) before the clock
+ * follows. Phase is slewed, never stepped: each frame advances between 0.5 and 1.5 times
+ * dt * bpm / 60 beats, so a half-beat jump of the tracker is absorbed in about a beat. */
 void strata_tempo_advance(strata_tempo *t, double now, const strata_audio_frame *audio);
 /* A tap at time `at`: average of the last taps, a gap over 2 s starts again. Moves the
  * phase so that the tap lands on a beat. Pins the mode to manual. */

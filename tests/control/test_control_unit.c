@@ -168,9 +168,11 @@ static void tempo_follows_confident_audio(void **state)
     assert_int_equal(t.st.source, STRATA_TEMPO_AUDIO);
     assert_true(fabs(t.st.bpm - 128.0) < 1e-6);
     assert_true(fabsf(t.st.beat_phase - 0.4f) < 1e-5f);
-    a.confidence = 0.1f; /* not sure: keep the internal clock */
+    a.confidence = 0.1f; /* not sure: hold the last good tempo, never back to 120 */
+    a.bpm = 97.0f;
     strata_tempo_advance(&t, 1.1, &a);
-    assert_int_equal(t.st.source, STRATA_TEMPO_INTERNAL);
+    assert_int_equal(t.st.source, STRATA_TEMPO_AUDIO_HOLD);
+    assert_true(fabs(t.st.bpm - 128.0) < 1e-6);
     a.confidence = 0.9f;
     strata_tempo_set_bpm(&t, 100); /* manual until "auto" */
     strata_tempo_advance(&t, 1.2, &a);
