@@ -81,4 +81,99 @@ if command -v ffmpeg >/dev/null; then
     check 'ffprobe -v error -show_entries stream=codec_type -of csv=p=0 "$TMP/av.mp4" | grep -qx audio' \
         "the audio file is muxed into the video"
 fi
+# ---- show-safety (issue 9) ----
+# --out is never a printf format: one %d / %0Nd, %% a literal %, nothing else.
+for bad in '%s%s%s%s.png' 'f_%x.png' 'f_%d_%d.png' 'f_%n.png' 'f_%5d.png'; do
+    "$STRATA" render --out "$TMP/pat/$bad" --frames 2 --size 32x18 2>"$TMP/ep"
+    rc=$?
+    check '[ $rc -eq 2 ] && grep -q -- "--out" "$TMP/ep" && grep -q "PNG pattern" "$TMP/ep"' \
+        "--out '$bad' is refused with a message (rc $rc)"
+done
+check '[ ! -e "$TMP/pat" ]' "a refused pattern writes nothing"
+"$STRATA" render --out "$TMP/pc/100%%_%03d.png" --frames 2 --size 32x18 2>/dev/null
+check '[ -f "$TMP/pc/100%_001.png" ]' "%% in a pattern is a literal %"
+"$STRATA" render --out '' --frames 2 --size 32x18 2>"$TMP/ep"
+rc=$?
+check '[ $rc -eq 2 ] && grep -q "empty" "$TMP/ep"' "--out '' says the value is empty"
+# One size limit, at parse time, naming the option and the value.
+for opt in --size --render-size; do
+    "$STRATA" render --out "$TMP/big" --frames 1 $opt 16384x16384 2>"$TMP/ep"
+    rc=$?
+    check '[ $rc -eq 2 ] && grep -q -- "$opt 16384x16384" "$TMP/ep" && grep -q 8192 "$TMP/ep"' \
+        "$opt 16384x16384 is refused at once, the limit named"
+done
+# Every input asked for must be usable: a missing audio file, an empty shader folder.
+"$STRATA" render --out "$TMP/na" --frames 2 --size 32x18 --audio-file "$TMP/nope.wav" 2>"$TMP/ep"
+rc=$?
+check '[ $rc -eq 1 ] && grep -q "nope.wav" "$TMP/ep"' "an --audio-file that cannot be opened fails the render"
+mkdir -p "$TMP/noshaders"
+"$STRATA" render --out "$TMP/ns" --frames 2 --size 32x18 --shader-dir "$TMP/noshaders" 2>"$TMP/ep"
+rc=$?
+check '[ $rc -eq 1 ] && grep -q "shader" "$TMP/ep" && [ -z "$(ls "$TMP/ns")" ]' \
+    "an empty --shader-dir fails the render and writes no frame"
+# A stop signal during a PNG render: exit 0, every frame written is whole.
+"$STRATA" render --out "$TMP/sig" --frames 1000000 --size 64x36 2>"$TMP/esig" &
+pid=$!
+for _ in $(seq 100); do [ "$(ls "$TMP/sig" 2>/dev/null | wc -l)" -ge 5 ] && break; sleep 0.1; done
+kill -TERM $pid
+for _ in $(seq 200); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+check '! kill -0 $pid 2>/dev/null' "SIGTERM ends a PNG render within 20 s"
+kill -9 $pid 2>/dev/null
+wait $pid
+rc=$?
+check '[ $rc -eq 0 ] && grep -q "stopping after" "$TMP/esig"' "SIGTERM: PNG render exits 0 (rc $rc)"
+check 'for f in "$TMP"/sig/*.png; do file "$f" | grep -q "64 x 36" || exit 1; done' \
+    "every PNG written before the stop is whole"
+if command -v ffmpeg >/dev/null; then
+    # File names are file names: no shell ever sees them.
+    mkdir -p "$TMP/inj"
+    for name in "a;touch PWNED;'.mp4" '$(touch x).mp4' '-y `touch z`.mkv'; do
+        (cd "$TMP/inj" && "$STRATA" render --out "./$name" --frames 10 --fps 10 --size 64x36 \
+            2>/dev/null)
+        rc=$?
+        check '[ $rc -eq 0 ] && ffprobe -v error -count_frames -select_streams v:0 \
+            -show_entries stream=nb_read_frames -of csv=p=0 "$TMP/inj/$name" | grep -qx 10' \
+            "a render to \"$name\" works (rc $rc)"
+    done
+    (cd "$TMP/inj" && "$STRATA" render --out "a'b.mp4" --frames 10 --size 64x36 \
+        --audio-file "$TMP/t.wav" 2>/dev/null)
+    rc=$?
+    check '[ $rc -eq 0 ] && ffprobe -v error -show_entries stream=codec_type -of csv=p=0 \
+        "$TMP/inj/a'"'"'b.mp4" | grep -qx audio' "an audio file and an output with a quote in the name"
+    check '[ "$(ls -A "$TMP/inj" | wc -l)" -eq 4 ] && [ ! -e "$TMP/inj/PWNED" ] && \
+        [ ! -e "$TMP/inj/x" ] && [ ! -e "$TMP/inj/z" ]' "no stray file: nothing ran"
+    # ffmpeg failing: its exit status and its own words, a non-zero exit, never a SIGPIPE.
+    mkdir -p "$TMP/isdir.mp4"
+    "$STRATA" render --out "$TMP/isdir.mp4" --frames 200 --size 320x180 2>"$TMP/eff"
+    rc=$?
+    check '[ $rc -eq 1 ] && grep -q "ffmpeg exit code" "$TMP/eff" && grep -q "Is a directory" "$TMP/eff"' \
+        "an output ffmpeg refuses: rc 1 (was $rc) with ffmpeg's exit and stderr"
+    mkdir -p "$TMP/fake"
+    printf '#!/bin/sh\nhead -c 1000 >/dev/null\necho "fake ffmpeg: giving up" >&2\nexit 7\n' \
+        >"$TMP/fake/ffmpeg"
+    chmod +x "$TMP/fake/ffmpeg"
+    PATH="$TMP/fake:$PATH" "$STRATA" render --out "$TMP/f.mp4" --frames 200 --size 320x180 \
+        2>"$TMP/eff"
+    rc=$?
+    check '[ $rc -eq 1 ] && grep -q "exit code 7" "$TMP/eff" && grep -q "giving up" "$TMP/eff"' \
+        "an ffmpeg that exits early: rc 1 (was $rc, 141 is SIGPIPE) with its stderr"
+    # SIGTERM and SIGINT during a video render: exit 0 and a finished, playable file.
+    for sig in TERM INT; do
+        rm -f "$TMP/s.mp4"
+        "$STRATA" render --out "$TMP/s.mp4" --frames 1000000 --size 64x36 2>"$TMP/esig" &
+        pid=$!
+        for _ in $(seq 100); do grep -q "ffmpeg 64x36" "$TMP/esig" && break; sleep 0.1; done
+        sleep 0.5
+        kill -$sig $pid
+        for _ in $(seq 200); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+        check '! kill -0 $pid 2>/dev/null' "SIG$sig ends a video render within 20 s"
+        kill -9 $pid 2>/dev/null
+        wait $pid
+        rc=$?
+        n=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames \
+            -of csv=p=0 "$TMP/s.mp4" 2>/dev/null)
+        check '[ $rc -eq 0 ] && [ "${n:-0}" -gt 0 ]' \
+            "SIG$sig: exit 0 (rc $rc) and a playable video ($n frames)"
+    done
+fi
 finish
