@@ -176,11 +176,22 @@ static bool check_bind(const char *opt, const char *v, void *dst, strata_result 
  * server parses it and nothing else), so the command line and the server agree. */
 static bool check_allow(const char *opt, const char *v, void *dst, strata_result *r)
 {
-    (void)opt;
     strata_control_config cc = {.osc_disabled = true, .osc_allow = v, .queue_size = 2};
-    strata_control *ctl = strata_control_create(&cc, r);
-    if (!ctl)
+    strata_result cr = {0};
+    strata_control *ctl = strata_control_create(&cc, &cr);
+    if (!ctl) {
+        /* Name the whole value; the control module's reason names the entry. */
+        const char *why = cr.msg;
+        size_t ol = strlen(opt);
+        size_t vl = strlen(v);
+        if (!strncmp(why, opt, ol) && why[ol] == ':')
+            why += ol + 1 + (why[ol + 1] == ' ');
+        else if (!strncmp(why, opt, ol) && why[ol] == ' ' && !strncmp(why + ol + 1, v, vl) &&
+                 why[ol + 1 + vl] == ':')
+            why += ol + 2 + vl + (why[ol + 2 + vl] == ' ');
+        strata_fail(r, STRATA_ERR_ARG, "%s %.120s: %s", opt, v, why);
         return false;
+    }
     strata_control_destroy(ctl);
     *(const char **)dst = v;
     return true;
