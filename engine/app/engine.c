@@ -95,6 +95,8 @@ strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool
     if (strata_engine_scenes_init(e, r) != STRATA_OK)
         return r->status ? r->status : STRATA_ERR_IO;
     e->shots = strata_writer_create(e->render_w, e->render_h, 2);
+    if (e->shots) /* a screenshot never replaces a file */
+        strata_writer_set_exclusive(e->shots, true);
     if (o->stats_path) {
         e->stats = fopen(o->stats_path, "w");
         if (!e->stats)
@@ -163,13 +165,18 @@ bool strata_engine_command(strata_control *ctl, const strata_cmd *cmd, void *use
         strata_morph_goto(strata_engine_morph(e), cmd->ival, cmd->value < 0 ? 2.0 : cmd->value);
         return true;
     }
-    case STRATA_CMD_SCREENSHOT:
-        if (cmd->str[0])
-            snprintf(e->screenshot, sizeof e->screenshot, "%s", cmd->str);
-        else
-            snprintf(e->screenshot, sizeof e->screenshot, "strata-%06lld.png", (long long)e->frame);
+    case STRATA_CMD_SCREENSHOT: {
+        /* A bare name the control module checked (it named the unnamed one), always in
+         * the screenshot folder; the writer creates it exclusively. */
+        int n = snprintf(e->screenshot, sizeof e->screenshot, "%s/%s",
+                         strata_control_screenshot_dir(ctl), cmd->str);
+        if (n < 0 || (size_t)n >= sizeof e->screenshot || !cmd->str[0]) {
+            strata_control_reply_error(ctl, cmd, "/strata/screenshot: path too long");
+            return true;
+        }
         e->screenshot_pending = true;
         return true;
+    }
     case STRATA_CMD_GET: {
         int a, b;
         float t;

@@ -12,6 +12,9 @@
 
 #define TAG "OSC"
 #define BUNDLE_TIMEOUT_NS 1000000000ull /* a bundle whose end never came is dropped */
+/* Nothing waits longer than the furthest timetag accepted, plus a margin: not a wall
+ * clock stepped back, not a bundle that slipped past a check. */
+#define PENDING_LIMIT_NS ((uint64_t)((OSC_MAX_AHEAD_S + 2.0) * 1e9))
 
 strata_control *strata_control_create(const strata_control_config *cfg, strata_result *r)
 {
@@ -27,14 +30,7 @@ strata_control *strata_control_create(const strata_control_config *cfg, strata_r
         pthread_mutex_init(&ctl->tcp[i].send_lock, NULL);
     }
     strata_tempo_init(&ctl->tempo, cfg->bpm);
-    const char *dir = cfg->screenshot_dir ? cfg->screenshot_dir : ".";
-    if (!realpath(dir, ctl->shot_dir)) {
-        /* the folder may be created later by the app: keep it lexical */
-        snprintf(ctl->shot_dir, sizeof ctl->shot_dir, "%s", dir);
-    }
-    size_t dl = strlen(ctl->shot_dir);
-    while (dl > 1 && ctl->shot_dir[dl - 1] == '/')
-        ctl->shot_dir[--dl] = 0;
+    strata_osc_shot_dir(cfg, ctl->shot_dir, sizeof ctl->shot_dir);
     ctl->pending = calloc(PENDING_MAX, sizeof *ctl->pending);
     ctl->rxbuf = malloc(OSC_MAX_PACKET);
     int qn = cfg->queue_size > 0 ? cfg->queue_size : 4096;
@@ -71,6 +67,11 @@ void strata_control_destroy(strata_control *ctl)
 int strata_control_port(const strata_control *ctl)
 {
     return ctl->port;
+}
+
+const char *strata_control_screenshot_dir(const strata_control *ctl)
+{
+    return ctl->shot_dir;
 }
 
 const strata_tempo_state *strata_control_tempo(const strata_control *ctl)
@@ -238,34 +239,64 @@ static bool same_host(const unsigned char *a, size_t al, const unsigned char *b,
                   16) == 0;
 }
 
-static void subscribe(strata_control *ctl, const strata_cmd *c, bool on)
+static void sub_name(const subscriber *s, char *who, size_t n)
+{
+    strata_cmd tmp = {.from_len = s->to_len};
+    memcpy(tmp.from, s->to, s->to_len);
+    strata_control_cmd_sender(&tmp, who, n);
+}
+
+static void unsubscribe(strata_control *ctl, const strata_cmd *c)
+{
+    for (int i = 0; i < ctl->nsubs; i++) /* every subscription of that host */
+        if (same_host(ctl->subs[i].to, ctl->subs[i].to_len, c->from, c->from_len))
+            ctl->subs[i--] = ctl->subs[--ctl->nsubs];
+}
+
+/* A subscription streams to the sender's host only (its port, or the one it names),
+ * inside --osc-allow, at most SUBS_PER_HOST per host and SUBS_MAX in all, and ends when
+ * it is not renewed (a new /strata/subscribe) within its lifetime: a spoofed sender gets
+ * a bounded stream, never a standing reflector. */
+static void subscribe(strata_control *ctl, const strata_cmd *c)
 {
     struct sockaddr_storage ss;
     memcpy(&ss, c->from, c->from_len);
-    if (on && c->ival > 0) { /* the controller listens on another port than it sends from */
+    if (c->ival > 0) { /* the controller listens on another port than it sends from */
         if (ss.ss_family == AF_INET)
             ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)c->ival);
         else
             ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)c->ival);
     }
+    if (!strata_osc_addr_allowed(ctl, &ss, c->from_len))
+        return; /* the OSC thread already dropped and logged such a sender */
+    double now = strata_time_s();
+    double life =
+        ctl->cfg.subscribe_lifetime_s > 0 ? ctl->cfg.subscribe_lifetime_s : SUBS_LIFETIME_S;
+    int of_host = 0, oldest = -1;
     for (int i = 0; i < ctl->nsubs; i++) {
         subscriber *s = &ctl->subs[i];
-        if (!on) { /* unsubscribe: every subscription of that host */
-            if (same_host(s->to, s->to_len, c->from, c->from_len)) {
-                ctl->subs[i--] = ctl->subs[--ctl->nsubs];
-            }
-            continue;
-        }
         if (s->to_len == c->from_len && memcmp(s->to, &ss, s->to_len) == 0) {
-            s->fresh = true; /* a re-subscribe asks for everything again */
+            s->fresh = true; /* a renewal asks for everything again */
+            s->expires = now + life;
             return;
         }
+        if (same_host(s->to, s->to_len, c->from, c->from_len)) {
+            of_host++;
+            if (oldest < 0 || s->since < ctl->subs[oldest].since)
+                oldest = i;
+        }
     }
-    if (!on)
-        return;
-    if (ctl->nsubs == SUBS_MAX) { /* the oldest makes room: a stage tablet reconnecting */
-        memmove(ctl->subs, ctl->subs + 1, sizeof ctl->subs[0] * (SUBS_MAX - 1));
+    if (of_host >= SUBS_PER_HOST) { /* a tablet reconnecting from a new port */
+        memmove(ctl->subs + oldest, ctl->subs + oldest + 1,
+                sizeof ctl->subs[0] * (size_t)(ctl->nsubs - oldest - 1));
         ctl->nsubs--;
+    } else if (ctl->nsubs == SUBS_MAX) {
+        strata_control_reply_error(ctl, c,
+                                   "/strata/subscribe: %d subscribers already (each ends %.0f s "
+                                   "after its last /strata/subscribe)",
+                                   SUBS_MAX, life);
+        LOG_WARN(TAG, "subscriber refused: %d already", SUBS_MAX);
+        return;
     }
     subscriber *s = &ctl->subs[ctl->nsubs++];
     memset(s, 0, sizeof *s);
@@ -274,15 +305,31 @@ static void subscribe(strata_control *ctl, const strata_cmd *c, bool on)
     memcpy(s->to, &ss, c->from_len);
     s->to_len = c->from_len;
     s->fresh = true;
+    s->since = now;
+    s->expires = now + life;
     char who[80];
-    strata_cmd tmp = {.from_len = s->to_len};
-    memcpy(tmp.from, s->to, s->to_len);
-    strata_control_cmd_sender(&tmp, who, sizeof who);
-    LOG_INFO(TAG, "subscriber %s", who);
+    sub_name(s, who, sizeof who);
+    LOG_INFO(TAG, "subscriber %s (for %.0f s unless renewed)", who, life);
+}
+
+static void expire_subscribers(strata_control *ctl, double now)
+{
+    for (int k = 0; k < ctl->nsubs; k++) {
+        if (now <= ctl->subs[k].expires)
+            continue;
+        char who[80];
+        sub_name(&ctl->subs[k], who, sizeof who);
+        LOG_INFO(TAG, "subscriber %s ended: not renewed", who);
+        memmove(ctl->subs + k, ctl->subs + k + 1,
+                sizeof ctl->subs[0] * (size_t)(ctl->nsubs - k - 1));
+        ctl->nsubs--;
+        k--;
+    }
 }
 
 static void feedback(strata_control *ctl, const strata_control_frame *f, double now)
 {
+    expire_subscribers(ctl, now);
     if (ctl->nsubs == 0 || now - ctl->last_feedback < 1.0 / FEEDBACK_HZ)
         return;
     ctl->last_feedback = now;
@@ -366,10 +413,10 @@ static void apply_cmd(strata_control *ctl, const strata_cmd *c, strata_control_f
             strata_control_reply_error(ctl, c, "/strata/link: Ableton Link failed to start");
         break;
     case STRATA_CMD_SUBSCRIBE:
-        subscribe(ctl, c, true);
+        subscribe(ctl, c);
         break;
     case STRATA_CMD_UNSUBSCRIBE:
-        subscribe(ctl, c, false);
+        unsubscribe(ctl, c);
         break;
     case STRATA_CMD_PING:
         reply(ctl, c, buf, strata_osc_build(buf, sizeof buf, "/strata/pong", ""));
@@ -437,7 +484,7 @@ static void apply_pending(strata_control *ctl, strata_control_frame *f, uint64_t
     lo_timetag_now(&now);
     /* "the frame of its time": due when its time is nearer this frame than the next */
     double half = f->dt > 0.0f ? f->dt * 0.5 : 0.0;
-    int keep = 0;
+    int keep = 0, stale = 0;
     for (int i = 0; i < ctl->npending; i++) {
         strata_cmd *c = &ctl->pending[i];
         bool ready = c->bundle == 0 || c->complete;
@@ -447,6 +494,8 @@ static void apply_pending(strata_control *ctl, strata_control_frame *f, uint64_t
         }
         if (ready) {
             apply_cmd(ctl, c, f);
+        } else if (now_ns > c->recv_ns && now_ns - c->recv_ns > PENDING_LIMIT_NS) {
+            stale++;
         } else if (!c->complete && now_ns > c->recv_ns && now_ns - c->recv_ns > BUNDLE_TIMEOUT_NS) {
             /* now_ns was read before the queue was drained: a command that arrived
              * since is younger than now_ns, and the unsigned difference must not wrap. */
@@ -457,6 +506,9 @@ static void apply_pending(strata_control *ctl, strata_control_frame *f, uint64_t
         }
     }
     ctl->npending = keep;
+    if (stale)
+        LOG_WARN(TAG, "dropped %d commands that waited over %.0f s for their time", stale,
+                 (double)PENDING_LIMIT_NS * 1e-9);
 }
 
 void strata_control_set_aliases(strata_control *ctl, const strata_control_alias *a, int n)
@@ -515,6 +567,7 @@ void strata_control_stats_get(strata_control *ctl, strata_control_stats *s)
     s->dropped = atomic_load(&ctl->n_dropped);
     s->applied = ctl->n_applied;
     s->frames = atomic_load(&ctl->frame_no);
+    s->subscribers = ctl->nsubs;
     s->lat_count = ctl->lat_n;
     if (ctl->lat_n == 0)
         return;

@@ -16,7 +16,7 @@
  *
  * Step by step (the app, i.e. engine/app)
  *   setup:   strata_control_config cfg = {0};     zero is default: port 8000, UDP, all
- *            cfg.osc_port = ...;                   senders, screenshots in "."
+ *            cfg.osc_port = ...;                   senders, screenshots in the state dir
  *            strata_control *ctl = strata_control_create(&cfg, &r);  NULL + r on failure
  *            strata_params_init(&params);  then --set NAME=VALUE via strata_params_set_arg,
  *            --route via strata_control_route_parse, --bpm via strata_control_set_bpm,
@@ -305,8 +305,8 @@ typedef enum strata_cmd_type {
     STRATA_CMD_GET,          /* str: a parameter, tempo/..., link, or passed to the app */
     STRATA_CMD_SUBSCRIBE,    /* ival: reply port, 0 = the sender's port */
     STRATA_CMD_UNSUBSCRIBE,
-    STRATA_CMD_SCREENSHOT, /* str: a path already checked to be inside the folder,
-                              or "" for the app's default name */
+    STRATA_CMD_SCREENSHOT, /* str: a bare file name ([A-Za-z0-9._-]+.png) that did not
+                              exist in strata_control_screenshot_dir when checked */
     STRATA_CMD_PING,
     STRATA_CMD_ERROR,      /* internal: str is the reply to send to the sender */
     STRATA_CMD_BUNDLE_END, /* internal: closes bundle `bundle` */
@@ -348,7 +348,14 @@ typedef struct strata_control_config {
     const char *osc_bind;       /* NULL = 0.0.0.0 */
     bool osc_tcp;               /* TCP (size-prefixed packets) instead of UDP */
     const char *osc_allow;      /* "CIDR[,CIDR]" or NULL for everyone */
-    const char *screenshot_dir; /* screenshot paths must stay inside; NULL = "." */
+    /* Screenshots go only here, as bare names; NULL = $XDG_STATE_HOME/strata/screenshots
+     * (~/.local/state/strata/screenshots), made on first use. */
+    const char *screenshot_dir;
+    int screenshot_max_files;      /* the folder's budget: 0 = 500 files */
+    int screenshot_max_mb;         /* and 0 = 1024 MB */
+    double subscribe_lifetime_s;   /* a subscription not renewed ends: 0 = 60 s */
+    double osc_tcp_idle_s;         /* a silent TCP client is closed: 0 = 300 s */
+    double osc_tcp_frame_s;        /* a packet half-sent this long: closed, 0 = 5 s */
     double bpm;                 /* 0 = 120 */
     bool link;                  /* join Ableton Link at start */
     int queue_size;             /* 0 = 4096 commands */
@@ -371,6 +378,9 @@ strata_control *strata_control_create(const strata_control_config *cfg, strata_r
 void strata_control_destroy(strata_control *ctl);
 /* The port actually bound (tests use osc_port -1), 0 when disabled. Any thread. */
 int strata_control_port(const strata_control *ctl);
+/* The folder screenshots go to (absolute). Any thread. The app writes a SCREENSHOT
+ * command's name there without ever replacing a file (strata_writer_set_exclusive). */
+const char *strata_control_screenshot_dir(const strata_control *ctl);
 
 /* Render thread, once per frame at its one apply point. */
 void strata_control_apply(strata_control *ctl, strata_control_frame *frame);
@@ -414,6 +424,7 @@ typedef struct strata_control_stats {
     uint64_t dropped;   /* commands lost to a full queue */
     uint64_t applied;   /* commands and parameter sets applied */
     uint64_t frames;    /* strata_control_apply calls */
+    int subscribers;    /* live subscriptions */
     /* receive-to-applied latency of the last (up to 4096) applied commands */
     int lat_count;
     double lat_p50_ms, lat_p99_ms, lat_max_ms;

@@ -1,19 +1,43 @@
-/* Private to engine/control: the strata_control struct, shared by osc.c and control.c. */
+/* Private to engine/control: the strata_control struct and the declarations the OSC
+ * files share. Who does what:
+ *   osc.c           sockets, the server thread, open/close
+ *   osc_allow.c     --osc-allow: parse, match, log denied senders once
+ *   osc_reply.c     error replies (rate-limited), building and sending OSC messages
+ *   osc_dispatch.c  one message: validate its arguments, turn it into a command
+ *   osc_bundle.c    one packet: bundles checked whole (structure, every timetag, the
+ *                   sender's scheduled work), then dispatched
+ *   osc_shot.c      /strata/screenshot: file names, the folder, rate and disk budget
+ *   osc_tcp.c       OSC 1.0 over TCP: accept (allowlist, eviction), framing, timeouts
+ *   osc_flood.c     the load generator of `strata bench --osc`
+ *   control.c       the render-thread side: apply, replies, subscribers, statistics */
 #ifndef STRATA_CONTROL_INTERNAL_H
 #define STRATA_CONTROL_INTERNAL_H
 
 #include <limits.h>
 #include <pthread.h>
 
+#include <lo/lo.h>
+
 #include "control.h"
 
 #define OSC_MAX_PACKET 65536
 #define OSC_MAX_DEPTH 8      /* bundle nesting accepted */
-#define OSC_MAX_AHEAD_S 60.0 /* a timetag further ahead is refused */
-#define OSC_TCP_CLIENTS 8
+#define OSC_MAX_AHEAD_S 10.0 /* a timetag (of any bundle, nested too) further ahead is refused */
+#define OSC_SCHED_SENDERS 8  /* senders that may have future bundles waiting at once */
+#define OSC_SCHED_PER_SENDER 1024 /* commands one sender may have waiting for their time */
+#define OSC_TCP_CLIENTS 32
+#define OSC_TCP_IDLE_S 300.0 /* a TCP client silent this long is closed */
+#define OSC_TCP_FRAME_S 5.0  /* a packet started and not finished in this time: closed */
 #define OSC_ALLOW_MAX 16
 #define OSC_DENIED_LOGGED 32
-#define SUBS_MAX 8
+#define SUBS_MAX 16     /* subscribers in all */
+#define SUBS_PER_HOST 4 /* per host: a fifth replaces that host's oldest */
+#define SUBS_LIFETIME_S 60.0
+#define SHOT_BURST 5 /* screenshots in a burst, then SHOT_PER_S */
+#define SHOT_PER_S 1.0
+#define SHOT_MAX_FILES 500 /* the screenshot folder's budget */
+#define SHOT_MAX_MB 1024
+#define SHOT_NAME_MAX 100
 #define LAT_SAMPLES 4096
 #define PENDING_MAX 8192
 #define FEEDBACK_HZ 30.0
@@ -40,6 +64,8 @@ typedef struct tcp_client {
     int fd;             /* --- written by the OSC thread under send_lock */
     size_t have;        /* --- OSC thread only */
     unsigned char *buf; /* OSC_MAX_PACKET + 4 */
+    double last_rx;     /* when a byte last came (accept counts) */
+    double frame_t0;    /* when the packet now being read started */
     unsigned char from[28];
     uint8_t from_len;
     /* Replies go back on the client's own connection from the render thread; the OSC
@@ -54,7 +80,9 @@ typedef struct subscriber {
     uint8_t to_len;
     uint8_t tcp_slot; /* 1 + TCP client index: feedback goes on that connection; 0: UDP */
     uint32_t tcp_gen;
-    bool fresh; /* send everything at the next tick */
+    bool fresh;     /* send everything at the next tick */
+    double since;   /* strata_time_s() of the first subscribe */
+    double expires; /* strata_time_s() when it ends unless renewed by a new subscribe */
     float sent[STRATA_PARAM_COUNT];
     float sent_audio[AUDIO_METERS];
 } subscriber;
@@ -73,7 +101,14 @@ struct strata_control {
     unsigned char denied_seen[OSC_DENIED_LOGGED][16];
     int ndenied_seen;
     uint32_t bundle_seq;
-    uint8_t cur_tcp_slot; /* while a TCP client's packet is handled: 1 + its index */
+    struct {
+        unsigned char host[16]; /* the 128-bit form of the sender's address */
+        double until;           /* its last scheduled bundle is due by then */
+        int count;              /* commands it has waiting, until then */
+    } sched[OSC_SCHED_SENDERS];
+    double shot_tokens, shot_refill; /* screenshot rate: token bucket */
+    uint32_t shot_seq;               /* numbers the unnamed screenshots */
+    uint8_t cur_tcp_slot;            /* while a TCP client's packet is handled: 1 + its index */
     uint32_t cur_tcp_gen;
     double log_window; /* start of the current 1 s log/reply window */
     int log_count, reply_count;
@@ -111,10 +146,67 @@ struct strata_control {
     uint64_t n_applied;
 };
 
-/* osc.c */
-bool strata_osc_parse_allow(strata_control *ctl, const char *list, strata_result *r);
+/* One message being handled on the OSC thread. */
+typedef struct osc_msg {
+    const char *path;
+    const char *types;
+    lo_arg **argv; /* into liblo's copy of the packet: 4-byte aligned only, read with memcpy */
+    int argc;
+    uint64_t timetag;
+    uint32_t bundle;
+    const void *from;
+    size_t from_len;
+} osc_msg;
+
+static inline uint32_t osc_be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* osc.c: the server */
 bool strata_osc_open(strata_control *ctl, strata_result *r);
 void strata_osc_close(strata_control *ctl);
+
+/* osc_allow.c */
+bool strata_osc_parse_allow(strata_control *ctl, const char *list, strata_result *r);
+/* The 128-bit form of a sockaddr (v4 as v4-mapped); false when it is neither. */
+bool strata_osc_addr128(const void *from, size_t len, unsigned char out[16]);
+/* OSC thread: may this sender in? Counts and logs (once per host) those kept out. */
+bool strata_osc_sender_allowed(strata_control *ctl, const void *from, size_t len);
+/* Any thread (the list is fixed after create): the same test, silent. */
+bool strata_osc_addr_allowed(const strata_control *ctl, const void *to, size_t len);
+
+/* osc_reply.c */
+/* OSC thread: count, log (rate-limited) and answer a bad message with /strata/error. */
+void strata_osc_error(strata_control *ctl, const void *from, size_t from_len, const char *path,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void strata_osc_log_window(strata_control *ctl);
+
+/* osc_dispatch.c */
+/* One message (not a bundle) from a packet or a bundle element. */
+void strata_osc_handle_message(strata_control *ctl, const unsigned char *data, size_t len,
+                               uint64_t timetag, uint32_t bundle, const void *from,
+                               size_t from_len);
+/* `/strata/<param> ,f v` parsed in place; false when it is anything else. */
+bool strata_osc_fast_set(strata_control *ctl, const unsigned char *d, size_t len, const void *from,
+                         size_t from_len);
+/* Argument i as a number (i f h d T F), read with memcpy. */
+bool strata_osc_arg_number(const osc_msg *m, int i, double *out);
+/* Argument i as a string (s S), or NULL. */
+const char *strata_osc_arg_string(const osc_msg *m, int i);
+
+/* osc_shot.c: /strata/screenshot [s name]; fills c->str with the file name. */
+bool strata_osc_screenshot(strata_control *ctl, const osc_msg *m, strata_cmd *c);
+/* The screenshot folder for cfg (absolute, no trailing slash). */
+void strata_osc_shot_dir(const strata_control_config *cfg, char *out, size_t n);
+
+/* osc_tcp.c */
+void strata_osc_tcp_accept(strata_control *ctl);
+void strata_osc_tcp_read(strata_control *ctl, tcp_client *c);
+/* Close clients past the idle or the partial-packet timeout. */
+void strata_osc_tcp_expire(strata_control *ctl, double now);
+void strata_osc_tcp_drop(tcp_client *c);
+
 /* Serialise an OSC message; types from "fis" with matching varargs (double for f). 0 when
  * it does not fit. */
 size_t strata_osc_build(char *buf, size_t cap, const char *path, const char *types, ...);

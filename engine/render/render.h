@@ -166,6 +166,9 @@ strata_writer *strata_writer_create(int w, int h, int pool);
 bool strata_writer_submit(strata_writer *wr, const char *path, const uint8_t *rgba, bool wait);
 /* Wait for all pending writes; returns the number of failed writes so far. */
 int strata_writer_flush(strata_writer *wr);
+/* On: create each file exclusively, never replacing one (an existing name fails and is
+ * logged); for screenshots. Off (default): replace atomically, for render mode's frames. */
+void strata_writer_set_exclusive(strata_writer *wr, bool on);
 void strata_writer_destroy(strata_writer *wr);
 /* Write one PNG now (calling thread). */
 strata_status strata_png_write(const char *path, int w, int h, const uint8_t *rgba,

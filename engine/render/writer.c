@@ -1,11 +1,17 @@
-/* PNG output on a thread of its own, from a fixed pool of frame buffers. */
+/* PNG output on a thread of its own, from a fixed pool of frame buffers. Render mode
+ * replaces its own frames (atomic rename); screenshots are created exclusively and never
+ * replace a file (strata_writer_set_exclusive). */
 #include "render.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stb/stb_image_write.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct slot {
     uint8_t *rgba;
@@ -19,12 +25,80 @@ struct strata_writer {
     int head, tail, count; /* --- protected by lock */
     int failed;            /* --- protected by lock */
     bool quit, busy;       /* --- protected by lock */
+    _Atomic bool exclusive;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     pthread_t thread;
 };
 
-strata_status strata_png_write(const char *path, int w, int h, const uint8_t *rgba,
+static bool write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* Publish tmp as name in dfd unless name exists: renameat2(RENAME_NOREPLACE), or link()
+ * where the filesystem has no such rename. 0 or an errno (EEXIST: name was there). */
+static int publish_new(int dfd, const char *tmp, const char *name)
+{
+    if (renameat2(dfd, tmp, dfd, name, RENAME_NOREPLACE) == 0)
+        return 0;
+    int e = errno;
+    if (e == EINVAL || e == ENOSYS) {
+        e = linkat(dfd, tmp, dfd, name, 0) == 0 ? 0 : errno;
+        unlinkat(dfd, tmp, 0);
+    }
+    return e;
+}
+
+/* Create path with data, never replacing anything: a temp file made with O_EXCL in the
+ * same folder, written and synced, then published under its name only if that name is
+ * free. An existing file (even one that appeared after the OSC check) is an error. */
+static strata_status write_new(const char *path, const void *data, size_t len, strata_result *r)
+{
+    static _Atomic unsigned seq;
+    char dir[1024];
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return strata_fail(r, STRATA_ERR_IO, "%s: folder: %s", path, strerror(errno));
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, ".strata-new-%d-%u.tmp", (int)getpid(), atomic_fetch_add(&seq, 1));
+    int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    int e = fd < 0 ? errno : 0;
+    if (fd >= 0) {
+        if (!write_all(fd, data, len) || fsync(fd) != 0)
+            e = errno ? errno : EIO;
+        if (close(fd) != 0 && !e)
+            e = errno;
+        if (!e)
+            e = publish_new(dfd, tmp, name);
+        if (e) /* the temp file never stays behind (ENOENT once published or linked) */
+            unlinkat(dfd, tmp, 0);
+    }
+    if (!e)
+        fsync(dfd);
+    close(dfd);
+    if (e == EEXIST)
+        return strata_fail(r, STRATA_ERR_IO, "%s exists: not replaced", path);
+    if (e)
+        return strata_fail(r, STRATA_ERR_IO, "%s: %s", path, strerror(e));
+    return STRATA_OK;
+}
+
+static strata_status png_write(const char *path, int w, int h, const uint8_t *rgba, bool exclusive,
                                strata_result *r)
 {
     strata_buf m = {0};
@@ -32,9 +106,21 @@ strata_status strata_png_write(const char *path, int w, int h, const uint8_t *rg
         strata_buf_free(&m);
         return strata_fail(r, STRATA_ERR_NOMEM, "%s: PNG encode failed", path);
     }
-    strata_status st = strata_file_write_atomic(path, m.data, m.len, r);
+    strata_status st = exclusive ? write_new(path, m.data, m.len, r)
+                                 : strata_file_write_atomic(path, m.data, m.len, r);
     strata_buf_free(&m);
     return st;
+}
+
+strata_status strata_png_write(const char *path, int w, int h, const uint8_t *rgba,
+                               strata_result *r)
+{
+    return png_write(path, w, h, rgba, false, r);
+}
+
+void strata_writer_set_exclusive(strata_writer *wr, bool on)
+{
+    atomic_store(&wr->exclusive, on);
 }
 
 static void *writer_main(void *arg)
@@ -50,7 +136,8 @@ static void *writer_main(void *arg)
         wr->busy = true;
         pthread_mutex_unlock(&wr->lock);
         strata_result r = {0};
-        bool ok = strata_png_write(s->path, wr->w, wr->h, s->rgba, &r) == STRATA_OK;
+        bool ok =
+            png_write(s->path, wr->w, wr->h, s->rgba, atomic_load(&wr->exclusive), &r) == STRATA_OK;
         if (!ok)
             LOG_ERROR("RENDER", "%s", r.msg);
         pthread_mutex_lock(&wr->lock);

@@ -59,13 +59,18 @@ mkdir -p "$TMP/shots"
     --screenshot-dir "$TMP/shots" --stats "$TMP/live.jsonl" --quit-after 40 2>"$TMP/live.err" &
 PIDS=$!
 check 'wait_stats "$TMP/live.jsonl" 20 "d[\"frame\"] > 0"' "a preset plays live"
-oscsend 127.0.0.1 "$LPORT" /strata/screenshot s "$TMP/shots/one.png"
+oscsend 127.0.0.1 "$LPORT" /strata/screenshot s one.png
 check '(for i in $(seq 50); do [ -s "$TMP/shots/one.png" ] && exit 0; sleep 0.1; done; exit 1)' \
     "/strata/screenshot writes the next frame as a PNG"
 check 'file "$TMP/shots/one.png" | grep -q "160 x 90"' "at the render size"
 oscsend 127.0.0.1 "$LPORT" /strata/screenshot s "/etc/strata-escape.png"
-sleep 0.5
-check '[ ! -e /etc/strata-escape.png ]' "a screenshot path outside the folder is refused"
+printf 'not a png' >"$TMP/shots/kept.png"
+oscsend 127.0.0.1 "$LPORT" /strata/screenshot s kept.png
+oscsend 127.0.0.1 "$LPORT" /strata/screenshot
+check '(for i in $(seq 50); do ls "$TMP/shots"/strata-*.png >/dev/null 2>&1 && exit 0; sleep 0.1; done; exit 1)' \
+    "an unnamed screenshot goes into --screenshot-dir"
+check '[ ! -e /etc/strata-escape.png ] && [ "$(cat "$TMP/shots/kept.png")" = "not a png" ]' \
+    "a path is refused and an existing file is never replaced"
 python3 - "$TMP/live.json" <<'PY'
 import json, os, sys
 p = json.load(open(sys.argv[1])); p.setdefault("params", {})["brightness"] = 0.5

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "control/control.h"
 
@@ -25,7 +26,9 @@ static void replay_corpus(void **state)
     snprintf(dir, sizeof dir, "%s/tests/fuzz/corpus", src);
     DIR *d = opendir(dir);
     assert_non_null(d);
-    strata_control_config cfg = {.osc_disabled = true, .screenshot_dir = "/tmp"};
+    char shots[64] = "/tmp/strata-corpus-XXXXXX"; /* empty: no name in it is taken */
+    assert_non_null(mkdtemp(shots));
+    strata_control_config cfg = {.osc_disabled = true, .screenshot_dir = shots};
     strata_result r = {0};
     strata_control *ctl = strata_control_create(&cfg, &r);
     assert_non_null(ctl);
@@ -77,6 +80,7 @@ static void replay_corpus(void **state)
     }
     assert_true(files >= 20 && good >= 5 && bad >= 10);
     strata_control_destroy(ctl);
+    rmdir(shots);
 }
 
 int main(void)
