@@ -2,10 +2,13 @@
 
 #include <aubio/aubio.h>
 #include <math.h>
+#include <sndfile.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "audio/audio.h"
+#include "control/control.h"
 #include "synth_track.h"
 
 #define RATE 48000
@@ -217,6 +220,188 @@ done:
     strata_analysis_destroy(an);
     free(ev);
     free(fr);
+    free(x);
+    return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_of(double *v, int n)
+{
+    if (n <= 0)
+        return 0.0;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Decode [start_s, start_s + seconds) of path to mono; NULL (and *rc 77) when the file
+ * cannot be opened. */
+static float *decode_mono(const char *path, double start_s, double seconds, int *rate, size_t *n,
+                          int *rc)
+{
+    SF_INFO info = {0};
+    SNDFILE *sf = sf_open(path, SFM_READ, &info);
+    *rc = 77;
+    if (!sf)
+        return NULL;
+    *rc = -1;
+    float *mono = NULL, *buf = NULL;
+    sf_count_t from = (sf_count_t)(start_s * info.samplerate);
+    sf_count_t want = (sf_count_t)(seconds * info.samplerate);
+    if (info.channels < 1 || info.samplerate < 8000 || from >= info.frames ||
+        sf_seek(sf, from, SEEK_SET) != from)
+        goto done;
+    if (want > info.frames - from)
+        want = info.frames - from;
+    buf = malloc((size_t)want * (size_t)info.channels * sizeof *buf);
+    mono = malloc((size_t)want * sizeof *mono);
+    if (!buf || !mono)
+        goto done;
+    sf_count_t got = sf_readf_float(sf, buf, want);
+    for (sf_count_t i = 0; i < got; i++) {
+        float s = 0.0f;
+        for (int c = 0; c < info.channels; c++)
+            s += buf[i * info.channels + c];
+        mono[i] = s / (float)info.channels;
+    }
+    *rate = info.samplerate;
+    *n = (size_t)(got > 0 ? got : 0);
+    *rc = 0;
+done:
+    free(buf);
+    sf_close(sf);
+    if (*rc != 0) {
+        free(mono);
+        mono = NULL;
+    }
+    return mono;
+}
+
+typedef struct music_run {
+    double *clock, *tracker, *old; /* old: the clock before issue 9 (120 under 0.3) */
+    int counted, tracked, within, audio, hold, internal, at_120, low;
+} music_run;
+
+static void count_frame(music_run *r, const strata_tempo_state *st, const strata_audio_frame *f)
+{
+    r->clock[r->counted] = st->bpm;
+    r->old[r->counted] = f->bpm > 0.0f && f->confidence >= 0.3f ? f->bpm : 120.0;
+    if (f->bpm > 0.0f)
+        r->tracker[r->tracked++] = f->bpm;
+    r->at_120 += fabs(st->bpm - 120.0) <= 0.5;
+    r->low += f->confidence < 0.3f;
+    r->audio += st->source == STRATA_TEMPO_AUDIO;
+    r->hold += st->source == STRATA_TEMPO_AUDIO_HOLD;
+    r->internal += st->source == STRATA_TEMPO_INTERNAL;
+    r->counted++;
+}
+
+static void finish_figures(music_figures *out, music_run *r)
+{
+    int n = r->counted;
+    out->frames = n;
+    if (n == 0)
+        return;
+    double *copy = malloc((size_t)n * sizeof *copy);
+    if (copy) {
+        memcpy(copy, r->clock, (size_t)n * sizeof *copy);
+        out->clock_median = median_of(copy, n);
+        free(copy);
+    }
+    int within = 0;
+    for (int i = 0; i < n; i++)
+        within += fabs(r->clock[i] - out->clock_median) <= 1.0;
+    out->within_1 = (double)within / n;
+    out->tracker_median = median_of(r->tracker, r->tracked);
+    within = 0;
+    for (int i = 0; i < r->tracked; i++)
+        within += fabs(r->tracker[i] - out->tracker_median) <= 1.0;
+    out->tracker_within_1 = r->tracked ? (double)within / r->tracked : 0.0;
+    out->at_120 = (double)r->at_120 / n;
+    double old_median = median_of(r->old, n); /* sorts r->old: counted last */
+    within = 0;
+    int old_120 = 0;
+    for (int i = 0; i < n; i++) {
+        within += fabs(r->old[i] - old_median) <= 1.0;
+        old_120 += r->old[i] == 120.0;
+    }
+    out->old_within_1 = (double)within / n;
+    out->old_at_120 = (double)old_120 / n;
+    out->low_conf = (double)r->low / n;
+    out->share_audio = (double)r->audio / n;
+    out->share_hold = (double)r->hold / n;
+    out->share_internal = (double)r->internal / n;
+}
+
+int measure_music(const char *path, double start_s, double seconds, double gap_from, double gap_to,
+                  double skip_s, music_figures *out, FILE *trace)
+{
+    int rate = 0, rc = 0;
+    size_t n = 0;
+    *out = (music_figures){.step_min = 1e9};
+    float *x = decode_mono(path, start_s, seconds, &rate, &n, &rc);
+    if (!x)
+        return rc;
+    /* The break: white noise (a crowd, a riser) with no beat in it. */
+    uint32_t seed = 12345u;
+    for (size_t i = (size_t)(gap_from * rate); i < n && i < (size_t)(gap_to * rate); i++) {
+        seed = seed * 1664525u + 1013904223u;
+        x[i] = 0.5f * ((float)(seed >> 8) / 8388608.0f - 1.0f);
+    }
+    int frames = (int)(n * 60 / (size_t)rate);
+    music_run r = {.clock = malloc((size_t)frames * sizeof(double)),
+                   .tracker = malloc((size_t)frames * sizeof(double)),
+                   .old = malloc((size_t)frames * sizeof(double))};
+    strata_audio_frame *f = malloc(sizeof *f);
+    strata_analysis *an = strata_analysis_create((uint32_t)rate, 0, 0, NULL);
+    strata_tempo clk;
+    strata_tempo_init(&clk, 0);
+    rc = -1;
+    if (!r.clock || !r.tracker || !r.old || !f || !an)
+        goto done;
+    out->rate = rate;
+    out->seconds = (double)n / rate;
+    size_t fed = 0;
+    double prev_beat = 0.0, prev_bpm = 0.0;
+    for (int k = 1; k <= frames; k++) {
+        size_t upto = (size_t)k * (size_t)rate / 60; /* frame-exact, as strata render */
+        strata_analysis_push(an, x + fed, upto - fed);
+        fed = upto;
+        strata_analysis_frame(an, f);
+        f->live = true;
+        double now = k / 60.0;
+        strata_tempo_advance(&clk, now, f);
+        const strata_tempo_state *st = &clk.st;
+        if (k > 1) {
+            double nominal = st->bpm / 3600.0, step = (st->beat - prev_beat) / nominal;
+            out->step_min = fmin(out->step_min, step);
+            out->step_max = fmax(out->step_max, step);
+            out->flips += fabs(st->bpm / prev_bpm - 1.0) > 0.04;
+        }
+        prev_beat = st->beat;
+        prev_bpm = st->bpm;
+        if (now >= skip_s)
+            count_frame(&r, st, f);
+        if (trace && k % 60 == 0) {
+            char why[128];
+            fprintf(trace, "%6.1f s  tracker %6.2f conf %.2f  clock %6.2f phase %.2f  %s\n", now,
+                    f->bpm, f->confidence, st->bpm, st->beat_phase,
+                    strata_tempo_reason(st, why, sizeof why));
+        }
+    }
+    strata_tempo_reason(&clk.st, out->last_reason, sizeof out->last_reason);
+    finish_figures(out, &r);
+    rc = 0;
+done:
+    strata_analysis_destroy(an);
+    free(f);
+    free(r.clock);
+    free(r.tracker);
+    free(r.old);
     free(x);
     return rc;
 }

@@ -1,12 +1,44 @@
 /* strata-audio-measure: print tempo and onset accuracy on synthesised tracks.
- * usage: strata-audio-measure [SECONDS]   (default 12) */
+ * usage: strata-audio-measure [SECONDS]   (default 12)
+ *        strata-audio-measure --music FILE [START SECONDS [GAP_FROM GAP_TO]] */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "measure.h"
 
+/* strata-audio-measure --music FILE [START SECONDS [GAP_FROM GAP_TO]]: a recorded track
+ * through the analysis and the tempo clock, with a trace per second. */
+static int music(int argc, char **argv)
+{
+    double start = argc > 3 ? atof(argv[3]) : 0.0, secs = argc > 4 ? atof(argv[4]) : 60.0;
+    double g0 = argc > 6 ? atof(argv[5]) : 0.0, g1 = argc > 6 ? atof(argv[6]) : 0.0;
+    music_figures m;
+    int rc = measure_music(argv[2], start, secs, g0, g1, 5.0, &m, stdout);
+    if (rc != 0) {
+        fprintf(stderr, "strata-audio-measure: %s: cannot decode %.0f s from %.0f s\n", argv[2],
+                secs, start);
+        return 1;
+    }
+    printf("%s from %.0f s, %.1f s at %d Hz, silence %.0f-%.0f s; from 5 s on:\n"
+           "  clock: median %.2f BPM, %.1f %% within 1 BPM of it, %.1f %% at 120, %d flips\n"
+           "  source: audio %.1f %%, audio-hold %.1f %%, internal %.1f %%\n"
+           "  tracker: median %.2f BPM, %.1f %% within 1 BPM of it, confidence < 0.3 on %.1f %%\n"
+           "  phase: beat advance per frame %.2f..%.2f x nominal\n"
+           "  before issue 9 (tracker at confidence >= 0.3, else 120): %.1f %% within 1 BPM of "
+           "its median, %.1f %% at 120\n",
+           argv[2], start, m.seconds, m.rate, g0, g1, m.clock_median, 100.0 * m.within_1,
+           100.0 * m.at_120, m.flips, 100.0 * m.share_audio, 100.0 * m.share_hold,
+           100.0 * m.share_internal, m.tracker_median, 100.0 * m.tracker_within_1,
+           100.0 * m.low_conf, m.step_min, m.step_max, 100.0 * m.old_within_1,
+           100.0 * m.old_at_120);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 2 && strcmp(argv[1], "--music") == 0)
+        return music(argc, argv);
     double secs = argc > 1 ? atof(argv[1]) : 12.0;
     if (secs < 9.0)
         secs = 9.0;
