@@ -321,6 +321,8 @@ void strata_tempo_advance(strata_tempo *t, double now, const strata_audio_frame 
         dt = 0.0;
     t->time = now;
     t->started = true;
+    if (t->st.source == STRATA_TEMPO_LINK) /* Link just left: its tempo (bpm_manual) holds */
+        forget_audio(t);
 
     bool reading = audio && audio->live && audio->bpm > 0.0f && isfinite(audio->bpm) &&
                    isfinite(audio->confidence);

@@ -403,7 +403,12 @@ static void test_clock_input_lost_and_manual(void **state)
     assert_true(fabs(c.st.bpm - 100.0) < 1e-6);
     c.st.source = STRATA_TEMPO_LINK; /* as control.c sets it */
     c.st.link_peers = 2;
+    c.bpm_manual = 133.0;
     expect_reason(&c, "link: 2 peers");
+    a.live = false; /* Link left: the session's tempo holds, not the tracker's old level */
+    strata_tempo_advance(&c, 21.0, &a);
+    assert_int_equal(c.st.source, STRATA_TEMPO_INTERNAL);
+    assert_true(fabs(c.st.bpm - 133.0) < 1e-6);
 }
 
 /* ---- real recorded music (pinball-data, GPL-2; tools/deps.sh --test installs it) ----- */
