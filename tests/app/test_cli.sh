@@ -35,14 +35,16 @@ cli_err() { # cli_err RC NEEDLE DESCRIPTION -- ARGS...: exit code and a message 
     shift 4
     "$@" >/dev/null 2>"$TMP/ce"
     local rc=$?
-    check '[ $rc -eq $want ] && grep -qF -- "$needle" "$TMP/ce"' "$what (rc $rc: $(head -c 160 "$TMP/ce"))"
+    check '[ $rc -eq $want ] && grep -qF -- "$needle" "$TMP/ce"' \
+        "$what (rc $rc: $(head -c 160 "$TMP/ce"))"
 }
 cli_err 2 "unknown option --nope" "render: unknown option named" -- "$STRATA" render --nope
 cli_err 2 "unknown option --frobnicate" "--opt=value form of an unknown option" -- \
     "$STRATA" --frobnicate=3
 cli_err 2 "--osc-port abc" "a non-number named" -- "$STRATA" --osc-port abc
 cli_err 2 "--osc-port 70000" "a port out of range named" -- "$STRATA" --osc-port 70000
-cli_err 2 "--frames 2.5" "integers parsed as integers" -- "$STRATA" render --out "$TMP/i" --frames 2.5
+cli_err 2 "--frames 2.5" "integers parsed as integers" -- \
+    "$STRATA" render --out "$TMP/i" --frames 2.5
 cli_err 2 "--sample-rate 100: expected a whole number in 8000..384000" \
     "--sample-rate below 8000 names the range (was: out of memory)" -- "$STRATA" --sample-rate 100
 cli_err 2 "--audio-channel -1: expected a whole number in 0..32" \
@@ -67,7 +69,8 @@ cli_err 2 "more than 64" "a 65th --set is an error" -- "$STRATA" render --out "$
 # --opt=value works like --opt value.
 "$STRATA" render --out="$TMP/eq" --frames=2 --size=48x27 --fps=10 --set=glitch=0.2 2>/dev/null
 rc=$?
-check '[ $rc -eq 0 ] && [ "$(ls "$TMP/eq" | wc -l)" -eq 2 ] && file "$TMP/eq/00001.png" | grep -q "48 x 27"' \
+check '[ $rc -eq 0 ] && [ "$(ls "$TMP/eq" | wc -l)" -eq 2 ] && \
+    file "$TMP/eq/00001.png" | grep -q "48 x 27"' \
     "--opt=value: render --out=DIR --frames=2 --size=48x27"
 "$STRATA" --help --bogus >/dev/null 2>&1
 rc=$?
@@ -123,7 +126,8 @@ if command -v Xvfb >/dev/null; then
         check '[ $rc -eq 0 ] && grep -q "Terminated: stopping" "$TMP/$mode.err"' \
             "SIGTERM: $mode mode exits 0 (rc $rc)"
     done
-    check 'python3 -c "import json; d=json.load(open(\"$TMP/state.json\")); assert d[\"scene\"] == 0"' \
+    check 'python3 -c "import json; d = json.load(open(\"$TMP/state.json\"))
+assert d[\"scene\"] == 0"' \
         "install mode saved its state on the way out"
 fi
 finish

@@ -105,7 +105,8 @@ done
 # Every input asked for must be usable: a missing audio file, an empty shader folder.
 "$STRATA" render --out "$TMP/na" --frames 2 --size 32x18 --audio-file "$TMP/nope.wav" 2>"$TMP/ep"
 rc=$?
-check '[ $rc -eq 1 ] && grep -q "nope.wav" "$TMP/ep"' "an --audio-file that cannot be opened fails the render"
+check '[ $rc -eq 1 ] && grep -q "nope.wav" "$TMP/ep"' \
+    "an --audio-file that cannot be opened fails the render"
 mkdir -p "$TMP/noshaders"
 "$STRATA" render --out "$TMP/ns" --frames 2 --size 32x18 --shader-dir "$TMP/noshaders" 2>"$TMP/ep"
 rc=$?
@@ -121,7 +122,8 @@ check '! kill -0 $pid 2>/dev/null' "SIGTERM ends a PNG render within 20 s"
 kill -9 $pid 2>/dev/null
 wait $pid
 rc=$?
-check '[ $rc -eq 0 ] && grep -q "stopping after" "$TMP/esig"' "SIGTERM: PNG render exits 0 (rc $rc)"
+check '[ $rc -eq 0 ] && grep -q "stopping after" "$TMP/esig"' \
+    "SIGTERM: PNG render exits 0 (rc $rc)"
 check 'for f in "$TMP"/sig/*.png; do file "$f" | grep -q "64 x 36" || exit 1; done' \
     "every PNG written before the stop is whole"
 if command -v ffmpeg >/dev/null; then
@@ -139,14 +141,16 @@ if command -v ffmpeg >/dev/null; then
         --audio-file "$TMP/t.wav" 2>/dev/null)
     rc=$?
     check '[ $rc -eq 0 ] && ffprobe -v error -show_entries stream=codec_type -of csv=p=0 \
-        "$TMP/inj/a'"'"'b.mp4" | grep -qx audio' "an audio file and an output with a quote in the name"
+        "$TMP/inj/a'"'"'b.mp4" | grep -qx audio' \
+        "an audio file and an output with a quote in the name"
     check '[ "$(ls -A "$TMP/inj" | wc -l)" -eq 4 ] && [ ! -e "$TMP/inj/PWNED" ] && \
         [ ! -e "$TMP/inj/x" ] && [ ! -e "$TMP/inj/z" ]' "no stray file: nothing ran"
     # ffmpeg failing: its exit status and its own words, a non-zero exit, never a SIGPIPE.
     mkdir -p "$TMP/isdir.mp4"
     "$STRATA" render --out "$TMP/isdir.mp4" --frames 200 --size 320x180 2>"$TMP/eff"
     rc=$?
-    check '[ $rc -eq 1 ] && grep -q "ffmpeg exit code" "$TMP/eff" && grep -q "Is a directory" "$TMP/eff"' \
+    check '[ $rc -eq 1 ] && grep -q "ffmpeg exit code" "$TMP/eff" && \
+        grep -q "Is a directory" "$TMP/eff"' \
         "an output ffmpeg refuses: rc 1 (was $rc) with ffmpeg's exit and stderr"
     mkdir -p "$TMP/fake"
     printf '#!/bin/sh\nhead -c 1000 >/dev/null\necho "fake ffmpeg: giving up" >&2\nexit 7\n' \
@@ -170,8 +174,8 @@ if command -v ffmpeg >/dev/null; then
         kill -9 $pid 2>/dev/null
         wait $pid
         rc=$?
-        n=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames \
-            -of csv=p=0 "$TMP/s.mp4" 2>/dev/null)
+        n=$(ffprobe -v error -count_frames -select_streams v:0 \
+            -show_entries stream=nb_read_frames -of csv=p=0 "$TMP/s.mp4" 2>/dev/null)
         check '[ $rc -eq 0 ] && [ "${n:-0}" -gt 0 ]' \
             "SIG$sig: exit 0 (rc $rc) and a playable video ($n frames)"
     done
