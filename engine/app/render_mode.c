@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef enum out_kind { OUT_PNG_DIR, OUT_PNG_PATTERN, OUT_VIDEO } out_kind;
@@ -200,10 +201,27 @@ static bool finish_ffmpeg(strata_proc *ff, const char *out)
 {
     strata_proc_close_stdin(ff);
     int status = 0;
-    /* Finishing is flushing the encoder and writing the index: seconds, not minutes. */
-    bool exited = strata_proc_wait(ff, 120.0, &status);
+    /* Finishing is flushing the encoder's lookahead and writing the index: seconds at
+     * usual sizes, longer for huge frames on a slow CPU. Wait while the file grows;
+     * give up after 120 s without progress (a second stop signal ends it at once). */
+    const double idle_limit = 120.0;
+    double idle_since = strata_time_s();
+    off_t last_size = -1;
+    bool exited = false;
+    while (!(exited = strata_proc_wait(ff, 1.0, &status))) {
+        if (strata_signal_count() > 1)
+            break;
+        struct stat st;
+        off_t size = stat(out, &st) == 0 ? st.st_size : -1;
+        if (size != last_size) {
+            last_size = size;
+            idle_since = strata_time_s();
+        } else if (strata_time_s() - idle_since > idle_limit) {
+            break;
+        }
+    }
     if (!exited) {
-        report_ffmpeg(ff, out, "ffmpeg did not finish the file in 120 s", 0, false);
+        report_ffmpeg(ff, out, "ffmpeg did not finish the file (no progress for 120 s)", 0, false);
         strata_proc_kill(ff);
         return false;
     }
