@@ -22,6 +22,10 @@ void strata_options_usage(FILE *out)
         "  strata --list-params [--json]             the parameter registry\n"
         "  strata --help | --version\n"
         "\n"
+        "Options take --opt value or --opt=value; a mistake exits 2 and names the option.\n"
+        "SIGINT, SIGTERM and SIGHUP end every mode cleanly (exit 0; a render finishes its\n"
+        "file); a second signal ends at once.\n"
+        "\n"
         "display:\n"
         "  --size WxH            window size (live) or output size (render, bench); 1280x720;\n"
         "                        each side 1..8192\n"
@@ -279,7 +283,8 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
         /* audio */
         {OPT("--list-audio", STRATA_ARG_FLAG, &o->list_audio)},
         {OPT("--audio-device", STRATA_ARG_STR, &o->audio.device)},
-        {OPT("--audio-channels", STRATA_ARG_INT, &o->audio.channels), .lo = 1, .hi = 32},
+        {OPT("--audio-channels", STRATA_ARG_INT, &o->audio.channels), .lo = 0, .hi = 32,
+         .what = "(0: up to 2)"},
         {OPT("--audio-channel", STRATA_ARG_INT, &o->audio.channel), .lo = 0, .hi = 32,
          .what = "(1-based; 0: mono mix-down)"},
         {OPT("--sample-rate", STRATA_ARG_INT, &o->audio.sample_rate), .lo = 8000, .hi = 384000,
