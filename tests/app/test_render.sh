@@ -161,6 +161,26 @@ if command -v ffmpeg >/dev/null; then
     rc=$?
     check '[ $rc -eq 1 ] && grep -q "exit code 7" "$TMP/eff" && grep -q "giving up" "$TMP/eff"' \
         "an ffmpeg that exits early: rc 1 (was $rc, 141 is SIGPIPE) with its stderr"
+    # A second stop signal while the first waits for ffmpeg to finish ends strata at once.
+    printf '#!/bin/sh\necho $$ >"%s"\ncat >/dev/null\nexec sleep 60\n' "$TMP/fakepid" \
+        >"$TMP/fake/ffmpeg"
+    PATH="$TMP/fake:$PATH" "$STRATA" render --out "$TMP/h.mp4" --frames 1000000 --size 64x36 \
+        2>"$TMP/eh" &
+    pid=$!
+    for _ in $(seq 100); do [ -s "$TMP/fakepid" ] && break; sleep 0.1; done
+    kill -TERM $pid
+    for _ in $(seq 100); do grep -q "stopping after" "$TMP/eh" && break; sleep 0.1; done
+    sleep 0.5
+    check 'kill -0 $pid 2>/dev/null' "after one SIGTERM strata waits for a hung ffmpeg to finish"
+    kill -TERM $pid
+    for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+    check '! kill -0 $pid 2>/dev/null' "a second SIGTERM ends it within 10 s"
+    kill -9 $pid 2>/dev/null
+    wait $pid
+    rc=$?
+    check '[ $rc -eq 143 ] && grep -q "second stop signal" "$TMP/eh"' \
+        "the second signal's exit is 128+15 (rc $rc) and says so"
+    kill "$(cat "$TMP/fakepid")" 2>/dev/null
     # SIGTERM and SIGINT during a video render: exit 0 and a finished, playable file.
     for sig in TERM INT; do
         rm -f "$TMP/s.mp4"
