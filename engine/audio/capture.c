@@ -22,6 +22,9 @@
 #ifdef STRATA_HAVE_ALSA
 #include <alsa/asoundlib.h>
 #endif
+#ifdef STRATA_HAVE_JACK
+#include <jack/jack.h>
+#endif
 
 #include "audio.h"
 
@@ -94,63 +97,68 @@ struct strata_audio {
     uint32_t latency_n;
 };
 
-/* ---- noise control ------------------------------------------------------ */
+/* ---- noise control ------------------------------------------------------ *
+ * ALSA and JACK print probe noise on stderr while PortAudio enumerates devices ("ALSA
+ * lib pcm.c: Unknown PCM", "Cannot connect to server socket"). Their own error hooks
+ * send it to the log instead, at debug level (info with STRATA_AUDIO_VERBOSE=1): fd 2
+ * is never touched, so no other thread's log line is lost while a device opens. */
 
-#ifdef STRATA_HAVE_ALSA
-static void alsa_quiet(const char *file, int line, const char *fn, int err, const char *fmt, ...)
+static strata_log_level noise_level(void)
 {
-    (void)file, (void)line, (void)fn, (void)err, (void)fmt;
-}
-#endif
-
-/* ALSA and JACK print probe noise on stderr while PortAudio enumerates devices. Point
- * fd 2 at /dev/null for that moment (STRATA_AUDIO_VERBOSE=1 keeps it). */
-static int quiet_begin(void)
-{
-#ifdef STRATA_HAVE_ALSA
-    snd_lib_error_set_handler(alsa_quiet);
-#endif
     const char *v = getenv("STRATA_AUDIO_VERBOSE");
-    if (v && *v == '1')
-        return -1;
-    fflush(stderr);
-    int saved = dup(2);
-    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    if (saved < 0 || null < 0) {
-        if (saved >= 0)
-            close(saved);
-        if (null >= 0)
-            close(null);
-        return -1;
-    }
-    dup2(null, 2);
-    close(null);
-    return saved;
+    return v && *v == '1' ? STRATA_LOG_INFO : STRATA_LOG_DEBUG;
 }
 
-static void quiet_end(int saved)
+#ifdef STRATA_HAVE_ALSA
+static void alsa_noise(const char *file, int line, const char *fn, int err, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void alsa_noise(const char *file, int line, const char *fn, int err, const char *fmt, ...)
 {
-    if (saved < 0)
-        return;
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
+    (void)file, (void)line, (void)fn;
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    strata_log(noise_level(), "AUDIO", "alsa: %s%s%s", msg, err ? ": " : "",
+               err ? snd_strerror(err) : "");
+}
+#endif
+
+#ifdef STRATA_HAVE_JACK
+static void jack_noise(const char *msg)
+{
+    strata_log(noise_level(), "AUDIO", "jack: %s", msg);
+}
+#endif
+
+static void noise_hooks_install(void)
+{
+#ifdef STRATA_HAVE_ALSA
+    snd_lib_error_set_handler(alsa_noise);
+#endif
+#ifdef STRATA_HAVE_JACK
+    jack_set_error_function(jack_noise);
+    jack_set_info_function(jack_noise);
+#endif
+}
+
+static void noise_hooks(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, noise_hooks_install);
 }
 
 static bool pa_start(void)
 {
     setenv("JACK_NO_START_SERVER", "1", 0);
-    int q = quiet_begin();
-    PaError e = Pa_Initialize();
-    quiet_end(q);
-    return e == paNoError;
+    noise_hooks();
+    return Pa_Initialize() == paNoError;
 }
 
 static void pa_stop(void)
 {
-    int q = quiet_begin();
     Pa_Terminate();
-    quiet_end(q);
 }
 
 /* ---- status ------------------------------------------------------------- */
@@ -265,7 +273,6 @@ static bool open_device(strata_audio *a, bool pick_rate, char *why, size_t why_l
         .suggestedLatency = info->defaultLowInputLatency,
     };
     double rate = a->rate;
-    int q = quiet_begin();
     PaError e = Pa_IsFormatSupported(&p, NULL, rate);
     if (e != paNoError && pick_rate) {
         rate = info->defaultSampleRate;
@@ -283,7 +290,6 @@ static bool open_device(strata_audio *a, bool pick_rate, char *why, size_t why_l
             a->stream = NULL;
         }
     }
-    quiet_end(q);
     if (e != paNoError) {
         a->stream = NULL;
         snprintf(why, why_len, "%s: %s", info->name, Pa_GetErrorText(e));
@@ -309,13 +315,11 @@ static bool open_device(strata_audio *a, bool pick_rate, char *why, size_t why_l
 static void close_device(strata_audio *a)
 {
     atomic_store(&a->live, false);
-    int q = quiet_begin();
     if (a->stream) {
         Pa_AbortStream(a->stream);
         Pa_CloseStream(a->stream);
         a->stream = NULL;
     }
-    quiet_end(q);
     if (a->pa_ready) {
         pa_stop();
         a->pa_ready = false;
@@ -407,13 +411,11 @@ static void open_monitor(strata_audio *a)
         LOG_WARN("AUDIO", "monitor: PortAudio cannot start");
         return;
     }
-    int q = quiet_begin();
     PaError e = Pa_OpenDefaultStream(&a->monitor, 0, a->file_channels, paFloat32, a->rate, 256,
                                      monitor_cb, a);
     if (e == paNoError && (e = Pa_StartStream(a->monitor)) != paNoError) {
         Pa_CloseStream(a->monitor);
     }
-    quiet_end(q);
     if (e != paNoError) {
         a->monitor = NULL;
         LOG_WARN("AUDIO", "monitor: cannot open the default output: %s", Pa_GetErrorText(e));
@@ -477,12 +479,31 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* libsndfile's own reason when it has one; its "No Error." (the reason of an earlier
+ * call, or none) is never passed on. */
+static const char *sndfile_reason(void)
+{
+    const char *why = sf_strerror(NULL);
+    if (!why || !*why || strncasecmp(why, "No Error", 8) == 0)
+        return "not a sound file libsndfile can read (WAV, FLAC, OGG, MP3, ...)";
+    return why;
+}
+
+/* Opened through strata_file_open_read, then handed to libsndfile as an fd: a FIFO or a
+ * device given as --audio-file is refused at once instead of hanging in open. */
 static SNDFILE *open_file(strata_audio *a, strata_result *r)
 {
+    strata_result fr = {0};
+    int fd = strata_file_open_read(a->file, &fr);
+    if (fd < 0) {
+        strata_fail(r, STRATA_ERR_IO, "AUDIO: %s", fr.msg);
+        return NULL;
+    }
     SF_INFO info = {0};
-    SNDFILE *f = sf_open(a->file, SFM_READ, &info);
+    SNDFILE *f = sf_open_fd(fd, SFM_READ, &info, SF_TRUE);
     if (!f) {
-        strata_fail(r, STRATA_ERR_IO, "AUDIO: cannot open %s: %s", a->file, sf_strerror(NULL));
+        strata_fail(r, STRATA_ERR_FORMAT, "AUDIO: %s: %s", a->file, sndfile_reason());
+        close(fd); /* libsndfile leaves the fd open when it fails */
         return NULL;
     }
     if (info.channels < 1 || info.channels > MAX_CHANNELS || info.samplerate < 8000 ||
@@ -506,11 +527,13 @@ static bool start_source(strata_audio *a, strata_result *r)
         return true;
     }
     if (a->file[0]) {
-        SNDFILE *f = open_file(a, r);
+        strata_result fr = {0};
+        SNDFILE *f = open_file(a, &fr);
         if (!f) {
+            if (r)
+                *r = fr; /* the caller may treat a file it asked for as required */
             set_status(a, "audio: cannot open %s, internal clock", a->file);
-            LOG_WARN("AUDIO", "cannot use %s (%s); running on the internal clock", a->file,
-                     sf_strerror(NULL));
+            LOG_WARN("AUDIO", "%s; running on the internal clock", fr.msg + strlen("AUDIO: "));
             return true;
         }
         size_t ch = (size_t)a->file_channels;

@@ -1,6 +1,8 @@
 /* strata_audio without a device: frame-exact and realtime file input, --no-audio, a device
  * that does not exist. */
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -158,12 +161,104 @@ static void test_no_audio_and_missing_inputs(void **state)
     free(f);
 }
 
+/* A FIFO, a directory or a file libsndfile cannot read as --audio-file: refused at once
+ * (a FIFO used to hang in open), each with a message naming the file and the reason;
+ * never libsndfile's "No Error.". */
+static void test_hostile_audio_files(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/strata-audio-hostile-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char fifo[128], text[128];
+    snprintf(fifo, sizeof fifo, "%s/track.wav", dir);
+    snprintf(text, sizeof text, "%s/notes.wav", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    FILE *f = fopen(text, "w");
+    assert_non_null(f);
+    fputs("these are not samples\n", f);
+    fclose(f);
+    const char *paths[3] = {fifo, dir, text};
+    const char *want[3] = {"track.wav: not a regular file (a FIFO)", ": is a directory",
+                           "notes.wav: "};
+    for (int exact = 0; exact < 2; exact++)
+        for (int i = 0; i < 3; i++) {
+            strata_result r = {0};
+            strata_audio_config cfg = {.file = paths[i], .frame_exact = exact};
+            strata_audio *a = strata_audio_create(&cfg, &r);
+            assert_non_null(a); /* never fails hard: the internal clock runs */
+            assert_int_not_equal(r.status, STRATA_OK);
+            if (!strstr(r.msg, want[i]) || strstr(r.msg, "No Error"))
+                fail_msg("%s: message \"%s\"", paths[i], r.msg);
+            assert_non_null(strstr(strata_audio_status(a), "internal clock"));
+            strata_audio_destroy(a);
+        }
+    unlink(fifo);
+    unlink(text);
+    rmdir(dir);
+}
+
+static atomic_bool writing;
+static atomic_int written;
+
+static void *stderr_writer(void *arg)
+{
+    (void)arg;
+    while (atomic_load(&writing)) {
+        char line[32];
+        int n = snprintf(line, sizeof line, "line %d\n", atomic_load(&written));
+        if (write(2, line, (size_t)n) == n)
+            atomic_fetch_add(&written, 1);
+    }
+    return NULL;
+}
+
+/* Opening and closing audio devices never points fd 2 elsewhere: every line another
+ * thread writes meanwhile arrives (they went to /dev/null while PortAudio probed). */
+static void test_stderr_kept_while_devices_open(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/strata-audio-stderr-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    int saved = dup(2);
+    assert_int_equal(dup2(fd, 2), 2);
+    close(fd);
+    atomic_store(&writing, true);
+    atomic_store(&written, 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, stderr_writer, NULL), 0);
+    for (int i = 0; i < 2; i++) {
+        strata_result r;
+        strata_audio_config cfg = {.device = "no-such-device-strata"};
+        strata_audio *a = strata_audio_create(&cfg, &r);
+        assert_non_null(a);
+        strata_audio_destroy(a);
+    }
+    atomic_store(&writing, false);
+    pthread_join(t, NULL);
+    dup2(saved, 2);
+    close(saved);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    int lines = 0, c;
+    while ((c = fgetc(f)) != EOF)
+        lines += c == '\n';
+    fclose(f);
+    unlink(path);
+    /* The file also holds the log lines of the failed opens: at least every line. */
+    if (lines < atomic_load(&written))
+        fail_msg("%d of %d lines written to fd 2 arrived", lines, atomic_load(&written));
+    assert_true(atomic_load(&written) > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_frame_exact_file),
         cmocka_unit_test(test_realtime_file),
         cmocka_unit_test(test_no_audio_and_missing_inputs),
+        cmocka_unit_test(test_hostile_audio_files),
+        cmocka_unit_test(test_stderr_kept_while_devices_open),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
