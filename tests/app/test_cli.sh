@@ -104,6 +104,19 @@ mkdir -p "$TMP/imgs"
 "$BANK" synth "$TMP/imgs" --count 2 --size 32x18 >/dev/null 2>&1
 cli_err 1 "is a character device" "strata-bank build -o /dev/full is refused" -- \
     "$BANK" build "$TMP/imgs" -o /dev/full
+# bench: a stop signal ends the phase early and still prints its figures.
+"$STRATA" bench --seconds 600 --size 64x36 --json >"$TMP/bsig.json" 2>"$TMP/bsig.err" &
+pid=$!
+for _ in $(seq 100); do grep -q "SCENE:" "$TMP/bsig.err" && break; sleep 0.1; done
+sleep 1
+kill -INT $pid
+for _ in $(seq 200); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+check '! kill -0 $pid 2>/dev/null' "SIGINT ends bench within 20 s"
+kill -9 $pid 2>/dev/null
+wait $pid
+rc=$?
+check '[ $rc -eq 0 ] && python3 -c "import json; b = json.load(open(\"$TMP/bsig.json\"))
+assert 0 < b[\"seconds\"] < 600 and b[\"frames\"] > 0"' "SIGINT: bench exits 0 (rc $rc) with its figures"
 # Stop signals end live mode and the installation loop cleanly (exit 0) under Xvfb.
 if command -v Xvfb >/dev/null; then
     start_xvfb
