@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,11 +23,12 @@ static const char *video_format(const char *out)
     const char *slash = strrchr(out, '/');
     if (!dot || (slash && dot < slash))
         return NULL;
-    return !strcmp(dot, ".mp4")    ? "mp4"
-           : !strcmp(dot, ".mov")  ? "mov"
-           : !strcmp(dot, ".webm") ? "webm"
-           : !strcmp(dot, ".mkv")  ? "matroska"
-                                   : NULL;
+    /* Any case: "CLIP.MP4" is a video, not a folder of PNGs named so. */
+    return !strcasecmp(dot, ".mp4")    ? "mp4"
+           : !strcasecmp(dot, ".mov")  ? "mov"
+           : !strcasecmp(dot, ".webm") ? "webm"
+           : !strcasecmp(dot, ".mkv")  ? "matroska"
+                                       : NULL;
 }
 
 static out_kind classify(const char *out)
