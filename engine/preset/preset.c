@@ -486,9 +486,18 @@ strata_status strata_preset_parse(const char *text, size_t len, const char *path
             snprintf(p->path, sizeof p->path, "%s", path_for_errors);
             strata_preset_stem(path_for_errors, p->name, sizeof p->name);
         }
-        if (!json_is_object(root))
+        if (!json_is_object(root)) {
             s = strata_jctx_fail(&c, false, "a preset is a JSON object {...}, not %s",
                                  strata_json_type_name(root));
+        } else if (json_object_get(root, "scenes")) {
+            /* Reached only through a setlist (or a reload): a setlist at the top level
+             * never comes here. */
+            strata_jctx_push_key(&c, "scenes");
+            s = strata_jctx_fail(&c, true,
+                                 "this file is a setlist (it has \"scenes\"): a setlist "
+                                 "cannot be a scene of a setlist");
+            strata_jctx_pop(&c);
+        }
     }
     if (s == STRATA_OK)
         s = strata_json_check_keys(&c, root, top_keys, N_TOP_KEYS, "");

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "preset/preset.h"
 
@@ -342,6 +344,54 @@ static void missing_files(void **state)
     assert_null(s.entries);
 }
 
+/* Files that are not presets: a FIFO (opening it used to hang forever), a folder (it said
+ * "read error"), a setlist used as a scene (it said unknown key "scenes"). Each message
+ * names the file and what is wrong with it. */
+static void hostile_preset_files(void **state)
+{
+    (void)state;
+    char fifo[1100], folder[1100], inner[1100], outer[1100], want[1400];
+    strata_preset p;
+    strata_setlist s;
+    strata_result r = {0};
+    tmp_path(fifo, sizeof fifo, "pipe.json");
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(strata_preset_load(fifo, &p, &r), STRATA_ERR_IO);
+    snprintf(want, sizeof want, "%s: not a regular file (a FIFO)", fifo);
+    assert_string_equal(r.msg, want);
+    assert_int_equal(strata_setlist_load(fifo, &s, &r), STRATA_ERR_IO);
+    assert_string_equal(r.msg, want);
+    /* The same FIFO as a scene of a setlist: the setlist's position, then the reason. */
+    tmp_path(outer, sizeof outer, "outer.json");
+    write_file(outer, "{\"scenes\": [\"pipe.json\"]}");
+    assert_int_equal(strata_setlist_load(outer, &s, &r), STRATA_ERR_IO);
+    if (!strstr(r.msg, "outer.json:1:13: cannot load preset: ") || !strstr(r.msg, want))
+        fail_msg("message: %s", r.msg);
+    unlink(fifo);
+
+    tmp_path(folder, sizeof folder, "folder.json");
+    assert_int_equal(strata_file_mkdirs(folder, &r), STRATA_OK);
+    assert_int_equal(strata_preset_load(folder, &p, &r), STRATA_ERR_IO);
+    snprintf(want, sizeof want, "%s: is a directory", folder);
+    assert_string_equal(r.msg, want);
+    assert_int_equal(strata_setlist_load(folder, &s, &r), STRATA_ERR_IO);
+    assert_string_equal(r.msg, want);
+
+    tmp_path(inner, sizeof inner, "inner-list.json");
+    write_file(inner, "{\"name\": \"inner\",\n \"scenes\": [\"all.json\"]}");
+    write_file(outer, "{\"scenes\": [\"all.json\", \"inner-list.json\"]}");
+    tmp_path(want, sizeof want, "all.json");
+    write_file(want, "{}");
+    assert_int_equal(strata_setlist_load(outer, &s, &r), STRATA_ERR_FORMAT);
+    snprintf(want, sizeof want,
+             "%s:2:2: this file is a setlist (it has \"scenes\"): a setlist "
+             "cannot be a scene of a setlist",
+             inner);
+    assert_string_equal(r.msg, want);
+    assert_null(strstr(r.msg, "unknown key"));
+}
+
 static void setlist_errors(void **state)
 {
     (void)state;
@@ -530,6 +580,7 @@ int main(void)
         cmocka_unit_test(errors_name_line_and_column),
         cmocka_unit_test(jansson_errors_keep_their_position),
         cmocka_unit_test(missing_files),
+        cmocka_unit_test(hostile_preset_files),
         cmocka_unit_test(setlist_errors),
         cmocka_unit_test(opening_hours),
         cmocka_unit_test(names_agree_with_modules),

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "preset/preset.h"
@@ -124,6 +125,31 @@ static void unclaimed_result_is_replaced(void **state)
     strata_preset_watch_stop(NULL);
 }
 
+/* A preset replaced by a FIFO while watched: the reload is refused at once and logged
+ * (reading it used to block the watcher forever, and quit then hung in the join). */
+static void fifo_in_place_of_a_preset(void **state)
+{
+    (void)state;
+    char a[1100];
+    snprintf(a, sizeof a, "%s/fifo.json", dir);
+    unlink(a);
+    write_file(a, "{\"seed\": 1}");
+    const char *paths[1] = {a};
+    strata_preset_watch *w = strata_preset_watch_start(paths, 1);
+    assert_non_null(w);
+    assert_int_equal(unlink(a), 0);
+    assert_int_equal(mkfifo(a, 0600), 0);
+    assert_true(wait_errors(w, 1, 5.0));
+    int index;
+    strata_preset p;
+    assert_false(strata_preset_watch_poll(w, &index, &p));
+    strata_preset_watch_stop(w); /* returns: the watcher is not stuck in open */
+    strata_result r = {0};
+    assert_int_not_equal(strata_preset_load(a, &p, &r), STRATA_OK);
+    assert_non_null(strstr(r.msg, "fifo.json: not a regular file (a FIFO)"));
+    unlink(a);
+}
+
 int main(void)
 {
     const char *b = getenv("STRATA_BINARY_DIR");
@@ -135,6 +161,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(edit_break_fix),
         cmocka_unit_test(unclaimed_result_is_replaced),
+        cmocka_unit_test(fifo_in_place_of_a_preset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
