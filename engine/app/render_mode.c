@@ -236,26 +236,10 @@ static bool finish_ffmpeg(strata_proc *ff, const char *out)
 
 /* ---- inputs ---------------------------------------------------------------- */
 
-/* Shader programs that failed to build, through the public handles (ids count up from 1;
- * past the last one strata_program_error says "invalid program"). */
-static int failed_programs(char *first, size_t n)
-{
-    int failed = 0;
-    first[0] = 0;
-    for (uint32_t id = 1; id < 65536; id++) {
-        const char *err = strata_program_error((strata_program){id});
-        if (!strcmp(err, "invalid program"))
-            break;
-        if (err[0] && !failed++)
-            snprintf(first, n, "%s", err);
-    }
-    return failed;
-}
-
 static bool shaders_ok(const strata_options *o)
 {
     char first[600];
-    int failed = failed_programs(first, sizeof first);
+    int failed = strata_shaders_failed(first, sizeof first);
     if (!failed)
         return true;
     LOG_ERROR("RENDER", "%d shader program%s failed to build%s%s: %s", failed,

@@ -77,6 +77,9 @@ strata_program strata_program_make(const char *frag, const char *vert);
 GLuint strata_program_use(strata_program p);
 /* The last compile/link error of p, "" when none. */
 const char *strata_program_error(strata_program p);
+/* How many programs made so far have no working build; the first one's error goes to
+ * first (n bytes). Render thread. */
+int strata_shaders_failed(char *first, size_t n);
 /* Render thread, once per frame: apply sources the watcher has reloaded. Returns how
  * many programs were rebuilt successfully; failures keep the old program. */
 int strata_shaders_update(void);

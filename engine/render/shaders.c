@@ -481,6 +481,17 @@ const char *strata_program_error(strata_program p)
     return pr ? pr->error : "invalid program";
 }
 
+int strata_shaders_failed(char *first, size_t n)
+{
+    int failed = 0;
+    if (n)
+        first[0] = 0;
+    for (int i = 1; i < S.nprograms; i++)
+        if (S.programs[i].error[0] && !failed++ && n)
+            snprintf(first, n, "%s", S.programs[i].error);
+    return failed;
+}
+
 const GLint *strata_program_param_locs(strata_program p)
 {
     program *pr = get(p);
