@@ -193,7 +193,10 @@ void strata_watchdog_start(double limit_s);
 void strata_watchdog_beat(void);
 void strata_watchdog_stop(void);
 
-/* Where the show is, saved atomically by a thread of its own and read back at start. */
+/* Where the show is, saved atomically by a thread of its own and read back at start.
+ * The file is one JSON object written and read with jansson:
+ * {"version":1,"setlist":S,"scene":I,"scene_name":S,"keyframe":I,"time":F}. */
+#define STRATA_STATE_VERSION 1
 typedef struct strata_state {
     char setlist[1024];
     int scene;
@@ -204,6 +207,11 @@ typedef struct strata_state {
 bool strata_state_start(const char *path);
 void strata_state_save(const strata_state *st); /* render thread: never waits on disk */
 void strata_state_stop(void);
+/* false when there is nothing to resume; a file that exists but cannot be used (not a
+ * regular file, not JSON, another version, fields missing) is logged as
+ * "STATE: state ignored: PATH: WHY". */
 bool strata_state_load(const char *path, strata_state *st);
+/* The file's text for st (malloc'd, newline-terminated); NULL when a string is not UTF-8. */
+char *strata_state_format(const strata_state *st);
 
 #endif

@@ -1,11 +1,38 @@
 /* The engine: state shared by live, render and bench, and the frame sequence. */
 #include "app.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* --stats FILE: a regular file (created or emptied) or a character device such as
+ * /dev/null. Opened without blocking: a FIFO would wait for a reader before the first
+ * frame, then stall the render thread whenever its reader does. */
+static FILE *open_stats(const char *path, strata_result *r)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0644);
+    struct stat st;
+    FILE *f = NULL;
+    if (fd < 0) {
+        strata_fail(r, STRATA_ERR_IO, "--stats %s: %s", path, strerror(errno));
+    } else if (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
+        strata_fail(r, STRATA_ERR_IO, "--stats %s: not a regular file (%s)", path,
+                    strata_file_kind_name(st.st_mode));
+    } else if ((S_ISREG(st.st_mode) && ftruncate(fd, 0) != 0) ||
+               fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0 ||
+               !(f = fdopen(fd, "w"))) {
+        strata_fail(r, STRATA_ERR_IO, "--stats %s: %s", path, strerror(errno));
+    }
+    if (!f && fd >= 0)
+        close(fd);
+    return f;
+}
 
 strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool hidden,
                                  strata_result *r)
@@ -98,9 +125,8 @@ strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool
     if (e->shots) /* a screenshot never replaces a file */
         strata_writer_set_exclusive(e->shots, true);
     if (o->stats_path) {
-        e->stats = fopen(o->stats_path, "w");
-        if (!e->stats)
-            return strata_fail(r, STRATA_ERR_IO, "--stats %s: cannot open", o->stats_path);
+        if (!(e->stats = open_stats(o->stats_path, r)))
+            return r->status;
         setvbuf(e->stats, NULL, _IOLBF, 0);
     }
     return STRATA_OK;
@@ -352,6 +378,32 @@ void strata_frame_stats_pct(const strata_frame_stats *s, double *p50, double *p9
     *mean = sum / n;
 }
 
+/* ---- --stats: one JSON line a second ----------------------------------------- */
+
+/* A number, or null where it is not finite (JSON has no NaN). */
+static json_t *jnum(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* A string; jansson refuses text that is not UTF-8 (a file name can be anything). */
+static json_t *jstr(const char *s)
+{
+    json_t *j = json_string(s);
+    return j ? j : json_string("(not UTF-8)");
+}
+
+/* The tempo clock: add a field with one more json_object_set_new. */
+static json_t *stats_tempo(const strata_engine *e)
+{
+    json_t *t = json_object();
+    json_object_set_new(t, "bpm", jnum(e->tempo.bpm));
+    json_object_set_new(t, "beat", jnum(e->tempo.beat));
+    json_object_set_new(t, "source", jstr(strata_tempo_source_name(e->tempo.source)));
+    json_object_set_new(t, "link_peers", json_integer(e->tempo.link_peers));
+    return t;
+}
+
 void strata_engine_stats(strata_engine *e, double now, double frame_ms)
 {
     strata_frame_stats *s = &e->ft;
@@ -371,39 +423,36 @@ void strata_engine_stats(strata_engine *e, double now, double frame_ms)
         return;
     double p50, p99, mean;
     strata_frame_stats_pct(s, &p50, &p99, &mean);
-    fprintf(e->stats,
-            "{\"time\":%.3f,\"frame\":%lld,\"fps\":%.2f,\"frame_ms_p50\":%.3f,"
-            "\"frame_ms_p99\":%.3f,\"rss_mb\":%.1f,\"params\":{",
-            e->time, (long long)e->frame, (double)(e->frame - e->stats_frame) / span, p50, p99,
-            strata_rss_mb());
+    /* jansson, not printf: a scene name or file path with a quote or a backslash must
+     * still give a valid line. */
+    json_t *params = json_object();
     for (int i = 0; i < STRATA_PARAM_COUNT; i++)
-        fprintf(e->stats, "%s\"%s\":%.4g", i ? "," : "", strata_param_defs[i].name,
-                e->params.value[i]);
+        json_object_set_new(params, strata_param_defs[i].name, jnum(e->params.value[i]));
     const strata_audio_frame *au = &e->audio;
-    fprintf(e->stats,
-            "},\"audio\":{\"live\":%s,\"status\":\"%s\",\"bpm\":%.2f,"
-            "\"confidence\":%.2f,\"level\":%.3f,\"bass\":%.3f,\"mid\":%.3f,\"high\":%.3f,"
-            "\"onsets\":%u,\"beats\":%u}",
-            au->live ? "true" : "false", strata_audio_status(e->audio_in), au->bpm, au->confidence,
-            au->level.fast, au->bass.fast, au->mid.fast, au->high.fast, au->onset_count,
-            au->beat_count);
-    fprintf(e->stats,
-            ",\"tempo\":{\"bpm\":%.2f,\"beat\":%.3f,\"source\":\"%s\","
-            "\"link_peers\":%d}",
-            e->tempo.bpm, e->tempo.beat, strata_tempo_source_name(e->tempo.source),
-            e->tempo.link_peers);
+    json_t *audio =
+        json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I}", "live", au->live, "status",
+                  jstr(strata_audio_status(e->audio_in)), "bpm", jnum(au->bpm), "confidence",
+                  jnum(au->confidence), "level", jnum(au->level.fast), "bass", jnum(au->bass.fast),
+                  "mid", jnum(au->mid.fast), "high", jnum(au->high.fast), "onsets",
+                  (json_int_t)au->onset_count, "beats", (json_int_t)au->beat_count);
     int ka, kb;
     float kt;
     strata_engine_scene_state(e, &ka, &kb, &kt);
-    fprintf(e->stats,
-            ",\"scene\":{\"index\":%d,\"name\":\"%s\",\"switching\":%s,"
-            "\"keyframe\":%d,\"next\":%d,\"progress\":%.3f,\"morph\":\"%s\","
-            "\"keyframes\":%d,\"latent_scale\":%.3f}}\n",
-            e->scene_index, strata_engine_scene_name(e),
-            e->incoming || e->incoming_loading ? "true" : "false", ka, kb, kt,
-            strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(e))),
-            strata_bank_count(strata_engine_bank(e)),
-            strata_morph_latent_scale(strata_engine_morph(e)));
+    json_t *scene = json_pack("{s:i, s:o, s:b, s:i, s:i, s:o, s:s, s:i, s:o}", "index",
+                              e->scene_index, "name", jstr(strata_engine_scene_name(e)),
+                              "switching", e->incoming || e->incoming_loading, "keyframe", ka,
+                              "next", kb, "progress", jnum(kt), "morph",
+                              strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(e))),
+                              "keyframes", strata_bank_count(strata_engine_bank(e)), "latent_scale",
+                              jnum(strata_morph_latent_scale(strata_engine_morph(e))));
+    json_t *line = json_pack(
+        "{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "time", jnum(e->time), "frame",
+        (json_int_t)e->frame, "fps", jnum((double)(e->frame - e->stats_frame) / span),
+        "frame_ms_p50", jnum(p50), "frame_ms_p99", jnum(p99), "rss_mb", jnum(strata_rss_mb()),
+        "params", params, "audio", audio, "tempo", stats_tempo(e), "scene", scene);
+    if (line && json_dumpf(line, e->stats, JSON_COMPACT | JSON_REAL_PRECISION(6)) == 0)
+        fputc('\n', e->stats);
+    json_decref(line);
     e->stats_last = now;
     e->stats_frame = e->frame;
     s->n = s->pos = 0;

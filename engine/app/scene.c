@@ -487,16 +487,25 @@ strata_status strata_engine_scenes_init(strata_engine *e, strata_result *r)
     e->pending_index = -1;
     int start = 0;
     strata_state st;
-    bool restore = o->install && e->state_path[0] && strata_state_load(e->state_path, &st) &&
-                   !strcmp(st.setlist, e->setlist.path);
+    bool restore = o->install && e->state_path[0] && strata_state_load(e->state_path, &st);
+    if (restore && strcmp(st.setlist, e->setlist.path) != 0) {
+        LOG_WARN("STATE", "state ignored: %s: saved for setlist \"%s\", not \"%s\"", e->state_path,
+                 st.setlist, e->setlist.path);
+        restore = false;
+    }
     if (restore) {
         int by_name = strata_setlist_find(&e->setlist, st.scene_name);
         start = by_name >= 0 ? by_name : st.scene;
-        if (start < 0 || start >= e->setlist.count)
+        if (start < 0 || start >= e->setlist.count) {
+            LOG_WARN("STATE", "state ignored: %s: scene %d (%s) is not in %s (%d scenes)",
+                     e->state_path, st.scene, st.scene_name, e->setlist.path, e->setlist.count);
+            restore = false;
             start = 0;
-        LOG_INFO("INSTALL", "resuming scene %d (%s), keyframe %d", start, st.scene_name,
-                 st.keyframe);
+        }
     }
+    if (restore)
+        LOG_INFO("INSTALL", "resuming scene %d (%s), keyframe %d", start,
+                 entry(e, start)->preset.name, st.keyframe);
     e->scene = scene_open_now(e, &entry(e, start)->preset, start, r);
     if (!e->scene && o->install && !o->bank) {
         /* An installation that cannot open its first bank (a disk unplugged, a folder

@@ -58,6 +58,32 @@ check '[ $rc -eq 3 ] && grep -q "WATCHDOG: frame loop stalled" "$TMP/wd.err"' \
     "the watchdog ends a stalled loop with code 3"
 check '[ $(( $(date +%s) - start )) -lt 9 ]' "well before the stall would have ended"
 
+# The watchdog never waits on the logger: with stderr a pipe nobody reads (a stalled
+# journal), the frame loop blocks in a log line and the watchdog still ends it, code 3.
+mkfifo "$TMP/err.fifo"
+python3 - "$TMP/err.fifo" <<'PY' &
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+fcntl.fcntl(fd, 1031, 4096)  # F_SETPIPE_SZ: one page, then never read
+time.sleep(120)
+PY
+HOLDER=$!
+WPORT=$(free_port)
+"$STRATA" --install "$SETLIST" --windowed --size 96x54 --no-audio --osc-port "$WPORT" \
+    --watchdog 2 --state "$TMP/wd3.state" 2>"$TMP/err.fifo" &
+PID=$!
+PIDS="$PID $HOLDER"
+for i in $(seq 300); do
+    kill -0 $PID 2>/dev/null || break
+    oscsend 127.0.0.1 "$WPORT" /strata/scene i $((i % 4)) 2>/dev/null
+    sleep 0.1
+done
+kill -0 $PID 2>/dev/null && kill -9 $PID
+wait $PID
+rc=$?
+kill $HOLDER 2>/dev/null
+check '[ $rc -eq 3 ]' "the watchdog ends a loop stalled in the logger with code 3 (rc $rc)"
+
 # Opening hours: open now, then closed and dimmed to 0.3, then closed and black.
 hours() { # OPEN_OFFSET_H CLOSE_OFFSET_H OUTSIDE -> a setlist with those hours around now
     python3 - "$1" "$2" "$3" "$STRATA_SOURCE_DIR/presets/gallery-drift.json" <<'PY'
@@ -95,6 +121,63 @@ printf '{"name": "gone", "bank": "%s/no-such-folder"}\n' "$TMP" >"$TMP/gone.json
 rc=$?
 check '[ $rc -eq 0 ] && grep -q "showing the built-in latent set" "$TMP/gone.err"' \
     "a missing bank in an installation falls back to the built-in latent set"
+
+# The state file is JSON written and read by jansson: a setlist path and a scene name
+# with a quote and a backslash survive a kill -9 and are resumed (printf-written JSON
+# lost them silently).
+python3 - "$TMP" <<'PY'
+import json, os, sys
+d = os.path.join(sys.argv[1], 'we"ird\\dir')
+os.makedirs(d)
+json.dump({"name": "one"}, open(os.path.join(d, "one.json"), "w"))
+json.dump({"name": 'tw"o\\x', "dwell": 600}, open(os.path.join(d, "two.json"), "w"))
+json.dump({"scenes": ["one.json", "two.json"]}, open(os.path.join(d, "set.json"), "w"))
+PY
+QSET="$TMP/we\"ird\\dir/set.json"
+QPORT=$(free_port)
+"$STRATA" --install "$QSET" --windowed --size 96x54 --no-audio --osc-port "$QPORT" \
+    --state "$TMP/q.state" --stats "$TMP/q.jsonl" 2>"$TMP/q.err" &
+PID=$!
+PIDS="$PID"
+wait_stats "$TMP/q.jsonl" 20 'd["frame"] > 0' >/dev/null
+oscsend 127.0.0.1 "$QPORT" /strata/scene i 1
+check 'python3 - "$TMP/q.state" "$QSET" <<PY
+import json, sys, time
+for _ in range(150):
+    try:
+        d = json.load(open(sys.argv[1]))
+        if d["scene_name"] == "tw\"o\\\\x" and d["setlist"] == sys.argv[2]:
+            sys.exit(0)
+    except (OSError, ValueError):
+        pass
+    time.sleep(0.1)
+sys.exit(1)
+PY' 'the state file holds a path and a scene name with " and \ as valid JSON'
+kill -9 $PID
+wait $PID 2>/dev/null
+"$STRATA" --install "$QSET" --windowed --size 96x54 --no-audio --osc-port "$(free_port)" \
+    --state "$TMP/q.state" --quit-after 3 2>"$TMP/q2.err"
+check 'grep -qF "resuming scene 1 (tw\"o\\x)" "$TMP/q2.err"' "and that scene is resumed after a kill -9"
+
+# A state file strata cannot use is said, not silently dropped; a FIFO there (which hung
+# the start before the watchdog was armed) is refused at once.
+state_ignored() { # NAME -> runs an installation on $TMP/NAME.state, stderr in $TMP/NAME.err
+    timeout 60 "$STRATA" --install "$QSET" --windowed --size 96x54 --no-audio \
+        --osc-port "$(free_port)" --state "$TMP/$1.state" --quit-after 2 2>"$TMP/$1.err"
+    rc=$?
+}
+printf '{"version":1,"setlist":' >"$TMP/cut.state"
+state_ignored cut
+check '[ $rc -eq 0 ] && grep -q "STATE: state ignored: $TMP/cut.state: line 1" "$TMP/cut.err"' \
+    "a corrupt state file is logged as ignored"
+printf '{"version": 7, "scene": 1}\n' >"$TMP/foreign.state"
+state_ignored foreign
+check 'grep -q "state ignored: $TMP/foreign.state: not a strata state file of version 1" "$TMP/foreign.err"' \
+    "a foreign state file is logged as ignored"
+mkfifo "$TMP/fifo.state"
+state_ignored fifo
+check '[ $rc -eq 0 ] && grep -q "state ignored: $TMP/fifo.state: not a regular file (a FIFO)" "$TMP/fifo.err"' \
+    "a FIFO as state file is refused within seconds"
 
 # A preset's OSC alias drives its parameter.
 cat >"$TMP/alias.json" <<JSON
