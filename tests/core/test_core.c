@@ -202,6 +202,12 @@ static void file_read_refuses_what_is_not_a_regular_file(void **state)
     assert_null(strstr(r.msg, "read error"));
     assert_int_equal(strata_file_read("/dev/zero", &data, &len, 0, &r), STRATA_ERR_IO);
     assert_string_equal(r.msg, "/dev/zero: not a regular file (a character device)");
+    /* --log on a FIFO: refused at once (opening it for writing waited for a reader). */
+    assert_int_equal(strata_log_open_file(fifo, 0, &r), STRATA_ERR_IO);
+    assert_non_null(strstr(r.msg, "x.json: not a regular file (a FIFO)"));
+    assert_int_equal(strata_log_open_file("/dev/null", 1000, &r), STRATA_OK);
+    LOG_INFO("TEST", "to /dev/null");
+    strata_log_close();
     unlink(fifo);
     rmdir(dir);
 }
