@@ -503,7 +503,7 @@ static SNDFILE *open_file(strata_audio *a, strata_result *r)
     SNDFILE *f = sf_open_fd(fd, SFM_READ, &info, SF_TRUE);
     if (!f) {
         strata_fail(r, STRATA_ERR_FORMAT, "AUDIO: %s: %s", a->file, sndfile_reason());
-        close(fd); /* libsndfile leaves the fd open when it fails */
+        /* No close(fd): libsndfile 1.2 closes it on failure (even with close_desc 0). */
         return NULL;
     }
     if (info.channels < 1 || info.channels > MAX_CHANNELS || info.samplerate < 8000 ||

@@ -1,5 +1,6 @@
 /* strata_audio without a device: frame-exact and realtime file input, --no-audio, a device
  * that does not exist. */
+#include <dirent.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -161,6 +162,17 @@ static void test_no_audio_and_missing_inputs(void **state)
     free(f);
 }
 
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    while (d && readdir(d))
+        n++;
+    if (d)
+        closedir(d);
+    return n;
+}
+
 /* A FIFO, a directory or a file libsndfile cannot read as --audio-file: refused at once
  * (a FIFO used to hang in open), each with a message naming the file and the reason;
  * never libsndfile's "No Error.". */
@@ -177,6 +189,7 @@ static void test_hostile_audio_files(void **state)
     assert_non_null(f);
     fputs("these are not samples\n", f);
     fclose(f);
+    int fds_before = count_fds();
     const char *paths[3] = {fifo, dir, text};
     const char *want[3] = {"track.wav: not a regular file (a FIFO)", ": is a directory",
                            "notes.wav: "};
@@ -192,6 +205,7 @@ static void test_hostile_audio_files(void **state)
             assert_non_null(strstr(strata_audio_status(a), "internal clock"));
             strata_audio_destroy(a);
         }
+    assert_int_equal(count_fds(), fds_before); /* nothing leaked, nothing closed twice */
     unlink(fifo);
     unlink(text);
     rmdir(dir);
