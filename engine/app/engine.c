@@ -17,7 +17,7 @@
 static FILE *open_stats(const char *path, strata_result *r)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0644);
-    struct stat st;
+    struct stat st = {0};
     FILE *f = NULL;
     if (fd < 0) {
         strata_fail(r, STRATA_ERR_IO, "--stats %s: %s", path, strerror(errno));
