@@ -19,7 +19,10 @@ static FILE *open_stats(const char *path, strata_result *r)
     int fd = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0644);
     struct stat st = {0};
     FILE *f = NULL;
-    if (fd < 0) {
+    if (fd < 0 && errno == ENXIO && stat(path, &st) == 0) { /* a FIFO without a reader */
+        strata_fail(r, STRATA_ERR_IO, "--stats %s: not a regular file (%s)", path,
+                    strata_file_kind_name(st.st_mode));
+    } else if (fd < 0) {
         strata_fail(r, STRATA_ERR_IO, "--stats %s: %s", path, strerror(errno));
     } else if (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
         strata_fail(r, STRATA_ERR_IO, "--stats %s: not a regular file (%s)", path,

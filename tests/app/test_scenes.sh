@@ -71,6 +71,9 @@ check '[ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "withpipe.json:1:.*cannot loa
 hostile audio --audio-file "$TMP/pipe.wav"
 check '[ $rc -ne 124 ] && grep -q "pipe.wav: not a regular file (a FIFO)" "$TMP/audio.err"' \
     "a FIFO as --audio-file is refused at once and named"
+hostile stats --stats "$TMP/pipe.wav"
+check '[ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "stats .*pipe.wav: not a regular file (a FIFO)" "$TMP/stats.err"' \
+    "a FIFO as --stats is refused at once"
 mkdir "$TMP/folder.json"
 hostile folder "$TMP/folder.json"
 check '[ $rc -ne 0 ] && grep -q "folder.json: is a directory" "$TMP/folder.err" && ! grep -q "read error" "$TMP/folder.err"' \
