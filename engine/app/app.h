@@ -114,6 +114,7 @@ typedef struct strata_engine {
     double bank_open_ms; /* time to open the last scene's bank and its morph */
     /* scenes (scene.c) */
     strata_setlist setlist; /* a setlist of one for a single preset or the default */
+    char default_bank[1024]; /* the embedded default scene's bank: what "" means */
     int scene_index;
     struct strata_scene *scene;    /* on screen */
     struct strata_scene *incoming; /* opening or fading in */
@@ -176,6 +177,10 @@ bool strata_engine_command(strata_control *ctl, const strata_cmd *cmd, void *use
 void strata_engine_stats(strata_engine *e, double now, double frame_ms);
 /* p50 and p99 of the recent frame times, in ms. */
 void strata_frame_stats_pct(const strata_frame_stats *s, double *p50, double *p99, double *mean);
+
+/* assets/ embedded at build time: the bytes of NAME (NUL-terminated, *len without the
+ * NUL) or NULL. Pure. */
+const char *strata_asset(const char *name, size_t *len);
 
 int strata_live_run(const strata_options *o);
 int strata_render_run(const strata_options *o);

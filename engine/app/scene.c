@@ -10,10 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-/* The embedded default: a latent set generated in memory, no files needed. */
-#define DEFAULT_LATENTS 48
-#define DEFAULT_DIM 16
-#define DEFAULT_SEED 20261122u
+/* The embedded default scene, assets/default.json: a latent set generated in memory, no
+ * files needed. Its bank is also what a preset's empty "bank" means. */
+#define DEFAULT_ASSET "default.json"
 
 struct strata_scene {
     strata_preset preset;
@@ -47,8 +46,6 @@ static strata_bank *open_bank(const char *spec, const strata_bank_open_desc *d, 
 {
     int count, dim;
     unsigned long long seed;
-    if (!spec[0])
-        return strata_bank_generate_latent(DEFAULT_LATENTS, DEFAULT_DIM, DEFAULT_SEED, d, r);
     if (sscanf(spec, "latent:%d:%d:%llu", &count, &dim, &seed) == 3)
         return strata_bank_generate_latent(count, dim, seed, d, r);
     return strata_bank_open(spec, d, r);
@@ -126,7 +123,8 @@ static void bank_desc(const strata_engine *e, const strata_preset *p, strata_ban
 
 static const char *bank_spec(const strata_engine *e, const strata_preset *p)
 {
-    return e->opt->bank ? e->opt->bank : p->bank; /* --bank overrides every scene's */
+    const char *b = e->opt->bank ? e->opt->bank : p->bank; /* --bank overrides every scene's */
+    return b[0] ? b : e->default_bank;
 }
 
 /* Render thread: the GL half of a scene whose bank is open. */
@@ -464,19 +462,46 @@ bool strata_engine_scenes_draw(strata_engine *e, const strata_target *target,
 
 /* ---- setup and teardown --------------------------------------------------------- */
 
+/* The embedded default scene: parsed like any preset, so it cannot drift from the format. */
+static strata_status default_scene(strata_preset *p, strata_result *r)
+{
+    size_t len = 0;
+    const char *text = strata_asset(DEFAULT_ASSET, &len);
+    if (!text)
+        return strata_fail(r, STRATA_ERR_FORMAT, "assets/%s is not embedded", DEFAULT_ASSET);
+    if (strata_preset_parse(text, len, "assets/" DEFAULT_ASSET, p, r) != STRATA_OK)
+        return r->status ? r->status : STRATA_ERR_FORMAT;
+    if (!p->bank[0])
+        return strata_fail(r, STRATA_ERR_FORMAT, "assets/%s: the default scene needs a bank",
+                           DEFAULT_ASSET);
+    return STRATA_OK;
+}
+
 strata_status strata_engine_scenes_init(strata_engine *e, strata_result *r)
 {
     const strata_options *o = e->opt;
+    strata_preset *def = malloc(sizeof *def);
+    if (!def)
+        return strata_fail(r, STRATA_ERR_NOMEM, "default scene");
+    if (default_scene(def, r) != STRATA_OK) {
+        free(def);
+        return r->status;
+    }
+    snprintf(e->default_bank, sizeof e->default_bank, "%s", def->bank);
     if (o->preset) {
+        free(def);
         if (strata_setlist_load(o->preset, &e->setlist, r) != STRATA_OK)
             return r->status ? r->status : STRATA_ERR_FORMAT;
     } else {
         e->setlist.entries = calloc(1, sizeof *e->setlist.entries);
-        if (!e->setlist.entries)
+        if (!e->setlist.entries) {
+            free(def);
             return strata_fail(r, STRATA_ERR_NOMEM, "setlist");
+        }
         e->setlist.count = 1;
         e->setlist.loop = true;
-        strata_preset_default(&e->setlist.entries[0].preset);
+        e->setlist.entries[0].preset = *def;
+        free(def);
         e->setlist.entries[0].dwell_s = e->setlist.entries[0].preset.dwell_s;
         e->setlist.entries[0].transition_s = e->setlist.entries[0].preset.transition_s;
     }

@@ -14,6 +14,11 @@ check '! cmp -s "$TMP/a/00000.png" "$TMP/a/00029.png"' "frames move over time"
 check '"$IMGCMP" "$TMP/a/00000.png" "$TMP/a/00029.png" --mean 2 >/dev/null; [ $? -eq 1 ]' \
     "first and last frames differ by more than 2/255 on average"
 check 'file "$TMP/a/00010.png" | grep -q "320 x 180"' "frames have the output size"
+# The embedded default is assets/default.json: the same file as a preset gives the same show.
+"$STRATA" render "$STRATA_SOURCE_DIR/assets/default.json" --out "$TMP/asset" --frames 30 --fps 30 \
+    --size 320x180 2>/dev/null
+check 'cmp -s <(cat "$TMP"/a/*.png) <(cat "$TMP"/asset/*.png)' \
+    "the embedded default renders exactly as assets/default.json"
 # A %05d pattern, a render size different from the output (letterboxed), --set.
 "$STRATA" render --out "$TMP/p/f_%03d.png" --frames 3 --fps 10 --size 160x160 \
     --render-size 160x90 --set brightness=0.5 2>/dev/null
