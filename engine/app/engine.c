@@ -403,6 +403,10 @@ static json_t *stats_tempo(const strata_engine *e)
     json_object_set_new(t, "bpm", jnum(e->tempo.bpm));
     json_object_set_new(t, "beat", jnum(e->tempo.beat));
     json_object_set_new(t, "source", jstr(strata_tempo_source_name(e->tempo.source)));
+    char why[160];
+    json_object_set_new(t, "reason", jstr(strata_tempo_reason(&e->tempo, why, sizeof why)));
+    json_object_set_new(t, "audio_bpm", jnum(e->tempo.audio_bpm));
+    json_object_set_new(t, "audio_confidence", jnum(e->tempo.audio_confidence));
     json_object_set_new(t, "link_peers", json_integer(e->tempo.link_peers));
     return t;
 }

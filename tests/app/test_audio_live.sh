@@ -18,12 +18,14 @@ PID=$!
 PIDS="$PLAY $PID"
 check 'wait_stats "$TMP/a.jsonl" 25 "d[\"audio\"][\"live\"] and abs(d[\"audio\"][\"bpm\"] - 120) <= 1 and d[\"time\"] > 8"' \
     "strata capturing through PortAudio reports 120 +/- 1 BPM"
-check 'wait_stats "$TMP/a.jsonl" 5 "d[\"tempo\"][\"source\"] == \"audio\""' \
-    "the tempo clock follows the audio beat tracker"
+check 'wait_stats "$TMP/a.jsonl" 5 "d[\"tempo\"][\"source\"] == \"audio\" and d[\"tempo\"][\"reason\"].startswith(\"audio\") and abs(d[\"tempo\"][\"audio_bpm\"] - 120) <= 1"' \
+    "the tempo clock follows the audio beat tracker, and --stats says why"
 # The audio server dies mid-show: strata keeps rendering on its internal clock, then
 # captures again once the server is back.
 "$PULSE" stop "$TMP/pulse" -9 >/dev/null 2>&1
 check 'wait_stats "$TMP/a.jsonl" 8 "not d[\"audio\"][\"live\"]"' "a dead audio server: audio is no longer live"
+check 'wait_stats "$TMP/a.jsonl" 8 "d[\"tempo\"][\"source\"] == \"audio-hold\" and abs(d[\"tempo\"][\"bpm\"] - 120) <= 1 and \"holding\" in d[\"tempo\"][\"reason\"]"' \
+    "and the clock holds the last good tempo, saying so"
 f1=$(python3 -c "import json; print(json.loads(open('$TMP/a.jsonl').read().splitlines()[-1])['frame'])")
 sleep 2
 f2=$(python3 -c "import json; print(json.loads(open('$TMP/a.jsonl').read().splitlines()[-1])['frame'])")

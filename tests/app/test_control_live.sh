@@ -22,7 +22,7 @@ sys.exit(0 if any(h > 0.2 for h in seen) and any(h < -0.2 for h in seen) else 1)
 PY' "--route sine@0.5hz>hue*0.4,bipolar swings hue both ways"
 win=$(xdotool search --name '^strata$' 2>/dev/null | head -1)
 for i in 1 2 3 4 5; do xdotool key --window "$win" t; sleep 0.5; done
-check 'wait_stats "$TMP/m.jsonl" 5 "d[\"tempo\"][\"source\"] == \"tap\" and 90 < d[\"tempo\"][\"bpm\"] < 150"' \
+check 'wait_stats "$TMP/m.jsonl" 5 "d[\"tempo\"][\"source\"] == \"tap\" and 90 < d[\"tempo\"][\"bpm\"] < 150 and d[\"tempo\"][\"reason\"].startswith(\"tap\")"' \
     "the T key taps a tempo"
 good=$(cat "$TMP/sd/output.frag")
 printf 'broken(\n' >>"$TMP/sd/output.frag"
