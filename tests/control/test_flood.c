@@ -15,7 +15,12 @@
 
 /* AddressSanitizer's allocator and quarantine grow on their own under any load; the
  * release build is held to 1 MB, a sanitizer build to 4 MB. */
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) /* clang's way to say it */
+#define STRATA_TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(STRATA_TEST_ASAN)
 #define RSS_SLACK_KB 4096
 #else
 #define RSS_SLACK_KB 1024
