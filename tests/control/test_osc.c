@@ -15,35 +15,7 @@
 #include <sys/time.h>
 
 #include "control/control.h"
-#include "osc_client.h"
-
-#define MAX_SEEN 64
-
-typedef struct fixture {
-    strata_control *ctl;
-    strata_params params;
-    strata_cmd seen[MAX_SEEN];
-    uint64_t seen_frame[MAX_SEEN];
-    int nseen;
-    uint64_t frame;
-    int fd; /* the client socket */
-    int port;
-    char shots[64]; /* the screenshot folder, a fresh temporary one */
-} fixture;
-
-static bool on_command(strata_control *ctl, const strata_cmd *cmd, void *user)
-{
-    fixture *fx = user;
-    if (fx->nseen < MAX_SEEN) {
-        fx->seen_frame[fx->nseen] = fx->frame;
-        fx->seen[fx->nseen++] = *cmd;
-    }
-    if (cmd->type == STRATA_CMD_GET && strcmp(cmd->str, "scene") == 0) {
-        strata_control_reply_value(ctl, cmd, "scene", 2.0f);
-        return true;
-    }
-    return cmd->type != STRATA_CMD_GET; /* the app knows no other names */
-}
+#include "osc_fixture.h"
 
 static double wall_s(void)
 {
@@ -52,53 +24,10 @@ static double wall_s(void)
     return (double)tv.tv_sec + tv.tv_usec * 1e-6;
 }
 
-static void frame(fixture *fx)
-{
-    strata_control_frame f = {.params = &fx->params, .time = strata_time_s(), .dt = 1 / 60.0f};
-    fx->frame++;
-    strata_control_apply(fx->ctl, &f);
-}
-
-/* Run frames for ms milliseconds. */
-static void pump(fixture *fx, int ms)
-{
-    double end = strata_time_s() + ms / 1000.0;
-    while (strata_time_s() < end) {
-        frame(fx);
-        strata_sleep_s(0.002);
-    }
-}
-
-/* Run frames until a datagram arrives at the client (or 2 s). */
+/* Run frames until a datagram arrives at the client (or about 4 s). */
 static int reply(fixture *fx, oc_reply *r)
 {
-    for (int i = 0; i < 1000; i++) {
-        frame(fx);
-        if (oc_recv(fx->fd, r, 2))
-            return 1;
-    }
-    return 0;
-}
-
-static fixture *make(const strata_control_config *base)
-{
-    fixture *fx = calloc(1, sizeof *fx);
-    strata_control_config cfg = base ? *base : (strata_control_config){0};
-    cfg.osc_port = -1;
-    cfg.on_command = on_command;
-    cfg.user = fx;
-    snprintf(fx->shots, sizeof fx->shots, "/tmp/strata-shots-XXXXXX");
-    assert_non_null(mkdtemp(fx->shots));
-    if (!cfg.screenshot_dir)
-        cfg.screenshot_dir = fx->shots;
-    strata_result r = {0};
-    fx->ctl = strata_control_create(&cfg, &r);
-    assert_non_null(fx->ctl);
-    strata_params_init(&fx->params);
-    fx->port = strata_control_port(fx->ctl);
-    assert_true(fx->port > 0);
-    fx->fd = oc_socket();
-    return fx;
+    return reply_on(fx, fx->fd, r);
 }
 
 static int setup(void **state)
@@ -107,29 +36,9 @@ static int setup(void **state)
     return 0;
 }
 
-/* Empty a flat folder of files, then remove it. */
-static void rm_flat(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        char p[1024];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (e->d_name[0] != '.' || (e->d_name[1] && strcmp(e->d_name, "..") != 0))
-            unlink(p);
-    }
-    if (d)
-        closedir(d);
-    rmdir(dir);
-}
-
 static int teardown(void **state)
 {
-    fixture *fx = *state;
-    rm_flat(fx->shots);
-    strata_control_destroy(fx->ctl);
-    close(fx->fd);
-    free(fx);
+    destroy(*state);
     return 0;
 }
 

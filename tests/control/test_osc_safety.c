@@ -17,50 +17,8 @@
 #include <sys/stat.h>
 
 #include "control/control.h"
-#include "osc_client.h"
+#include "osc_fixture.h"
 #include "render/render.h"
-
-#define MAX_SEEN 64
-
-typedef struct fixture {
-    strata_control *ctl;
-    strata_params params;
-    strata_cmd seen[MAX_SEEN];
-    int nseen;
-    int fd; /* a UDP client on 127.0.0.1 */
-    int port;
-    char shots[64]; /* a fresh screenshot folder */
-} fixture;
-
-static bool on_command(strata_control *ctl, const strata_cmd *cmd, void *user)
-{
-    (void)ctl;
-    fixture *fx = user;
-    if (fx->nseen < MAX_SEEN)
-        fx->seen[fx->nseen++] = *cmd;
-    return cmd->type != STRATA_CMD_GET;
-}
-
-static fixture *make(const strata_control_config *base)
-{
-    fixture *fx = calloc(1, sizeof *fx);
-    strata_control_config cfg = base ? *base : (strata_control_config){0};
-    cfg.osc_port = -1;
-    cfg.on_command = on_command;
-    cfg.user = fx;
-    snprintf(fx->shots, sizeof fx->shots, "/tmp/strata-shots-XXXXXX");
-    assert_non_null(mkdtemp(fx->shots));
-    if (!cfg.screenshot_dir)
-        cfg.screenshot_dir = fx->shots;
-    strata_result r = {0};
-    fx->ctl = strata_control_create(&cfg, &r);
-    if (!fx->ctl)
-        fail_msg("create: %s", r.msg);
-    strata_params_init(&fx->params);
-    fx->port = strata_control_port(fx->ctl);
-    fx->fd = oc_socket();
-    return fx;
-}
 
 static int count_files(const char *dir)
 {
@@ -72,55 +30,6 @@ static int count_files(const char *dir)
     if (d)
         closedir(d);
     return n;
-}
-
-static void rm_flat(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        char p[1024];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            unlink(p);
-    }
-    if (d)
-        closedir(d);
-    rmdir(dir);
-}
-
-static void destroy(fixture *fx)
-{
-    strata_control_destroy(fx->ctl);
-    rm_flat(fx->shots);
-    close(fx->fd);
-    free(fx);
-}
-
-static void frame(fixture *fx)
-{
-    strata_control_frame f = {.params = &fx->params, .time = strata_time_s(), .dt = 1 / 60.0f};
-    strata_control_apply(fx->ctl, &f);
-}
-
-static void pump(fixture *fx, int ms)
-{
-    double end = strata_time_s() + ms / 1000.0;
-    while (strata_time_s() < end) {
-        frame(fx);
-        strata_sleep_s(0.002);
-    }
-}
-
-/* Run frames until a datagram arrives on fd (or about 4 s). */
-static int reply_on(fixture *fx, int fd, oc_reply *r)
-{
-    for (int i = 0; i < 2000; i++) {
-        frame(fx);
-        if (oc_recv(fd, r, 2))
-            return 1;
-    }
-    return 0;
 }
 
 /* Run frames until the next reply on fx->fd that is not feedback is a pong. */
@@ -316,7 +225,7 @@ static void screenshot_rate_and_budget(void **state)
     cfg = (strata_control_config){.screenshot_dir = NULL};
     fixture *fd = calloc(1, sizeof *fd);
     cfg.osc_port = -1;
-    cfg.on_command = on_command;
+    cfg.on_command = fixture_on_command;
     cfg.user = fd;
     strata_result res = {0};
     fd->ctl = strata_control_create(&cfg, &res);
