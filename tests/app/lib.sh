@@ -24,6 +24,18 @@ finish() {
     exit $?
 }
 
+# stop_and_reap PID SIG SECONDS MESSAGE: send SIG (none when SIG is "-"), check that the
+# process ends within SECONDS, kill what is left, reap it: its exit status lands in $RC.
+stop_and_reap() {
+    local pid=$1 sig=$2 secs=$3
+    [ "$sig" = - ] || kill -"$sig" "$pid"
+    for _ in $(seq $((secs * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    check "! kill -0 $pid 2>/dev/null" "$4"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid"
+    RC=$?
+}
+
 # Start a private Xvfb and export DISPLAY; it is stopped on exit.
 start_xvfb() {
     Xvfb -displayfd 3 -screen 0 800x600x24 -nolisten tcp 3>"$TMP/display" 2>"$TMP/xvfb.log" &

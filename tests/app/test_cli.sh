@@ -109,12 +109,8 @@ cli_err 1 "is a character device" "strata-bank build -o /dev/full is refused" --
 pid=$!
 for _ in $(seq 100); do grep -q "SCENE:" "$TMP/bsig.err" && break; sleep 0.1; done
 sleep 1
-kill -INT $pid
-for _ in $(seq 200); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-check '! kill -0 $pid 2>/dev/null' "SIGINT ends bench within 20 s"
-kill -9 $pid 2>/dev/null
-wait $pid
-rc=$?
+stop_and_reap $pid INT 20 "SIGINT ends bench within 20 s"
+rc=$RC
 check '[ $rc -eq 0 ] && python3 -c "import json; b = json.load(open(\"$TMP/bsig.json\"))
 assert 0 < b[\"seconds\"] < 600 and b[\"frames\"] > 0"' "SIGINT: bench exits 0 (rc $rc) with its figures"
 # Stop signals end live mode and the installation loop cleanly (exit 0) under Xvfb.
@@ -130,12 +126,8 @@ if command -v Xvfb >/dev/null; then
         wait_stats "$TMP/$mode.jsonl" 60 'd["frame"] > 5'
         rc=$?
         check '[ $rc -eq 0 ]' "$mode mode runs"
-        kill -TERM $pid
-        for _ in $(seq 200); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-        check '! kill -0 $pid 2>/dev/null' "SIGTERM ends $mode mode within 20 s"
-        kill -9 $pid 2>/dev/null
-        wait $pid
-        rc=$?
+        stop_and_reap $pid TERM 20 "SIGTERM ends $mode mode within 20 s"
+        rc=$RC
         check '[ $rc -eq 0 ] && grep -q "Terminated: stopping" "$TMP/$mode.err"' \
             "SIGTERM: $mode mode exits 0 (rc $rc)"
     done

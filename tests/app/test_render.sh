@@ -121,12 +121,8 @@ check '[ $rc -eq 1 ] && grep -q "shader" "$TMP/ep" && [ -z "$(ls "$TMP/ns")" ]' 
 "$STRATA" render --out "$TMP/sig" --frames 1000000 --size 64x36 2>"$TMP/esig" &
 pid=$!
 for _ in $(seq 100); do [ "$(ls "$TMP/sig" 2>/dev/null | wc -l)" -ge 5 ] && break; sleep 0.1; done
-kill -TERM $pid
-for _ in $(seq 200); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-check '! kill -0 $pid 2>/dev/null' "SIGTERM ends a PNG render within 20 s"
-kill -9 $pid 2>/dev/null
-wait $pid
-rc=$?
+stop_and_reap $pid TERM 20 "SIGTERM ends a PNG render within 20 s"
+rc=$RC
 check '[ $rc -eq 0 ] && grep -q "stopping after" "$TMP/esig"' \
     "SIGTERM: PNG render exits 0 (rc $rc)"
 check 'for f in "$TMP"/sig/*.png; do file "$f" | grep -q "64 x 36" || exit 1; done' \
@@ -177,12 +173,8 @@ if command -v ffmpeg >/dev/null; then
     for _ in $(seq 100); do grep -q "stopping after" "$TMP/eh" && break; sleep 0.1; done
     sleep 0.5
     check 'kill -0 $pid 2>/dev/null' "after one SIGTERM strata waits for a hung ffmpeg to finish"
-    kill -TERM $pid
-    for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-    check '! kill -0 $pid 2>/dev/null' "a second SIGTERM ends it within 10 s"
-    kill -9 $pid 2>/dev/null
-    wait $pid
-    rc=$?
+    stop_and_reap $pid TERM 10 "a second SIGTERM ends it within 10 s"
+    rc=$RC
     check '[ $rc -eq 143 ] && grep -q "second stop signal" "$TMP/eh"' \
         "the second signal's exit is 128+15 (rc $rc) and says so"
     kill "$(cat "$TMP/fakepid")" 2>/dev/null
@@ -193,12 +185,8 @@ if command -v ffmpeg >/dev/null; then
         pid=$!
         for _ in $(seq 100); do grep -q "ffmpeg 64x36" "$TMP/esig" && break; sleep 0.1; done
         sleep 0.5
-        kill -$sig $pid
-        for _ in $(seq 200); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-        check '! kill -0 $pid 2>/dev/null' "SIG$sig ends a video render within 20 s"
-        kill -9 $pid 2>/dev/null
-        wait $pid
-        rc=$?
+        stop_and_reap $pid $sig 20 "SIG$sig ends a video render within 20 s"
+        rc=$RC
         n=$(ffprobe -v error -count_frames -select_streams v:0 \
             -show_entries stream=nb_read_frames -of csv=p=0 "$TMP/s.mp4" 2>/dev/null)
         check '[ $rc -eq 0 ] && [ "${n:-0}" -gt 0 ]' \
