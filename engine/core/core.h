@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define STRATA_VERSION "0.1.0"
 
@@ -287,6 +288,26 @@ void strata_proc_describe_exit(int status, char *buf, size_t n);
 size_t strata_proc_stderr_tail(strata_proc *p, char *buf, size_t n);
 /* Close its stdin, kill it if it still runs, reap it, free. NULL is fine. */
 void strata_proc_destroy(strata_proc *p);
+
+/* ---- embedded files (tools/embed.cmake writes the tables) ----------------- */
+
+/* One file embedded at build time: name relative to its folder, bytes (NUL-terminated;
+ * len without the NUL). Tables end with a {0} entry. */
+typedef struct strata_embedded_file {
+    const char *name;
+    const unsigned char *data;
+    size_t len;
+} strata_embedded_file;
+
+/* The entry of table (count entries) named name, or NULL. Pure. */
+static inline const strata_embedded_file *strata_embedded_find(const strata_embedded_file *table,
+                                                               int count, const char *name)
+{
+    for (int i = 0; i < count; i++)
+        if (strcmp(table[i].name, name) == 0)
+            return &table[i];
+    return NULL;
+}
 
 /* ---- small helpers ----------------------------------------------------- */
 

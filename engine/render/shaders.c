@@ -11,12 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-typedef struct embedded_file {
-    const char *name;
-    const unsigned char *data;
-    size_t len;
-} embedded_file;
-extern const embedded_file strata_embedded_shaders[];
+extern const strata_embedded_file strata_embedded_shaders[];
 extern const int strata_embedded_shader_count;
 
 /* An immutable set of source files: built by the watcher, then owned by the render
@@ -184,7 +179,7 @@ static source_set *load_embedded(void)
 {
     source_set *s = calloc(1, sizeof *s);
     for (int i = 0; s && i < strata_embedded_shader_count && i < MAX_FILES; i++) {
-        const embedded_file *f = &strata_embedded_shaders[i];
+        const strata_embedded_file *f = &strata_embedded_shaders[i];
         s->name[i] = strdup(f->name);
         s->text[i] = malloc(f->len + 1);
         memcpy(s->text[i], f->data, f->len);
