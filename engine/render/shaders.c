@@ -28,7 +28,8 @@ typedef struct source_set {
 #define MAX_DEPS 8
 #define MAX_UNIFORMS 128
 typedef struct program {
-    char frag[96], vert[96];
+    char frag[96], vert[96]; /* a compute program: frag and vert both name the .comp file */
+    bool compute;
     GLuint gl; /* 0: FAILED */
     char deps[MAX_DEPS][96];
     int ndeps;
@@ -365,23 +366,16 @@ static GLuint compile(const source_set *s, const char *name, GLenum stage, progr
     return sh;
 }
 
-static GLuint build(const source_set *s, program *pr)
+static GLuint link(program *pr, GLuint a, GLuint b)
 {
-    pr->ndeps = 0;
-    pr->error[0] = 0;
-    GLuint vs = compile(s, pr->vert, GL_VERTEX_SHADER, pr);
-    GLuint fs = vs ? compile(s, pr->frag, GL_FRAGMENT_SHADER, pr) : 0;
-    if (!vs || !fs) {
-        if (vs)
-            glDeleteShader(vs);
-        return 0;
-    }
     GLuint prog = glCreateProgram();
-    glAttachShader(prog, vs);
-    glAttachShader(prog, fs);
+    glAttachShader(prog, a);
+    if (b)
+        glAttachShader(prog, b);
     glLinkProgram(prog);
-    glDeleteShader(vs);
-    glDeleteShader(fs);
+    glDeleteShader(a);
+    if (b)
+        glDeleteShader(b);
     GLint ok = 0;
     glGetProgramiv(prog, GL_LINK_STATUS, &ok);
     if (!ok) {
@@ -393,6 +387,31 @@ static GLuint build(const source_set *s, program *pr)
         return 0;
     }
     return prog;
+}
+
+static GLuint build(const source_set *s, program *pr)
+{
+    pr->ndeps = 0;
+    pr->error[0] = 0;
+    if (pr->compute) {
+        if (S.glsl_version < 430) {
+            snprintf(pr->error, sizeof pr->error,
+                     "%.90s: compute shaders need GL 4.3; this context is %d.%d", pr->frag,
+                     S.glsl_version / 100, S.glsl_version % 100 / 10);
+            LOG_ERROR("SHADER", "%s", pr->error);
+            return 0;
+        }
+        GLuint cs = compile(s, pr->frag, GL_COMPUTE_SHADER, pr);
+        return cs ? link(pr, cs, 0) : 0;
+    }
+    GLuint vs = compile(s, pr->vert, GL_VERTEX_SHADER, pr);
+    GLuint fs = vs ? compile(s, pr->frag, GL_FRAGMENT_SHADER, pr) : 0;
+    if (!vs || !fs) {
+        if (vs)
+            glDeleteShader(vs);
+        return 0;
+    }
+    return link(pr, vs, fs);
 }
 
 strata_status strata_shaders_init(const strata_gl *gl, const char *dir, strata_result *r)
@@ -433,7 +452,7 @@ void strata_shaders_shutdown(void)
     S.nprograms = 1;
 }
 
-strata_program strata_program_make(const char *frag, const char *vert)
+static strata_program make(const char *frag, const char *vert, bool compute)
 {
     if (S.nprograms >= MAX_PROGRAMS) {
         LOG_ERROR("SHADER", "%s: too many programs", frag);
@@ -441,6 +460,7 @@ strata_program strata_program_make(const char *frag, const char *vert)
     }
     program *pr = &S.programs[S.nprograms];
     memset(pr, 0, sizeof *pr);
+    pr->compute = compute;
     snprintf(pr->frag, sizeof pr->frag, "%s", frag);
     snprintf(pr->vert, sizeof pr->vert, "%s", vert ? vert : "fullscreen.vert");
     if (S.dir[0] &&
@@ -454,6 +474,16 @@ strata_program strata_program_make(const char *frag, const char *vert)
     }
     pr->gl = build(S.current, pr);
     return (strata_program){(uint32_t)S.nprograms++};
+}
+
+strata_program strata_program_make(const char *frag, const char *vert)
+{
+    return make(frag, vert, false);
+}
+
+strata_program strata_program_make_compute(const char *comp)
+{
+    return make(comp, comp, true);
 }
 
 static program *get(strata_program p)
@@ -521,7 +551,7 @@ GLint strata_uniform_loc(strata_program p, const char *name)
 
 static bool depends_on_changed(const program *pr, const source_set *old, const source_set *now)
 {
-    const char *files[2] = {pr->frag, pr->vert};
+    const char *files[2] = {pr->frag, pr->vert}; /* the same file twice for compute */
     for (int i = 0; i < pr->ndeps + 2; i++) {
         const char *f = i < 2 ? files[i] : pr->deps[i - 2];
         uint64_t a = 0, b = 0;
