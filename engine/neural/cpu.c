@@ -172,8 +172,7 @@ static void free_work(float *buf[4])
         free(buf[i]);
 }
 
-bool strata_taesd_decode_cpu(const strata_taesd *m, const float *latent, int lh, int lw,
-                             float *rgb)
+bool strata_taesd_decode_cpu(const strata_taesd *m, const float *latent, int lh, int lw, float *rgb)
 {
     if (!m || m->role != STRATA_TAESD_DECODER || lh < 1 || lw < 1 || lh > MAX_LATENT_SIDE ||
         lw > MAX_LATENT_SIDE)
@@ -193,8 +192,7 @@ bool strata_taesd_decode_cpu(const strata_taesd *m, const float *latent, int lh,
     return true;
 }
 
-bool strata_taesd_encode_cpu(const strata_taesd *m, const float *rgb, int h, int w,
-                             float *latent)
+bool strata_taesd_encode_cpu(const strata_taesd *m, const float *rgb, int h, int w, float *latent)
 {
     if (!m || m->role != STRATA_TAESD_ENCODER || h < 8 || w < 8 || h % 8 || w % 8 ||
         h / 8 > MAX_LATENT_SIDE || w / 8 > MAX_LATENT_SIDE)

@@ -54,8 +54,8 @@ static void want(builder *b, const float **dst, int ndim, int64_t s0, int64_t s1
     e->dst = dst;
 }
 
-static void add_conv(builder *b, strata_taesd_op *op, int index, int in, int out, int k,
-                     int stride, bool bias)
+static void add_conv(builder *b, strata_taesd_op *op, int index, int in, int out, int k, int stride,
+                     bool bias)
 {
     op->kind = STRATA_TAESD_CONV;
     op->index = index;
@@ -144,11 +144,11 @@ static void shape_text(int ndim, const int64_t *shape, char *buf, size_t n)
 }
 
 /* A 3x3 conv tensor that tells the latent channels: [64, C, 3, 3] or [C, 64, 3, 3]. */
-static strata_status latent_channels(const char *file, const strata_tensor *t, bool decoder,
-                                     int *c, strata_result *r)
+static strata_status latent_channels(const char *file, const strata_tensor *t, bool decoder, int *c,
+                                     strata_result *r)
 {
-    bool ok = t->ndim == 4 && t->shape[2] == 3 && t->shape[3] == 3 &&
-              t->shape[decoder ? 0 : 1] == W;
+    bool ok =
+        t->ndim == 4 && t->shape[2] == 3 && t->shape[3] == 3 && t->shape[decoder ? 0 : 1] == W;
     int64_t v = ok ? t->shape[decoder ? 1 : 0] : 0;
     if (!ok || (v != 4 && v != 16 && v != 32)) {
         char s[160];
@@ -225,9 +225,8 @@ static strata_status check_tensors(builder *b, strata_taesd *m, strata_result *r
             same = e->t->shape[d] == e->shape[d];
         if (!same) {
             shape_text(e->t->ndim, e->t->shape, got_s, sizeof got_s);
-            return strata_fail(r, STRATA_ERR_FORMAT,
-                               "%s: tensor \"%s\" has shape %s, expected %s", b->file, e->name,
-                               got_s, want_s);
+            return strata_fail(r, STRATA_ERR_FORMAT, "%s: tensor \"%s\" has shape %s, expected %s",
+                               b->file, e->name, got_s, want_s);
         }
     }
     int n = strata_safetensors_count(b->st);
@@ -238,8 +237,8 @@ static strata_status check_tensors(builder *b, strata_taesd *m, strata_result *r
             known = b->ex[j].t == t;
         if (!known)
             return strata_fail(r, STRATA_ERR_FORMAT,
-                               "%s: extra tensor \"%.80s\" (not part of the %s)", b->file,
-                               t->name, m->name);
+                               "%s: extra tensor \"%.80s\" (not part of the %s)", b->file, t->name,
+                               m->name);
     }
     return STRATA_OK;
 }

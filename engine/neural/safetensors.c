@@ -19,7 +19,7 @@
 struct strata_safetensors {
     const uint8_t *bytes; /* the whole file */
     size_t len;
-    bool mapped; /* munmap, else free */
+    bool mapped;         /* munmap, else free */
     const uint8_t *data; /* after the header */
     size_t data_len;
     int count;
@@ -140,18 +140,16 @@ static strata_status parse_tensor(const char *file, const char *key, const json_
                                   strata_result *r)
 {
     if (!json_is_object(v))
-        return strata_fail(r, STRATA_ERR_FORMAT, "%s: tensor " TN ": not a JSON object", file,
-                           key);
+        return strata_fail(r, STRATA_ERR_FORMAT, "%s: tensor " TN ": not a JSON object", file, key);
     const json_t *dt = json_object_get(v, "dtype"), *sh = json_object_get(v, "shape"),
                  *of = json_object_get(v, "data_offsets");
     const char *miss = !dt ? "dtype" : !sh ? "shape" : !of ? "data_offsets" : NULL;
     if (miss)
-        return strata_fail(r, STRATA_ERR_FORMAT, "%s: tensor " TN ": no \"%s\"", file, key,
-                           miss);
+        return strata_fail(r, STRATA_ERR_FORMAT, "%s: tensor " TN ": no \"%s\"", file, key, miss);
     const char *d = json_string_value(dt);
     if (!d)
-        return strata_fail(r, STRATA_ERR_FORMAT, "%s: tensor " TN ": dtype is not a string",
-                           file, key);
+        return strata_fail(r, STRATA_ERR_FORMAT, "%s: tensor " TN ": dtype is not a string", file,
+                           key);
     if (!strcmp(d, "F16"))
         t->dtype = STRATA_DT_F16;
     else if (!strcmp(d, "BF16"))
@@ -174,8 +172,8 @@ static strata_status parse_tensor(const char *file, const char *key, const json_
         uint64_t s;
         if (!json_u64(json_array_get(sh, (size_t)i), &s))
             return strata_fail(r, STRATA_ERR_FORMAT,
-                               "%s: tensor " TN ": shape[%d] is not a whole number >= 0", file,
-                               key, i);
+                               "%s: tensor " TN ": shape[%d] is not a whole number >= 0", file, key,
+                               i);
         if (s > limit || (s && count > limit / s))
             return strata_fail(r, STRATA_ERR_FORMAT,
                                "%s: tensor " TN ": shape overflows (the sizes multiply past "
@@ -215,8 +213,7 @@ static strata_status parse_meta(const char *file, const json_t *v, strata_safete
                                 strata_result *r)
 {
     if (!json_is_object(v))
-        return strata_fail(r, STRATA_ERR_FORMAT, "%s: \"__metadata__\" is not a JSON object",
-                           file);
+        return strata_fail(r, STRATA_ERR_FORMAT, "%s: \"__metadata__\" is not a JSON object", file);
     st->meta = calloc(2 * json_object_size(v) + 1, sizeof *st->meta);
     if (!st->meta)
         return strata_fail(r, STRATA_ERR_NOMEM, "%s: out of memory", file);
@@ -260,8 +257,7 @@ static strata_status check_overlap(const char *file, strata_safetensors *st, spa
             return strata_fail(r, STRATA_ERR_FORMAT,
                                "%s: tensors " TN " and " TN " overlap (bytes %llu..%llu and "
                                "%llu..%llu of the data)",
-                               file, st->tensors[prev->tensor].name,
-                               st->tensors[sp[i].tensor].name,
+                               file, st->tensors[prev->tensor].name, st->tensors[sp[i].tensor].name,
                                (unsigned long long)prev->begin, (unsigned long long)prev->end,
                                (unsigned long long)sp[i].begin, (unsigned long long)sp[i].end);
         if (!prev || sp[i].end > prev->end)
@@ -274,8 +270,8 @@ static strata_status parse_header(const char *file, json_t *root, strata_safeten
                                   strata_result *r)
 {
     if (!json_is_object(root))
-        return strata_fail(r, STRATA_ERR_FORMAT,
-                           "%s: the header is not a JSON object of tensors", file);
+        return strata_fail(r, STRATA_ERR_FORMAT, "%s: the header is not a JSON object of tensors",
+                           file);
     size_t n = json_object_size(root);
     st->tensors = calloc(n ? n : 1, sizeof *st->tensors);
     span *sp = calloc(n ? n : 1, sizeof *sp);
@@ -329,16 +325,16 @@ static strata_status parse_bytes(const char *file, strata_safetensors *st, strat
                            file, (unsigned long long)n);
     if (n > st->len - 8)
         return strata_fail(r, STRATA_ERR_FORMAT,
-                           "%s: header length %llu runs past the end of the file (%zu bytes)",
-                           file, (unsigned long long)n, st->len);
+                           "%s: header length %llu runs past the end of the file (%zu bytes)", file,
+                           (unsigned long long)n, st->len);
     st->data = st->bytes + 8 + n;
     st->data_len = st->len - 8 - (size_t)n;
     json_error_t err;
-    json_t *root = json_loadb((const char *)st->bytes + 8, (size_t)n, JSON_REJECT_DUPLICATES,
-                              &err);
+    json_t *root = json_loadb((const char *)st->bytes + 8, (size_t)n,
+                              JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
     if (!root)
-        return strata_fail(r, STRATA_ERR_FORMAT, "%s: header JSON, line %d column %d: %.120s",
-                           file, err.line, err.column, err.text);
+        return strata_fail(r, STRATA_ERR_FORMAT, "%s: header JSON, line %d column %d: %.120s", file,
+                           err.line, err.column, err.text);
     strata_status s = parse_header(file, root, st, r);
     json_decref(root);
     return s;
@@ -368,8 +364,7 @@ strata_status strata_safetensors_parse(const void *bytes, size_t len, const char
     return STRATA_OK;
 }
 
-strata_status strata_safetensors_open(const char *path, strata_safetensors **out,
-                                      strata_result *r)
+strata_status strata_safetensors_open(const char *path, strata_safetensors **out, strata_result *r)
 {
     *out = NULL;
     int fd = strata_file_open_read(path, r);

@@ -1,0 +1,205 @@
+/* Fixtures for the neural tests (see neural_fixtures.h). */
+#include "neural_fixtures.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "neural/neural.h"
+
+int64_t nf_count(const nf_tensor *t)
+{
+    int64_t n = 1;
+    for (int i = 0; i < t->ndim; i++)
+        n *= t->shape[i];
+    return n;
+}
+
+static float rnd(uint32_t *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return (float)(*s >> 8) / (float)(1u << 24) * 2.0f - 1.0f;
+}
+
+nf_tensor *nf_add(nf_list *l, const char *name, int ndim, const int64_t *shape, float scale,
+                  uint32_t *seed)
+{
+    nf_tensor *t = &l->t[l->n++];
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->dtype = "F16";
+    t->ndim = ndim;
+    for (int i = 0; i < ndim; i++)
+        t->shape[i] = shape[i];
+    int64_t n = nf_count(t);
+    t->values = malloc((size_t)(n ? n : 1) * sizeof(float));
+    for (int64_t i = 0; i < n; i++)
+        t->values[i] = rnd(seed) * scale;
+    return t;
+}
+
+nf_tensor *nf_find(nf_list *l, const char *name)
+{
+    for (int i = 0; i < l->n; i++)
+        if (!strcmp(l->t[i].name, name))
+            return &l->t[i];
+    return NULL;
+}
+
+bool nf_remove(nf_list *l, const char *name)
+{
+    nf_tensor *t = nf_find(l, name);
+    if (!t)
+        return false;
+    free(t->values);
+    int i = (int)(t - l->t);
+    memmove(&l->t[i], &l->t[i + 1], (size_t)(l->n - i - 1) * sizeof *t);
+    l->n--;
+    return true;
+}
+
+void nf_free(nf_list *l)
+{
+    for (int i = 0; i < l->n; i++)
+        free(l->t[i].values);
+    l->n = 0;
+}
+
+static void conv(nf_list *l, int index, int in, int out, int k, bool bias, uint32_t *seed)
+{
+    char name[48];
+    float scale = 1.0f / sqrtf((float)(in * k * k));
+    snprintf(name, sizeof name, "%d.weight", index);
+    nf_add(l, name, 4, (int64_t[]){out, in, k, k}, scale, seed);
+    if (bias) {
+        snprintf(name, sizeof name, "%d.bias", index);
+        nf_add(l, name, 1, (int64_t[]){out}, 0.1f, seed);
+    }
+}
+
+static void block(nf_list *l, int index, bool pool, uint32_t *seed)
+{
+    char name[48];
+    for (int i = 0; i < 3; i++) {
+        snprintf(name, sizeof name, "%d.conv.%d.weight", index, 2 * i);
+        nf_add(l, name, 4, (int64_t[]){64, 64, 3, 3}, 1.0f / 24.0f, seed);
+        snprintf(name, sizeof name, "%d.conv.%d.bias", index, 2 * i);
+        nf_add(l, name, 1, (int64_t[]){64}, 0.1f, seed);
+    }
+    if (!pool)
+        return;
+    snprintf(name, sizeof name, "%d.pool.0.weight", index);
+    nf_add(l, name, 4, (int64_t[]){256, 64, 1, 1}, 0.125f, seed);
+    snprintf(name, sizeof name, "%d.pool.1.weight", index);
+    nf_add(l, name, 1, (int64_t[]){256}, 1.0f, seed);
+    snprintf(name, sizeof name, "%d.pool.1.bias", index);
+    nf_add(l, name, 1, (int64_t[]){256}, 0.1f, seed);
+    snprintf(name, sizeof name, "%d.pool.3.weight", index);
+    nf_add(l, name, 4, (int64_t[]){64, 256, 1, 1}, 0.0625f, seed);
+}
+
+/* taesd.py: Decoder = Clamp, conv(C, 64), ReLU, Block x3, Upsample, conv(no bias), Block x3,
+ * Upsample, conv, Block x3, Upsample, conv, Block, conv(64, 3).
+ * Encoder = conv(3, 64), Block, [conv stride 2 (no bias), Block x3] x3, conv(64, C). */
+void nf_taesd(nf_list *l, int channels, bool decoder, bool pools, uint32_t seed)
+{
+    nf_free(l);
+    if (decoder) {
+        conv(l, 1, channels, 64, 3, true, &seed);
+        for (int i = 3; i <= 5; i++)
+            block(l, i, pools, &seed);
+        conv(l, 7, 64, 64, 3, false, &seed);
+        for (int i = 8; i <= 10; i++)
+            block(l, i, false, &seed);
+        conv(l, 12, 64, 64, 3, false, &seed);
+        for (int i = 13; i <= 15; i++)
+            block(l, i, false, &seed);
+        conv(l, 17, 64, 64, 3, false, &seed);
+        block(l, 18, false, &seed);
+        conv(l, 19, 64, 3, 3, true, &seed);
+    } else {
+        conv(l, 0, 3, 64, 3, true, &seed);
+        block(l, 1, false, &seed);
+        for (int s = 0; s < 3; s++) {
+            conv(l, 2 + 4 * s, 64, 64, 3, false, &seed);
+            for (int i = 3 + 4 * s; i <= 5 + 4 * s; i++)
+                block(l, i, pools && s == 2, &seed);
+        }
+        conv(l, 14, 64, channels, 3, true, &seed);
+    }
+}
+
+static size_t dsize(const char *dtype)
+{
+    return strcmp(dtype, "F32") == 0 ? 4 : 2;
+}
+
+uint8_t *nf_bytes(const nf_list *l, size_t *len)
+{
+    size_t hcap = 256 + (size_t)l->n * 160, data = 0;
+    char *h = malloc(hcap);
+    size_t k = (size_t)snprintf(h, hcap, "{\"__metadata__\":{\"note\":\"strata test\"}");
+    for (int i = 0; i < l->n; i++) {
+        const nf_tensor *t = &l->t[i];
+        size_t bytes = (size_t)nf_count(t) * dsize(t->dtype);
+        k += (size_t)snprintf(h + k, hcap - k, ",\"%s\":{\"dtype\":\"%s\",\"shape\":[", t->name,
+                              t->dtype);
+        for (int d = 0; d < t->ndim; d++)
+            k += (size_t)snprintf(h + k, hcap - k, "%s%lld", d ? "," : "", (long long)t->shape[d]);
+        k += (size_t)snprintf(h + k, hcap - k, "],\"data_offsets\":[%zu,%zu]}", data, data + bytes);
+        data += bytes;
+    }
+    k += (size_t)snprintf(h + k, hcap - k, "}");
+    while (k % 8)
+        h[k++] = ' ';
+    *len = 8 + k + data;
+    uint8_t *out = malloc(*len);
+    for (int i = 0; i < 8; i++)
+        out[i] = (uint8_t)((uint64_t)k >> (8 * i));
+    memcpy(out + 8, h, k);
+    free(h);
+    uint8_t *p = out + 8 + k;
+    for (int i = 0; i < l->n; i++) {
+        const nf_tensor *t = &l->t[i];
+        for (int64_t j = 0; j < nf_count(t); j++) {
+            float f = t->values[j];
+            if (!strcmp(t->dtype, "F32")) {
+                uint32_t u;
+                memcpy(&u, &f, 4);
+                for (int b = 0; b < 4; b++)
+                    *p++ = (uint8_t)(u >> (8 * b));
+            } else {
+                uint16_t u;
+                if (!strcmp(t->dtype, "F16")) {
+                    u = strata_float_to_half(f);
+                } else {
+                    uint32_t x;
+                    memcpy(&x, &f, 4);
+                    u = (uint16_t)(x >> 16); /* bf16 by truncation: exact for the tests */
+                }
+                *p++ = (uint8_t)u;
+                *p++ = (uint8_t)(u >> 8);
+            }
+        }
+    }
+    return out;
+}
+
+bool nf_write_bytes(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return false;
+    bool ok = fwrite(data, 1, len, f) == len;
+    return fclose(f) == 0 && ok;
+}
+
+bool nf_write(const char *path, const nf_list *l)
+{
+    size_t len;
+    uint8_t *b = nf_bytes(l, &len);
+    bool ok = nf_write_bytes(path, b, len);
+    free(b);
+    return ok;
+}
