@@ -145,10 +145,13 @@ typedef struct strata_neural_gpu strata_neural_gpu;
 struct strata_target;
 
 /* NULL with r filled when the context has no compute shaders (GL 3.3) or a program
- * fails; the caller plays the bank another way and says why. */
+ * fails; the caller plays the bank another way and says why. The decoder keeps a pointer
+ * to the model: free the model after strata_neural_gpu_destroy. */
 strata_neural_gpu *strata_neural_gpu_create(const strata_taesd *decoder, strata_result *r);
-/* Decode latent [C][lh][lw] (lh, lw 1..128) into out, an RGBA target of 8lw x 8lh,
- * clamped to 0..1. */
+/* Decode latent [C][lh][lw] (lh, lw 1..128) into out, an RGBA8 target of 8lw x 8lh,
+ * clamped to 0..1, top row first like every pass. The stages have GPU timers of their
+ * own (neural_1x, _2x, _4x, _8x: the overlay and --stats list them): do not bracket this
+ * call with strata_gpu_begin. false (logged, nothing drawn): a bad size or target. */
 bool strata_neural_gpu_decode(strata_neural_gpu *g, const float *latent, int lh, int lw,
                               const struct strata_target *out);
 void strata_neural_gpu_destroy(strata_neural_gpu *g); /* NULL is fine */
