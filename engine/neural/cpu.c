@@ -41,13 +41,20 @@ static void conv(const strata_taesd_conv *cv, const act *in, act *out)
                         int sy = y * s + ky - pad;
                         if (sy < 0 || sy >= in->h)
                             continue;
-                        const float *row = src + (size_t)sy * in->w;
-                        float *drow = dst + (size_t)y * out->w;
-                        for (int x = 0; x < out->w; x++) {
-                            int sx = x * s + kx - pad;
-                            if (sx >= 0 && sx < in->w)
-                                drow[x] += wv * row[sx];
-                        }
+                        /* the output columns whose tap lands inside the row: x0 <= x < x1 */
+                        int last = in->w - 1 + pad - kx; /* x * s <= last */
+                        int x0 = kx < pad ? (pad - kx + s - 1) / s : 0;
+                        int x1 = last < 0 ? 0 : last / s + 1;
+                        x1 = x1 < out->w ? x1 : out->w;
+                        const float *restrict row = src + (size_t)sy * in->w;
+                        float *restrict drow = dst + (size_t)y * out->w;
+                        int off = kx - pad;
+                        if (s == 1)
+                            for (int x = x0; x < x1; x++)
+                                drow[x] += wv * row[x + off];
+                        else
+                            for (int x = x0; x < x1; x++)
+                                drow[x] += wv * row[x * s + off];
                     }
                 }
         }

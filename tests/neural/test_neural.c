@@ -7,10 +7,12 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "neural/neural.h"
@@ -511,6 +513,76 @@ static void cpu_families(void **state)
     }
 }
 
+/* ---- strata-bank model ----------------------------------------------------------- */
+
+/* Run strata-bank with args; its stdout into out (NUL-terminated), the exit code back. */
+static int run_bank(const char *const *args, char *out, size_t cap, char *err, size_t ecap)
+{
+    const char *bin = getenv("STRATA_BINARY_DIR");
+    assert_non_null(bin);
+    char prog[1024];
+    snprintf(prog, sizeof prog, "%s/strata-bank", bin);
+    const char *argv[8] = {prog};
+    for (int i = 0; args[i] && i < 6; i++)
+        argv[i + 1] = args[i];
+    strata_result r = {0};
+    strata_proc *p = strata_proc_spawn(&(strata_proc_desc){.argv = argv, .pipe_stdout = true}, &r);
+    if (!p)
+        fail_msg("%s", r.msg);
+    size_t n = 0;
+    for (;;) { /* bounded: 30 s without output ends the wait */
+        struct pollfd pfd = {.fd = strata_proc_stdout_fd(p), .events = POLLIN};
+        if (poll(&pfd, 1, 30000) <= 0)
+            fail_msg("strata-bank %s: no output for 30 s", args[0]);
+        ssize_t k = read(pfd.fd, out + n, cap - 1 - n);
+        if (k <= 0)
+            break;
+        n += (size_t)k;
+    }
+    out[n] = 0;
+    int status = 0;
+    assert_true(strata_proc_wait(p, 30.0, &status));
+    strata_proc_stderr_tail(p, err, ecap);
+    strata_proc_destroy(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void bank_model_command(void **state)
+{
+    (void)state;
+    char path[128], out[4096], err[1024];
+    path_in_tmp(path, sizeof path, "model.safetensors");
+    nf_list l = {0};
+    nf_taesd(&l, 16, false, false, 5);
+    assert_true(nf_write(path, &l));
+    int64_t params = 0;
+    for (int i = 0; i < l.n; i++)
+        params += nf_count(&l.t[i]);
+    int tensors = l.n;
+    nf_free(&l);
+    const char *args[] = {"model", path, NULL};
+    assert_int_equal(run_bank(args, out, sizeof out, err, sizeof err), 0);
+    char want[128];
+    snprintf(want, sizeof want, "params     %lld\n", (long long)params);
+    assert_non_null(strstr(out, want));
+    snprintf(want, sizeof want, "tensors    %d\n", tensors);
+    assert_non_null(strstr(out, want));
+    assert_non_null(strstr(out, "family     taesd3/taef1\n"));
+    assert_non_null(strstr(out, "role       encoder\n"));
+    assert_non_null(strstr(out, "latent     16 channels"));
+    assert_non_null(strstr(out, "dtype      F16\n"));
+    /* a broken model: exit 1 and the tensor named */
+    nf_taesd(&l, 4, true, false, 5);
+    nf_find(&l, "7.weight")->values[3] = NAN;
+    assert_true(nf_write(path, &l));
+    nf_free(&l);
+    assert_int_equal(run_bank(args, out, sizeof out, err, sizeof err), 1);
+    assert_non_null(strstr(err, "tensor \"7.weight\" holds NaN"));
+    /* no file: a usage error */
+    const char *none[] = {"model", NULL};
+    assert_int_equal(run_bank(none, out, sizeof out, err, sizeof err), 2);
+}
+
 int main(void)
 {
     strata_log_set_quiet(true);
@@ -518,7 +590,7 @@ int main(void)
         cmocka_unit_test(half_exact),      cmocka_unit_test(good_file),
         cmocka_unit_test(hostile_headers), cmocka_unit_test(hostile_lengths),
         cmocka_unit_test(model_families),  cmocka_unit_test(model_hostile),
-        cmocka_unit_test(cpu_families),
+        cmocka_unit_test(cpu_families),    cmocka_unit_test(bank_model_command),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

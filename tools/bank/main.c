@@ -6,7 +6,9 @@
  *   strata-bank verify FILE
  *   strata-bank bench PATH [--size WxH] [--play N]
  *   strata-bank synth DIR --count N [--size WxH]   (synthetic PNGs for benchmarks)
+ *   strata-bank model FILE [--bench] [--runs N]     (a TAESD weight file: what it is)
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 
 #include "bank/bank.h"
 #include "core/core.h"
+#include "neural/neural.h"
 
 static void usage(FILE *out)
 {
@@ -28,6 +31,7 @@ static void usage(FILE *out)
                  "  strata-bank verify FILE\n"
                  "  strata-bank bench PATH [--size WxH] [--play N]\n"
                  "  strata-bank synth DIR --count N [--size WxH]\n"
+                 "  strata-bank model FILE [--bench] [--runs N]\n"
                  "options take --opt value or --opt=value; -o is also --out\n");
 }
 
@@ -328,6 +332,134 @@ static int cmd_synth(int argc, char **argv)
     return 0;
 }
 
+/* Multiply-adds x 2 of one op of m at an input of c x h x w; updates c, h, w. */
+static double op_flops(const strata_taesd_op *op, int *c, int *h, int *w)
+{
+    double hw = (double)*h * *w, f = 0;
+    switch (op->kind) {
+    case STRATA_TAESD_CONV: {
+        const strata_taesd_conv *cv = &op->conv;
+        *h = (*h + 2 * (cv->k / 2) - cv->k) / cv->stride + 1;
+        *w = (*w + 2 * (cv->k / 2) - cv->k) / cv->stride + 1;
+        *c = cv->out;
+        return 2.0 * cv->in * cv->out * cv->k * cv->k * *h * *w;
+    }
+    case STRATA_TAESD_BLOCK:
+        f = 3 * 2.0 * 64 * 64 * 9 * hw;
+        if (op->block.pool)
+            f += 2 * 2.0 * 64 * 256 * hw;
+        return f;
+    case STRATA_TAESD_UPSAMPLE:
+        *h *= 2;
+        *w *= 2;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static double model_flops(const strata_taesd *m, int c, int h, int w)
+{
+    double f = 0;
+    for (int i = 0; i < m->nops; i++)
+        f += op_flops(&m->ops[i], &c, &h, &w);
+    return f;
+}
+
+/* The CPU reference's time per decode (or encode) at a few sizes: best and mean of runs. */
+static int model_bench(const strata_taesd *m, int runs)
+{
+    static const int sides[] = {8, 16, 32};
+    bool dec = m->role == STRATA_TAESD_DECODER;
+    printf("CPU reference (%s, 1 thread), %d runs each:\n", dec ? "decode" : "encode", runs);
+    for (size_t s = 0; s < sizeof sides / sizeof *sides; s++) {
+        int l = sides[s], px = 8 * l, c = m->latent_channels;
+        float *in = malloc(sizeof(float) * (size_t)(dec ? c * l * l : 3 * px * px));
+        float *out = malloc(sizeof(float) * (size_t)(dec ? 3 * px * px : c * l * l));
+        if (!in || !out) {
+            free(in);
+            free(out);
+            fprintf(stderr, "strata-bank model: out of memory at latent %dx%d\n", l, l);
+            return 1;
+        }
+        int n = dec ? c * l * l : 3 * px * px;
+        for (int i = 0; i < n; i++)
+            in[i] = dec ? 2.0f * sinf(0.37f * (float)i) : 0.5f + 0.4f * sinf(0.01f * (float)i);
+        double best = 1e30, sum = 0;
+        for (int r = 0; r < runs; r++) {
+            double t0 = strata_time_s();
+            bool ok = dec ? strata_taesd_decode_cpu(m, in, l, l, out)
+                          : strata_taesd_encode_cpu(m, in, px, px, out);
+            double t = strata_time_s() - t0;
+            if (!ok) {
+                free(in);
+                free(out);
+                fprintf(stderr, "strata-bank model: the CPU reference failed at %dx%d\n", l, l);
+                return 1;
+            }
+            best = t < best ? t : best;
+            sum += t;
+        }
+        double gf = dec ? model_flops(m, c, l, l) : model_flops(m, 3, px, px);
+        printf("  latent %3dx%-3d (%4dx%-4d px)  best %9.1f ms  mean %9.1f ms  %6.2f GFLOP  "
+               "%5.2f GFLOP/s\n",
+               l, l, px, px, best * 1e3, sum / runs * 1e3, gf / 1e9, gf / best / 1e9);
+        free(in);
+        free(out);
+        fflush(stdout);
+    }
+    return 0;
+}
+
+/* What a TAESD weight file is: family, role, channels, params, tensors, dtype. */
+static int cmd_model(int argc, char **argv)
+{
+    bool bench = false;
+    int runs = 3;
+    const char *pos[1];
+    int npos = 0;
+    const strata_arg t[] = {
+        {OPT("--bench", STRATA_ARG_FLAG, &bench)},
+        {OPT("--runs", STRATA_ARG_INT, &runs), .lo = 1, .hi = 100},
+    };
+    if (!parse("model", t, 2, argc, argv, pos, 1, &npos) || !need("model", "FILE", npos ? "" : 0))
+        return 2;
+    const char *file = pos[0];
+    strata_result r = {0};
+    strata_safetensors *st;
+    if (strata_safetensors_open(file, &st, &r) != STRATA_OK)
+        return fail(&r);
+    strata_taesd *m;
+    if (strata_taesd_from_safetensors(st, file, &m, &r) != STRATA_OK) {
+        strata_safetensors_close(st);
+        return fail(&r);
+    }
+    int n = strata_safetensors_count(st), seen[3] = {0};
+    for (int i = 0; i < n; i++)
+        seen[strata_safetensors_at(st, i)->dtype]++;
+    static const char *const dn[3] = {"F16", "BF16", "F32"};
+    char dtypes[32] = "";
+    for (int d = 0; d < 3; d++)
+        if (seen[d])
+            snprintf(dtypes + strlen(dtypes), sizeof dtypes - strlen(dtypes), "%s%s",
+                     dtypes[0] ? ", " : "", dn[d]);
+    const char *src = strata_safetensors_meta(st, "source");
+    static const char *const gen[3] = {"Stable Diffusion 1.x/2.x (taesd) or SDXL (taesdxl)",
+                                       "SD3 (taesd3) or FLUX.1 (taef1)", "FLUX.2 (taef2)"};
+    printf("file       %s\nmodel      %s\nfamily     %s\nlatents of %s\nrole       %s\n"
+           "latent     %d channels at 1/8 of the picture\nparams     %lld\ntensors    %d\n"
+           "dtype      %s\n",
+           file, m->name, strata_taesd_family_name(m->family), gen[m->family],
+           m->role == STRATA_TAESD_DECODER ? "decoder" : "encoder", m->latent_channels,
+           (long long)m->params, n, dtypes);
+    if (src)
+        printf("source     %.200s\n", src);
+    strata_safetensors_close(st);
+    int rc = bench ? model_bench(m, runs) : 0;
+    strata_taesd_free(m);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -356,9 +488,11 @@ int main(int argc, char **argv)
         return cmd_bench(argc, argv);
     if (strcmp(c, "synth") == 0)
         return cmd_synth(argc, argv);
+    if (strcmp(c, "model") == 0)
+        return cmd_model(argc, argv);
     fprintf(stderr,
             "strata-bank: unknown command %.120s (build, latent, info, verify, bench, "
-            "synth; see --help)\n",
+            "synth, model; see --help)\n",
             c);
     return 2;
 }
