@@ -132,10 +132,11 @@ const char *strata_taesd_family_name(strata_taesd_family f); /* "taesd/taesdxl" 
 /* ---- CPU reference (clear, not fast; any thread) ------------------------------ */
 
 /* latent [C][lh][lw] -> rgb [3][8lh][8lw], before clamping to 0..1. false: not a decoder,
- * or out of memory. */
+ * a side outside 1..1024, or out of memory (work memory: 4 x 64 x 8lh x 8lw floats). */
 bool strata_taesd_decode_cpu(const strata_taesd *m, const float *latent, int lh, int lw,
                              float *rgb);
-/* rgb [3][h][w] in 0..1 (h, w multiples of 8) -> latent [C][h/8][w/8]. */
+/* rgb [3][h][w] in 0..1 (h, w multiples of 8, 8..8192) -> latent [C][h/8][w/8]. false: not
+ * an encoder, a bad size, or out of memory. */
 bool strata_taesd_encode_cpu(const strata_taesd *m, const float *rgb, int h, int w,
                              float *latent);
 
