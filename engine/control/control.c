@@ -485,6 +485,8 @@ static void apply_pending(strata_control *ctl, strata_control_frame *f, uint64_t
     /* "the frame of its time": due when its time is nearer this frame than the next */
     double half = f->dt > 0.0f ? f->dt * 0.5 : 0.0;
     int keep = 0, stale = 0;
+    uint64_t limit_ns = ctl->cfg.pending_limit_s > 0 ? (uint64_t)(ctl->cfg.pending_limit_s * 1e9)
+                                                      : PENDING_LIMIT_NS;
     for (int i = 0; i < ctl->npending; i++) {
         strata_cmd *c = &ctl->pending[i];
         bool ready = c->bundle == 0 || c->complete;
@@ -494,7 +496,7 @@ static void apply_pending(strata_control *ctl, strata_control_frame *f, uint64_t
         }
         if (ready) {
             apply_cmd(ctl, c, f);
-        } else if (now_ns > c->recv_ns && now_ns - c->recv_ns > PENDING_LIMIT_NS) {
+        } else if (now_ns > c->recv_ns && now_ns - c->recv_ns > limit_ns) {
             stale++;
         } else if (!c->complete && now_ns > c->recv_ns && now_ns - c->recv_ns > BUNDLE_TIMEOUT_NS) {
             /* now_ns was read before the queue was drained: a command that arrived
@@ -506,9 +508,11 @@ static void apply_pending(strata_control *ctl, strata_control_frame *f, uint64_t
         }
     }
     ctl->npending = keep;
-    if (stale)
-        LOG_WARN(TAG, "dropped %d commands that waited over %.0f s for their time", stale,
-                 (double)PENDING_LIMIT_NS * 1e-9);
+    if (stale) {
+        ctl->n_expired += (uint64_t)stale;
+        LOG_WARN(TAG, "dropped %d commands that waited over %.1f s for their time", stale,
+                 (double)limit_ns * 1e-9);
+    }
 }
 
 void strata_control_set_aliases(strata_control *ctl, const strata_control_alias *a, int n)
@@ -566,6 +570,7 @@ void strata_control_stats_get(strata_control *ctl, strata_control_stats *s)
     s->denied = atomic_load(&ctl->n_denied);
     s->dropped = atomic_load(&ctl->n_dropped);
     s->applied = ctl->n_applied;
+    s->expired = ctl->n_expired;
     s->frames = atomic_load(&ctl->frame_no);
     s->subscribers = ctl->nsubs;
     s->lat_count = ctl->lat_n;

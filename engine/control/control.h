@@ -356,6 +356,9 @@ typedef struct strata_control_config {
     double subscribe_lifetime_s;   /* a subscription not renewed ends: 0 = 60 s */
     double osc_tcp_idle_s;         /* a silent TCP client is closed: 0 = 300 s */
     double osc_tcp_frame_s;        /* a packet half-sent this long: closed, 0 = 5 s */
+    /* A command that waited this long for its time is dropped (a wall clock stepped
+     * back must not hold it forever): 0 = the 10 s horizon + 2 s. */
+    double pending_limit_s;
     double bpm;                 /* 0 = 120 */
     bool link;                  /* join Ableton Link at start */
     int queue_size;             /* 0 = 4096 commands */
@@ -422,6 +425,7 @@ typedef struct strata_control_stats {
     uint64_t errors;    /* messages rejected (bad address, type, arity, malformed) */
     uint64_t denied;    /* packets from senders outside --osc-allow */
     uint64_t dropped;   /* commands lost to a full queue */
+    uint64_t expired;   /* commands dropped after waiting past pending_limit_s */
     uint64_t applied;   /* commands and parameter sets applied */
     uint64_t frames;    /* strata_control_apply calls */
     int subscribers;    /* live subscriptions */

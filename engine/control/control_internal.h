@@ -144,6 +144,7 @@ struct strata_control {
     float lat_frames[LAT_SAMPLES];
     int lat_n, lat_pos;
     uint64_t n_applied;
+    uint64_t n_expired; /* commands dropped after waiting past the pending limit */
 };
 
 /* One message being handled on the OSC thread. */

@@ -316,6 +316,31 @@ static void nested_future_bundles_refused(void **state)
     destroy(fx);
 }
 
+/* Nothing stays pending past its limit, even when its time is inside the horizon: the
+ * limit is the safety net for a wall clock stepped back (here made shorter than the wait). */
+static void pending_work_expires(void **state)
+{
+    (void)state;
+    strata_control_config cfg = {.pending_limit_s = 0.5};
+    fixture *fx = make(&cfg);
+    oc_buf *b = calloc(1, sizeof *b), *m = calloc(1, sizeof *m);
+    oc_bundle_begin(b, oc_timetag_in(5.0));
+    oc_msg(m, "/strata/glitch", "f", 0.9);
+    oc_element(b, m);
+    oc_send(fx->fd, fx->port, b->d, b->n);
+    strata_control_stats st = {0};
+    for (int i = 0; i < 1000 && st.expired == 0; i++) {
+        pump(fx, 5);
+        strata_control_stats_get(fx->ctl, &st);
+    }
+    assert_int_equal(st.expired, 1);
+    assert_true(fx->params.base[STRATA_P_glitch] == 0.0f); /* dropped, never applied */
+    assert_int_equal(st.dropped, 0);
+    free(b);
+    free(m);
+    destroy(fx);
+}
+
 /* ---- TCP ---------------------------------------------------------------------------- */
 
 static int tcp_from(const char *ip, int port)
@@ -525,6 +550,7 @@ int main(void)
         cmocka_unit_test(screenshot_never_replaces),
         cmocka_unit_test(screenshot_rate_and_budget),
         cmocka_unit_test(nested_future_bundles_refused),
+        cmocka_unit_test(pending_work_expires),
         cmocka_unit_test(tcp_cannot_be_locked_out),
         cmocka_unit_test(tcp_allowlist_at_accept),
         cmocka_unit_test(subscribe_allowlist_cap_expiry),
