@@ -5,9 +5,10 @@
 //   writes: bias, + a residual buffer (a Block's skip), ReLU; or, for the last conv,
 //           RGB clamped to 0..1 into an rgba8 image, top row first (GL row H-1-y).
 // A workgroup computes a 16x16 pixel tile for OCB output channels; each invocation a 2x2
-// pixel block for all OCB channels (64 accumulators), so every input value read from
-// shared memory feeds 4 pixels x OCB channels and every weight (vec4 over 4 channels)
-// 4 pixels. gpu.c's TILE and OCB must match the numbers here.
+// pixel block for all OCB channels (64 accumulators, in named variables: llvmpipe keeps
+// an indexed array in memory, 1.9x slower), so every input value read from shared memory
+// feeds 4 pixels x 16 channels and every weight (vec4 over 4 channels) 4 pixels. TAP and
+// store are written for OCB 16; gpu.c's CONV3_TILE and CONV3_OCB must match.
 #define TX 8
 #define TY 8
 #define TILE 16       // output pixels per workgroup side: TX * 2
@@ -45,16 +46,56 @@ float load_input(int c, int gx, int gy)
     return u_tanh != 0 ? tanh(clamp(v / 3.0, -10.0, 10.0)) * 3.0 : v;
 }
 
+// bias, residual, ReLU and the write of one pixel's 16 channels (or its RGB)
+void store(int x, int y, int oc0, vec4 c0, vec4 c1, vec4 c2, vec4 c3)
+{
+    if (x >= u_size.x || y >= u_size.y)
+        return;
+    if (u_to_image != 0) {
+        vec3 rgb = c0.xyz;
+        if (u_b >= 0)
+            rgb += vec3(wts[u_b], wts[u_b + 1], wts[u_b + 2]);
+        imageStore(u_image, ivec2(x, u_size.y - 1 - y), vec4(clamp(rgb, 0.0, 1.0), 1.0));
+        return;
+    }
+    vec4 acc[4] = vec4[4](c0, c1, c2, c3);
+    for (int o = 0; o < OCB; o++) {
+        int oc = oc0 + o;
+        if (oc >= u_cout)
+            break;
+        int at = (oc * u_size.y + y) * u_size.x + x;
+        float v = acc[o / 4][o % 4];
+        if (u_b >= 0)
+            v += wts[u_b + oc];
+        if (u_res != 0)
+            v += res[at];
+        dst[at] = u_relu != 0 ? max(v, 0.0) : v;
+    }
+}
+
+// one tap k of the 3x3 kernel for the 2x2 pixels (inputs v0..v3) and 16 channels
+#define TAP(k, v0, v1, v2, v3)                                                                \
+    {                                                                                        \
+        vec4 w0 = s_w[wb + k * 4], w1 = s_w[wb + k * 4 + 1];                                 \
+        vec4 w2 = s_w[wb + k * 4 + 2], w3 = s_w[wb + k * 4 + 3];                             \
+        a00 += v0 * w0, a01 += v0 * w1, a02 += v0 * w2, a03 += v0 * w3;                     \
+        a10 += v1 * w0, a11 += v1 * w1, a12 += v1 * w2, a13 += v1 * w3;                     \
+        a20 += v2 * w0, a21 += v2 * w1, a22 += v2 * w2, a23 += v2 * w3;                     \
+        a30 += v3 * w0, a31 += v3 * w1, a32 += v3 * w2, a33 += v3 * w3;                     \
+    }
+
 void main()
 {
     int lid = int(gl_LocalInvocationIndex);
     int ox = int(gl_WorkGroupID.x) * TILE, oy = int(gl_WorkGroupID.y) * TILE;
     int oc0 = int(gl_WorkGroupID.z) * OCB;
     int lx = int(gl_LocalInvocationID.x) * 2, ly = int(gl_LocalInvocationID.y) * 2;
-    vec4 acc[4][OCB / 4];
-    for (int p = 0; p < 4; p++)
-        for (int g = 0; g < OCB / 4; g++)
-            acc[p][g] = vec4(0.0);
+    // 4 pixels x 16 channels of accumulators, named so that no compiler keeps them in an
+    // indexed array (llvmpipe puts those in memory)
+    vec4 a00 = vec4(0.0), a01 = vec4(0.0), a02 = vec4(0.0), a03 = vec4(0.0);
+    vec4 a10 = vec4(0.0), a11 = vec4(0.0), a12 = vec4(0.0), a13 = vec4(0.0);
+    vec4 a20 = vec4(0.0), a21 = vec4(0.0), a22 = vec4(0.0), a23 = vec4(0.0);
+    vec4 a30 = vec4(0.0), a31 = vec4(0.0), a32 = vec4(0.0), a33 = vec4(0.0);
 
     for (int ic0 = 0; ic0 < u_cin; ic0 += ICB) {
         for (int i = lid; i < ICB * SW * SW; i += TX * TY) {
@@ -70,46 +111,30 @@ void main()
         }
         barrier();
         for (int c = 0; c < ICB; c++) {
-            float win[4][4];
-            for (int y = 0; y < 4; y++)
-                for (int x = 0; x < 4; x++)
-                    win[y][x] = s_in[(c * SW + ly + y) * SW + lx + x];
-            for (int k = 0; k < 9; k++) {
-                int ky = k / 3, kx = k % 3;
-                for (int g = 0; g < OCB / 4; g++) {
-                    vec4 w = s_w[(c * 9 + k) * (OCB / 4) + g];
-                    acc[0][g] += win[ky][kx] * w;
-                    acc[1][g] += win[ky][kx + 1] * w;
-                    acc[2][g] += win[ky + 1][kx] * w;
-                    acc[3][g] += win[ky + 1][kx + 1] * w;
-                }
-            }
+            int i0 = (c * SW + ly) * SW + lx;
+            float r00 = s_in[i0], r01 = s_in[i0 + 1], r02 = s_in[i0 + 2], r03 = s_in[i0 + 3];
+            i0 += SW;
+            float r10 = s_in[i0], r11 = s_in[i0 + 1], r12 = s_in[i0 + 2], r13 = s_in[i0 + 3];
+            i0 += SW;
+            float r20 = s_in[i0], r21 = s_in[i0 + 1], r22 = s_in[i0 + 2], r23 = s_in[i0 + 3];
+            i0 += SW;
+            float r30 = s_in[i0], r31 = s_in[i0 + 1], r32 = s_in[i0 + 2], r33 = s_in[i0 + 3];
+            int wb = c * 9 * 4;
+            TAP(0, r00, r01, r10, r11);
+            TAP(1, r01, r02, r11, r12);
+            TAP(2, r02, r03, r12, r13);
+            TAP(3, r10, r11, r20, r21);
+            TAP(4, r11, r12, r21, r22);
+            TAP(5, r12, r13, r22, r23);
+            TAP(6, r20, r21, r30, r31);
+            TAP(7, r21, r22, r31, r32);
+            TAP(8, r22, r23, r32, r33);
         }
         barrier();
     }
 
-    for (int p = 0; p < 4; p++) {
-        int x = ox + lx + (p & 1), y = oy + ly + (p >> 1);
-        if (x >= u_size.x || y >= u_size.y)
-            continue;
-        if (u_to_image != 0) {
-            vec3 rgb = acc[p][0].xyz;
-            if (u_b >= 0)
-                rgb += vec3(wts[u_b], wts[u_b + 1], wts[u_b + 2]);
-            imageStore(u_image, ivec2(x, u_size.y - 1 - y), vec4(clamp(rgb, 0.0, 1.0), 1.0));
-            continue;
-        }
-        for (int o = 0; o < OCB; o++) {
-            int oc = oc0 + o;
-            if (oc >= u_cout)
-                break;
-            int at = (oc * u_size.y + y) * u_size.x + x;
-            float v = acc[p][o / 4][o % 4];
-            if (u_b >= 0)
-                v += wts[u_b + oc];
-            if (u_res != 0)
-                v += res[at];
-            dst[at] = u_relu != 0 ? max(v, 0.0) : v;
-        }
-    }
+    store(ox + lx, oy + ly, oc0, a00, a01, a02, a03);
+    store(ox + lx + 1, oy + ly, oc0, a10, a11, a12, a13);
+    store(ox + lx, oy + ly + 1, oc0, a20, a21, a22, a23);
+    store(ox + lx + 1, oy + ly + 1, oc0, a30, a31, a32, a33);
 }

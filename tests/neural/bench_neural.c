@@ -2,14 +2,15 @@
  * stage from the same GL timers the overlay shows) and CPU reference side by side.
  *
  *   bench_neural [--model DECODER.safetensors] [--channels 4|16|32] [--sizes 8,16,32]
- *                [--runs N] [--cpu-max N] [--json]
+ *                [--runs N] [--cpu-max N] [--shader-dir DIR] [--json]
  *
  * Without --model the weights are made from a seed (taef2's shapes by default: 32
  * channels with pools; --channels 4 or 16 for the other families): the cost does not
  * depend on the values. Each size: one warm-up decode, then N decodes each followed by
  * glFinish; the wall time and the stage timers are averaged. The CPU reference runs once
  * per size up to --cpu-max (default 32; 0: never). FLOP counts 2 per multiply-add of
- * every conv. Offscreen (SDL's offscreen driver over EGL, or the display's GL). */
+ * every conv. --shader-dir reads the shaders from a folder (tuning them without a
+ * rebuild). Offscreen (SDL's offscreen driver over EGL, or the display's GL). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@ static const char *const stages[] = {"neural_1x", "neural_2x", "neural_4x", "neu
 #define NSTAGES 4
 
 typedef struct options {
-    const char *model;
+    const char *model, *shader_dir;
     int channels;
     int sizes[MAX_SIZES], nsizes;
     int runs, cpu_max;
@@ -73,6 +74,8 @@ static bool parse(int argc, char **argv, options *o)
         i++;
         if (!strcmp(a, "--model")) {
             o->model = v;
+        } else if (!strcmp(a, "--shader-dir")) {
+            o->shader_dir = v;
         } else if (!strcmp(a, "--channels")) {
             o->channels = atoi(v);
             if (o->channels != 4 && o->channels != 16 && o->channels != 32) {
@@ -93,8 +96,9 @@ static bool parse(int argc, char **argv, options *o)
                 char *end;
                 long n = strtol(p, &end, 10);
                 if (end == p || n < 1 || n > 128) {
-                    fprintf(stderr, "bench_neural: --sizes %s: expected sides 1..128, "
-                                    "comma-separated\n",
+                    fprintf(stderr,
+                            "bench_neural: --sizes %s: expected sides 1..128, "
+                            "comma-separated\n",
                             v);
                     return false;
                 }
@@ -191,13 +195,12 @@ static void print(const result *r, const options *o)
     double gps = r->gflop / (r->wall_ms * 1e-3);
     double cps = r->cpu_ms > 0 ? r->gflop / (r->cpu_ms * 1e-3) : 0;
     if (o->json) {
-        printf("{\"latent\":\"%dx%d\",\"image\":\"%dx%d\",\"gflop\":%.3f,\"gpu_ms\":%.3f,",
-               r->side, r->side, 8 * r->side, 8 * r->side, r->gflop, r->wall_ms);
+        printf("{\"latent\":\"%dx%d\",\"image\":\"%dx%d\",\"gflop\":%.3f,\"gpu_ms\":%.3f,", r->side,
+               r->side, 8 * r->side, 8 * r->side, r->gflop, r->wall_ms);
         printf("\"stage_ms\":{");
         for (int s = 0; s < NSTAGES; s++)
             printf("%s\"%s\":%.3f", s ? "," : "", stages[s], r->stage_ms[s]);
-        printf("},\"gpu_gflops\":%.2f,\"cpu_ms\":%.3f,\"cpu_gflops\":%.2f}\n", gps, r->cpu_ms,
-               cps);
+        printf("},\"gpu_gflops\":%.2f,\"cpu_ms\":%.3f,\"cpu_gflops\":%.2f}\n", gps, r->cpu_ms, cps);
         return;
     }
     char lat[32], img[32], cpu[48];
@@ -218,7 +221,7 @@ int main(int argc, char **argv)
         return 2;
     strata_log_set_level(STRATA_LOG_WARN);
     strata_gl gl;
-    if (!test_gl_open(&gl, NULL)) {
+    if (!test_gl_open(&gl, o.shader_dir)) {
         fprintf(stderr, "bench_neural: no GL context\n");
         return 1;
     }

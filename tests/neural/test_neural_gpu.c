@@ -159,8 +159,9 @@ static void family(int channels, bool pools, uint32_t seed, const char *what)
     strata_neural_gpu *g = strata_neural_gpu_create(m, &r);
     if (!g)
         fail_msg("create: %s", r.msg);
-    /* non-square first, then a larger latent: the buffers grow */
-    expect_close(m, g, 6, 10, what);
+    /* non-square first (5x3: partial tiles at every stage, 40 and 24 are not multiples of
+     * the 16-pixel tiles), then a larger latent: the buffers grow */
+    expect_close(m, g, 3, 5, what);
     expect_close(m, g, 8, 8, what);
     strata_neural_gpu_destroy(g);
     strata_taesd_free(m);
