@@ -93,7 +93,8 @@ static void group_norm(act *a, int groups, const float *gw, const float *gb)
 }
 
 /* Block(x) = ReLU(conv4(ReLU(conv2(ReLU(conv0(x))))) + x), after x += pool(x) where the
- * block has one. x is updated in place; t1, t2 are work buffers as large as 4 x x. */
+ * block has one. x is updated in place; t1, t2 are work buffers as large as 4 x x (the
+ * pool's 256 channels). */
 static void block(const strata_taesd_block *k, act *x, float *t1, float *t2)
 {
     size_t n = (size_t)x->c * x->h * x->w;
@@ -130,12 +131,18 @@ static void upsample(const act *in, act *out)
                     in->data[((size_t)c * in->h + y / 2) * in->w + x / 2];
 }
 
-/* Run every op of m over cur (held in buf[0]; buf[1..3] are work), the result in *cur. */
-static void run(const strata_taesd *m, act *cur, float *buf[4])
+#define NBUF 3 /* the activation and two to work in */
+
+/* Run every op of m over cur (in one of buf[]; the other two are work), result in *cur. */
+static void run(const strata_taesd *m, act *cur, float *buf[NBUF])
 {
     for (int i = 0; i < m->nops; i++) {
         const strata_taesd_op *op = &m->ops[i];
-        act next = {.data = cur->data == buf[0] ? buf[1] : buf[0]};
+        float *free1 = NULL, *free2 = NULL; /* the buffers cur does not hold */
+        for (int j = 0; j < NBUF; j++)
+            if (buf[j] != cur->data)
+                *(free1 ? &free2 : &free1) = buf[j];
+        act next = {.data = free1};
         switch (op->kind) {
         case STRATA_TAESD_CLAMP: {
             size_t n = (size_t)cur->c * cur->h * cur->w;
@@ -155,27 +162,27 @@ static void run(const strata_taesd *m, act *cur, float *buf[4])
             *cur = next;
             break;
         case STRATA_TAESD_BLOCK:
-            block(&op->block, cur, buf[2], buf[3]);
+            block(&op->block, cur, free1, free2);
             break;
         }
     }
 }
 
-/* Four work buffers of n floats each; false when out of memory. */
-static bool alloc_work(size_t n, float *buf[4])
+/* NBUF work buffers of n floats each; false when out of memory. */
+static bool alloc_work(size_t n, float *buf[NBUF])
 {
-    for (int i = 0; i < 4; i++)
-        buf[i] = malloc(n * sizeof(float));
-    if (buf[0] && buf[1] && buf[2] && buf[3])
-        return true;
-    for (int i = 0; i < 4; i++)
-        free(buf[i]);
-    return false;
+    bool ok = true;
+    for (int i = 0; i < NBUF; i++)
+        ok &= (buf[i] = malloc(n * sizeof(float))) != NULL;
+    if (!ok)
+        for (int i = 0; i < NBUF; i++)
+            free(buf[i]);
+    return ok;
 }
 
-static void free_work(float *buf[4])
+static void free_work(float *buf[NBUF])
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < NBUF; i++)
         free(buf[i]);
 }
 
@@ -187,7 +194,7 @@ bool strata_taesd_decode_cpu(const strata_taesd *m, const float *latent, int lh,
     /* The widest activation: 64 channels at the full size (the pool's 256 channels live
      * at the latent size, 1/64 of that). */
     size_t full = (size_t)64 * (8 * (size_t)lh) * (8 * (size_t)lw);
-    float *buf[4];
+    float *buf[NBUF];
     if (!alloc_work(full, buf))
         return false;
     int c = m->latent_channels;
@@ -205,7 +212,7 @@ bool strata_taesd_encode_cpu(const strata_taesd *m, const float *rgb, int h, int
         h / 8 > MAX_LATENT_SIDE || w / 8 > MAX_LATENT_SIDE)
         return false;
     size_t full = (size_t)64 * h * w;
-    float *buf[4];
+    float *buf[NBUF];
     if (!alloc_work(full, buf))
         return false;
     memcpy(buf[0], rgb, (size_t)3 * h * w * sizeof(float));

@@ -235,10 +235,14 @@ static strata_status check_tensors(builder *b, strata_taesd *m, strata_result *r
         bool known = false;
         for (int j = 0; j < b->n && !known; j++)
             known = b->ex[j].t == t;
+        char shown[81]; /* the name as the file has it, control characters as '?' */
+        size_t k = 0;
+        for (; !known && t->name[k] && k < sizeof shown - 1; k++)
+            shown[k] = (unsigned char)t->name[k] < 0x20 || t->name[k] == 0x7f ? '?' : t->name[k];
+        shown[k] = 0;
         if (!known)
-            return strata_fail(r, STRATA_ERR_FORMAT,
-                               "%s: extra tensor \"%.80s\" (not part of the %s)", b->file, t->name,
-                               m->name);
+            return strata_fail(r, STRATA_ERR_FORMAT, "%s: extra tensor \"%s\" (not part of the %s)",
+                               b->file, shown, m->name);
     }
     return STRATA_OK;
 }

@@ -114,8 +114,19 @@ void strata_tensor_to_f32(const strata_tensor *t, float *out)
 
 /* ---- the header --------------------------------------------------------------- */
 
-/* Tensor names in messages: at most 80 characters of what the file says. */
-#define TN "\"%.80s\""
+/* Tensor names in messages: at most 80 characters of what the file says, control
+ * characters shown as '?' (a hostile name must not drive the terminal). */
+#define TN "\"%s\""
+#define NAME_SHOWN 81
+
+static const char *shown(const char *s, char *buf)
+{
+    size_t i = 0;
+    for (; s[i] && i < NAME_SHOWN - 1; i++)
+        buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+    buf[i] = 0;
+    return buf;
+}
 
 static bool json_u64(const json_t *v, uint64_t *out)
 {
@@ -135,10 +146,12 @@ static void shape_text(const strata_tensor *t, char *buf, size_t n)
 }
 
 /* One tensor's entry: dtype, shape and offsets checked against the data. */
-static strata_status parse_tensor(const char *file, const char *key, const json_t *v,
+static strata_status parse_tensor(const char *file, const char *raw_key, const json_t *v,
                                   size_t data_len, strata_tensor *t, uint64_t off[2],
                                   strata_result *r)
 {
+    char key[NAME_SHOWN];
+    shown(raw_key, key);
     if (!json_is_object(v))
         return strata_fail(r, STRATA_ERR_FORMAT, "%s: tensor " TN ": not a JSON object", file, key);
     const json_t *dt = json_object_get(v, "dtype"), *sh = json_object_get(v, "shape"),
@@ -156,11 +169,13 @@ static strata_status parse_tensor(const char *file, const char *key, const json_
         t->dtype = STRATA_DT_BF16;
     else if (!strcmp(d, "F32"))
         t->dtype = STRATA_DT_F32;
-    else
+    else {
+        char dn[NAME_SHOWN];
         return strata_fail(r, STRATA_ERR_FORMAT,
-                           "%s: tensor " TN ": dtype \"%.16s\" is not supported (F16, BF16, "
+                           "%s: tensor " TN ": dtype \"%s\" is not supported (F16, BF16, "
                            "F32)",
-                           file, key, d);
+                           file, key, shown(d, dn));
+    }
     if (!json_is_array(sh) || json_array_size(sh) > STRATA_TENSOR_MAX_DIMS)
         return strata_fail(r, STRATA_ERR_FORMAT,
                            "%s: tensor " TN ": shape is not an array of at most %d sizes", file,
@@ -219,11 +234,12 @@ static strata_status parse_meta(const char *file, const json_t *v, strata_safete
         return strata_fail(r, STRATA_ERR_NOMEM, "%s: out of memory", file);
     const char *k;
     const json_t *s;
+    char kn[NAME_SHOWN];
     json_object_foreach((json_t *)v, k, s)
     {
         if (!json_is_string(s))
             return strata_fail(r, STRATA_ERR_FORMAT,
-                               "%s: \"__metadata__\" key " TN ": not a string", file, k);
+                               "%s: \"__metadata__\" key " TN ": not a string", file, shown(k, kn));
         st->meta[2 * st->nmeta] = strdup(k);
         st->meta[2 * st->nmeta + 1] = strdup(json_string_value(s));
         st->nmeta++;
@@ -241,7 +257,9 @@ typedef struct span {
 static int span_cmp(const void *a, const void *b)
 {
     const span *x = a, *y = b;
-    return x->begin < y->begin ? -1 : x->begin > y->begin ? 1 : 0;
+    if (x->begin != y->begin)
+        return x->begin < y->begin ? -1 : 1;
+    return x->tensor - y->tensor; /* the header's order: the same message every time */
 }
 
 /* Two tensors may not share a byte (empty tensors share none). */
@@ -253,11 +271,13 @@ static strata_status check_overlap(const char *file, strata_safetensors *st, spa
     for (int i = 0; i < st->count; i++) {
         if (sp[i].begin == sp[i].end)
             continue;
+        char a[NAME_SHOWN], b[NAME_SHOWN];
         if (prev && sp[i].begin < prev->end)
             return strata_fail(r, STRATA_ERR_FORMAT,
                                "%s: tensors " TN " and " TN " overlap (bytes %llu..%llu and "
                                "%llu..%llu of the data)",
-                               file, st->tensors[prev->tensor].name, st->tensors[sp[i].tensor].name,
+                               file, shown(st->tensors[prev->tensor].name, a),
+                               shown(st->tensors[sp[i].tensor].name, b),
                                (unsigned long long)prev->begin, (unsigned long long)prev->end,
                                (unsigned long long)sp[i].begin, (unsigned long long)sp[i].end);
         if (!prev || sp[i].end > prev->end)

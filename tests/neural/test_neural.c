@@ -232,6 +232,14 @@ static const hostile cases[] = {
      "\"a\": {\"dtype\": \"F16\", \"shape\": [1], \"data_offsets\": [2, 4]}}",
      4, "duplicate"},
     {"{\"__metadata__\": {\"k\": 1}}", 0, "\"__metadata__\" key \"k\": not a string"},
+    /* a name that would drive the terminal is shown with '?' for its control characters */
+    {"{\"\\u001b[2J\\u0007\": 1}", 0, "tensor \"?[2J?\": not a JSON object"},
+    {"{\"a\": {\"dtype\": \"\\u001b]0;x\", \"shape\": [1], \"data_offsets\": [0, 8]}}", 8,
+     "dtype \"?]0;x\" is not supported"},
+    /* the same begin: the first in the header is named first, every time */
+    {"{\"z\": {\"dtype\": \"F16\", \"shape\": [2], \"data_offsets\": [0, 4]}, "
+     "\"y\": {\"dtype\": \"F16\", \"shape\": [1], \"data_offsets\": [0, 2]}}",
+     4, "tensors \"z\" and \"y\" overlap"},
     {"{\"__metadata__\": [1]}", 0, "\"__metadata__\" is not a JSON object"},
 };
 
@@ -399,6 +407,10 @@ static void model_hostile(void **state)
     nf_taesd(&l, 16, true, false, 9);
     nf_add(&l, "20.weight", 1, (int64_t[]){3}, 1.0f, &seed);
     refused(&l, "extra tensor \"20.weight\" (not part of the taesd3/taef1 decoder)", NULL);
+    nf_free(&l);
+    nf_taesd(&l, 16, true, false, 9);
+    nf_add(&l, "\\u001b[31mred", 1, (int64_t[]){3}, 1.0f, &seed); /* JSON-escaped ESC */
+    refused(&l, "extra tensor \"?[31mred\"", NULL);
     nf_free(&l);
 
     nf_taesd(&l, 4, false, false, 9);
