@@ -389,6 +389,13 @@ static bool pack_weights(const strata_taesd *m, op_offsets *off, packer *p)
     return ok;
 }
 
+/* Drop errors left by earlier calls, so that the next glGetError speaks of ours. */
+static void clear_gl_errors(void)
+{
+    for (int i = 0; i < 16 && glGetError() != GL_NO_ERROR; i++) {
+    }
+}
+
 strata_neural_gpu *strata_neural_gpu_create(const strata_taesd *decoder, strata_result *r)
 {
     GLint major = 0, minor = 0;
@@ -427,6 +434,7 @@ strata_neural_gpu *strata_neural_gpu_create(const strata_taesd *decoder, strata_
             return NULL;
         }
     }
+    clear_gl_errors();
     glGenBuffers(1, &g->weights);
     glBindBuffer(GL_SHADER_STORAGE_BUFFER, g->weights);
     glBufferData(GL_SHADER_STORAGE_BUFFER, (GLsizeiptr)(p.n * sizeof(float)), p.data,
@@ -452,6 +460,7 @@ static bool reserve(strata_neural_gpu *g, int lh, int lw)
 {
     walk w = {0};
     run(&w, g->m, g->off, lh, lw);
+    clear_gl_errors();
     for (int i = 0; i < NBUF; i++) {
         if (w.need[i] <= g->cap[i])
             continue;
