@@ -19,8 +19,14 @@ if ! pkg-config --exists cmocka 2>/dev/null; then
   exit 1
 fi
 "$root/tools/deps.sh"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" --target bench_neural -j"$(nproc)" >/dev/null
+mkdir -p "$build"
+log=$build/gpu-bench-build.log
+if ! { cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release &&
+  cmake --build "$build" --target bench_neural -j"$(nproc)"; } >"$log" 2>&1; then
+  tail -n 40 "$log" >&2
+  echo "gpu-bench: the build failed; the whole log is $log" >&2
+  exit 1
+fi
 
 args=()
 model=$root/../shared/models/taef2/taef2_decoder.safetensors

@@ -518,8 +518,8 @@ bool strata_neural_gpu_decode(strata_neural_gpu *g, const float *latent, int lh,
     bind(3, g->weights);
     walk w = {.g = g, .out = out};
     run(&w, g->m, g->off, lh, lw);
-    glMemoryBarrier(GL_TEXTURE_FETCH_BARRIER_BIT | GL_FRAMEBUFFER_BARRIER_BIT |
-                    GL_TEXTURE_UPDATE_BARRIER_BIT | GL_SHADER_IMAGE_ACCESS_BARRIER_BIT);
+    /* the picture is sampled, read back, blitted or copied next: one full barrier */
+    glMemoryBarrier(GL_ALL_BARRIER_BITS);
     glUseProgram(0);
     return true;
 }

@@ -52,12 +52,14 @@ void main()
             int oc = oc0 + o, ic = ic0 + c;
             s_w[c][o / 4][o % 4] = oc < u_cout && ic < u_cin ? wts[u_w + oc * u_cin + ic] : 0.0;
         }
+        memoryBarrierShared();
         barrier();
         for (int c = 0; c < ICB; c++) {
             float v = s_in[c][lid];
             for (int g = 0; g < OCB / 4; g++)
                 acc[g] += v * s_w[c][g];
         }
+        memoryBarrierShared();
         barrier();
     }
     if (px >= u_pixels)

@@ -109,6 +109,7 @@ void main()
             float w = oc < u_cout && ic < u_cin ? wts[u_w + (oc * u_cin + ic) * 9 + k] : 0.0;
             s_w[(c * 9 + k) * (OCB / 4) + o / 4][o % 4] = w;
         }
+        memoryBarrierShared();
         barrier();
         for (int c = 0; c < ICB; c++) {
             int i0 = (c * SW + ly) * SW + lx;
@@ -130,6 +131,7 @@ void main()
             TAP(7, r21, r22, r31, r32);
             TAP(8, r22, r23, r32, r33);
         }
+        memoryBarrierShared();
         barrier();
     }
 

@@ -46,13 +46,16 @@ void main()
     float mean = 0.0;
     for (int pass = 0; pass < 2; pass++) {
         s_sum[lid] = v;
+        memoryBarrierShared();
         barrier();
         for (int s = N / 2; s > 0; s >>= 1) {
             if (lid < s)
                 s_sum[lid] += s_sum[lid + s];
+            memoryBarrierShared();
             barrier();
         }
         float total = s_sum[0];
+        memoryBarrierShared();
         barrier();
         if (pass == 1) {
             if (lid == 0)
