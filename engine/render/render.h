@@ -75,7 +75,8 @@ void strata_shaders_shutdown(void);
 strata_program strata_program_make(const char *frag, const char *vert);
 /* A compute program from one file, e.g. "neural/conv3x3.comp": the same #include,
  * file:line errors and hot reload as above. FAILED (with "compute shaders need GL 4.3"
- * as its error) on a 3.3 context. Run it with strata_program_use and glDispatchCompute. */
+ * as its error) on a 3.3 context. Run it with strata_program_use and glDispatchCompute.
+ * Every call for the same file returns the same handle (a FAILED one is rebuilt). */
 strata_program strata_program_make_compute(const char *comp);
 /* glUseProgram and return the GL name, or 0 (nothing bound) when the program FAILED. */
 GLuint strata_program_use(strata_program p);

@@ -483,6 +483,20 @@ strata_program strata_program_make(const char *frag, const char *vert)
 
 strata_program strata_program_make_compute(const char *comp)
 {
+    /* A compute program holds no state of its caller's (its uniforms are set before each
+     * dispatch): every caller of one file shares one slot, so a decoder made again and
+     * again (a model per scene) never fills the table. A FAILED one is tried again. */
+    for (int i = 1; i < S.nprograms; i++) {
+        program *pr = &S.programs[i];
+        if (!pr->compute || strcmp(pr->frag, comp) != 0)
+            continue;
+        if (!pr->gl) {
+            pr->gl = build(S.current, pr);
+            pr->nuniforms = 0;
+            pr->param_loc_ok = false;
+        }
+        return (strata_program){(uint32_t)i};
+    }
     return make(comp, comp, true);
 }
 

@@ -263,6 +263,22 @@ static void stages_are_timed(void **state)
     strata_taesd_free(m);
 }
 
+/* A decoder made again and again (a model per scene, for months) shares its programs:
+ * the program table (128) never fills. */
+static void decoder_made_again_and_again(void **state)
+{
+    (void)state;
+    strata_taesd *m = random_decoder(4, false, 22);
+    for (int i = 0; i < 100; i++) {
+        strata_result r = {0};
+        strata_neural_gpu *g = strata_neural_gpu_create(m, &r);
+        if (!g)
+            fail_msg("create #%d: %s", i + 1, r.msg);
+        strata_neural_gpu_destroy(g);
+    }
+    strata_taesd_free(m);
+}
+
 /* An encoder is not a decoder: refused with its name. */
 static void encoder_is_refused(void **state)
 {
@@ -378,6 +394,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(compute_programs_name_file_and_line_and_hot_reload),
         cmocka_unit_test(stages_are_timed),
         cmocka_unit_test(encoder_is_refused),
+        cmocka_unit_test(decoder_made_again_and_again),
         cmocka_unit_test(sd_family_matches_cpu),
         cmocka_unit_test(sd3_family_matches_cpu),
         cmocka_unit_test(f2_family_with_pools_matches_cpu),
