@@ -45,18 +45,41 @@ struct strata_neural_gpu {
     size_t cap[NBUF]; /* floats */
     GLuint stats, partial;
     int stats_cap; /* groups */
+    /* the decode under way (strata_neural_gpu_begin .. _step) */
+    bool active;
+    int lh, lw;
+    strata_target out; /* a copy: the caller keeps the texture alive until done */
+    int passes_done, passes;
 };
 
-/* What a walk needs (measure) or uses (dispatch). */
+/* What a walk needs (measure) or uses (dispatch). Dispatching, it issues the passes
+ * [skip, skip + budget) of the sequence and counts them all. */
 typedef struct walk {
     strata_neural_gpu *g; /* NULL: measure only */
     const strata_target *out;
     size_t need[NBUF]; /* floats */
     int groups;
+    int count, skip, budget; /* passes seen, to skip, to issue */
+    int stage, timing;       /* the resolution stage; the one whose timer runs, -1 none */
 } walk;
 
 static const char *const stage_names[] = {"neural_1x", "neural_2x", "neural_4x", "neural_8x",
                                           "neural_16x"};
+
+/* Count one pass; true when it is to be issued now (its stage's timer then runs). */
+static bool issue(walk *w)
+{
+    int n = w->count++;
+    if (!w->g || n < w->skip || n - w->skip >= w->budget)
+        return false;
+    if (w->timing != w->stage) {
+        if (w->timing >= 0)
+            strata_gpu_end();
+        strata_gpu_begin(stage_names[w->stage]);
+        w->timing = w->stage;
+    }
+    return true;
+}
 
 static GLint loc(strata_program p, const char *name)
 {
@@ -82,10 +105,11 @@ static void conv3(walk *w, const strata_taesd_conv *c, int ow, int ob, int in, i
     int in_w = flags & F_UP ? width / 2 : width, in_h = flags & F_UP ? height / 2 : height;
     if (!(flags & F_IMAGE))
         need(w, out, (size_t)c->out * (size_t)width * (size_t)height);
-    strata_neural_gpu *g = w->g;
-    if (!g)
+    if (!issue(w))
         return;
+    strata_neural_gpu *g = w->g;
     strata_program p = g->conv3;
+    strata_program_use(p);
     bind(0, g->buf[in]);
     bind(1, g->buf[flags & F_IMAGE ? in : out]);
     bind(2, g->buf[res >= 0 ? res : in]);
@@ -113,9 +137,9 @@ static void conv1(walk *w, const strata_taesd_conv *c, int ow, int in, int out, 
                   int groups, int gw, int gb)
 {
     need(w, out, (size_t)c->out * (size_t)pixels);
-    strata_neural_gpu *g = w->g;
-    if (!g)
+    if (!issue(w))
         return;
+    strata_neural_gpu *g = w->g;
     strata_program p = g->conv1;
     strata_program_use(p);
     bind(0, g->buf[in]);
@@ -140,9 +164,9 @@ static void groupnorm_stats(walk *w, int in, int channels, int pixels, int group
 {
     if (groups > w->groups)
         w->groups = groups;
-    strata_neural_gpu *g = w->g;
-    if (!g)
+    if (!issue(w))
         return;
+    strata_neural_gpu *g = w->g;
     int n = channels / groups * pixels;
     int chunks = n / 4096 + 1;
     if (chunks > GN_CHUNKS_MAX)
@@ -185,8 +209,6 @@ static int block(walk *w, const strata_taesd_block *b, const op_offsets *o, int 
         conv1(w, &b->pool_out, o->pout, BUF_POOL, t, x, pixels, b->gn_groups, o->gw, o->gb);
         x = t;
     }
-    if (w->g)
-        strata_program_use(w->g->conv3);
     int t1 = other(x, -1), t2 = other(x, t1);
     conv3(w, &b->conv[0], o->cw[0], o->cb[0], x, t1, -1, width, height, F_RELU);
     conv3(w, &b->conv[1], o->cw[1], o->cb[1], t1, t2, -1, width, height, F_RELU);
@@ -194,14 +216,14 @@ static int block(walk *w, const strata_taesd_block *b, const op_offsets *o, int 
     return t1;
 }
 
-/* The decoder's sequence, measured (w->g NULL) or dispatched. */
+/* The decoder's sequence, measured (w->g NULL) or dispatched (the passes w asks for). */
 static void run(walk *w, const strata_taesd *m, const op_offsets *off, int lh, int lw)
 {
-    int x = BUF_LATENT, width = lw, height = lh, stage = 0;
+    int x = BUF_LATENT, width = lw, height = lh;
     unsigned pending = 0;
+    w->count = w->stage = 0;
+    w->timing = -1;
     need(w, BUF_LATENT, (size_t)m->latent_channels * (size_t)lw * (size_t)lh);
-    if (w->g)
-        strata_gpu_begin(stage_names[0]);
     for (int i = 0; i < m->nops; i++) {
         const strata_taesd_op *op = &m->ops[i];
         switch (op->kind) {
@@ -212,10 +234,8 @@ static void run(walk *w, const strata_taesd *m, const op_offsets *off, int lh, i
             pending |= F_UP;
             width *= 2;
             height *= 2;
-            if (w->g && stage + 1 < (int)(sizeof stage_names / sizeof *stage_names)) {
-                strata_gpu_end();
-                strata_gpu_begin(stage_names[++stage]);
-            }
+            if (w->stage + 1 < (int)(sizeof stage_names / sizeof *stage_names))
+                w->stage++;
             break;
         case STRATA_TAESD_RELU:
             break; /* fused into the conv before it; after a Block it changes nothing */
@@ -227,8 +247,6 @@ static void run(walk *w, const strata_taesd *m, const op_offsets *off, int lh, i
             if (i == m->nops - 1)
                 flags |= F_IMAGE;
             int out = other(x, -1);
-            if (w->g)
-                strata_program_use(w->g->conv3);
             conv3(w, &op->conv, off[i].w, off[i].b, x, out, -1, width, height, flags);
             x = out;
             break;
@@ -238,8 +256,9 @@ static void run(walk *w, const strata_taesd *m, const op_offsets *off, int lh, i
             break;
         }
     }
-    if (w->g)
+    if (w->timing >= 0)
         strata_gpu_end();
+    w->timing = -1;
 }
 
 /* ---- creation: checks, weights ------------------------------------------------ */
@@ -489,11 +508,12 @@ static bool reserve(strata_neural_gpu *g, int lh, int lw)
     return true;
 }
 
-bool strata_neural_gpu_decode(strata_neural_gpu *g, const float *latent, int lh, int lw,
-                              const strata_target *out)
+bool strata_neural_gpu_begin(strata_neural_gpu *g, const float *latent, int lh, int lw,
+                             const strata_target *out)
 {
     if (!g || !latent || !out)
         return false;
+    g->active = false;
     if (lh < 1 || lw < 1 || lh > MAX_LATENT || lw > MAX_LATENT) {
         LOG_ERROR("NEURAL", "latent %dx%d: each side must be 1..%d", lw, lh, MAX_LATENT);
         return false;
@@ -515,13 +535,48 @@ bool strata_neural_gpu_decode(strata_neural_gpu *g, const float *latent, int lh,
         GL_SHADER_STORAGE_BUFFER, 0,
         (GLsizeiptr)((size_t)g->m->latent_channels * (size_t)lh * (size_t)lw * sizeof(float)),
         latent);
-    bind(3, g->weights);
-    walk w = {.g = g, .out = out};
+    walk w = {0};
     run(&w, g->m, g->off, lh, lw);
-    /* the picture is sampled, read back, blitted or copied next: one full barrier */
-    glMemoryBarrier(GL_ALL_BARRIER_BITS);
-    glUseProgram(0);
+    g->passes = w.count;
+    g->passes_done = 0;
+    g->lh = lh;
+    g->lw = lw;
+    g->out = *out;
+    g->active = true;
     return true;
+}
+
+int strata_neural_gpu_step(strata_neural_gpu *g, int max_passes)
+{
+    if (!g || !g->active)
+        return -1;
+    if (max_passes < 1)
+        max_passes = 1;
+    bind(3, g->weights);
+    walk w = {.g = g, .out = &g->out, .skip = g->passes_done, .budget = max_passes};
+    run(&w, g->m, g->off, g->lh, g->lw);
+    glUseProgram(0);
+    g->passes_done +=
+        g->passes - g->passes_done < max_passes ? g->passes - g->passes_done : max_passes;
+    int left = g->passes - g->passes_done;
+    if (left == 0) {
+        /* the picture is sampled, read back, blitted or copied next: one full barrier */
+        glMemoryBarrier(GL_ALL_BARRIER_BITS);
+        g->active = false;
+    }
+    return left;
+}
+
+int strata_neural_gpu_passes(const strata_neural_gpu *g)
+{
+    return g && g->active ? g->passes : 0;
+}
+
+bool strata_neural_gpu_decode(strata_neural_gpu *g, const float *latent, int lh, int lw,
+                              const strata_target *out)
+{
+    return strata_neural_gpu_begin(g, latent, lh, lw, out) &&
+           strata_neural_gpu_step(g, 1 << 30) == 0;
 }
 
 void strata_neural_gpu_destroy(strata_neural_gpu *g)

@@ -155,6 +155,18 @@ strata_neural_gpu *strata_neural_gpu_create(const strata_taesd *decoder, strata_
  * call with strata_gpu_begin. false (logged, nothing drawn): a bad size or target. */
 bool strata_neural_gpu_decode(strata_neural_gpu *g, const float *latent, int lh, int lw,
                               const struct strata_target *out);
+/* The same decode split over frames, for a frame budget: _begin checks the sizes and
+ * uploads the latent (the latent is copied; out must stay alive until the decode is
+ * done); each _step issues the next max_passes passes (one per conv; a GroupNorm's
+ * statistics are one) and returns how many are left: 0 when the picture is complete in
+ * out, -1 when no decode is under way. Until then out holds its previous picture. A
+ * _begin abandons a decode under way. _passes: the passes of the decode under way (44
+ * for taef2, 35 for the others), 0 when none. Each step times the stages it ran with the
+ * stage timers. strata_neural_gpu_decode is _begin and one _step of them all. */
+bool strata_neural_gpu_begin(strata_neural_gpu *g, const float *latent, int lh, int lw,
+                             const struct strata_target *out);
+int strata_neural_gpu_step(strata_neural_gpu *g, int max_passes);
+int strata_neural_gpu_passes(const strata_neural_gpu *g);
 void strata_neural_gpu_destroy(strata_neural_gpu *g); /* NULL is fine */
 
 #endif

@@ -263,6 +263,61 @@ static void stages_are_timed(void **state)
     strata_taesd_free(m);
 }
 
+static void read_target(const strata_target *t, uint8_t *px)
+{
+    strata_target_read(t, px);
+    assert_int_equal(glGetError(), GL_NO_ERROR);
+}
+
+/* A decode split over steps (frames) gives the one-shot picture byte for byte, and until
+ * its last pass the target keeps the previous picture. */
+static void split_decode_equals_one_shot(void **state)
+{
+    (void)state;
+    strata_taesd *m = random_decoder(32, true, 23);
+    strata_result r = {0};
+    strata_neural_gpu *g = strata_neural_gpu_create(m, &r);
+    assert_non_null(g);
+    float *a = wave_latent(32, 2, 3), *b = wave_latent(32, 2, 3);
+    for (int i = 0; i < 32 * 6; i++)
+        b[i] = -b[i];
+    strata_target t;
+    assert_true(strata_target_init(&t, 24, 16, GL_RGBA8));
+    static uint8_t pa[24 * 16 * 4], pb[24 * 16 * 4], px[24 * 16 * 4];
+    assert_true(strata_neural_gpu_decode(g, b, 2, 3, &t));
+    read_target(&t, pb);
+    assert_true(strata_neural_gpu_decode(g, a, 2, 3, &t));
+    read_target(&t, pa);
+    assert_true(memcmp(pa, pb, sizeof pa) != 0);
+
+    assert_int_equal(strata_neural_gpu_step(g, 5), -1); /* nothing under way */
+    assert_true(strata_neural_gpu_begin(g, b, 2, 3, &t));
+    int passes = strata_neural_gpu_passes(g);
+    /* taef2: conv, 3 Blocks with pools (conv1x1, GroupNorm statistics, conv1x1, 3 convs),
+     * then 3 x (conv, 3 Blocks) less 2 Blocks at the last stage, and the last conv */
+    assert_int_equal(passes, 1 + 3 * 6 + 2 * (1 + 3 * 3) + (1 + 3) + 1);
+    int left = passes, steps = 0;
+    while (left > 0) {
+        int now = strata_neural_gpu_step(g, 7);
+        assert_int_equal(now, left > 7 ? left - 7 : 0);
+        left = now;
+        steps++;
+        if (left > 0) {
+            read_target(&t, px);
+            assert_memory_equal(px, pa, sizeof px); /* still the previous picture */
+        }
+    }
+    assert_int_equal(steps, (passes + 6) / 7);
+    read_target(&t, px);
+    assert_memory_equal(px, pb, sizeof px);
+    assert_int_equal(strata_neural_gpu_passes(g), 0);
+    strata_target_free(&t);
+    free(a);
+    free(b);
+    strata_neural_gpu_destroy(g);
+    strata_taesd_free(m);
+}
+
 /* A decoder made again and again (a model per scene, for months) shares its programs:
  * the program table (128) never fills. */
 static void decoder_made_again_and_again(void **state)
@@ -395,6 +450,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(stages_are_timed),
         cmocka_unit_test(encoder_is_refused),
         cmocka_unit_test(decoder_made_again_and_again),
+        cmocka_unit_test(split_decode_equals_one_shot),
         cmocka_unit_test(sd_family_matches_cpu),
         cmocka_unit_test(sd3_family_matches_cpu),
         cmocka_unit_test(f2_family_with_pools_matches_cpu),
