@@ -411,6 +411,19 @@ static json_t *stats_tempo(const strata_engine *e)
     return t;
 }
 
+/* Per pass: the running average of its GPU time and its CPU issue time, in ms. */
+static json_t *stats_passes(void)
+{
+    strata_pass_time pt[STRATA_MAX_PASSES];
+    int np = strata_gpu_report(pt, STRATA_MAX_PASSES);
+    json_t *o = json_object();
+    for (int i = 0; i < np; i++)
+        json_object_set_new(o, pt[i].name,
+                            json_pack("{s:o, s:o}", "gpu_ms", jnum(pt[i].gpu_avg_ms), "cpu_ms",
+                                      jnum(pt[i].cpu_ms)));
+    return o;
+}
+
 void strata_engine_stats(strata_engine *e, double now, double frame_ms)
 {
     strata_frame_stats *s = &e->ft;
@@ -453,10 +466,11 @@ void strata_engine_stats(strata_engine *e, double now, double frame_ms)
                               "keyframes", strata_bank_count(strata_engine_bank(e)), "latent_scale",
                               jnum(strata_morph_latent_scale(strata_engine_morph(e))));
     json_t *line = json_pack(
-        "{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "time", jnum(e->time), "frame",
+        "{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "time", jnum(e->time), "frame",
         (json_int_t)e->frame, "fps", jnum((double)(e->frame - e->stats_frame) / span),
         "frame_ms_p50", jnum(p50), "frame_ms_p99", jnum(p99), "rss_mb", jnum(strata_rss_mb()),
-        "params", params, "audio", audio, "tempo", stats_tempo(e), "scene", scene);
+        "params", params, "audio", audio, "tempo", stats_tempo(e), "scene", scene, "passes",
+        stats_passes());
     if (line && json_dumpf(line, e->stats, JSON_COMPACT | JSON_REAL_PRECISION(6)) == 0)
         fputc('\n', e->stats);
     json_decref(line);
