@@ -246,6 +246,9 @@ bool strata_args_parse_size(const char *s, int max_side, int *w, int *h);
  * Signals: strata_signals_install() (main thread, after SDL_Init) makes SIGINT,
  * SIGTERM and SIGHUP set a flag the frame loops poll, and ignores SIGPIPE. A second
  * stop signal ends the process at once (exit 128 + signal) unless hard exit is off.
+ * A crash (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) writes "strata: crashed (SIG...);
+ * backtrace:" and the raw frames to stderr, then dies by the same signal (not in
+ * sanitizer builds, which report crashes themselves).
  * Children: started from an argv with posix_spawn (PATH searched in C), never a
  * shell; stdin (non-blocking on our side) and stdout may be pipes; stderr is read
  * by a thread that keeps its last 4 KiB. Every wait is bounded. One thread per

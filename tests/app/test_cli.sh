@@ -113,6 +113,15 @@ stop_and_reap $pid INT 20 "SIGINT ends bench within 20 s"
 rc=$RC
 check '[ $rc -eq 0 ] && python3 -c "import json; b = json.load(open(\"$TMP/bsig.json\"))
 assert 0 < b[\"seconds\"] < 600 and b[\"frames\"] > 0"' "SIGINT: bench exits 0 (rc $rc) with its figures"
+# A crash says where: the signal and a backtrace on stderr, then the default action.
+SDL_VIDEODRIVER=offscreen "$STRATA" render --out "$TMP/crash" --frames 1000000 --size 64x36 \
+    2>"$TMP/crash.err" &
+pid=$!
+for _ in $(seq 100); do [ "$(ls "$TMP/crash" 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.1; done
+stop_and_reap $pid SEGV 20 "SIGSEGV ends strata"
+check '[ $RC -eq 139 ] && grep -q "strata: crashed (SIGSEGV); backtrace:" "$TMP/crash.err" &&
+    [ "$(grep -c "strata(" "$TMP/crash.err")" -ge 1 ]' \
+    "a crash writes its signal and a backtrace to stderr and dies by the signal (rc $RC)"
 # Stop signals end live mode and the installation loop cleanly (exit 0) under Xvfb.
 if command -v Xvfb >/dev/null; then
     start_xvfb

@@ -46,6 +46,7 @@ wait $PID
 rc=$?
 kill $SENDER 2>/dev/null
 check '[ $rc -eq 0 ]' "the soak ran to its end and exited 0 ($(( $(date +%s) - start )) s)"
+[ $rc -eq 0 ] || tail -n 60 "$TMP/soak.err"
 python3 - "$TMP/soak.jsonl" "$FRAMES" >"$TMP/figures" <<'PY'
 import json, sys
 L = [json.loads(l) for l in open(sys.argv[1])]
