@@ -62,6 +62,7 @@ static void on_stop_signal(int sig)
 #define STRATA_SANITIZED 1
 #endif
 
+#ifndef STRATA_SANITIZED
 static void on_crash(int sig)
 {
     char head[64];
@@ -79,6 +80,7 @@ static void on_crash(int sig)
     signal(sig, SIG_DFL);
     raise(sig);
 }
+#endif
 
 static void crash_handlers_install(void)
 {
