@@ -18,10 +18,7 @@ static char dir[64];
 
 static void write_file(const char *rel, const char *text)
 {
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
-    /* Atomic, like an editor's save, so the watcher never reads half a file. */
-    assert_int_equal(strata_file_write_atomic(path, text, strlen(text), NULL), STRATA_OK);
+    assert_true(test_shader_write(dir, rel, text));
 }
 
 static int setup(void **state)

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Open a hidden 64x64 window with a GL core context; shaders from dir (NULL: embedded). */
 static inline bool test_gl_open(strata_gl *gl, const char *shader_dir)
@@ -25,6 +26,15 @@ static inline bool test_gl_open(strata_gl *gl, const char *shader_dir)
     }
     strata_gpu_timers_init(gl);
     return true;
+}
+
+/* Write text to dir/rel atomically, like an editor's save, so the shader watcher never
+ * reads half a file. */
+static inline bool test_shader_write(const char *dir, const char *rel, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    return strata_file_write_atomic(path, text, strlen(text), NULL) == STRATA_OK;
 }
 
 /* Copy shaders/ into a fresh temporary folder (dir holds at least 32 bytes), so a test
