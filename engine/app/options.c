@@ -176,14 +176,12 @@ static bool check_bind(const char *opt, const char *v, void *dst, strata_result 
     return true;
 }
 
-/* The allowlist goes through the control module's own parser (a control without a
- * server parses it and nothing else), so the command line and the server agree. */
+/* The allowlist goes through the control module's own parser, so the command line and
+ * the server agree. */
 static bool check_allow(const char *opt, const char *v, void *dst, strata_result *r)
 {
-    strata_control_config cc = {.osc_disabled = true, .osc_allow = v, .queue_size = 2};
     strata_result cr = {0};
-    strata_control *ctl = strata_control_create(&cc, &cr);
-    if (!ctl) {
+    if (!strata_control_check_allow(v, &cr)) {
         /* Name the whole value; the control module's reason names the entry. */
         const char *why = cr.msg;
         size_t ol = strlen(opt);
@@ -196,7 +194,6 @@ static bool check_allow(const char *opt, const char *v, void *dst, strata_result
         strata_fail(r, STRATA_ERR_ARG, "%s %.120s: %s", opt, v, why);
         return false;
     }
-    strata_control_destroy(ctl);
     *(const char **)dst = v;
     return true;
 }

@@ -342,6 +342,10 @@ typedef struct strata_control strata_control;
  * strata_control_reply_value / strata_control_reply_error. */
 typedef bool (*strata_control_command_fn)(strata_control *ctl, const strata_cmd *cmd, void *user);
 
+/* Whether "CIDR[,CIDR]" is a valid --osc-allow list (r names the bad entry). Pure; the
+ * command line checks with it before anything starts. */
+bool strata_control_check_allow(const char *list, strata_result *r);
+
 typedef struct strata_control_config {
     int osc_port;               /* 0 = 8000; -1 = any free port (tests) */
     bool osc_disabled;          /* no server (render mode, tests of routes/tempo) */

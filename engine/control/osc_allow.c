@@ -92,28 +92,41 @@ static bool parse_cidr(char *item, osc_cidr *c, strata_result *r)
     return true;
 }
 
-bool strata_osc_parse_allow(strata_control *ctl, const char *list, strata_result *r)
+/* Parse "CIDR[,CIDR]" into out (OSC_ALLOW_MAX entries); *n gets the count. Pure. */
+static bool parse_list(const char *list, osc_cidr *out, int *n, strata_result *r)
 {
-    ctl->nallow = 0;
+    *n = 0;
     if (!list || !*list)
         return true;
     const char *p = list;
     while (*p) {
         const char *end = strchr(p, ',');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
+        size_t len = end ? (size_t)(end - p) : strlen(p);
         char item[64];
-        if (n == 0 || n >= sizeof item || ctl->nallow == OSC_ALLOW_MAX) {
-            strata_fail(r, STRATA_ERR_ARG, "--osc-allow %s: bad or too many entries", list);
+        if (len == 0 || len >= sizeof item || *n == OSC_ALLOW_MAX) {
+            strata_fail(r, STRATA_ERR_ARG, "--osc-allow %.120s: bad or too many entries", list);
             return false;
         }
-        memcpy(item, p, n);
-        item[n] = 0;
-        if (!parse_cidr(item, &ctl->allow[ctl->nallow], r))
+        memcpy(item, p, len);
+        item[len] = 0;
+        if (!parse_cidr(item, &out[*n], r))
             return false;
-        ctl->nallow++;
-        p = end ? end + 1 : p + n;
+        (*n)++;
+        p = end ? end + 1 : p + len;
     }
     return true;
+}
+
+bool strata_osc_parse_allow(strata_control *ctl, const char *list, strata_result *r)
+{
+    return parse_list(list, ctl->allow, &ctl->nallow, r);
+}
+
+bool strata_control_check_allow(const char *list, strata_result *r)
+{
+    osc_cidr tmp[OSC_ALLOW_MAX];
+    int n;
+    return parse_list(list, tmp, &n, r);
 }
 
 static bool cidr_match(const osc_cidr *c, const unsigned char a[16])

@@ -519,6 +519,12 @@ static void allowlist_drops_others(void **state)
     cfg.osc_port = -1;
     assert_null(strata_control_create(&cfg, &res));
     assert_non_null(strstr(res.msg, "300.1.1.1"));
+    /* the command line's check is the same parser */
+    assert_false(strata_control_check_allow("300.1.1.1/8", &res));
+    assert_non_null(strstr(res.msg, "300.1.1.1"));
+    assert_false(strata_control_check_allow("127.0.0.1,", &res));
+    assert_true(strata_control_check_allow("10.0.0.0/8,::1", &res));
+    assert_true(strata_control_check_allow("", &res));
 }
 
 static void tcp_size_prefixed(void **state)
