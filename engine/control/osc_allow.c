@@ -112,6 +112,11 @@ static bool parse_list(const char *list, osc_cidr *out, int *n, strata_result *r
         if (!parse_cidr(item, &out[*n], r))
             return false;
         (*n)++;
+        if (end && !end[1]) {
+            strata_fail(r, STRATA_ERR_ARG, "--osc-allow %.120s: an empty entry after the last ','",
+                        list);
+            return false;
+        }
         p = end ? end + 1 : p + len;
     }
     return true;
