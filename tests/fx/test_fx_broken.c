@@ -44,9 +44,7 @@ static int teardown(void **state)
     (void)state;
     test_gl_close(&gl);
     free(rgb_source);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_dir_remove(dir) ? 0 : -1;
 }
 
 static void broken_effect_is_skipped_then_reloaded(void **state)

@@ -39,9 +39,7 @@ static int teardown(void **state)
 {
     (void)state;
     test_gl_close(&gl);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_dir_remove(dir) ? 0 : -1;
 }
 
 /* A decoder of the family, weights from the seed, through a real file and the loader.

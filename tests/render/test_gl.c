@@ -35,9 +35,7 @@ static int teardown(void **state)
 {
     (void)state;
     test_gl_close(&gl);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_dir_remove(dir) ? 0 : -1;
 }
 
 /* Render program p into a w x h target and read it back. */
