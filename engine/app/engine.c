@@ -1,41 +1,12 @@
 /* The engine: state shared by live, render and bench, and the frame sequence. */
 #include "app.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-/* --stats FILE: a regular file (created or emptied) or a character device such as
- * /dev/null. Opened without blocking: a FIFO would wait for a reader before the first
- * frame, then stall the render thread whenever its reader does. */
-static FILE *open_stats(const char *path, strata_result *r)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0644);
-    struct stat st = {0};
-    FILE *f = NULL;
-    if (fd < 0 && errno == ENXIO && stat(path, &st) == 0) { /* a FIFO without a reader */
-        strata_fail(r, STRATA_ERR_IO, "--stats %s: not a regular file (%s)", path,
-                    strata_file_kind_name(st.st_mode));
-    } else if (fd < 0) {
-        strata_fail(r, STRATA_ERR_IO, "--stats %s: %s", path, strerror(errno));
-    } else if (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
-        strata_fail(r, STRATA_ERR_IO, "--stats %s: not a regular file (%s)", path,
-                    strata_file_kind_name(st.st_mode));
-    } else if ((S_ISREG(st.st_mode) && ftruncate(fd, 0) != 0) ||
-               fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0 ||
-               !(f = fdopen(fd, "w"))) {
-        strata_fail(r, STRATA_ERR_IO, "--stats %s: %s", path, strerror(errno));
-    }
-    if (!f && fd >= 0)
-        close(fd);
-    return f;
-}
 
 strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool hidden,
                                  strata_result *r)
@@ -128,8 +99,11 @@ strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool
     if (e->shots) /* a screenshot never replaces a file */
         strata_writer_set_exclusive(e->shots, true);
     if (o->stats_path) {
-        if (!(e->stats = open_stats(o->stats_path, r)))
-            return r->status;
+        /* Never blocking: a FIFO would wait for a reader before the first frame, then
+         * stall the render thread whenever its reader does. */
+        strata_result fr = {0};
+        if (!(e->stats = strata_file_open_output(o->stats_path, false, &fr)))
+            return strata_fail(r, STRATA_ERR_IO, "--stats %s", fr.msg);
         setvbuf(e->stats, NULL, _IOLBF, 0);
     }
     return STRATA_OK;

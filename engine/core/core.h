@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #define STRATA_VERSION "0.1.0"
@@ -162,6 +163,10 @@ void strata_buf_free(strata_buf *b);
  * reader forever): returns -1 with r saying "x.json: not a regular file (a FIFO)" or
  * "x: is a directory". Every reader of user files goes through it. */
 int strata_file_open_read(const char *path, strata_result *r);
+/* Open a file strata writes as it goes (--log, --stats) without ever blocking in open:
+ * a regular file (appended to, or emptied when !append) or a character device such as
+ * /dev/null. A FIFO, folder or socket is refused like strata_file_open_read does. */
+FILE *strata_file_open_output(const char *path, bool append, strata_result *r);
 /* What a stat mode is, for messages: "a FIFO", "a directory", "a symbolic link", ... */
 const char *strata_file_kind_name(unsigned mode);
 /* May path be replaced by a new file? Yes when it does not exist or is a regular file;

@@ -107,6 +107,31 @@ int strata_file_open_read(const char *path, strata_result *r)
     return fd;
 }
 
+FILE *strata_file_open_output(const char *path, bool append, strata_result *r)
+{
+    /* O_NONBLOCK: a FIFO without a reader fails at once (ENXIO) instead of waiting. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | (append ? O_APPEND : 0),
+                  0644);
+    struct stat st = {0};
+    FILE *f = NULL;
+    if (fd < 0 && errno == ENXIO && stat(path, &st) == 0) {
+        refuse_kind(path, st.st_mode, r);
+    } else if (fd < 0) {
+        strata_fail(r, STRATA_ERR_IO, "%s: %s", path, strerror(errno));
+    } else if (fstat(fd, &st) != 0) {
+        strata_fail(r, STRATA_ERR_IO, "%s: %s", path, strerror(errno));
+    } else if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
+        refuse_kind(path, st.st_mode, r);
+    } else if ((!append && S_ISREG(st.st_mode) && ftruncate(fd, 0) != 0) ||
+               fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0 ||
+               !(f = fdopen(fd, append ? "a" : "w"))) {
+        strata_fail(r, STRATA_ERR_IO, "%s: %s", path, strerror(errno));
+    }
+    if (!f && fd >= 0)
+        close(fd);
+    return f;
+}
+
 strata_status strata_file_check_replaceable(const char *path, strata_result *r)
 {
     struct stat st;

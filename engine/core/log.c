@@ -1,8 +1,6 @@
 /* Tagged log lines to stderr and an optional, size-capped file. */
 #include "core.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,42 +30,15 @@ strata_status strata_fail(strata_result *r, strata_status status, const char *fm
     return status;
 }
 
-/* Open path for appending without ever blocking in open (a FIFO without a reader would
- * wait forever): a regular file, or a character device such as /dev/null. NULL with why. */
-static FILE *open_append(const char *path, char *why, size_t wn)
-{
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0644);
-    if (fd < 0) {
-        int e = errno;
-        struct stat st;
-        if (e == ENXIO && stat(path, &st) == 0) /* a FIFO without a reader */
-            snprintf(why, wn, "not a regular file (%s)", strata_file_kind_name(st.st_mode));
-        else
-            snprintf(why, wn, "%s", strerror(e));
-        return NULL;
-    }
-    struct stat st;
-    FILE *f = NULL;
-    if (fstat(fd, &st) != 0)
-        snprintf(why, wn, "%s", strerror(errno));
-    else if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
-        snprintf(why, wn, "not a regular file (%s)", strata_file_kind_name(st.st_mode));
-    else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0 || !(f = fdopen(fd, "a")))
-        snprintf(why, wn, "%s", strerror(errno));
-    if (!f)
-        close(fd);
-    return f;
-}
-
 /* Caller holds log_lock. Keeps one previous generation: path.1. */
 static void rotate_locked(void)
 {
-    char old[1100], why[128];
+    char old[1100];
     if (log_file)
         fclose(log_file);
     snprintf(old, sizeof old, "%s.1", log_path);
     rename(log_path, old);
-    log_file = open_append(log_path, why, sizeof why);
+    log_file = strata_file_open_output(log_path, true, NULL);
     log_file_bytes = 0;
 }
 
@@ -86,16 +57,16 @@ strata_status strata_log_open_file(const char *path, size_t max_bytes, strata_re
     bool regular = stat(path, &st) != 0 || S_ISREG(st.st_mode);
     log_max_bytes = regular ? max_bytes : 0; /* /dev/null is not rotated */
     log_file_bytes = regular && stat(path, &st) == 0 ? (size_t)st.st_size : 0;
-    char why[128] = "";
+    strata_result why = {0};
     if (log_max_bytes && log_file_bytes >= log_max_bytes)
         rotate_locked();
     else
-        log_file = open_append(path, why, sizeof why);
+        log_file = strata_file_open_output(path, true, &why);
     bool ok = log_file != NULL;
     pthread_mutex_unlock(&log_lock);
     if (!ok)
-        return strata_fail(r, STRATA_ERR_IO, "cannot open log file %s: %s", path,
-                           why[0] ? why : "rotation failed");
+        return strata_fail(r, STRATA_ERR_IO, "cannot open log file %s",
+                           why.msg[0] ? why.msg : "(rotation failed)");
     return STRATA_OK;
 }
 
