@@ -66,6 +66,9 @@
 typedef enum strata_bank_type {
     STRATA_BANK_IMAGE = 1,  /* folder or packed image bank: pixels via the loader */
     STRATA_BANK_LATENT = 2, /* latent set: strata_bank_latent + strata_bank_cppn */
+    STRATA_BANK_NEURAL = 3, /* diffusion latents (strata_bank_neural_latent) and, for each,
+                               its preview picture, delivered by the loader like an image
+                               bank's: a player without a decoder plays the previews */
 } strata_bank_type;
 
 typedef enum strata_bank_fit {
@@ -183,6 +186,23 @@ typedef struct strata_bank_latent_desc {
 
 strata_status strata_bank_build_latent(const strata_bank_latent_desc *d, strata_result *r);
 
+/* ---- neural banks: latents of a diffusion model ---------------------------- *
+ * A packed bank of kind STRATA_BANK_NEURAL holds, per keyframe, one latent of a
+ * diffusion model's autoencoder (fp16 on disk, [C][lh][lw], the *scaled* latent the
+ * diffusion model and the TAESD decoders take), its preview picture (the decode made
+ * when the bank was built, 8lw x 8lh, stored as PNG and delivered by the loader like an
+ * image bank's pixels) and its provenance (prompt, seed, model: JSON text, or none).
+ * One family and one latent size per bank. The neighbour graph is over the latents
+ * (average-pooled to a 4x4 grid per channel). */
+typedef struct strata_bank_neural_shape {
+    int channels; /* 4, 16 or 32 */
+    int lh, lw;   /* latent rows and columns, 1..128; the picture is 8lw x 8lh */
+    char family[24]; /* the decoder family, as strata_taesd_family_name spells it
+                        ("taesd/taesdxl", "taesd3/taef1", "taef2") */
+    char format[24]; /* the generator's latent format when known ("sd15", "sdxl", "sd3",
+                        "flux1", "flux2"), else "" */
+} strata_bank_neural_shape;
+
 /* Header facts for `strata-bank info`. */
 typedef struct strata_bank_info {
     uint32_t version;
@@ -190,8 +210,40 @@ typedef struct strata_bank_info {
     int count, dim, thumb_w, thumb_h, feat_dim, knn_k;
     uint64_t seed, file_size;
     uint64_t image_bytes; /* size of the encoded image section */
+    strata_bank_neural_shape neural; /* kind STRATA_BANK_NEURAL */
 } strata_bank_info;
 strata_status strata_bank_read_info(const char *path, strata_bank_info *info, strata_result *r);
+
+/* Neural banks: the shape; false for other kinds. Any thread. */
+bool strata_bank_neural_shape_get(const strata_bank *b, strata_bank_neural_shape *out);
+/* Keyframe i's latent as fp32 into out (channels * lh * lw floats). false for a bad i or
+ * another kind. Any thread; no disk access (latents are read at open). */
+bool strata_bank_neural_latent(const strata_bank *b, int i, float *out);
+/* Keyframe i's provenance: a JSON object as text ({"prompt": ..., "workflow": ...,
+ * "parameters": ..., "source": ...}), or NULL when none was kept or another kind. */
+const char *strata_bank_provenance(const strata_bank *b, int i);
+
+/* Writing one (strata-bank encode and import): begin, add every keyframe, finish. The
+ * file is written to NAME.tmp.PID and renamed by finish, never over a file that is not a
+ * regular file; abort removes the temporary. Memory: the fp16 latents and the names are
+ * held until finish, previews are encoded as they come. */
+typedef struct strata_bank_neural_writer strata_bank_neural_writer;
+typedef struct strata_bank_neural_keyframe {
+    const char *name;       /* display name (the source file, "x.latent#2" for a batch) */
+    const float *latent;    /* channels * lh * lw floats, scaled */
+    const uint8_t *preview; /* RGBA8, 8lw x 8lh, rows top first */
+    const char *provenance; /* JSON object text, or NULL */
+} strata_bank_neural_keyframe;
+strata_bank_neural_writer *strata_bank_neural_begin(const char *out,
+                                                    const strata_bank_neural_shape *shape,
+                                                    strata_result *r);
+/* Refused: a NaN or infinite latent value, a value outside the fp16 range (naming the
+ * keyframe), provenance that is not a JSON object. */
+strata_status strata_bank_neural_add(strata_bank_neural_writer *w,
+                                     const strata_bank_neural_keyframe *kf, strata_result *r);
+/* Writes the bank (at least one keyframe) and frees w, whatever it returns. */
+strata_status strata_bank_neural_finish(strata_bank_neural_writer *w, strata_result *r);
+void strata_bank_neural_abort(strata_bank_neural_writer *w); /* NULL is fine */
 
 /* Natural, case-insensitive name order ("frame2" < "frame10"); for qsort via a wrapper. */
 int strata_bank_natural_cmp(const char *a, const char *b);

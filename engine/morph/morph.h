@@ -39,6 +39,7 @@ typedef enum strata_morph_mode {
     STRATA_MORPH_BLEND = 0,
     STRATA_MORPH_FLOW = 1,
     STRATA_MORPH_LATENT = 2,
+    STRATA_MORPH_NEURAL = 3, /* neural banks: slerp between latents, decoded on the GPU */
 } strata_morph_mode;
 
 typedef enum strata_order {

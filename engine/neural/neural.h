@@ -169,4 +169,29 @@ int strata_neural_gpu_step(strata_neural_gpu *g, int max_passes);
 int strata_neural_gpu_passes(const strata_neural_gpu *g);
 void strata_neural_gpu_destroy(strata_neural_gpu *g); /* NULL is fine */
 
+/* Encoders: strata_neural_gpu_create also takes an encoder model. Picture rgb [3][h][w]
+ * in 0..1 (h, w multiples of 8, 8..1024) -> latent [C][h/8][w/8], read back (blocks until
+ * the GPU is done: for strata-bank, never the live render loop). false with r filled
+ * when g holds no encoder or on a bad size. Matches strata_taesd_encode_cpu within
+ * fp32 rounding. */
+bool strata_neural_gpu_encode(strata_neural_gpu *g, const float *rgb, int h, int w,
+                              float *latent, strata_result *r);
+
+/* ---- latent glitch (pure CPU; any thread) -------------------------------------- *
+ * Glitches made in latent space, before the decode: the decoder turns them into coherent
+ * hallucinated damage instead of pasted-on artefacts. Each amount 0..1 (already scaled by
+ * the glitch master and its curve by the caller). */
+typedef struct strata_latent_glitch {
+    float noise; /* gaussian noise into a few channels, up to about the latent's own std */
+    float shift; /* rows and blocks of the latent displaced sideways (a latent datamosh) */
+    float swap;  /* channels rotated / swapped among themselves */
+    float quant; /* values quantised to fewer levels */
+} strata_latent_glitch;
+
+/* Apply g to latent [c][lh][lw] in place. seed chooses the random pattern: the same seed
+ * and input give the same bits (renders stay frame-exact). Every amount 0: the latent is
+ * not touched at all (bit-exact). work: scratch of c * lh * lw floats. No allocation. */
+void strata_latent_glitch_apply(const strata_latent_glitch *g, uint64_t seed, float *latent,
+                                int c, int lh, int lw, float *work);
+
 #endif
