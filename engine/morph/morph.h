@@ -33,6 +33,7 @@
 #include "bank/bank.h"
 #include "control/control.h"
 #include "core/core.h"
+#include "neural/neural.h"
 #include "render/render.h"
 
 typedef enum strata_morph_mode {
@@ -119,6 +120,14 @@ typedef struct strata_morph_desc {
     float latent_scale; /* resolution of the latent generator relative to the render
                            size, 0.1..1; 0: auto (1 on a GPU, 0.25 on a software
                            rasteriser such as llvmpipe, where every pixel costs) */
+    const strata_taesd *decoder; /* neural banks: the TAESD decoder (borrowed; the caller
+                                    frees it after strata_morph_destroy). NULL, a family
+                                    that does not fit the bank, or a GL 3.3 context: the
+                                    bank's previews play with blend and
+                                    strata_morph_neural_status says why */
+    int neural_w, neural_h; /* latent size the decoder runs at (the bank's latents are
+                               resampled to it); 0: auto, from the render size, smaller on
+                               a software rasteriser */
 } strata_morph_desc;
 
 typedef struct strata_morph strata_morph;
@@ -146,6 +155,25 @@ const strata_traversal *strata_morph_traversal(const strata_morph *m);
 /* Flow of the current transition (RG32F, uv units A->B at the flow resolution), or 0
  * when the mode has none. The fx chain's datamosh reads it. */
 GLuint strata_morph_flow_texture(const strata_morph *m);
+
+/* Neural mode: the latent glitch of this frame (amounts already scaled by the glitch
+ * master and its curve, bursts included) and the seed of its pattern, derived from time
+ * so that renders at any frame rate agree. Applied to the slerped latent before the
+ * decode; all amounts 0 leaves the latent untouched. */
+void strata_morph_set_latent_glitch(strata_morph *m, const strata_latent_glitch *g,
+                                    uint64_t seed);
+
+typedef struct strata_morph_neural_status {
+    bool neural;        /* the bank is a neural bank */
+    bool decoding;      /* its latents are decoded live (else the previews play) */
+    char why[200];      /* when not decoding: why, for the log, overlay and --stats */
+    int lw, lh;         /* latent size decoded */
+    int passes;         /* passes of one decode */
+    int passes_per_frame; /* 0: the whole decode in one frame */
+    double decodes_per_s; /* completed decodes per second, live */
+} strata_morph_neural_status;
+/* False when the bank is not a neural bank (out is cleared). */
+bool strata_morph_neural_status_get(const strata_morph *m, strata_morph_neural_status *out);
 
 /* ---- pieces exposed for tests and bench ----------------------------------- */
 
