@@ -327,6 +327,12 @@ static inline float strata_clampf(float x, float lo, float hi)
 /* Parse "WxH" into w and h; false when malformed or out of 1..16384. */
 bool strata_parse_size(const char *s, int *w, int *h);
 
+/* IEEE binary16 (fp16) <-> float (half.c): exact both ways for every half; float to half
+ * rounds to nearest even, overflows to inf (|f| >= 65520), keeps NaN a NaN. Pure, any
+ * thread. Used by safetensors (engine/neural) and neural banks (engine/bank). */
+float strata_half_to_float(uint16_t h);
+uint16_t strata_float_to_half(float f);
+
 #ifdef __cplusplus
 }
 #endif

@@ -64,8 +64,7 @@ const strata_tensor *strata_safetensors_find(const strata_safetensors *st, const
 const char *strata_safetensors_meta(const strata_safetensors *st, const char *key);
 /* Convert a tensor's elements to fp32 (n = t->count floats). */
 void strata_tensor_to_f32(const strata_tensor *t, float *out);
-float strata_half_to_float(uint16_t h);
-uint16_t strata_float_to_half(float f); /* round to nearest even */
+/* fp16 <-> float: strata_half_to_float, strata_float_to_half in core/core.h. */
 
 /* ---- the model --------------------------------------------------------------- */
 
