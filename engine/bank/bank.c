@@ -34,6 +34,9 @@ struct strata_bank {
     float *owned_latents;
     const int32_t *knn;
     int32_t *owned_knn;
+    const uint16_t *neural_latents; /* neural banks: count x dim fp16 (SEC_LATENTS) */
+    const uint8_t *provenance;      /* neural banks: SEC_PROVENANCE, checked at open */
+    strata_bank_neural_shape shape; /* neural banks */
     int knn_k;
     int thumb_w, thumb_h;
     pthread_mutex_t thumbs_lock; /* packed banks: thumbnails are read on first use */
@@ -66,6 +69,12 @@ static void mark_bad(strata_bank *b, int i, const char *why)
 {
     if (atomic_exchange(&b->bad[i], 1) == 0)
         LOG_WARN("BANK", "skipping keyframe %d (%s): %s", i, strata_bank_name(b, i), why);
+}
+
+/* Image and neural banks deliver pixels through the loader (neural: the previews). */
+static bool has_loader_pixels(const strata_bank *b)
+{
+    return b->kind == STRATA_BANK_IMAGE || b->kind == STRATA_BANK_NEURAL;
 }
 
 /* Decode keyframe i into dst (w*h*4). Runs on the loader thread or in load_sync. */
@@ -179,7 +188,8 @@ static strata_status open_folder(strata_bank *b, const char *path, strata_result
 
 static strata_status open_packed(strata_bank *b, const char *path, strata_result *r)
 {
-    uint32_t mask = (1u << SEC_NAMES) | (1u << SEC_KNN) | (1u << SEC_LATENTS) | (1u << SEC_COLOUR);
+    uint32_t mask = (1u << SEC_NAMES) | (1u << SEC_KNN) | (1u << SEC_LATENTS) | (1u << SEC_COLOUR) |
+                    (1u << SEC_PROVENANCE);
     strata_status s = strata_bank_pack_open(&b->pack, path, mask, mask, r);
     if (s != STRATA_OK)
         return s;
@@ -200,6 +210,11 @@ static strata_status open_packed(strata_bank *b, const char *path, strata_result
         if (strata_cppn_init(b->cppn, h->seed, (int)h->dim, r) != STRATA_OK)
             return r ? r->status : STRATA_ERR_FORMAT;
         memcpy(b->cppn->colour, bank_sec(&b->pack, SEC_COLOUR), sizeof b->cppn->colour);
+    }
+    if (b->kind == STRATA_BANK_NEURAL) {
+        b->neural_latents = bank_sec(&b->pack, SEC_LATENTS);
+        b->provenance = bank_sec(&b->pack, SEC_PROVENANCE);
+        b->shape = b->pack.neural;
     }
     return STRATA_OK;
 }
@@ -243,7 +258,7 @@ static strata_status finish_open(strata_bank *b, const strata_bank_open_desc *d,
 {
     if (!(b->bad = calloc((size_t)b->count, 1)))
         return strata_fail(r, STRATA_ERR_NOMEM, "%s: out of memory", b->path);
-    if (b->kind == STRATA_BANK_IMAGE)
+    if (has_loader_pixels(b))
         return start_loader(b, d && d->cache_mb > 0 ? d->cache_mb : 64, r);
     return STRATA_OK;
 }
@@ -458,7 +473,7 @@ bool strata_bank_is_bad(const strata_bank *b, int i)
 
 bool strata_bank_request(strata_bank *b, const int *indices, int n)
 {
-    if (b->kind != STRATA_BANK_IMAGE)
+    if (!has_loader_pixels(b))
         return true;
     bank_request req = {0};
     for (int k = 0; k < n && req.n < STRATA_BANK_REQUEST_MAX; k++)
@@ -472,7 +487,7 @@ bool strata_bank_request(strata_bank *b, const int *indices, int n)
 
 bool strata_bank_poll_ready(strata_bank *b, strata_keyframe_pixels *out)
 {
-    if (b->kind != STRATA_BANK_IMAGE)
+    if (!has_loader_pixels(b))
         return false;
     return strata_queue_pop(&b->ready, out);
 }
@@ -515,4 +530,35 @@ strata_status strata_bank_load_sync(strata_bank *b, int i, strata_keyframe_pixel
     }
     *out = (strata_keyframe_pixels){i, b->w, b->h, px, -1};
     return STRATA_OK;
+}
+
+bool strata_bank_neural_shape_get(const strata_bank *b, strata_bank_neural_shape *out)
+{
+    if (b->kind != STRATA_BANK_NEURAL)
+        return false;
+    *out = b->shape;
+    return true;
+}
+
+bool strata_bank_neural_latent(const strata_bank *b, int i, float *out)
+{
+    if (b->kind != STRATA_BANK_NEURAL || i < 0 || i >= b->count)
+        return false;
+    size_t dim = (size_t)b->shape.channels * (size_t)b->shape.lh * (size_t)b->shape.lw;
+    const uint16_t *h = b->neural_latents + dim * (size_t)i;
+    for (size_t k = 0; k < dim; k++)
+        out[k] = strata_half_to_float(h[k]);
+    return true;
+}
+
+const char *strata_bank_provenance(const strata_bank *b, int i)
+{
+    if (b->kind != STRATA_BANK_NEURAL || i < 0 || i >= b->count)
+        return NULL;
+    bank_prov e;
+    memcpy(&e, b->provenance + (size_t)i * sizeof e, sizeof e);
+    if (e.length == 0)
+        return NULL;
+    /* Checked at open: inside the section, NUL-terminated. */
+    return (const char *)b->provenance + (size_t)b->count * sizeof e + e.offset;
 }

@@ -1,6 +1,5 @@
-/* Writing packed bank files: image banks from a folder, latent sets from a seed.
- * Files are written to NAME.tmp.PID, fsync'd and renamed, so a crash never leaves a
- * half-written bank under the real name. */
+/* Building packed bank files: image banks from a folder, latent sets from a seed,
+ * through the streaming writer (writer.c: NAME.tmp.PID, fsync, rename). */
 #include "bank_internal.h"
 
 #include <errno.h>
@@ -16,140 +15,6 @@
 #define IMG_THUMB 64
 #define LAT_THUMB 16
 #define CHUNK 64
-
-/* ---- writer: streams sections, keeps their checksums ------------------- */
-
-typedef struct writer {
-    FILE *f;
-    char tmp[4200];
-    const char *path;
-    uint64_t pos;
-    uint32_t whole;
-    int cur; /* section being written, -1 between sections */
-    bank_section_entry sec[BANK_SECTIONS];
-    bool failed;
-    int err; /* errno of the first failed write, kept: later calls change errno */
-} writer;
-
-static void w_fail(writer *w)
-{
-    if (!w->failed)
-        w->err = errno ? errno : EIO;
-    w->failed = true;
-}
-
-static bool w_open(writer *w, const char *path, strata_result *r)
-{
-    memset(w, 0, sizeof *w);
-    w->path = path;
-    w->cur = -1;
-    /* Only a regular file is ever replaced: as root, renaming over /dev/full replaced
-     * the device node. */
-    if (strata_file_check_replaceable(path, r) != STRATA_OK)
-        return false;
-    snprintf(w->tmp, sizeof w->tmp, "%s.tmp.%d", path, (int)getpid());
-    unlink(w->tmp); /* a leftover with our pid; O_EXCL refuses anything put there since */
-    int fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0 || !(w->f = fdopen(fd, "wb"))) {
-        strata_fail(r, STRATA_ERR_IO, "%s: %s", w->tmp, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return false;
-    }
-    uint8_t zero[BANK_DATA_START] = {0};
-    errno = 0;
-    if (fwrite(zero, 1, sizeof zero, w->f) != sizeof zero)
-        w_fail(w);
-    w->pos = BANK_DATA_START;
-    return true;
-}
-
-static void w_write(writer *w, const void *data, size_t len)
-{
-    if (len == 0 || w->failed)
-        return;
-    errno = 0;
-    if (fwrite(data, 1, len, w->f) != len) {
-        w_fail(w);
-        return;
-    }
-    w->whole = strata_bank_crc32(w->whole, data, len);
-    if (w->cur >= 0)
-        w->sec[w->cur].crc = strata_bank_crc32(w->sec[w->cur].crc, data, len);
-    w->pos += len;
-}
-
-static void w_begin(writer *w, int s)
-{
-    static const uint8_t pad[8];
-    w->cur = -1;
-    w_write(w, pad, (8 - w->pos % 8) % 8); /* every section 8-byte aligned */
-    w->cur = s;
-    w->sec[s].offset = w->pos;
-}
-
-static void w_end(writer *w)
-{
-    w->sec[w->cur].size = w->pos - w->sec[w->cur].offset;
-    w->cur = -1;
-}
-
-static void w_section(writer *w, int s, const void *data, size_t len)
-{
-    w_begin(w, s);
-    w_write(w, data, len);
-    w_end(w);
-}
-
-static void w_abort(writer *w)
-{
-    if (w->f)
-        fclose(w->f);
-    w->f = NULL;
-    unlink(w->tmp);
-}
-
-static strata_status w_finish(writer *w, bank_header *h, strata_result *r)
-{
-    if (w->failed) {
-        int e = w->err;
-        w_abort(w);
-        return strata_fail(r, STRATA_ERR_IO, "%s: write failed: %s", w->tmp, strerror(e));
-    }
-    memcpy(h->magic, BANK_MAGIC, 8);
-    h->version = BANK_VERSION;
-    h->file_size = w->pos;
-    h->whole_crc = w->whole;
-    h->header_crc = 0;
-    uint8_t head[BANK_DATA_START];
-    memcpy(head, h, sizeof *h);
-    memcpy(head + BANK_TABLE_OFFSET, w->sec, sizeof w->sec);
-    h->header_crc = strata_bank_crc32(0, head, sizeof head);
-    memcpy(head + offsetof(bank_header, header_crc), &h->header_crc, 4);
-    /* Each step's errno is taken at once: a full disk must read "No space left on
-     * device", not whatever a later call left in errno. */
-    const char *step = NULL;
-    int e = 0;
-    errno = 0;
-    if (fseek(w->f, 0, SEEK_SET) != 0 || fwrite(head, 1, sizeof head, w->f) != sizeof head ||
-        fflush(w->f) != 0)
-        step = "write", e = errno ? errno : EIO;
-    else if (fsync(fileno(w->f)) != 0)
-        step = "fsync", e = errno;
-    if (fclose(w->f) != 0 && !step)
-        step = "close", e = errno;
-    w->f = NULL;
-    if (step) {
-        unlink(w->tmp);
-        return strata_fail(r, STRATA_ERR_IO, "%s: %s failed: %s", w->tmp, step, strerror(e));
-    }
-    if (rename(w->tmp, w->path) != 0) {
-        e = errno;
-        unlink(w->tmp);
-        return strata_fail(r, STRATA_ERR_IO, "%s: %s", w->path, strerror(e));
-    }
-    return STRATA_OK;
-}
 
 /* ---- a tiny parallel for ------------------------------------------------ */
 
@@ -281,7 +146,7 @@ typedef struct build_state {
     int count;
 } build_state;
 
-static bool keep_item(writer *w, build_state *bs, const item *it, const char *name)
+static bool keep_item(bank_writer *w, build_state *bs, const item *it, const char *name)
 {
     size_t nl = strlen(name) + 1;
     if (bs->names_len + nl > bs->names_cap) {
@@ -304,7 +169,7 @@ static bool keep_item(writer *w, build_state *bs, const item *it, const char *na
     };
     memcpy(bs->names + bs->names_len, name, nl);
     bs->names_len += nl;
-    w_write(w, it->bytes, it->len);
+    strata_bank_writer_write(w, it->bytes, it->len);
     memcpy(bs->feat + (size_t)bs->count * BANK_FEAT_DIM, it->feat, sizeof it->feat);
     if (fwrite(it->thumb, 1, sizeof it->thumb, bs->thumbs) != sizeof it->thumb)
         return false;
@@ -312,45 +177,36 @@ static bool keep_item(writer *w, build_state *bs, const item *it, const char *na
     return true;
 }
 
-static bool copy_thumbs(writer *w, FILE *t)
-{
-    uint8_t buf[65536];
-    size_t n;
-    rewind(t);
-    while ((n = fread(buf, 1, sizeof buf, t)) > 0)
-        w_write(w, buf, n);
-    return !ferror(t);
-}
-
-static strata_status write_tail(writer *w, build_state *bs, int threads, strata_result *r)
+static strata_status write_tail(bank_writer *w, build_state *bs, int threads, strata_result *r)
 {
     int32_t *knn = malloc(sizeof(int32_t) * (size_t)bs->count * BANK_KNN_K);
     if (!knn)
         return strata_fail(r, STRATA_ERR_NOMEM, "%s: out of memory for the graph", w->path);
     strata_bank_knn(bs->feat, bs->count, BANK_FEAT_DIM, BANK_KNN_K, threads, knn);
-    w_begin(w, SEC_THUMBS);
-    bool ok = copy_thumbs(w, bs->thumbs);
-    w_end(w);
-    w_section(w, SEC_FEATURES, bs->feat, sizeof(float) * (size_t)bs->count * BANK_FEAT_DIM);
-    w_section(w, SEC_KNN, knn, sizeof(int32_t) * (size_t)bs->count * BANK_KNN_K);
-    w_section(w, SEC_INDEX, bs->index, sizeof(bank_entry) * (size_t)bs->count);
-    w_section(w, SEC_NAMES, bs->names, bs->names_len);
-    w_section(w, SEC_LATENTS, NULL, 0);
-    w_section(w, SEC_COLOUR, NULL, 0);
+    strata_bank_writer_begin(w, SEC_THUMBS);
+    bool ok = strata_bank_writer_copy(w, bs->thumbs);
+    strata_bank_writer_end(w);
+    strata_bank_writer_section(w, SEC_FEATURES, bs->feat,
+                               sizeof(float) * (size_t)bs->count * BANK_FEAT_DIM);
+    strata_bank_writer_section(w, SEC_KNN, knn, sizeof(int32_t) * (size_t)bs->count * BANK_KNN_K);
+    strata_bank_writer_section(w, SEC_INDEX, bs->index, sizeof(bank_entry) * (size_t)bs->count);
+    strata_bank_writer_section(w, SEC_NAMES, bs->names, bs->names_len);
+    strata_bank_writer_section(w, SEC_LATENTS, NULL, 0);
+    strata_bank_writer_section(w, SEC_COLOUR, NULL, 0);
     free(knn);
     if (!ok)
         return strata_fail(r, STRATA_ERR_IO, "%s: thumbnail spool failed", w->path);
     return STRATA_OK;
 }
 
-static strata_status build_items(writer *w, build_state *bs, const strata_bank_build_desc *d,
+static strata_status build_items(bank_writer *w, build_state *bs, const strata_bank_build_desc *d,
                                  char **names, int n, strata_bank_build_stats *st, strata_result *r)
 {
     item *items = malloc(sizeof(item) * CHUNK);
     if (!items)
         return strata_fail(r, STRATA_ERR_NOMEM, "%s: out of memory", d->out);
     build_ctx ctx = {d, names, items};
-    w_begin(w, SEC_DATA);
+    strata_bank_writer_begin(w, SEC_DATA);
     for (int c0 = 0; c0 < n; c0 += CHUNK) {
         int c1 = c0 + CHUNK < n ? c0 + CHUNK : n;
         parallel_for(c0, c1, d->threads ? d->threads : 2, build_one, &ctx);
@@ -361,9 +217,9 @@ static strata_status build_items(writer *w, build_state *bs, const strata_bank_b
                 st->skipped++;
             } else if (it->len > UINT32_MAX) {
                 errno = EFBIG;
-                w_fail(w);
+                strata_bank_writer_fail(w);
             } else if ((errno = 0, !keep_item(w, bs, it, names[i]))) {
-                w_fail(w);
+                strata_bank_writer_fail(w);
             } else {
                 st->reencoded += it->reencoded;
             }
@@ -372,7 +228,7 @@ static strata_status build_items(writer *w, build_state *bs, const strata_bank_b
         if (d->progress)
             d->progress(d->progress_user, c1, n);
     }
-    w_end(w);
+    strata_bank_writer_end(w);
     free(items);
     if (bs->count == 0)
         return strata_fail(r, STRATA_ERR_FORMAT, "%s: no decodable images", d->dir);
@@ -398,10 +254,10 @@ strata_status strata_bank_build(const strata_bank_build_desc *d, strata_bank_bui
     bs.index = malloc(sizeof(bank_entry) * (size_t)n);
     bs.feat = malloc(sizeof(float) * (size_t)n * BANK_FEAT_DIM);
     bs.thumbs = tmpfile();
-    writer w;
+    bank_writer w;
     if (!bs.index || !bs.feat || !bs.thumbs)
         s = strata_fail(r, STRATA_ERR_NOMEM, "%s: out of memory", d->out);
-    else if (!w_open(&w, d->out, r))
+    else if (!strata_bank_writer_open(&w, d->out, r))
         s = STRATA_ERR_IO;
     else {
         s = build_items(&w, &bs, d, names, n, st, r);
@@ -414,9 +270,9 @@ strata_status strata_bank_build(const strata_bank_build_desc *d, strata_bank_bui
                          .feat_dim = BANK_FEAT_DIM,
                          .knn_k = BANK_KNN_K};
         if (s == STRATA_OK)
-            s = w_finish(&w, &h, r);
+            s = strata_bank_writer_finish(&w, &h, r);
         else
-            w_abort(&w);
+            strata_bank_writer_abort(&w);
         st->count = bs.count;
         st->bytes = w.pos;
     }
@@ -503,7 +359,7 @@ static strata_status pick_diverse(const strata_bank_latent_desc *d, const strata
     return STRATA_OK;
 }
 
-static strata_status latent_sections(writer *w, const strata_bank_latent_desc *d,
+static strata_status latent_sections(bank_writer *w, const strata_bank_latent_desc *d,
                                      const strata_cppn *cppn, float *lat, strata_result *r)
 {
     int n = d->count;
@@ -533,14 +389,14 @@ static strata_status latent_sections(writer *w, const strata_bank_latent_desc *d
         index[i].name_offset = (uint32_t)nl;
         nl += (size_t)snprintf(names + nl, 16, "latent-%05d", i) + 1;
     }
-    w_section(w, SEC_LATENTS, lat, sizeof(float) * (size_t)n * d->dim);
-    w_section(w, SEC_COLOUR, cppn->colour, sizeof cppn->colour);
-    w_section(w, SEC_THUMBS, thumbs, tb * (size_t)n);
-    w_section(w, SEC_FEATURES, feat, sizeof(float) * (size_t)n * BANK_FEAT_DIM);
-    w_section(w, SEC_KNN, knn, sizeof(int32_t) * (size_t)n * BANK_KNN_K);
-    w_section(w, SEC_INDEX, index, sizeof(bank_entry) * (size_t)n);
-    w_section(w, SEC_NAMES, names, nl);
-    w_section(w, SEC_DATA, NULL, 0);
+    strata_bank_writer_section(w, SEC_LATENTS, lat, sizeof(float) * (size_t)n * d->dim);
+    strata_bank_writer_section(w, SEC_COLOUR, cppn->colour, sizeof cppn->colour);
+    strata_bank_writer_section(w, SEC_THUMBS, thumbs, tb * (size_t)n);
+    strata_bank_writer_section(w, SEC_FEATURES, feat, sizeof(float) * (size_t)n * BANK_FEAT_DIM);
+    strata_bank_writer_section(w, SEC_KNN, knn, sizeof(int32_t) * (size_t)n * BANK_KNN_K);
+    strata_bank_writer_section(w, SEC_INDEX, index, sizeof(bank_entry) * (size_t)n);
+    strata_bank_writer_section(w, SEC_NAMES, names, nl);
+    strata_bank_writer_section(w, SEC_DATA, NULL, 0);
 done:
     free(thumbs);
     free(feat);
@@ -568,8 +424,8 @@ strata_status strata_bank_build_latent(const strata_bank_latent_desc *d, strata_
     else if (s == STRATA_OK)
         for (int i = 0; i < d->count; i++)
             strata_cppn_random_latent(d->seed, (uint64_t)i, d->dim, lat + (size_t)i * d->dim);
-    writer w;
-    if (s == STRATA_OK && !w_open(&w, d->out, r))
+    bank_writer w;
+    if (s == STRATA_OK && !strata_bank_writer_open(&w, d->out, r))
         s = STRATA_ERR_IO;
     else if (s == STRATA_OK) {
         s = latent_sections(&w, d, cppn, lat, r);
@@ -582,9 +438,9 @@ strata_status strata_bank_build_latent(const strata_bank_latent_desc *d, strata_
                          .knn_k = BANK_KNN_K,
                          .seed = d->seed};
         if (s == STRATA_OK)
-            s = w_finish(&w, &h, r);
+            s = strata_bank_writer_finish(&w, &h, r);
         else
-            w_abort(&w);
+            strata_bank_writer_abort(&w);
     }
     free(cppn);
     free(lat);
