@@ -1,8 +1,10 @@
 /* The morph: keyframe textures (streamed from the bank's loader through a PBO into an
  * LRU of GL textures), the traversal, and the draw of the current pair. */
 #include "morph.h"
+#include "morph_neural.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,7 +38,16 @@ struct strata_morph {
     int flow_a, flow_b; /* pair the flow was estimated for */
     bool flow_ready;    /* the staged estimate for that pair is complete */
     bool warned_latent_mode;
+    /* neural banks: the previews use the image path above; the decoder side is here */
+    bool neural_bank;
+    morph_neural *neural; /* NULL for other banks */
 };
+
+/* Neural mode decodes the latents: the previews are neither streamed nor waited for. */
+static bool decoding(const strata_morph *m)
+{
+    return m->mode == STRATA_MORPH_NEURAL;
+}
 
 /* ---- GPU cache ----------------------------------------------------------- */
 
@@ -140,6 +151,8 @@ static int ready_fn(void *user, int i)
         return 1;
     if (strata_bank_is_bad(m->bank, i))
         return -1;
+    if (decoding(m))
+        return 1; /* latents are read at open */
     if (m->offline)
         load_now(m, i); /* render mode: deterministic, so wait for the disk */
     if (strata_bank_is_bad(m->bank, i))
@@ -240,7 +253,30 @@ strata_morph *strata_morph_create(const strata_morph_desc *d, strata_result *r)
         for (int i = 0; m->free_slots && i < m->nslots; i++)
             m->free_slots[m->nfree++] = m->nslots - 1 - i;
         glGenBuffers(1, &m->pbo);
-        if (d->mode == STRATA_MORPH_LATENT) {
+        m->neural_bank = strata_bank_kind(d->bank) == STRATA_BANK_NEURAL;
+        if (m->neural_bank) {
+            m->neural = morph_neural_create(&(morph_neural_desc){
+                .bank = d->bank,
+                .decoder = d->decoder,
+                .width = m->w,
+                .height = m->h,
+                .fit = d->fit,
+                .neural_w = d->neural_w,
+                .neural_h = d->neural_h,
+                .offline = d->offline,
+            });
+            if (!m->neural) {
+                strata_morph_destroy(m);
+                strata_fail(r, STRATA_ERR_NOMEM, "neural morph");
+                return NULL;
+            }
+        }
+        if (!m->neural_bank && d->mode == STRATA_MORPH_NEURAL)
+            LOG_WARN("MORPH", "the neural morph needs a bank of diffusion latents (strata-bank "
+                              "encode or import); this bank holds images, so it morphs by flow");
+        if (d->mode == STRATA_MORPH_NEURAL || (m->neural_bank && d->mode == STRATA_MORPH_LATENT))
+            strata_morph_set_mode(m, STRATA_MORPH_NEURAL);
+        else if (d->mode == STRATA_MORPH_LATENT) {
             LOG_WARN("MORPH", "the latent morph needs a latent set; this bank holds images, "
                               "so it morphs by flow");
             m->mode = STRATA_MORPH_FLOW;
@@ -251,8 +287,13 @@ strata_morph *strata_morph_create(const strata_morph_desc *d, strata_result *r)
         strata_fail(r, STRATA_ERR_NOMEM, "morph cache");
         return NULL;
     }
+    if (m->latent_bank && d->mode == STRATA_MORPH_NEURAL) {
+        LOG_WARN("MORPH", "the neural morph needs a bank of diffusion latents; this is a latent "
+                          "set, so it morphs by its generator");
+        m->mode = STRATA_MORPH_LATENT;
+    }
     strata_traversal_init(&m->tr, count, d->order, d->seed, d->bank, ready_fn, m);
-    if (!m->latent_bank) {
+    if (!m->latent_bank && !decoding(m)) {
         /* Offline, the first keyframe now; live, ask the loader and draw nothing until it
          * arrives (the render thread never waits on the disk). */
         if (m->offline)
@@ -277,6 +318,7 @@ void strata_morph_destroy(strata_morph *m)
         strata_target_free(&m->key[i]);
     strata_target_free(&m->small);
     strata_flow_destroy(m->flow);
+    morph_neural_destroy(m->neural);
     strata_lru_destroy(m->lru);
     free(m->tex);
     free(m->free_slots);
@@ -286,7 +328,7 @@ void strata_morph_destroy(strata_morph *m)
 
 void strata_morph_update(strata_morph *m, const strata_traverse_in *in)
 {
-    if (!m->latent_bank && !m->offline)
+    if (!m->latent_bank && !m->offline && !decoding(m))
         stream(m);
     /* Skip a first keyframe that turned out bad. */
     if (!m->latent_bank && m->tr.b < 0 && strata_bank_is_bad(m->bank, m->tr.a)) {
@@ -297,10 +339,12 @@ void strata_morph_update(strata_morph *m, const strata_traverse_in *in)
                 break;
             }
         }
-        if (m->offline)
+        if (m->offline && !decoding(m))
             load_now(m, m->tr.a);
     }
     strata_traversal_update(&m->tr, in);
+    if (decoding(m))
+        morph_neural_update(m->neural, m->tr.a, m->tr.b, strata_traversal_eased(&m->tr), in->dt);
     if (m->lru) {
         strata_lru_pin(m->lru, m->tr.a, true);
         if (m->tr.b >= 0)
@@ -338,6 +382,8 @@ float strata_morph_latent_scale(const strata_morph *m)
 
 void strata_morph_adapt(strata_morph *m, double frame_ms, double target_ms)
 {
+    if (decoding(m))
+        morph_neural_adapt(m->neural, frame_ms, target_ms);
     if (!m->latent_bank || frame_ms <= 0)
         return;
     /* Dynamic resolution: a slow frame trades generator pixels for time, a fast one
@@ -407,6 +453,8 @@ bool strata_morph_draw(strata_morph *m, const strata_target *target, const strat
 {
     float t = strata_traversal_eased(&m->tr);
     int a = m->tr.a, b = m->tr.b;
+    if (decoding(m))
+        return morph_neural_draw(m->neural, target);
     if (m->latent_bank && m->mode == STRATA_MORPH_LATENT) {
         latent_now(m, t, u);
         generate(m, m->z, target, u);
@@ -456,12 +504,20 @@ bool strata_morph_draw(strata_morph *m, const strata_target *target, const strat
 void strata_morph_goto(strata_morph *m, int i, double seconds)
 {
     strata_traversal_goto(&m->tr, i, seconds);
-    if (m->offline && !m->latent_bank)
+    if (m->offline && !m->latent_bank && !decoding(m))
         load_now(m, i);
 }
 
 void strata_morph_set_mode(strata_morph *m, strata_morph_mode mode)
 {
+    if (mode == STRATA_MORPH_LATENT && m->neural_bank)
+        mode = STRATA_MORPH_NEURAL; /* the latent morph of a neural bank is the neural one */
+    if (mode == STRATA_MORPH_NEURAL && m->latent_bank)
+        mode = STRATA_MORPH_LATENT; /* a latent set's own latent morph */
+    if (mode == STRATA_MORPH_NEURAL && !m->neural_bank)
+        mode = STRATA_MORPH_FLOW; /* images: the morph that comes closest */
+    if (mode == STRATA_MORPH_NEURAL && !morph_neural_start(m->neural))
+        mode = STRATA_MORPH_BLEND; /* never a black screen: the previews, logged why */
     if (mode == STRATA_MORPH_LATENT && !m->latent_bank)
         mode = STRATA_MORPH_FLOW;
     m->mode = mode;
@@ -491,4 +547,32 @@ GLuint strata_morph_flow_texture(const strata_morph *m)
     return m->mode == STRATA_MORPH_FLOW && m->tr.b >= 0 && m->flow_ready
                ? strata_flow_texture(m->flow)
                : 0;
+}
+
+void strata_morph_set_latent_glitch(strata_morph *m, const strata_latent_glitch *g, uint64_t seed)
+{
+    if (m->neural)
+        morph_neural_set_glitch(m->neural, g, seed);
+}
+
+bool strata_morph_neural_status_get(const strata_morph *m, strata_morph_neural_status *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!m->neural)
+        return false;
+    out->neural = true;
+    morph_neural_status(m->neural, out);
+    out->decoding = decoding(m) && out->decoding;
+    if (!decoding(m) && !out->why[0])
+        snprintf(out->why, sizeof out->why, "--morph %s plays the bank's previews",
+                 strata_morph_mode_name(m->mode));
+    if (!out->decoding)
+        out->passes_per_frame = 0;
+    return true;
+}
+
+void strata_morph_set_neural_passes(strata_morph *m, int passes_per_frame)
+{
+    if (m->neural)
+        morph_neural_set_passes(m->neural, passes_per_frame);
 }

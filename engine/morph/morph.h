@@ -50,7 +50,8 @@ typedef enum strata_order {
     STRATA_ORDER_PINGPONG,
 } strata_order;
 
-/* Parse "blend|flow|latent" and "sequence|shuffle|neighbours|pingpong"; false if unknown. */
+/* Parse "blend|flow|latent|neural" and "sequence|shuffle|neighbours|pingpong"; false if
+ * unknown. */
 bool strata_morph_mode_parse(const char *s, strata_morph_mode *out);
 const char *strata_morph_mode_name(strata_morph_mode m);
 bool strata_order_parse(const char *s, strata_order *out);
@@ -126,10 +127,31 @@ typedef struct strata_morph_desc {
                                     bank's previews play with blend and
                                     strata_morph_neural_status says why */
     int neural_w, neural_h; /* latent size the decoder runs at (the bank's latents are
-                               resampled to it); 0: auto, from the render size, smaller on
-                               a software rasteriser */
+                               resampled to it, bilinear), 1..128 a side; 0: auto, as large
+                               as the picture shows at the render size under `fit`, never
+                               above the bank's own, at most ~256 latent cells on a
+                               software rasteriser */
+    strata_bank_fit fit; /* the fit the bank was opened with: neural mode draws its
+                            decodes (8 x the latent size) into the render size the same
+                            way (letterbox or crop) */
 } strata_morph_desc;
 
+/* Modes and banks: a mode a bank cannot play is replaced, logged: latent on an image bank
+ * and neural on an image bank play flow; neural on a latent set plays latent; latent on a
+ * neural bank is neural. A neural bank plays whatever mode is asked: the caller passes
+ * STRATA_MORPH_NEURAL unless the user asked for another (blend and flow play the bank's
+ * previews). Neural mode without a usable decoder (none, another family or channel count,
+ * an encoder, a context without compute) plays the previews with blend: one log line and
+ * strata_morph_neural_status's why say why and what to do; strata_morph_get_mode then
+ * says blend.
+ *
+ * Neural mode, per frame: strata_morph_update advances the traversal, slerps the current
+ * and next keyframe latents (t 0 and 1 give a keyframe's own latent bit for bit), applies
+ * the latent glitch and decodes on the GPU (so call it outside any strata_gpu_begin
+ * bracket: the decoder times its own stages); strata_morph_draw draws the decode. Live, a
+ * decode that does not fit the frame's budget is split over frames and the draw
+ * crossfades between the last two complete decodes; offline every frame is decoded
+ * whole, the same bytes every time. The previews are not streamed while it decodes. */
 typedef struct strata_morph strata_morph;
 
 strata_morph *strata_morph_create(const strata_morph_desc *d, strata_result *r);
@@ -145,7 +167,8 @@ void strata_morph_goto(strata_morph *m, int i, double seconds);
 void strata_morph_set_latent_scale(strata_morph *m, float scale);
 float strata_morph_latent_scale(const strata_morph *m);
 /* Live mode, every half second or so: nudge the generator's resolution so frames take
- * about target_ms (dynamic resolution; never above the user's --latent-scale). */
+ * about target_ms (dynamic resolution; never above the user's --latent-scale). Neural
+ * mode: the GPU time a frame gives the decoder instead (0.5 ms .. 0.9 target_ms). */
 void strata_morph_adapt(strata_morph *m, double frame_ms, double target_ms);
 void strata_morph_set_mode(strata_morph *m, strata_morph_mode mode);
 strata_morph_mode strata_morph_get_mode(const strata_morph *m);
@@ -172,8 +195,11 @@ typedef struct strata_morph_neural_status {
     int passes_per_frame; /* 0: the whole decode in one frame */
     double decodes_per_s; /* completed decodes per second, live */
 } strata_morph_neural_status;
-/* False when the bank is not a neural bank (out is cleared). */
+/* False when the bank is not a neural bank (out is cleared). Any time after create. */
 bool strata_morph_neural_status_get(const strata_morph *m, strata_morph_neural_status *out);
+/* Neural mode, live: fix the passes issued per frame (a decode of P passes then takes
+ * ceil(P / n) frames); 0 (default): as many as the measured cost fits in the budget. */
+void strata_morph_set_neural_passes(strata_morph *m, int passes_per_frame);
 
 /* ---- pieces exposed for tests and bench ----------------------------------- */
 

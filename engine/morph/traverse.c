@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *mode_names[] = {"blend", "flow", "latent"};
+static const char *mode_names[] = {"blend", "flow", "latent", "neural"};
 static const char *order_names[] = {"sequence", "shuffle", "neighbours", "pingpong"};
 
 bool strata_morph_mode_parse(const char *s, strata_morph_mode *out)
 {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (!strcmp(s, mode_names[i])) {
             *out = (strata_morph_mode)i;
             return true;
@@ -20,7 +20,7 @@ bool strata_morph_mode_parse(const char *s, strata_morph_mode *out)
 
 const char *strata_morph_mode_name(strata_morph_mode m)
 {
-    return (unsigned)m < 3 ? mode_names[m] : "?";
+    return (unsigned)m < 4 ? mode_names[m] : "?";
 }
 
 bool strata_order_parse(const char *s, strata_order *out)
