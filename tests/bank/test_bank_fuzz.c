@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,17 @@ static void use(strata_bank *b)
         if (z) {
             float bias[STRATA_CPPN_WIDTH];
             strata_cppn_first_layer_bias(strata_bank_cppn(b), z, bias);
+        }
+        strata_bank_neural_shape sh;
+        if (strata_bank_neural_shape_get(b, &sh)) {
+            float *lat = malloc(sizeof(float) * (size_t)sh.channels * sh.lh * sh.lw);
+            assert_true(strata_bank_neural_latent(b, i, lat));
+            for (int k = 0; k < sh.channels * sh.lh * sh.lw; k++)
+                assert_true(isfinite(lat[k])); /* open refuses non-finite latents */
+            free(lat);
+            const char *p = strata_bank_provenance(b, i);
+            if (p)
+                (void)strlen(p);
         }
         int tw, th;
         strata_bank_thumbnail(b, i, &tw, &th);
@@ -124,6 +136,23 @@ static void fuzz_banks(void **state)
         strata_bank_build_latent(
             &(strata_bank_latent_desc){.out = out, .count = 3, .dim = 4, .seed = 5}, &r),
         STRATA_OK);
+    fuzz_file(out, dir);
+    /* A neural bank: 16 channels of 3x2, previews 16x24, provenance on two keyframes. */
+    snprintf(out, sizeof out, "%s/neural.strata", dir);
+    strata_bank_neural_shape sh = {.channels = 16, .lh = 3, .lw = 2, .family = "taesd3/taef1"};
+    strata_bank_neural_writer *w = strata_bank_neural_begin(out, &sh, &r);
+    assert_non_null(w);
+    uint8_t prev[16 * 24 * 4];
+    float lat[16 * 3 * 2];
+    static const char *const prov[3] = {"{\"prompt\": \"moss\", \"seed\": 3}", NULL, "{}"};
+    for (int i = 0; i < 3; i++) {
+        fx_fill(prev, 16, 24, 80 * i, 200 - 50 * i, 30);
+        for (int k = 0; k < 96; k++)
+            lat[k] = (float)((k * 7 + i * 31) % 23) / 5.0f - 2.0f;
+        strata_bank_neural_keyframe kf = {i == 1 ? "b.latent#1" : "a.png", lat, prev, prov[i]};
+        assert_int_equal(strata_bank_neural_add(w, &kf, &r), STRATA_OK);
+    }
+    assert_int_equal(strata_bank_neural_finish(w, &r), STRATA_OK);
     fuzz_file(out, dir);
     fx_rmtree(dir);
 }
