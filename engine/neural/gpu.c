@@ -1,4 +1,5 @@
-/* The TAESD decoder on the GPU in GL 4.3 compute passes (the .comp files in shaders/neural).
+/* The TAESD decoder and encoder on the GPU in GL 4.3 compute passes (the .comp files in
+ * shaders/neural).
  *
  * The weights of every conv, bias and GroupNorm go once into one fp32 storage buffer
  * (offsets per op); activations are planar fp32 [C][H][W] in three ping-pong buffers
@@ -8,6 +9,10 @@
  * target's rgba8 texture (imageStore, clamped) so the picture enters the normal chain.
  * A pool (taef2's middle blocks) is conv1x1 -> GroupNorm statistics (two reduction
  * passes) -> conv1x1 whose reads normalise and whose writes add the block's input.
+ *
+ * The encoder runs through the same walk: its stride-2 convs are the 3x3 conv shader with
+ * u_stride 2, its last conv writes the latent into a storage buffer that is read back.
+ * It has no stage timers (strata-bank encodes outside the render loop).
  *
  * The same walk over the ops either measures the buffers a latent size needs or
  * dispatches, so the sizes can never disagree with the passes. */
@@ -25,6 +30,7 @@
 #define CONV1_OCB 16
 #define GN_CHUNKS_MAX 64
 #define MAX_LATENT 128
+#define MAX_PICTURE 1024 /* the encoder's largest side */
 
 enum { BUF_LATENT = 3, BUF_POOL = 4, NBUF = 5 };
 enum { F_UP = 1, F_TANH = 2, F_RELU = 4, F_IMAGE = 8 };
@@ -38,6 +44,7 @@ typedef struct op_offsets {
 
 struct strata_neural_gpu {
     const strata_taesd *m; /* borrowed: the caller keeps the model alive */
+    bool encoder;          /* m is an encoder: encode only; else decode only */
     op_offsets off[STRATA_TAESD_MAX_OPS];
     strata_program conv3, conv1, gn;
     GLuint weights;
@@ -60,7 +67,8 @@ typedef struct walk {
     size_t need[NBUF]; /* floats */
     int groups;
     int count, skip, budget; /* passes seen, to skip, to issue */
-    int stage, timing;       /* the resolution stage; the one whose timer runs, -1 none */
+    int stage, timing;       /* the resolution stage (-1: untimed); the one whose timer runs */
+    int result;              /* the buffer the last conv wrote (an encoder's latent) */
 } walk;
 
 static const char *const stage_names[] = {"neural_1x", "neural_2x", "neural_4x", "neural_8x",
@@ -72,7 +80,7 @@ static bool issue(walk *w)
     int n = w->count++;
     if (!w->g || n < w->skip || n - w->skip >= w->budget)
         return false;
-    if (w->timing != w->stage) {
+    if (w->stage >= 0 && w->timing != w->stage) {
         if (w->timing >= 0)
             strata_gpu_end();
         strata_gpu_begin(stage_names[w->stage]);
@@ -97,14 +105,22 @@ static void need(walk *w, int buf, size_t floats)
         w->need[buf] = floats;
 }
 
-/* 3x3 conv from buffer `in` (in_w x in_h, or half of w x h with F_UP) into `out` (w x h),
- * + residual `res` (-1: none). */
+/* 3x3 conv (stride c->stride) from buffer `in` (*width x *height) into `out`, + residual
+ * `res` (-1: none). *width, *height become the output's size: x2 with F_UP, half (rounded
+ * up, as PyTorch's pad 1) with stride 2. */
 static void conv3(walk *w, const strata_taesd_conv *c, int ow, int ob, int in, int out, int res,
-                  int width, int height, unsigned flags)
+                  int *width, int *height, unsigned flags)
 {
-    int in_w = flags & F_UP ? width / 2 : width, in_h = flags & F_UP ? height / 2 : height;
+    int in_w = *width, in_h = *height;
+    int s = flags & F_UP ? 1 : c->stride;
+    int out_w = flags & F_UP ? 2 * in_w : (in_w + s - 1) / s;
+    int out_h = flags & F_UP ? 2 * in_h : (in_h + s - 1) / s;
+    *width = out_w;
+    *height = out_h;
     if (!(flags & F_IMAGE))
-        need(w, out, (size_t)c->out * (size_t)width * (size_t)height);
+        need(w, out, (size_t)c->out * (size_t)out_w * (size_t)out_h);
+    if (!(flags & F_IMAGE))
+        w->result = out;
     if (!issue(w))
         return;
     strata_neural_gpu *g = w->g;
@@ -115,8 +131,9 @@ static void conv3(walk *w, const strata_taesd_conv *c, int ow, int ob, int in, i
     bind(2, g->buf[res >= 0 ? res : in]);
     glUniform1i(loc(p, "u_cin"), c->in);
     glUniform1i(loc(p, "u_cout"), c->out);
-    glUniform2i(loc(p, "u_size"), width, height);
+    glUniform2i(loc(p, "u_size"), out_w, out_h);
     glUniform2i(loc(p, "u_in_size"), in_w, in_h);
+    glUniform1i(loc(p, "u_stride"), s);
     glUniform1i(loc(p, "u_up"), !!(flags & F_UP));
     glUniform1i(loc(p, "u_tanh"), !!(flags & F_TANH));
     glUniform1i(loc(p, "u_relu"), !!(flags & F_RELU));
@@ -126,8 +143,8 @@ static void conv3(walk *w, const strata_taesd_conv *c, int ow, int ob, int in, i
     glUniform1i(loc(p, "u_b"), c->b ? ob : -1);
     if (flags & F_IMAGE)
         glBindImageTexture(0, w->out->tex, 0, GL_FALSE, 0, GL_WRITE_ONLY, GL_RGBA8);
-    glDispatchCompute((GLuint)((width + CONV3_TILE - 1) / CONV3_TILE),
-                      (GLuint)((height + CONV3_TILE - 1) / CONV3_TILE),
+    glDispatchCompute((GLuint)((out_w + CONV3_TILE - 1) / CONV3_TILE),
+                      (GLuint)((out_h + CONV3_TILE - 1) / CONV3_TILE),
                       (GLuint)((c->out + CONV3_OCB - 1) / CONV3_OCB));
     glMemoryBarrier(GL_SHADER_STORAGE_BARRIER_BIT);
 }
@@ -210,20 +227,24 @@ static int block(walk *w, const strata_taesd_block *b, const op_offsets *o, int 
         x = t;
     }
     int t1 = other(x, -1), t2 = other(x, t1);
-    conv3(w, &b->conv[0], o->cw[0], o->cb[0], x, t1, -1, width, height, F_RELU);
-    conv3(w, &b->conv[1], o->cw[1], o->cb[1], t1, t2, -1, width, height, F_RELU);
-    conv3(w, &b->conv[2], o->cw[2], o->cb[2], t2, t1, x, width, height, F_RELU);
+    conv3(w, &b->conv[0], o->cw[0], o->cb[0], x, t1, -1, &width, &height, F_RELU);
+    conv3(w, &b->conv[1], o->cw[1], o->cb[1], t1, t2, -1, &width, &height, F_RELU);
+    conv3(w, &b->conv[2], o->cw[2], o->cb[2], t2, t1, x, &width, &height, F_RELU);
     return t1;
 }
 
-/* The decoder's sequence, measured (w->g NULL) or dispatched (the passes w asks for). */
+/* The model's sequence over an input of lh x lw (a decoder's latent, an encoder's
+ * picture), measured (w->g NULL) or dispatched (the passes w asks for). The input is in
+ * BUF_LATENT. */
 static void run(walk *w, const strata_taesd *m, const op_offsets *off, int lh, int lw)
 {
     int x = BUF_LATENT, width = lw, height = lh;
     unsigned pending = 0;
-    w->count = w->stage = 0;
+    bool dec = m->role == STRATA_TAESD_DECODER;
+    w->count = 0;
+    w->stage = dec ? 0 : -1;
     w->timing = -1;
-    need(w, BUF_LATENT, (size_t)m->latent_channels * (size_t)lw * (size_t)lh);
+    need(w, BUF_LATENT, (size_t)(dec ? m->latent_channels : 3) * (size_t)lw * (size_t)lh);
     for (int i = 0; i < m->nops; i++) {
         const strata_taesd_op *op = &m->ops[i];
         switch (op->kind) {
@@ -231,10 +252,8 @@ static void run(walk *w, const strata_taesd *m, const op_offsets *off, int lh, i
             pending |= F_TANH;
             break;
         case STRATA_TAESD_UPSAMPLE:
-            pending |= F_UP;
-            width *= 2;
-            height *= 2;
-            if (w->stage + 1 < (int)(sizeof stage_names / sizeof *stage_names))
+            pending |= F_UP; /* the conv after it doubles the size */
+            if (w->stage >= 0 && w->stage + 1 < (int)(sizeof stage_names / sizeof *stage_names))
                 w->stage++;
             break;
         case STRATA_TAESD_RELU:
@@ -244,10 +263,10 @@ static void run(walk *w, const strata_taesd *m, const op_offsets *off, int lh, i
             pending = 0;
             if (i + 1 < m->nops && m->ops[i + 1].kind == STRATA_TAESD_RELU)
                 flags |= F_RELU;
-            if (i == m->nops - 1)
+            if (i == m->nops - 1 && dec)
                 flags |= F_IMAGE;
             int out = other(x, -1);
-            conv3(w, &op->conv, off[i].w, off[i].b, x, out, -1, width, height, flags);
+            conv3(w, &op->conv, off[i].w, off[i].b, x, out, -1, &width, &height, flags);
             x = out;
             break;
         }
@@ -263,26 +282,28 @@ static void run(walk *w, const strata_taesd *m, const op_offsets *off, int lh, i
 
 /* ---- creation: checks, weights ------------------------------------------------ */
 
-static bool conv_ok(const strata_taesd_conv *c, int in, int k, strata_result *r, int op)
+/* A conv the passes can run: in channels `in`, kernel k, stride 1 (or 2 where `stride2`:
+ * 3x3 only). */
+static bool conv_ok(const strata_taesd_conv *c, int in, int k, bool stride2, strata_result *r,
+                    int op)
 {
-    if (c->in == in && c->k == k && c->stride == 1 && c->w && c->out > 0)
+    bool stride = c->stride == 1 || (stride2 && k == 3 && c->stride == 2);
+    if (c->in == in && c->k == k && stride && c->w && c->out > 0)
         return true;
     strata_fail(r, STRATA_ERR_FORMAT,
-                "neural GPU decoder: op %d: conv %d->%d k%d stride %d where %d->?, k%d, "
-                "stride 1 was expected",
-                op, c->in, c->out, c->k, c->stride, in, k);
+                "neural GPU: op %d: conv %d->%d k%d stride %d where %d->?, k%d, stride %s "
+                "was expected",
+                op, c->in, c->out, c->k, c->stride, in, k, stride2 && k == 3 ? "1 or 2" : "1");
     return false;
 }
 
 /* The op sequence the passes can run: every clamp or upsample followed by a conv, 3x3
- * stride 1 convs, Blocks of the current width, a last conv to 3 channels. */
+ * convs (stride 2 in encoders), Blocks of the current width; a decoder from the latent
+ * channels to 3, an encoder from 3 to the latent channels. */
 static bool check(const strata_taesd *m, strata_result *r)
 {
-    if (m->role != STRATA_TAESD_DECODER) {
-        strata_fail(r, STRATA_ERR_FORMAT, "neural GPU decoder: %s is not a decoder", m->name);
-        return false;
-    }
-    int ch = m->latent_channels;
+    bool dec = m->role == STRATA_TAESD_DECODER;
+    int ch = dec ? m->latent_channels : 3;
     for (int i = 0; i < m->nops; i++) {
         const strata_taesd_op *op = &m->ops[i];
         bool next_conv = i + 1 < m->nops && m->ops[i + 1].kind == STRATA_TAESD_CONV;
@@ -291,7 +312,7 @@ static bool check(const strata_taesd *m, strata_result *r)
         case STRATA_TAESD_UPSAMPLE:
             if (!next_conv) {
                 strata_fail(r, STRATA_ERR_FORMAT,
-                            "neural GPU decoder: op %d: a clamp or upsample must come before a "
+                            "neural GPU: op %d: a clamp or upsample must come before a "
                             "conv",
                             i);
                 return false;
@@ -301,43 +322,44 @@ static bool check(const strata_taesd *m, strata_result *r)
             if (i == 0 || (m->ops[i - 1].kind != STRATA_TAESD_CONV &&
                            m->ops[i - 1].kind != STRATA_TAESD_BLOCK)) {
                 strata_fail(r, STRATA_ERR_FORMAT,
-                            "neural GPU decoder: op %d: a ReLU must follow a conv or a Block", i);
+                            "neural GPU: op %d: a ReLU must follow a conv or a Block", i);
                 return false;
             }
             break;
         case STRATA_TAESD_CONV:
-            if (!conv_ok(&op->conv, ch, 3, r, i))
+            if (!conv_ok(&op->conv, ch, 3, !dec, r, i))
                 return false;
             ch = op->conv.out;
             break;
         case STRATA_TAESD_BLOCK: {
             const strata_taesd_block *b = &op->block;
             for (int k = 0; k < 3; k++) {
-                if (!conv_ok(&b->conv[k], ch, 3, r, i))
+                if (!conv_ok(&b->conv[k], ch, 3, false, r, i))
                     return false;
                 if (b->conv[k].out != ch) {
                     strata_fail(r, STRATA_ERR_FORMAT,
-                                "neural GPU decoder: op %d: a Block conv changes the width", i);
+                                "neural GPU: op %d: a Block conv changes the width", i);
                     return false;
                 }
             }
-            if (b->pool && (!conv_ok(&b->pool_in, ch, 1, r, i) ||
-                            !conv_ok(&b->pool_out, b->pool_in.out, 1, r, i))) {
+            if (b->pool && (!conv_ok(&b->pool_in, ch, 1, false, r, i) ||
+                            !conv_ok(&b->pool_out, b->pool_in.out, 1, false, r, i))) {
                 return false;
             }
             if (b->pool && (b->pool_out.out != ch || b->gn_groups <= 0 ||
                             b->pool_in.out % b->gn_groups || !b->gn_w || !b->gn_b)) {
                 strata_fail(r, STRATA_ERR_FORMAT,
-                            "neural GPU decoder: op %d: pool shapes or GroupNorm do not fit", i);
+                            "neural GPU: op %d: pool shapes or GroupNorm do not fit", i);
                 return false;
             }
             break;
         }
         }
     }
-    if (m->nops == 0 || m->ops[m->nops - 1].kind != STRATA_TAESD_CONV || ch != 3) {
-        strata_fail(r, STRATA_ERR_FORMAT,
-                    "neural GPU decoder: %s does not end in a conv to 3 channels", m->name);
+    int end = dec ? 3 : m->latent_channels;
+    if (m->nops == 0 || m->ops[m->nops - 1].kind != STRATA_TAESD_CONV || ch != end) {
+        strata_fail(r, STRATA_ERR_FORMAT, "neural GPU: %s does not end in a conv to %d channels",
+                    m->name, end);
         return false;
     }
     return true;
@@ -415,7 +437,7 @@ static void clear_gl_errors(void)
     }
 }
 
-strata_neural_gpu *strata_neural_gpu_create(const strata_taesd *decoder, strata_result *r)
+strata_neural_gpu *strata_neural_gpu_create(const strata_taesd *model, strata_result *r)
 {
     GLint major = 0, minor = 0;
     glGetIntegerv(GL_MAJOR_VERSION, &major);
@@ -426,28 +448,28 @@ strata_neural_gpu *strata_neural_gpu_create(const strata_taesd *decoder, strata_
                     minor);
         return NULL;
     }
-    if (!decoder) {
-        strata_fail(r, STRATA_ERR_ARG, "neural GPU decoder: no model");
+    if (!model) {
+        strata_fail(r, STRATA_ERR_ARG, "neural GPU: no model");
         return NULL;
     }
-    if (!check(decoder, r))
+    if (!check(model, r))
         return NULL;
     strata_neural_gpu *g = calloc(1, sizeof *g);
     packer p = {0};
-    if (!g || !pack_weights(decoder, g->off, &p)) {
-        strata_fail(r, STRATA_ERR_NOMEM, "neural GPU decoder: %s: out of memory", decoder->name);
+    if (!g || !pack_weights(model, g->off, &p)) {
+        strata_fail(r, STRATA_ERR_NOMEM, "neural GPU: %s: out of memory", model->name);
         free(p.data);
         free(g);
         return NULL;
     }
-    g->m = decoder;
+    g->m = model;
+    g->encoder = model->role == STRATA_TAESD_ENCODER;
     const char *files[3] = {"neural/conv3x3.comp", "neural/conv1x1.comp", "neural/groupnorm.comp"};
     strata_program *progs[3] = {&g->conv3, &g->conv1, &g->gn};
     for (int i = 0; i < 3; i++) {
         *progs[i] = strata_program_make_compute(files[i]);
         if (!strata_program_use(*progs[i])) {
-            strata_fail(r, STRATA_ERR_GL, "neural GPU decoder: %s",
-                        strata_program_error(*progs[i]));
+            strata_fail(r, STRATA_ERR_GL, "neural GPU: %s", strata_program_error(*progs[i]));
             free(p.data);
             free(g);
             return NULL;
@@ -464,17 +486,18 @@ strata_neural_gpu *strata_neural_gpu_create(const strata_taesd *decoder, strata_
     glGenBuffers(1, &g->partial);
     GLenum err = glGetError();
     if (err != GL_NO_ERROR) {
-        strata_fail(r, STRATA_ERR_GL, "neural GPU decoder: uploading %s: GL error 0x%x",
-                    decoder->name, err);
+        strata_fail(r, STRATA_ERR_GL, "neural GPU: uploading %s: GL error 0x%x", model->name,
+                    err);
         strata_neural_gpu_destroy(g);
         return NULL;
     }
-    LOG_INFO("NEURAL", "GPU decoder ready: %s, %.1f MB of weights", decoder->name,
-             (double)p.n * 4 / 1e6);
+    LOG_INFO("NEURAL", "GPU %s ready: %s, %.1f MB of weights",
+             g->encoder ? "encoder" : "decoder", model->name, (double)p.n * 4 / 1e6);
     return g;
 }
 
-/* Grow the buffers to what latent lh x lw needs; false on a GL error (out of memory). */
+/* Grow the buffers to what an input of lh x lw (a decoder's latent, an encoder's picture)
+ * needs; false on a GL error (out of memory). */
 static bool reserve(strata_neural_gpu *g, int lh, int lw)
 {
     walk w = {0};
@@ -500,7 +523,8 @@ static bool reserve(strata_neural_gpu *g, int lh, int lw)
     }
     GLenum err = glGetError();
     if (err != GL_NO_ERROR) {
-        LOG_ERROR("NEURAL", "GPU buffers for a %dx%d latent: GL error 0x%x", lw, lh, err);
+        LOG_ERROR("NEURAL", "GPU buffers for a %dx%d %s: GL error 0x%x", lw, lh,
+                  g->encoder ? "picture" : "latent", err);
         memset(g->cap, 0, sizeof g->cap);
         g->stats_cap = 0;
         return false;
@@ -514,6 +538,11 @@ bool strata_neural_gpu_begin(strata_neural_gpu *g, const float *latent, int lh, 
     if (!g || !latent || !out)
         return false;
     g->active = false;
+    if (g->encoder) {
+        LOG_ERROR("NEURAL", "%s is an encoder: it cannot decode (give the *_decoder file)",
+                  g->m->name);
+        return false;
+    }
     if (lh < 1 || lw < 1 || lh > MAX_LATENT || lw > MAX_LATENT) {
         LOG_ERROR("NEURAL", "latent %dx%d: each side must be 1..%d", lw, lh, MAX_LATENT);
         return false;
@@ -577,6 +606,59 @@ bool strata_neural_gpu_decode(strata_neural_gpu *g, const float *latent, int lh,
 {
     return strata_neural_gpu_begin(g, latent, lh, lw, out) &&
            strata_neural_gpu_step(g, 1 << 30) == 0;
+}
+
+bool strata_neural_gpu_encode(strata_neural_gpu *g, const float *rgb, int h, int w,
+                              float *latent, strata_result *r)
+{
+    if (!g || !rgb || !latent) {
+        strata_fail(r, STRATA_ERR_ARG, "neural GPU encode: no encoder, picture or latent");
+        return false;
+    }
+    if (!g->encoder) {
+        strata_fail(r, STRATA_ERR_ARG,
+                    "%s is a decoder: it cannot encode (give the *_encoder file)", g->m->name);
+        return false;
+    }
+    if (h < 8 || w < 8 || h % 8 || w % 8 || h > MAX_PICTURE || w > MAX_PICTURE) {
+        strata_fail(r, STRATA_ERR_ARG,
+                    "neural GPU encode: picture %dx%d: each side must be a multiple of 8 in "
+                    "8..%d",
+                    w, h, MAX_PICTURE);
+        return false;
+    }
+    strata_program progs[3] = {g->conv3, g->conv1, g->gn};
+    for (int i = 0; i < 3; i++)
+        if (!strata_program_use(progs[i])) {
+            strata_fail(r, STRATA_ERR_GL, "neural GPU encode: %s",
+                        strata_program_error(progs[i]));
+            return false;
+        }
+    if (!reserve(g, h, w)) {
+        strata_fail(r, STRATA_ERR_GL,
+                    "neural GPU encode: no GPU buffers for a %dx%d picture (out of memory)", w,
+                    h);
+        return false;
+    }
+    clear_gl_errors();
+    glBindBuffer(GL_SHADER_STORAGE_BUFFER, g->buf[BUF_LATENT]);
+    glBufferSubData(GL_SHADER_STORAGE_BUFFER, 0, (GLsizeiptr)((size_t)3 * h * w * sizeof(float)),
+                    rgb);
+    bind(3, g->weights);
+    walk wk = {.g = g, .budget = 1 << 30};
+    run(&wk, g->m, g->off, h, w);
+    glUseProgram(0);
+    glMemoryBarrier(GL_BUFFER_UPDATE_BARRIER_BIT);
+    glBindBuffer(GL_SHADER_STORAGE_BUFFER, g->buf[wk.result]);
+    size_t n = (size_t)g->m->latent_channels * (size_t)(h / 8) * (size_t)(w / 8);
+    glGetBufferSubData(GL_SHADER_STORAGE_BUFFER, 0, (GLsizeiptr)(n * sizeof(float)), latent);
+    GLenum err = glGetError();
+    if (err != GL_NO_ERROR) {
+        strata_fail(r, STRATA_ERR_GL, "neural GPU encode: %dx%d picture: GL error 0x%x", w, h,
+                    err);
+        return false;
+    }
+    return true;
 }
 
 void strata_neural_gpu_destroy(strata_neural_gpu *g)
