@@ -1,8 +1,15 @@
 /* bench_neural: the TAESD decoder's cost on this machine, GPU (compute passes, ms per
- * stage from the same GL timers the overlay shows) and CPU reference side by side.
+ * stage from the same GL timers the overlay shows) and CPU reference side by side; or the
+ * encoder's, when the model is an encoder (or --encode with seeded weights).
  *
- *   bench_neural [--model DECODER.safetensors] [--channels 4|16|32] [--sizes 8,16,32]
- *                [--runs N] [--cpu-max N] [--shader-dir DIR] [--json]
+ *   bench_neural [--model DECODER.safetensors|ENCODER.safetensors] [--encode]
+ *                [--channels 4|16|32] [--sizes 8,16,32] [--runs N] [--cpu-max N]
+ *                [--shader-dir DIR] [--json]
+ *
+ * Sizes are latent sides: an encode of size 8 encodes a 64x64 picture. An encode's GPU
+ * time includes reading the latent back (as strata-bank uses it); the encoders have no
+ * stage timers. The GPU latent's largest difference to the CPU reference's is printed
+ * where the CPU reference runs.
  *
  * Without --model the weights are made from a seed (taef2's shapes by default: 32
  * channels with pools; --channels 4 or 16 for the other families): the cost does not
@@ -27,6 +34,7 @@ static const char *const stages[] = {"neural_1x", "neural_2x", "neural_4x", "neu
 
 typedef struct options {
     const char *model, *shader_dir;
+    bool encode; /* seeded weights: an encoder */
     int channels;
     int sizes[MAX_SIZES], nsizes;
     int runs, cpu_max;
@@ -38,14 +46,18 @@ static double conv_flops(const strata_taesd_conv *c, double pixels)
     return 2.0 * c->in * c->out * c->k * c->k * pixels;
 }
 
-/* Multiply-adds of one decode of a lh x lw latent, x2. */
-static double decode_flops(const strata_taesd *m, int lh, int lw)
+/* Multiply-adds of one decode of a lh x lw latent (or one encode of its 8lh x 8lw
+ * picture), x2. */
+static double model_flops(const strata_taesd *m, int lh, int lw)
 {
-    double px = (double)lh * lw, f = 0;
+    bool dec = m->role == STRATA_TAESD_DECODER;
+    double px = (double)lh * lw * (dec ? 1 : 64), f = 0;
     for (int i = 0; i < m->nops; i++) {
         const strata_taesd_op *op = &m->ops[i];
         if (op->kind == STRATA_TAESD_UPSAMPLE)
             px *= 4;
+        else if (op->kind == STRATA_TAESD_CONV && op->conv.stride == 2)
+            f += conv_flops(&op->conv, px /= 4);
         else if (op->kind == STRATA_TAESD_CONV)
             f += conv_flops(&op->conv, px);
         else if (op->kind == STRATA_TAESD_BLOCK) {
@@ -65,6 +77,10 @@ static bool parse(int argc, char **argv, options *o)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--json")) {
             o->json = true;
+            continue;
+        }
+        if (!strcmp(a, "--encode")) {
+            o->encode = true;
             continue;
         }
         if (!v) {
@@ -126,7 +142,7 @@ static strata_taesd *load(const options *o, char *what, size_t n)
         return m;
     }
     static nf_list l;
-    nf_taesd(&l, o->channels, true, o->channels == 32, 7);
+    nf_taesd(&l, o->channels, !o->encode, o->channels == 32, 7);
     size_t len;
     uint8_t *bytes = nf_bytes(&l, &len);
     nf_free(&l);
@@ -146,6 +162,7 @@ static strata_taesd *load(const options *o, char *what, size_t n)
 typedef struct result {
     int side;
     double wall_ms, stage_ms[NSTAGES], gflop, cpu_ms;
+    double max_diff; /* encode: max |GPU - CPU| latent, -1 when the CPU did not run */
 } result;
 
 static bool bench_size(strata_neural_gpu *g, const strata_taesd *m, const options *o, int side,
@@ -154,7 +171,7 @@ static bool bench_size(strata_neural_gpu *g, const strata_taesd *m, const option
     memset(res, 0, sizeof *res);
     res->side = side;
     res->cpu_ms = -1;
-    res->gflop = decode_flops(m, side, side) * 1e-9;
+    res->gflop = model_flops(m, side, side) * 1e-9;
     size_t n = (size_t)m->latent_channels * side * side;
     float *latent = malloc(n * sizeof *latent);
     for (size_t i = 0; i < n; i++)
@@ -188,6 +205,66 @@ static bool bench_size(strata_neural_gpu *g, const strata_taesd *m, const option
     }
     free(latent);
     return ok;
+}
+
+/* An encode of a 8side x 8side picture: one warm-up, runs timed with the read-back. */
+static bool bench_encode(strata_neural_gpu *g, const strata_taesd *m, const options *o, int side,
+                         result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->side = side;
+    res->cpu_ms = res->max_diff = -1;
+    res->gflop = model_flops(m, side, side) * 1e-9;
+    int px = 8 * side;
+    size_t n = (size_t)3 * px * px, nl = (size_t)m->latent_channels * side * side;
+    float *rgb = malloc(n * sizeof *rgb), *lat = malloc(nl * sizeof *lat);
+    float *cpu = malloc(nl * sizeof *cpu);
+    bool ok = rgb && lat && cpu;
+    for (size_t i = 0; ok && i < n; i++)
+        rgb[i] = 0.5f + 0.45f * sinf(0.013f * (float)i);
+    strata_result r = {0};
+    ok = ok && strata_neural_gpu_encode(g, rgb, px, px, lat, &r);
+    for (int k = 0; ok && k < o->runs; k++) {
+        uint64_t t0 = strata_time_ns();
+        ok = strata_neural_gpu_encode(g, rgb, px, px, lat, &r);
+        res->wall_ms += (double)(strata_time_ns() - t0) * 1e-6 / o->runs;
+    }
+    if (!ok && r.msg[0])
+        fprintf(stderr, "bench_neural: %s\n", r.msg);
+    if (ok && side <= o->cpu_max) {
+        uint64_t t0 = strata_time_ns();
+        if (strata_taesd_encode_cpu(m, rgb, px, px, cpu)) {
+            res->cpu_ms = (double)(strata_time_ns() - t0) * 1e-6;
+            res->max_diff = 0;
+            for (size_t i = 0; i < nl; i++)
+                res->max_diff = fmax(res->max_diff, fabs((double)lat[i] - cpu[i]));
+        }
+    }
+    free(rgb);
+    free(lat);
+    free(cpu);
+    return ok;
+}
+
+static void print_encode(const result *r, const options *o)
+{
+    double gps = r->gflop / (r->wall_ms * 1e-3);
+    double cps = r->cpu_ms > 0 ? r->gflop / (r->cpu_ms * 1e-3) : 0;
+    if (o->json) {
+        printf("{\"picture\":\"%dx%d\",\"latent\":\"%dx%d\",\"gflop\":%.3f,\"gpu_ms\":%.3f,"
+               "\"gpu_gflops\":%.2f,\"cpu_ms\":%.3f,\"cpu_gflops\":%.2f,\"max_abs_diff\":%.3g}\n",
+               8 * r->side, 8 * r->side, r->side, r->side, r->gflop, r->wall_ms, gps, r->cpu_ms,
+               cps, r->max_diff);
+        return;
+    }
+    char lat[32], img[32], cpu[64];
+    snprintf(lat, sizeof lat, "%dx%d", r->side, r->side);
+    snprintf(img, sizeof img, "%dx%d", 8 * r->side, 8 * r->side);
+    if (r->cpu_ms >= 0)
+        snprintf(cpu, sizeof cpu, "%10.1f %8.2f %10.2g", r->cpu_ms, cps, r->max_diff);
+    else
+        snprintf(cpu, sizeof cpu, "%10s %8s %10s", "-", "-", "-");
+    printf("%-10s %-8s %7.2f %10.2f %10.2f %s\n", img, lat, r->gflop, r->wall_ms, gps, cpu);
 }
 
 static void print(const result *r, const options *o)
@@ -236,22 +313,33 @@ int main(int argc, char **argv)
         test_gl_close(&gl);
         return 1;
     }
+    bool enc = m->role == STRATA_TAESD_ENCODER;
     if (!o.json) {
         printf("bench_neural: %s on %s (GL %d.%d), %d run%s per size\n", what, gl.renderer,
                gl.major, gl.minor, o.runs, o.runs > 1 ? "s" : "");
-        printf("%-8s %-10s %7s %9s %8s %8s %8s %8s %10s %10s %7s\n", "latent", "image", "GFLOP",
-               "1x ms", "2x ms", "4x ms", "8x ms", "GPU ms", "GPU GF/s", "CPU ms", "CPU GF/s");
+        if (enc)
+            printf("%-10s %-8s %7s %10s %10s %10s %8s %10s\n", "picture", "latent", "GFLOP",
+                   "GPU ms", "GPU GF/s", "CPU ms", "CPU GF/s", "max |diff|");
+        else
+            printf("%-8s %-10s %7s %9s %8s %8s %8s %8s %10s %10s %7s\n", "latent", "image",
+                   "GFLOP", "1x ms", "2x ms", "4x ms", "8x ms", "GPU ms", "GPU GF/s", "CPU ms",
+                   "CPU GF/s");
     }
     int rc = 0;
     for (int i = 0; i < o.nsizes; i++) {
         result res;
-        if (!bench_size(g, m, &o, o.sizes[i], &res)) {
-            fprintf(stderr, "bench_neural: decoding a %dx%d latent failed\n", o.sizes[i],
-                    o.sizes[i]);
+        bool ok = enc ? bench_encode(g, m, &o, o.sizes[i], &res)
+                      : bench_size(g, m, &o, o.sizes[i], &res);
+        if (!ok) {
+            fprintf(stderr, "bench_neural: %s a %dx%d latent failed\n",
+                    enc ? "encoding to" : "decoding", o.sizes[i], o.sizes[i]);
             rc = 1;
             break;
         }
-        print(&res, &o);
+        if (enc)
+            print_encode(&res, &o);
+        else
+            print(&res, &o);
         fflush(stdout);
     }
     strata_neural_gpu_destroy(g);
