@@ -532,6 +532,17 @@ strata_status strata_bank_load_sync(strata_bank *b, int i, strata_keyframe_pixel
     return STRATA_OK;
 }
 
+bool strata_bank_image_size(const strata_bank *b, int i, int *width, int *height)
+{
+    if (!b->packed || b->kind == STRATA_BANK_LATENT || i < 0 || i >= b->count)
+        return false;
+    bank_entry e;
+    memcpy(&e, &b->index[i], sizeof e);
+    *width = (int)e.width; /* checked at open: 1..16384 */
+    *height = (int)e.height;
+    return true;
+}
+
 bool strata_bank_neural_shape_get(const strata_bank *b, strata_bank_neural_shape *out)
 {
     if (b->kind != STRATA_BANK_NEURAL)

@@ -2,14 +2,17 @@
  * the CPPN generator definition and a small LRU for the GPU cache.
  *
  * What it is
- *   A bank is an ordered list of keyframes. Three sources open through one call:
+ *   A bank is an ordered list of keyframes. Four sources open through one call:
  *     - an image folder: PNG, JPEG, WebP of any size, natural name order (f2 < f10);
  *     - a packed image bank NAME.strata (made by `strata-bank build`): encoded images,
  *       thumbnails, feature vectors and a k-nearest-neighbour graph, read with pread
  *       into buffers the bank owns (never mmap: a file rewritten while it plays only
  *       makes the keyframes not yet loaded fail, logged, instead of a SIGBUS);
  *     - a packed latent set NAME.strata (made by `strata-bank latent`): latent vectors
- *       for the built-in CPPN generator, plus its seed and colour map.
+ *       for the built-in CPPN generator, plus its seed and colour map;
+ *     - a packed neural bank NAME.strata (made by `strata-bank encode` / `import`): the
+ *       latents of a diffusion model's autoencoder, each with its preview picture and
+ *       provenance ("neural banks" below); the previews load like a packed image bank's.
  *   Image keyframes are decoded on a loader thread into RGBA8 at the target size
  *   (fit = letterbox inside, fill = crop to cover). Latent keyframes need no loading.
  *
@@ -34,7 +37,8 @@
  *   open / close / load_sync: setup thread or an offline renderer (they may block).
  *   request, poll_ready, release_pixels: one thread only (the render thread); they
  *   never block, never touch the disk and never allocate.
- *   count, kind, latent, neighbours, name, is_bad, cppn, thumbnail: any thread.
+ *   count, kind, latent, neighbours, name, is_bad, cppn, thumbnail, image_size and the
+ *   neural accessors (shape_get, neural_latent, provenance): any thread.
  *   The loader thread is internal: it reads files, checks checksums, decodes, resizes.
  *   strata_lru is single-threaded (the render thread owns it).
  *
@@ -49,8 +53,10 @@
  *   (wrong magic, truncated, bad checksum, absurd sizes, offsets past the end).
  *   After open, a bad keyframe is logged once ("BANK: ...") and marked bad; nothing
  *   aborts. Packed files: open checks the header, the section table and the checksums
- *   of the index, names, neighbour graph, latents and colour map; each image's own
- *   checksum is checked when it is loaded. `strata_bank_verify` checks everything.
+ *   of the index, names, neighbour graph, latents and colour map (neural banks: the
+ *   shape, the latents, which must be finite, and the provenance layout); each image's
+ *   own checksum is checked when it is loaded. `strata_bank_verify` checks everything
+ *   (and that every provenance text is a JSON object).
  */
 #ifndef STRATA_BANK_H
 #define STRATA_BANK_H
@@ -95,10 +101,11 @@ typedef struct strata_keyframe_pixels {
 typedef struct strata_bank strata_bank;
 typedef struct strata_cppn strata_cppn; /* defined below */
 
-/* Open a folder, a packed image bank or a latent set. Only the header, section table,
- * index, names, neighbour graph (and latents) are read: a 15,000-keyframe bank opens in
- * milliseconds; images are read one keyframe at a time, thumbnails on first use. Starts the
- * loader thread for image banks. NULL on error (r says why). */
+/* Open a folder, a packed image bank, a latent set or a neural bank. Only the header,
+ * section table, index, names, neighbour graph (and latents, and a neural bank's shape and
+ * provenance) are read: a 15,000-keyframe bank opens in milliseconds; images are read one
+ * keyframe at a time, thumbnails on first use. Starts the loader thread for image and
+ * neural banks. NULL on error (r says why). */
 strata_bank *strata_bank_open(const char *path, const strata_bank_open_desc *d, strata_result *r);
 /* An in-memory latent set with no file: count latents of dim floats from seed
  * (strata_cppn_random_latent), the CPPN of that seed, neighbours by latent distance.
@@ -113,7 +120,8 @@ strata_bank_type strata_bank_kind(const strata_bank *b);
 void strata_bank_size(const strata_bank *b, int *width, int *height);
 /* Display name: the file name for images, "latent-00042" for latents. Never NULL. */
 const char *strata_bank_name(const strata_bank *b, int i);
-/* Latent sets: pointer to dim floats of keyframe i; NULL for image banks or bad i. */
+/* Latent sets: pointer to dim floats of keyframe i; NULL for image and neural banks (see
+ * strata_bank_neural_latent) or bad i. */
 const float *strata_bank_latent(const strata_bank *b, int i);
 int strata_bank_latent_dim(const strata_bank *b); /* 0 for image banks */
 /* Up to max nearest neighbours of keyframe i (most similar first) into out; returns
@@ -125,6 +133,10 @@ const strata_cppn *strata_bank_cppn(const strata_bank *b);
 /* Packed banks and latent sets: thumbnail of keyframe i (RGBA8, *w x *h), else NULL. */
 const uint8_t *strata_bank_thumbnail(const strata_bank *b, int i, int *w, int *h);
 bool strata_bank_is_bad(const strata_bank *b, int i);
+/* Packed image and neural banks: the size of keyframe i's stored image (a neural bank's
+ * preview: 8lw x 8lh) from the index, no disk access; false for folders, latent sets and a
+ * bad i. Any thread. */
+bool strata_bank_image_size(const strata_bank *b, int i, int *width, int *height);
 
 /* Render thread: the keyframes wanted soon, most urgent first (current, next, ...).
  * Ask only for keyframes you do not hold. A request replaces the part of earlier

@@ -2,7 +2,7 @@
  *
  *   strata-bank build DIR -o NAME.strata [--max-size N] [--threads N]
  *   strata-bank latent --count N --dim D --seed S [--diverse] -o NAME.strata
- *   strata-bank info FILE
+ *   strata-bank info FILE [--keyframe N [--json]]  (info.h)
  *   strata-bank verify FILE
  *   strata-bank bench PATH [--size WxH] [--play N]
  *   strata-bank synth DIR --count N [--size WxH]   (synthetic PNGs for benchmarks)
@@ -20,6 +20,7 @@
 
 #include "bank/bank.h"
 #include "core/core.h"
+#include "info.h"
 #include "neural/neural.h"
 
 static void usage(FILE *out)
@@ -27,7 +28,7 @@ static void usage(FILE *out)
     fprintf(out, "usage:\n"
                  "  strata-bank build DIR -o NAME.strata [--max-size N] [--threads N]\n"
                  "  strata-bank latent --count N --dim D --seed S [--diverse] -o NAME.strata\n"
-                 "  strata-bank info FILE\n"
+                 "  strata-bank info FILE [--keyframe N [--json]]\n"
                  "  strata-bank verify FILE\n"
                  "  strata-bank bench PATH [--size WxH] [--play N]\n"
                  "  strata-bank synth DIR --count N [--size WxH]\n"
@@ -164,7 +165,7 @@ static int cmd_latent(int argc, char **argv)
     return 0;
 }
 
-/* info and verify: exactly one FILE, no options. */
+/* verify: exactly one FILE, no options. */
 static const char *one_file(const char *cmd, int argc, char **argv)
 {
     const char *pos[1];
@@ -172,39 +173,6 @@ static const char *one_file(const char *cmd, int argc, char **argv)
     if (!parse(cmd, NULL, 0, argc, argv, pos, 1, &npos))
         return NULL;
     return need(cmd, "FILE", npos ? pos[0] : NULL) ? pos[0] : NULL;
-}
-
-static int cmd_info(int argc, char **argv)
-{
-    const char *file = one_file("info", argc, argv);
-    if (!file)
-        return 2;
-    strata_result r = {0};
-    strata_bank_info in;
-    if (strata_bank_read_info(file, &in, &r) != STRATA_OK)
-        return fail(&r);
-    printf("file       %s\nversion    %u\nkind       %s\nkeyframes  %d\n", file, in.version,
-           in.kind == STRATA_BANK_LATENT ? "latent" : "image", in.count);
-    if (in.kind == STRATA_BANK_LATENT)
-        printf("latent dim %d\nseed       %llu\n", in.dim, (unsigned long long)in.seed);
-    printf("thumbnails %dx%d\nfeatures   %d floats\nneighbours k=%d\nimages     %llu bytes\n"
-           "file size  %llu bytes\n",
-           in.thumb_w, in.thumb_h, in.feat_dim, in.knn_k, (unsigned long long)in.image_bytes,
-           (unsigned long long)in.file_size);
-    strata_bank *b =
-        strata_bank_open(file, &(strata_bank_open_desc){.width = 64, .height = 64}, &r);
-    if (!b)
-        return fail(&r);
-    int n = strata_bank_count(b) < 5 ? strata_bank_count(b) : 5;
-    for (int i = 0; i < n; i++) {
-        int nb[8], k = strata_bank_neighbours(b, i, nb, 8);
-        printf("  %5d %-28s neighbours", i, strata_bank_name(b, i));
-        for (int j = 0; j < k; j++)
-            printf(" %d", nb[j]);
-        printf("\n");
-    }
-    strata_bank_close(b);
-    return 0;
 }
 
 static int cmd_verify(int argc, char **argv)
@@ -481,7 +449,7 @@ int main(int argc, char **argv)
     if (strcmp(c, "latent") == 0)
         return cmd_latent(argc, argv);
     if (strcmp(c, "info") == 0)
-        return cmd_info(argc, argv);
+        return strata_bank_cmd_info(argc, argv);
     if (strcmp(c, "verify") == 0)
         return cmd_verify(argc, argv);
     if (strcmp(c, "bench") == 0)
