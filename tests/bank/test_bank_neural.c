@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bank/bank_internal.h"
@@ -542,6 +543,128 @@ static void writer_refusals(void **state)
     assert_int_not_equal(access(empty, F_OK), 0);
 }
 
+/* Run strata-bank with args; its stdout and stderr into out; the exit status. */
+static int run_bank(const char *args, char *out, size_t cap)
+{
+    const char *bin = getenv("STRATA_BINARY_DIR");
+    assert_non_null(bin);
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "%s/strata-bank %s 2>&1", bin, args);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t n = fread(out, 1, cap - 1, f);
+    out[n] = 0;
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void has(const char *out, const char *want)
+{
+    if (!strstr(out, want))
+        fail_msg("output lacks \"%s\":\n%s", want, out);
+}
+
+/* `strata-bank info` and `info --keyframe N` on a neural bank and an image bank. */
+static void info_command(void **state)
+{
+    (void)state;
+    char path[400], args[600], out[16384];
+    snprintf(path, sizeof path, "%s/info.strata", dir);
+    strata_bank_neural_shape sh = shape_of(4, 6, 5, "taesd/taesdxl", "sdxl");
+    write_bank(path, &sh, NK, 3, NULL);
+    snprintf(args, sizeof args, "info %s", path);
+    assert_int_equal(run_bank(args, out, sizeof out), 0);
+    has(out, "kind       neural");
+    has(out, "keyframes  12");
+    has(out, "latent     4 channels of 5x6 (picture 40x48)");
+    has(out, "family     taesd/taesdxl");
+    has(out, "format     sdxl");
+    has(out, "provenance 4 of 12 keyframes");
+
+    /* Keyframe 0: the latent statistics against the stored values (two-pass std). */
+    snprintf(args, sizeof args, "info %s --keyframe 0", path);
+    assert_int_equal(run_bank(args, out, sizeof out), 0);
+    has(out, "name       k0.png");
+    has(out, "preview    40x48");
+    has(out, "prompt      a lighthouse at dusk");
+    has(out, "seed        42");
+    has(out, "model       flux2-dev");
+    strata_result r = {0};
+    strata_bank *b = strata_bank_open(path, NULL, &r);
+    assert_non_null(b);
+    float z[120];
+    assert_true(strata_bank_neural_latent(b, 0, z));
+    double mean = 0, var = 0, lo = z[0], hi = z[0];
+    for (int k = 0; k < 120; k++) {
+        mean += z[k] / 120.0;
+        lo = fmin(lo, z[k]);
+        hi = fmax(hi, z[k]);
+    }
+    for (int k = 0; k < 120; k++)
+        var += (z[k] - mean) * (z[k] - mean) / 120.0;
+    const char *l = strstr(out, "latent     4 channels of 5x6: mean ");
+    assert_non_null(l);
+    double m2, s2, lo2, hi2;
+    assert_int_equal(sscanf(l, "latent     4 channels of 5x6: mean %lf std %lf min %lf max %lf",
+                            &m2, &s2, &lo2, &hi2),
+                     4);
+    assert_true(fabs(m2 - mean) < 1e-4 && fabs(s2 - sqrt(var)) < 1e-4);
+    assert_true(fabs(lo2 - lo) < 1e-4 && fabs(hi2 - hi) < 1e-4);
+    /* The neighbours line lists the graph's neighbours in order, with names. */
+    int nb[8], k = strata_bank_neighbours(b, 0, nb, 8);
+    char want[64];
+    snprintf(want, sizeof want, "neighbours %d (k%d.png), %d (k%d.png)", nb[0], nb[0], nb[1],
+             nb[1]);
+    assert_true(k == 8);
+    has(out, want);
+    strata_bank_close(b);
+
+    /* A1111 parameters picked apart; no provenance; the JSON itself. */
+    snprintf(args, sizeof args, "info %s --keyframe 2", path);
+    assert_int_equal(run_bank(args, out, sizeof out), 0);
+    has(out, "prompt      red moss");
+    has(out, "negative    blur");
+    has(out, "seed        7");
+    has(out, "model       sdxl");
+    has(out, "settings    Steps: 20, Seed: 7, Model: sdxl");
+    snprintf(args, sizeof args, "info %s --keyframe 1", path);
+    assert_int_equal(run_bank(args, out, sizeof out), 0);
+    has(out, "provenance none");
+    snprintf(args, sizeof args, "info %s --keyframe 0 --json", path);
+    assert_int_equal(run_bank(args, out, sizeof out), 0);
+    has(out, "{\n  \"prompt\": \"a lighthouse at dusk\",\n  \"seed\": 42,\n");
+    snprintf(args, sizeof args, "info %s --keyframe 12", path);
+    assert_int_equal(run_bank(args, out, sizeof out), 2);
+    has(out, "--keyframe 12: ");
+    has(out, "has 12 keyframes (0..11)");
+    snprintf(args, sizeof args, "info %s --keyframe x", path);
+    assert_int_equal(run_bank(args, out, sizeof out), 2);
+    snprintf(args, sizeof args, "info %s --json", path);
+    assert_int_equal(run_bank(args, out, sizeof out), 2);
+
+    /* An image bank: name, stored size, neighbours. */
+    char src[400], img[400], p[500];
+    snprintf(src, sizeof src, "%s/img", dir);
+    snprintf(img, sizeof img, "%s/img.strata", dir);
+    assert_int_equal(strata_file_mkdirs(src, &r), STRATA_OK);
+    uint8_t px[30 * 20 * 4];
+    for (int i = 0; i < 3; i++) {
+        fx_fill(px, 30 - 5 * i, 20, 60 * i, 100, 200 - 60 * i);
+        snprintf(p, sizeof p, "%s/%c.png", src, 'a' + i);
+        assert_true(fx_write_png(p, px, 30 - 5 * i, 20));
+    }
+    assert_int_equal(strata_bank_build(&(strata_bank_build_desc){.dir = src, .out = img}, NULL, &r),
+                     STRATA_OK);
+    snprintf(args, sizeof args, "info %s --keyframe 1", img);
+    assert_int_equal(run_bank(args, out, sizeof out), 0);
+    has(out, "name       b.png");
+    has(out, "image      25x20");
+    has(out, "neighbours ");
+    has(out, "(a.png)");
+    has(out, "(c.png)");
+    assert_null(strstr(out, "provenance"));
+}
+
 /* The other kinds answer the neural accessors with nothing. */
 static void other_kinds_have_no_neural_data(void **state)
 {
@@ -580,6 +703,7 @@ int main(void)
         cmocka_unit_test(hostile_neural_files),
         cmocka_unit_test(writer_refusals),
         cmocka_unit_test(other_kinds_have_no_neural_data),
+        cmocka_unit_test(info_command),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
