@@ -135,11 +135,45 @@ static size_t dsize(const char *dtype)
     return strcmp(dtype, "F32") == 0 ? 4 : 2;
 }
 
+/* s as a JSON string (quotes included) at h + k; returns the new k. */
+static size_t json_quote(char *h, size_t k, const char *s)
+{
+    h[k++] = '"';
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            h[k++] = '\\';
+            h[k++] = (char)*p;
+        } else if (*p < 0x20) {
+            k += (size_t)sprintf(h + k, "\\u%04x", *p);
+        } else {
+            h[k++] = (char)*p;
+        }
+    }
+    h[k++] = '"';
+    return k;
+}
+
 uint8_t *nf_bytes(const nf_list *l, size_t *len)
 {
+    static const char *const note[] = {"note", "strata test"};
+    return nf_bytes_meta(l, note, 1, len);
+}
+
+uint8_t *nf_bytes_meta(const nf_list *l, const char *const *meta, int nmeta, size_t *len)
+{
     size_t hcap = 256 + (size_t)l->n * 160, data = 0;
+    for (int i = 0; i < 2 * nmeta; i++)
+        hcap += 6 * strlen(meta[i]) + 4;
     char *h = malloc(hcap);
-    size_t k = (size_t)snprintf(h, hcap, "{\"__metadata__\":{\"note\":\"strata test\"}");
+    size_t k = (size_t)snprintf(h, hcap, "{\"__metadata__\":{");
+    for (int i = 0; i < nmeta; i++) {
+        if (i)
+            h[k++] = ',';
+        k = json_quote(h, k, meta[2 * i]);
+        h[k++] = ':';
+        k = json_quote(h, k, meta[2 * i + 1]);
+    }
+    h[k++] = '}';
     for (int i = 0; i < l->n; i++) {
         const nf_tensor *t = &l->t[i];
         size_t bytes = (size_t)nf_count(t) * dsize(t->dtype);
@@ -193,6 +227,15 @@ bool nf_write_bytes(const char *path, const void *data, size_t len)
         return false;
     bool ok = fwrite(data, 1, len, f) == len;
     return fclose(f) == 0 && ok;
+}
+
+bool nf_write_meta(const char *path, const nf_list *l, const char *const *meta, int nmeta)
+{
+    size_t len;
+    uint8_t *b = nf_bytes_meta(l, meta, nmeta, &len);
+    bool ok = nf_write_bytes(path, b, len);
+    free(b);
+    return ok;
 }
 
 bool nf_write(const char *path, const nf_list *l)

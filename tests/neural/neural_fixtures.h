@@ -36,6 +36,10 @@ void nf_taesd(nf_list *l, int channels, bool decoder, bool pools, uint32_t seed)
 
 /* The bytes of a safetensors file (malloc'd), with a "__metadata__" {"note": ...}. */
 uint8_t *nf_bytes(const nf_list *l, size_t *len);
+/* The same with "__metadata__" holding the nmeta pairs meta[2i] -> meta[2i+1] (strings,
+ * JSON-escaped here), as ComfyUI's Save Latent writes "prompt" and "workflow". */
+uint8_t *nf_bytes_meta(const nf_list *l, const char *const *meta, int nmeta, size_t *len);
+bool nf_write_meta(const char *path, const nf_list *l, const char *const *meta, int nmeta);
 bool nf_write(const char *path, const nf_list *l);
 bool nf_write_bytes(const char *path, const void *data, size_t len);
 

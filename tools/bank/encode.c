@@ -114,10 +114,24 @@ static int encode_all(const encode_run *d)
 {
     strata_result r = {0};
     char decoder[4096];
-    if (d->decoder)
+    if (d->decoder) {
         snprintf(decoder, sizeof decoder, "%s", d->decoder);
-    else if (!find_decoder(d->model, decoder, sizeof decoder, &r))
-        return fail(&r);
+    } else { /* a decoder given as --model is said as such before looking beside it */
+        strata_taesd *m = NULL;
+        if (strata_taesd_load(d->model, &m, &r) != STRATA_OK)
+            return fail(&r);
+        bool is_enc = m->role == STRATA_TAESD_ENCODER;
+        strata_taesd_free(m);
+        if (!is_enc) {
+            strata_fail(&r, STRATA_ERR_ARG,
+                        "--model %s: is a TAESD decoder, --model takes the encoder "
+                        "(*_encoder.safetensors)",
+                        d->model);
+            return fail(&r);
+        }
+        if (!find_decoder(d->model, decoder, sizeof decoder, &r))
+            return fail(&r);
+    }
     char **names = NULL;
     int count = 0;
     if (strata_bank_scan_dir(d->dir, &names, &count, &r) != STRATA_OK)

@@ -7,6 +7,8 @@
  *   strata-bank bench PATH [--size WxH] [--play N]
  *   strata-bank synth DIR --count N [--size WxH]   (synthetic PNGs for benchmarks)
  *   strata-bank model FILE [--bench] [--runs N]     (a TAESD weight file: what it is)
+ *   strata-bank encode DIR --model ENCODER --size WxH -o NAME.strata   (commands.h)
+ *   strata-bank import FILE.latent... --decoder DECODER -o NAME.strata  (commands.h)
  */
 #include <math.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@
 #include <stb/stb_image_write.h>
 
 #include "bank/bank.h"
+#include "commands.h"
 #include "core/core.h"
 #include "info.h"
 #include "neural/neural.h"
@@ -33,6 +36,11 @@ static void usage(FILE *out)
                  "  strata-bank bench PATH [--size WxH] [--play N]\n"
                  "  strata-bank synth DIR --count N [--size WxH]\n"
                  "  strata-bank model FILE [--bench] [--runs N]\n"
+                 "  strata-bank encode DIR --model ENCODER.safetensors [--decoder "
+                 "DECODER.safetensors]\n"
+                 "                     --size WxH [--fit|--fill] [--cpu|--gpu] -o NAME.strata\n"
+                 "  strata-bank import FILE.latent... [--format sd15|sdxl|sd3|flux1|flux2]\n"
+                 "                     --decoder DECODER.safetensors [--cpu|--gpu] -o NAME.strata\n"
                  "options take --opt value or --opt=value; -o is also --out\n");
 }
 
@@ -458,9 +466,13 @@ int main(int argc, char **argv)
         return cmd_synth(argc, argv);
     if (strcmp(c, "model") == 0)
         return cmd_model(argc, argv);
+    if (strcmp(c, "encode") == 0)
+        return strata_bank_cmd_encode(argc, argv);
+    if (strcmp(c, "import") == 0)
+        return strata_bank_cmd_import(argc, argv);
     fprintf(stderr,
             "strata-bank: unknown command %.120s (build, latent, info, verify, bench, "
-            "synth, model; see --help)\n",
+            "synth, model, encode, import; see --help)\n",
             c);
     return 2;
 }
