@@ -5,7 +5,8 @@
  * right count and shape, the corrupt file is named once and skipped, the provenance is there,
  * and every preview resembles its input (PSNR >= 20 dB; TAEF2's round trip gives ~27.8 dB on
  * the golden image). Also the refusals: a size not a multiple of 8, a decoder of another
- * family, a decoder given as the model. */
+ * family, a decoder given as the model. With --gpu the program encodes and decodes on the GPU
+ * (GL 4.3 compute; llvmpipe here) and the same checks hold. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,6 +34,7 @@
 #define SIDE 64
 
 static char tmp[64];
+static bool use_gpu; /* --gpu: the program runs both models on the GPU (llvmpipe here) */
 static uint8_t images[N_GOOD][SIDE * SIDE * 3];
 
 static int run_bank(const char *const *args, char *out, size_t ocap, char *err, size_t ecap)
@@ -196,10 +198,13 @@ static void encode_taef2(void **state)
     }
     make_folder(dir, sizeof dir);
     snprintf(out, sizeof out, "%s/stills.strata", tmp);
-    const char *args[] = {"encode", dir, "--model", enc, "--size", "64x64", "-o", out, NULL};
+    const char *args[] = {"encode", dir, "--model", enc,   "--size", "64x64",
+                          "-o",     out, use_gpu ? "--gpu" : NULL, NULL};
     int rc = run_bank(args, so, sizeof so, err, sizeof err);
     if (rc != 0)
         fail_msg("encode: exit %d: %s", rc, err);
+    assert_non_null(strstr(so, use_gpu ? "encoded on the GPU, previews decoded on the GPU"
+                                       : "previews decoded on the"));
     /* the corrupt file named once, the rest encoded; the backend said */
     assert_non_null(strstr(err, "skipped broken.png"));
     assert_null(strstr(strstr(err, "skipped broken.png") + 1, "skipped broken.png"));
@@ -306,9 +311,14 @@ static int teardown(void **state)
     return nftw(tmp, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     strata_log_set_quiet(true);
+    use_gpu = argc > 1 && !strcmp(argv[1], "--gpu");
+    if (use_gpu) {
+        const struct CMUnitTest gpu[] = {cmocka_unit_test(encode_taef2)};
+        return cmocka_run_group_tests(gpu, setup, teardown);
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(encode_taef2),
         cmocka_unit_test(encode_refusals),

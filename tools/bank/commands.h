@@ -52,7 +52,9 @@ typedef enum bank_nn_backend {
 
 typedef struct bank_nn bank_nn;
 
-/* Load the models (enc may be NULL: import needs only the decoder) and pick the backend.
+/* Load the models (enc may be NULL: import needs only the decoder) and pick the backend: on
+ * the GPU both run as GL 4.3 compute (strata_neural_gpu_encode / _decode), else both run on
+ * the CPU reference.
  * Refused with a message naming the files: a file that is no TAESD model, an encoder given
  * as decoder or the reverse, encoder and decoder of different families. With AUTO and no
  * usable GPU, note says in one line why the CPU reference is used ("" when the GPU is). */

@@ -16,6 +16,7 @@ struct bank_nn {
     strata_gl gl;
     bool sdl, gl_open, shaders;
     strata_neural_gpu *gdec; /* NULL: the CPU reference decodes */
+    strata_neural_gpu *genc; /* NULL: the CPU reference encodes (or no encoder) */
     strata_target target;    /* the GPU decode's output, re-made when the size changes */
     float *rgb;              /* CPU decode scratch */
     size_t rgb_n;
@@ -83,13 +84,18 @@ static bool gpu_open(bank_nn *n, bank_nn_backend want, char *why, size_t why_n)
         snprintf(why, why_n, "GPU decoder: %.150s", r.msg);
         return false;
     }
+    if (n->enc && !(n->genc = strata_neural_gpu_create(n->enc, &r))) {
+        snprintf(why, why_n, "GPU encoder: %.150s", r.msg);
+        return false;
+    }
     return true;
 }
 
 static void gpu_close(bank_nn *n)
 {
     strata_neural_gpu_destroy(n->gdec);
-    n->gdec = NULL;
+    strata_neural_gpu_destroy(n->genc);
+    n->gdec = n->genc = NULL;
     if (n->target.fbo || n->target.tex)
         strata_target_free(&n->target);
     memset(&n->target, 0, sizeof n->target);
@@ -139,11 +145,7 @@ bank_nn *bank_nn_open(const char *enc_path, const char *dec_path, bank_nn_backen
             return NULL;
         }
         snprintf(note, note_n, "the CPU reference runs the models: %.200s", why);
-        return n;
     }
-    if (n->enc) /* strata_neural_gpu_encode is not in engine/neural yet */
-        snprintf(note, note_n, "decoding on the GPU (%.80s), encoding on the CPU reference",
-                 n->gl.renderer);
     return n;
 }
 
@@ -170,12 +172,14 @@ const strata_taesd *bank_nn_encoder(const bank_nn *n)
 
 bool bank_nn_on_gpu(const bank_nn *n, bool encoder)
 {
-    return !encoder && n->gdec;
+    return encoder ? n->genc != NULL : n->gdec != NULL;
 }
 
 bool bank_nn_encode(bank_nn *n, const float *rgb, int h, int w, float *latent,
                     strata_result *r)
 {
+    if (n->genc)
+        return strata_neural_gpu_encode(n->genc, rgb, h, w, latent, r);
     if (!n->enc || !strata_taesd_encode_cpu(n->enc, rgb, h, w, latent)) {
         strata_fail(r, STRATA_ERR_NOMEM, "the encoder failed at %dx%d (out of memory?)", w, h);
         return false;
