@@ -414,33 +414,40 @@ static const strata_target *run_plain(strata_fx *fx, strata_fx_effect e, const s
     return out;
 }
 
+float strata_fx_burst_step(float burst, float dt, float onset, const float *params)
+{
+    float decay = params[STRATA_P_burst_decay];
+    dt = dt > 0.0f ? dt : 0.0f;
+    /* One-pole decay in frame time, so render mode repeats; an onset lifts it again. */
+    burst *= decay > 0.0f ? expf(-dt / decay) : 0.0f;
+    float fire = clamp01(onset) * clamp01(params[STRATA_P_burst]);
+    if (fire > burst)
+        burst = fire;
+    return burst < 1.0f / 256.0f ? 0.0f : burst; /* the amounts' floor: the burst is over */
+}
+
+float strata_fx_shape_amount(const strata_fx_shape *s, float glitch, float amount, float burst,
+                             float extra)
+{
+    float a = extra;
+    glitch = clamp01(glitch);
+    if (glitch > 0.0f)
+        a += strata_fx_curve_eval(s->curve, s->k, glitch) * amount + burst * s->burst_mix;
+    /* Below 1/256 nothing would show but a pass would still be drawn, and a smoothed
+     * glitch takes a few dozen frames to settle at exactly 0. */
+    return a < 1.0f / 256.0f ? 0.0f : clamp01(a);
+}
+
 /* Amounts for this frame; true when any effect runs. */
 static bool update_amounts(strata_fx *fx, const strata_fx_inputs *in)
 {
     const float *prm = in->u->params;
-    float glitch = clamp01(prm[STRATA_P_glitch]);
-    float decay = prm[STRATA_P_burst_decay];
-    float dt = in->u->dt > 0.0f ? in->u->dt : 0.0f;
-    /* One-pole decay in frame time, so render mode repeats; an onset lifts it again. */
-    fx->burst *= decay > 0.0f ? expf(-dt / decay) : 0.0f;
-    float fire = clamp01(in->onset) * clamp01(prm[STRATA_P_burst]);
-    if (fire > fx->burst)
-        fx->burst = fire;
-    if (fx->burst < 1.0f / 256.0f) /* the amounts' floor: the burst is over */
-        fx->burst = 0.0f;
+    fx->burst = strata_fx_burst_step(fx->burst, in->u->dt, in->onset, prm);
     bool any = false;
     for (int i = 0; i < STRATA_FX_COUNT; i++) {
-        float a = 0.0f;
-        if (glitch > 0.0f) {
-            const strata_fx_shape *s = &fx->shape[i];
-            a = strata_fx_curve_eval(s->curve, s->k, glitch) * prm[amount_param[i]] +
-                fx->burst * s->burst_mix;
-        }
-        if (i == STRATA_FX_TRAILS)
-            a += prm[STRATA_P_feedback];
-        /* Below 1/256 nothing would show but a pass would still be drawn, and a smoothed
-         * glitch takes a few dozen frames to settle at exactly 0. */
-        fx->amount[i] = a < 1.0f / 256.0f ? 0.0f : clamp01(a);
+        float extra = i == STRATA_FX_TRAILS ? prm[STRATA_P_feedback] : 0.0f;
+        fx->amount[i] = strata_fx_shape_amount(&fx->shape[i], prm[STRATA_P_glitch],
+                                               prm[amount_param[i]], fx->burst, extra);
         any = any || fx->amount[i] > 0.0f;
     }
     return any;

@@ -116,6 +116,18 @@ void strata_fx_set_sort(strata_fx *fx, bool vertical, int reseed_frames);
 
 /* curve(g) as the chain evaluates it (clamped to 0..1). */
 float strata_fx_curve_eval(strata_fx_curve c, float k, float g);
+/* The burst envelope one frame on, as the chain steps its own: decays over dt seconds
+ * with the time constant params[burst_decay], is lifted to onset * params[burst] when
+ * that is higher, and is over (0) under 1/256. params: the registry's values. Pure: the
+ * app steps a second envelope with it for the latent glitches, and with the same inputs
+ * both agree to the bit. */
+float strata_fx_burst_step(float burst, float dt, float onset, const float *params);
+/* One effect's amount as the chain computes it: clamp(curve(glitch) * amount +
+ * burst * burst_mix + extra, 0, 1), where curve and burst count only while glitch > 0
+ * (the master off means off), and 0 under 1/256. extra: trails' feedback, else 0. Pure;
+ * the latent glitches take their amounts from it too. */
+float strata_fx_shape_amount(const strata_fx_shape *s, float glitch, float amount, float burst,
+                             float extra);
 /* Names for presets and logs: "block", "sort", ...; "linear", "smooth", "exp",
  * "threshold", "step". Lookups return -1 when unknown. */
 const char *strata_fx_effect_name(strata_fx_effect e);
