@@ -8,8 +8,8 @@
 #include <string.h>
 
 static const char *const top_keys[] = {
-    "name",  "bank",   "morph", "order",    "fit",    "seed", "transition", "transition_kind",
-    "dwell", "params", "fx",    "fx_order", "routes", "osc",
+    "name",  "bank",   "morph", "order",    "fit",    "seed",  "transition", "transition_kind",
+    "dwell", "params", "fx",    "fx_order", "routes", "osc", "model", "neural_size",
 };
 #define N_TOP_KEYS (int)(sizeof top_keys / sizeof top_keys[0])
 
@@ -74,6 +74,28 @@ static strata_status need_type(strata_jctx *c, json_t *v, json_type t, const cha
                             strata_json_type_name(v));
 }
 
+/* A path from the preset into out: absolute as it is, relative against the preset's
+ * folder; "" stays "". */
+static strata_status resolve_path(strata_jctx *c, const char *key, const char *s,
+                                  const strata_preset *p, char *out, size_t n)
+{
+    int k;
+    if (!*s) {
+        out[0] = 0;
+        return STRATA_OK;
+    }
+    if (s[0] == '/') {
+        k = snprintf(out, n, "%s", s);
+    } else {
+        char dir[1024];
+        strata_preset_abs_dir(p->path[0] ? p->path : NULL, dir, sizeof dir);
+        k = snprintf(out, n, "%s/%s", dir, s);
+    }
+    if (k < 0 || (size_t)k >= n)
+        return strata_jctx_fail(c, false, "\"%s\": path too long", key);
+    return STRATA_OK;
+}
+
 /* "latent:COUNT:DIM:SEED", or a path resolved against the preset's folder. */
 static strata_status parse_bank(strata_jctx *c, const char *s, strata_preset *p)
 {
@@ -97,21 +119,42 @@ static strata_status parse_bank(strata_jctx *c, const char *s, strata_preset *p)
         snprintf(p->bank, sizeof p->bank, "%s", s);
         return STRATA_OK;
     }
-    if (!*s) {
-        p->bank[0] = 0;
+    return resolve_path(c, "bank", s, p, p->bank, sizeof p->bank);
+}
+
+/* "model": a path resolved like the bank's, "" for none. */
+static strata_status parse_model(strata_jctx *c, json_t *root, strata_preset *p)
+{
+    const char *s;
+    strata_status st = strata_json_get_str(c, root, "model", &s);
+    if (st != STRATA_OK || !s)
+        return st;
+    strata_jctx_push_key(c, "model");
+    st = resolve_path(c, "model", s, p, p->model, sizeof p->model);
+    strata_jctx_pop(c);
+    return st;
+}
+
+/* "neural_size": "WxH", each side 1..128 (the decoder's latent limit). */
+static strata_status parse_neural_size(strata_jctx *c, json_t *root, strata_preset *p)
+{
+    const char *s;
+    strata_status st = strata_json_get_str(c, root, "neural_size", &s);
+    if (st != STRATA_OK || !s)
+        return st;
+    int w, h;
+    if (strata_args_parse_size(s, STRATA_PRESET_NEURAL_MAX, &w, &h)) {
+        p->neural_w = w;
+        p->neural_h = h;
         return STRATA_OK;
     }
-    char dir[1024];
-    int k;
-    if (s[0] == '/') {
-        k = snprintf(p->bank, sizeof p->bank, "%s", s);
-    } else {
-        strata_preset_abs_dir(p->path[0] ? p->path : NULL, dir, sizeof dir);
-        k = snprintf(p->bank, sizeof p->bank, "%s/%s", dir, s);
-    }
-    if (k < 0 || (size_t)k >= sizeof p->bank)
-        return strata_jctx_fail(c, false, "\"bank\": path too long");
-    return STRATA_OK;
+    strata_jctx_push_key(c, "neural_size");
+    st = strata_jctx_fail(c, false,
+                          "\"neural_size\" \"%.40s\" must be WxH, each side 1..%d (a latent "
+                          "size: the picture is 8W x 8H)",
+                          s, STRATA_PRESET_NEURAL_MAX);
+    strata_jctx_pop(c);
+    return st;
 }
 
 static strata_status parse_params(strata_jctx *c, json_t *obj, strata_preset *p)
@@ -411,7 +454,8 @@ static strata_status parse_section(strata_jctx *c, json_t *root, const char *key
 
 static strata_status parse_scalars(strata_jctx *c, json_t *root, strata_preset *p)
 {
-    static const char *const morphs[] = {"blend", "flow", "latent"};
+    /* In strata_morph_mode's order. */
+    static const char *const morphs[] = {"blend", "flow", "latent", "neural"};
     static const char *const orders[] = {"sequence", "shuffle", "neighbours", "pingpong"};
     static const char *const fits[] = {"fit", "fill"};
     static const char *const kinds[] = {"blend", "flow"};
@@ -441,7 +485,11 @@ static strata_status parse_scalars(strata_jctx *c, json_t *root, strata_preset *
             return st;
     }
     int v = 0, fill = 0, kind = 0;
-    if ((st = parse_enum(c, root, "morph", morphs, 3, &v, &p->has_morph)) != STRATA_OK)
+    if ((st = parse_model(c, root, p)) != STRATA_OK)
+        return st;
+    if ((st = parse_neural_size(c, root, p)) != STRATA_OK)
+        return st;
+    if ((st = parse_enum(c, root, "morph", morphs, 4, &v, &p->has_morph)) != STRATA_OK)
         return st;
     p->morph = (strata_morph_mode)v;
     v = 0;
@@ -594,15 +642,17 @@ static void put_num(sbuf *b, float v)
     put(b, "%s", tmp);
 }
 
-static void put_bank(sbuf *b, const char *bank, const char *path)
+/* "bank" and "model": a path below the file's folder is written relative to it, so the
+ * folder moves. */
+static void put_path(sbuf *b, const char *key, const char *file, const char *path)
 {
     char dir[1024];
     strata_preset_abs_dir(path, dir, sizeof dir);
     size_t n = strlen(dir);
-    if (bank[0] == '/' && strncmp(bank, dir, n) == 0 && bank[n] == '/')
-        bank += n + 1; /* below the file's folder: write it relative, so the folder moves */
-    put(b, "  \"bank\": ");
-    put_str(b, bank);
+    if (file[0] == '/' && strncmp(file, dir, n) == 0 && file[n] == '/')
+        file += n + 1;
+    put(b, "  \"%s\": ", key);
+    put_str(b, file);
     put(b, ",\n");
 }
 
@@ -670,7 +720,11 @@ strata_status strata_preset_format(const strata_preset *p, const char *path, cha
     put_str(&b, p->name);
     put(&b, ",\n");
     if (p->bank[0])
-        put_bank(&b, p->bank, path);
+        put_path(&b, "bank", p->bank, path);
+    if (p->model[0])
+        put_path(&b, "model", p->model, path);
+    if (p->neural_w > 0 && p->neural_h > 0)
+        put(&b, "  \"neural_size\": \"%dx%d\",\n", p->neural_w, p->neural_h);
     if (p->has_morph)
         put(&b, "  \"morph\": \"%s\",\n", strata_morph_mode_name(p->morph));
     if (p->has_order)

@@ -1,7 +1,8 @@
 /* strata preset: presets (scenes), setlists and their hot reload.
  *
  * What it is
- *   - A preset is one JSON file describing a scene: its bank, morph mode, traversal
+ *   - A preset is one JSON file describing a scene: its bank (and, for a bank of
+ *     diffusion latents, the decoder model and the latent size), morph mode, traversal
  *     order, starting parameters, the glitch chain's shapes and order, modulation
  *     routes, its own OSC aliases and how switching into it looks. docs/PRESETS.md has
  *     the format with every key. Parsing is strict: unknown keys, wrong types, unknown
@@ -49,6 +50,7 @@
 
 #define STRATA_PRESET_MAX_ROUTES 32
 #define STRATA_PRESET_MAX_ALIASES 32
+#define STRATA_PRESET_NEURAL_MAX 128 /* neural_size: the GPU decoder's latent limit a side */
 
 /* An OSC alias of the preset: a message to `address` with one float 0..1 sets `param`
  * to lo + x * (hi - lo). e.g. "/band/fader1" -> glitch 0..0.8. */
@@ -69,6 +71,12 @@ typedef struct strata_preset {
     /* "" = the built-in latent set; "latent:COUNT:DIM:SEED" = a generated latent set;
      * anything else is a path, resolved against the preset's folder to an absolute path. */
     char bank[1024];
+    /* "model": the TAESD decoder a neural bank is decoded with; "" = none (a neural bank
+     * then plays its previews). A path, resolved against the preset's folder like bank. */
+    char model[1024];
+    /* "neural_size": "WxH", the latent size the decoder runs at, 1..128 a side; 0 x 0 =
+     * auto (from the render size, smaller on a software rasteriser). */
+    int neural_w, neural_h;
     strata_morph_mode morph; /* valid when has_morph, else the app's --morph */
     bool has_morph;
     strata_order order; /* valid when has_order, else the app's --order */
