@@ -47,7 +47,9 @@ typedef struct strata_options {
     int nsets;
     /* banks and morph */
     const char *bank;  /* folder, .strata image bank or latent set; NULL: default */
-    const char *morph; /* blend | flow | latent; NULL: latent for latent sets */
+    const char *morph; /* blend | flow | latent | neural; NULL: from the bank's kind */
+    const char *model; /* TAESD decoder for neural banks (every scene's); NULL: presets' */
+    int neural_w, neural_h; /* --neural-size: latent size decoded; 0: presets' or auto */
     const char *order; /* sequence | shuffle | neighbours | pingpong */
     double drift;      /* < 0: not given */
     int cache_mb;
@@ -140,6 +142,9 @@ typedef struct strata_engine {
     int render_w, render_h;
     double time;  /* scene clock, advanced by dt * speed */
     float last_t; /* eased morph progress last frame (flow for datamosh) */
+    float lat_burst; /* the latent glitches' burst envelope (stepped like the fx chain's) */
+    strata_latent_glitch lat_glitch; /* this frame's latent glitch amounts (every scene's) */
+    uint64_t lat_seed;               /* and the seed of its pattern */
     int64_t frame;
     /* stats */
     FILE *stats;
@@ -159,6 +164,7 @@ strata_status strata_engine_scenes_init(strata_engine *e, strata_result *r);
 void strata_engine_scenes_shutdown(strata_engine *e);
 /* Go to setlist scene `index`: its bank opens off the render thread, then it fades in. */
 bool strata_engine_goto_scene(strata_engine *e, int index);
+/* Traversal of the scenes that draw (a neural morph decodes here, with e->lat_glitch). */
 void strata_engine_scenes_update(strata_engine *e, const strata_traverse_in *in, double dt);
 bool strata_engine_scenes_draw(strata_engine *e, const strata_target *target,
                                const strata_frame_uniforms *u);
@@ -175,6 +181,12 @@ const strata_target *strata_engine_frame(strata_engine *e, double dt);
 bool strata_engine_command(strata_control *ctl, const strata_cmd *cmd, void *user);
 /* Record a frame time and, once per second of `now`, write the --stats line. */
 void strata_engine_stats(strata_engine *e, double now, double frame_ms);
+/* The neural state of the scene on screen as a JSON object (jansson, the caller owns
+ * it): {"decoding", "why", "latent": "WxH", "passes", "passes_per_frame",
+ * "decodes_per_s", "glitch": {"noise", "shift", "swap", "quant"}}; NULL when its bank
+ * is not a neural bank. --stats and bench --json print it. */
+struct json_t;
+struct json_t *strata_engine_neural_json(const strata_engine *e);
 /* p50 and p99 of the recent frame times, in ms. */
 void strata_frame_stats_pct(const strata_frame_stats *s, double *p50, double *p99, double *mean);
 

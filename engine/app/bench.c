@@ -4,6 +4,7 @@
  * the audio ring-to-snapshot latency. */
 #include "app.h"
 
+#include <jansson.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,31 @@ int strata_osc_flood_main(int argc, char **argv)
     return 0;
 }
 
+/* A neural bank: its state and the decode's stages (the neural_* timers: GPU ms of a
+ * frame's share, and all stages together), as one JSON text to print (malloc'd), or
+ * NULL for other banks. */
+static char *neural_report(const strata_engine *e, const strata_pass_time *pt, int np)
+{
+    json_t *n = strata_engine_neural_json(e);
+    if (!n)
+        return NULL;
+    json_t *stages = json_object();
+    double sum = 0;
+    for (int i = 0; i < np; i++) {
+        if (strncmp(pt[i].name, "neural_", 7) != 0)
+            continue;
+        json_object_set_new(stages, pt[i].name,
+                            json_pack("{s:f, s:f}", "gpu_ms", pt[i].gpu_avg_ms, "peak_ms",
+                                      pt[i].gpu_peak_ms));
+        sum += pt[i].gpu_avg_ms;
+    }
+    json_object_set_new(n, "stages", stages);
+    json_object_set_new(n, "decode_gpu_ms_per_frame", json_real(sum));
+    char *text = json_dumps(n, JSON_COMPACT | JSON_REAL_PRECISION(6));
+    json_decref(n);
+    return text;
+}
+
 int strata_bench_run(const strata_options *o)
 {
     strata_engine e;
@@ -187,6 +213,7 @@ int strata_bench_run(const strata_options *o)
     strata_pass_time pt[STRATA_MAX_PASSES];
     int np = strata_gpu_report(pt, STRATA_MAX_PASSES);
     double fps = idle.fps, rss = strata_peak_rss_mb();
+    char *neural = neural_report(&e, pt, np);
     if (o->json) {
         printf("{\"pace\":%.1f,\"size\":\"%dx%d\",\"render_size\":\"%dx%d\",\"seconds\":%.2f,"
                "\"frames\":%zu,"
@@ -198,11 +225,12 @@ int strata_bench_run(const strata_options *o)
             printf("%s\"%s\":%.3f", i ? "," : "", pt[i].name, pt[i].gpu_avg_ms);
         printf("},\"peak_rss_mb\":%.1f,\"renderer\":\"%s\",\"gl\":\"%d.%d\","
                "\"bank\":\"%s\",\"keyframes\":%d,\"morph\":\"%s\",\"bank_open_ms\":%.2f,"
-               "\"transitions\":%u}\n",
+               "\"transitions\":%u,\"neural\":%s}\n",
                rss, e.gl.renderer, e.gl.major, e.gl.minor, o->bank ? o->bank : "built-in",
                strata_bank_count(strata_engine_bank(&e)),
                strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(&e))),
-               e.bank_open_ms, strata_morph_traversal(strata_engine_morph(&e))->transitions);
+               e.bank_open_ms, strata_morph_traversal(strata_engine_morph(&e))->transitions,
+               neural ? neural : "null");
         if (o->bench_osc)
             printf(
                 "{\"osc\":{\"address\":\"/strata/%s\",\"rate\":%.0f,\"sent\":%llu,\"applied\":%llu,"
@@ -234,6 +262,14 @@ int strata_bench_run(const strata_options *o)
                o->bank ? o->bank : "built-in", strata_bank_count(strata_engine_bank(&e)),
                strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(&e))),
                e.bank_open_ms, strata_morph_traversal(strata_engine_morph(&e))->transitions);
+        strata_morph_neural_status ns;
+        if (strata_morph_neural_status_get(strata_engine_morph(&e), &ns) && ns.decoding)
+            printf("  neural         decoding latent %dx%d, %d passes (%d a frame), %.2f "
+                   "decodes/s\n",
+                   ns.lw, ns.lh, ns.passes, ns.passes_per_frame ? ns.passes_per_frame : ns.passes,
+                   ns.decodes_per_s);
+        else if (neural)
+            printf("  neural         previews (blend): %s\n", ns.why);
         if (o->bench_osc) {
             printf("  OSC flood      %.0f msg/s of /strata/%s from another process: %llu sent, "
                    "%llu applied, %llu coalesced\n",
@@ -255,6 +291,7 @@ int strata_bench_run(const strata_options *o)
                        strata_audio_status(e.audio_in));
         }
     }
+    free(neural);
     free(frame_ms);
     strata_target_free(&outt);
     strata_engine_shutdown(&e);

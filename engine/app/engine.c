@@ -208,6 +208,50 @@ bool strata_engine_command(strata_control *ctl, const strata_cmd *cmd, void *use
     }
 }
 
+/* ---- latent glitch ----------------------------------------------------------- */
+
+/* How glitch maps onto each latent glitch and its share of an onset burst, in the fx
+ * chain's terms: noise follows the master, the shift waits for a knee like the datamosh
+ * block, swap and quantise (the loudest) come in late. */
+static const strata_fx_shape lat_shape[4] = {
+    {STRATA_FX_CURVE_LINEAR, 0.0f, 1.0f},    /* lat_noise */
+    {STRATA_FX_CURVE_THRESHOLD, 0.2f, 1.0f}, /* lat_shift */
+    {STRATA_FX_CURVE_THRESHOLD, 0.5f, 0.5f}, /* lat_swap */
+    {STRATA_FX_CURVE_EXP, 3.0f, 0.5f},       /* lat_quant */
+};
+
+/* Patterns change 12 times a second of the scene clock: renders at any frame rate see
+ * the same pattern at the same time (a frame count would not). */
+#define LAT_PATTERN_HZ 12.0
+
+static uint64_t mix64(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+/* This frame's latent glitch (e->lat_glitch, e->lat_seed; the scenes hand it to their
+ * morphs): amounts from glitch, each lat_* parameter, its curve and the burst, exactly as
+ * the fx chain computes its own (shared functions); all 0 at glitch 0. */
+static void latent_glitch(strata_engine *e, const float *pv, float dt)
+{
+    e->lat_burst = strata_fx_burst_step(e->lat_burst, dt, e->audio.onset, pv);
+    const int amount[4] = {STRATA_P_lat_noise, STRATA_P_lat_shift, STRATA_P_lat_swap,
+                           STRATA_P_lat_quant};
+    float a[4];
+    for (int i = 0; i < 4; i++)
+        a[i] = strata_fx_shape_amount(&lat_shape[i], pv[STRATA_P_glitch], pv[amount[i]],
+                                      e->lat_burst, 0.0f);
+    e->lat_glitch = (strata_latent_glitch){.noise = a[0], .shift = a[1], .swap = a[2],
+                                           .quant = a[3]};
+    /* The epsilon keeps a frame that lands on a tick (24 fps: every other frame) on it
+     * whatever the rounding of the summed clock. */
+    double tick = floor(e->time * LAT_PATTERN_HZ + 1e-6);
+    e->lat_seed = mix64(tick > 0 ? (uint64_t)tick : 0);
+}
+
 /* Neutral grade: the pass is skipped, so the morph reaches the fx chain untouched. */
 static bool grade_is_neutral(const float *p)
 {
@@ -247,6 +291,7 @@ const strata_target *strata_engine_frame(strata_engine *e, double dt)
         .bpm = (float)e->tempo.bpm,
         .beat = e->tempo.beat,
     };
+    latent_glitch(e, pv, (float)dt);
     strata_engine_scenes_update(e, &ti, dt);
     if (e->opt->install)
         strata_engine_install_tick(e, strata_time_s());
@@ -270,7 +315,7 @@ const strata_target *strata_engine_frame(strata_engine *e, double dt)
         .morph = t,
     };
     int next = e->cur ^ 1;
-    strata_gpu_begin("morph");
+    strata_gpu_begin("morph"); /* a neural decode ran in the update, timing its stages */
     if (e->gain <= 0.0f) {
         /* Outside opening hours, black: the scenes rest. */
         strata_target_bind(&e->targets[next]);
@@ -385,6 +430,24 @@ static json_t *stats_tempo(const strata_engine *e)
     return t;
 }
 
+/* A neural bank's state: decoding or previews and why, latent size, passes, decodes per
+ * second, and this frame's latent glitch. NULL (no field) for other banks. */
+json_t *strata_engine_neural_json(const strata_engine *e)
+{
+    strata_morph_neural_status ns;
+    if (!strata_morph_neural_status_get(strata_engine_morph(e), &ns))
+        return NULL;
+    char latent[32];
+    snprintf(latent, sizeof latent, "%dx%d", ns.lw, ns.lh);
+    const strata_latent_glitch *g = &e->lat_glitch;
+    return json_pack("{s:b, s:o, s:s, s:i, s:i, s:o, s:{s:o, s:o, s:o, s:o}}", "decoding",
+                     ns.decoding, "why", jstr(ns.decoding ? "" : ns.why), "latent", latent,
+                     "passes", ns.passes, "passes_per_frame", ns.passes_per_frame,
+                     "decodes_per_s", jnum(ns.decodes_per_s), "glitch", "noise",
+                     jnum(g->noise), "shift", jnum(g->shift), "swap", jnum(g->swap), "quant",
+                     jnum(g->quant));
+}
+
 /* Per pass: the running average of its GPU time and its CPU issue time, in ms. */
 static json_t *stats_passes(void)
 {
@@ -439,6 +502,11 @@ void strata_engine_stats(strata_engine *e, double now, double frame_ms)
                               strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(e))),
                               "keyframes", strata_bank_count(strata_engine_bank(e)), "latent_scale",
                               jnum(strata_morph_latent_scale(strata_engine_morph(e))));
+    json_t *neural = strata_engine_neural_json(e);
+    if (neural && scene)
+        json_object_set_new(scene, "neural", neural);
+    else
+        json_decref(neural);
     json_t *line = json_pack(
         "{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "time", jnum(e->time), "frame",
         (json_int_t)e->frame, "fps", jnum((double)(e->frame - e->stats_frame) / span),

@@ -59,6 +59,28 @@ static void handle_key(strata_engine *e, live_state *ls, const SDL_KeyboardEvent
     }
 }
 
+/* The neural line: decoding (latent size, passes per frame, decodes per second, the
+ * latent glitch) or the previews and why. Nothing for other banks. */
+static int overlay_neural(const strata_engine *e, char *buf, size_t len)
+{
+    strata_morph_neural_status ns;
+    if (!strata_morph_neural_status_get(strata_engine_morph(e), &ns))
+        return 0;
+    if (!ns.decoding)
+        return snprintf(buf, len, "neural: previews (blend): %s\n", ns.why);
+    char split[48];
+    if (ns.passes_per_frame > 0)
+        snprintf(split, sizeof split, "%d of %d passes a frame", ns.passes_per_frame, ns.passes);
+    else
+        snprintf(split, sizeof split, "%d passes in one frame", ns.passes);
+    const strata_latent_glitch *g = &e->lat_glitch;
+    return snprintf(buf, len,
+                    "neural: decoding latent %dx%d (%dx%d px), %s, %.1f decodes/s\n"
+                    "latent glitch noise %.2f shift %.2f swap %.2f quant %.2f\n",
+                    ns.lw, ns.lh, ns.lw * 8, ns.lh * 8, split, ns.decodes_per_s, g->noise,
+                    g->shift, g->swap, g->quant);
+}
+
 static void overlay_text(strata_engine *e, char *buf, size_t len)
 {
     double p50, p99, mean;
@@ -68,6 +90,9 @@ static void overlay_text(strata_engine *e, char *buf, size_t len)
                      "%s  GL %d.%d  render %dx%d\n",
                      STRATA_VERSION, mean > 0 ? 1000.0 / mean : 0.0, p50, p99, e->gl.renderer,
                      e->gl.major, e->gl.minor, e->render_w, e->render_h);
+    /* Before the pass list, so a long list never cuts it off the overlay's buffer. */
+    if (n > 0 && (size_t)n < len)
+        n += overlay_neural(e, buf + n, len - (size_t)n);
     strata_pass_time pt[STRATA_MAX_PASSES];
     int np = strata_gpu_report(pt, STRATA_MAX_PASSES);
     for (int i = 0; i < np && n > 0 && (size_t)n < len; i++)
@@ -141,7 +166,7 @@ int strata_live_run(const strata_options *o)
         strata_gpu_begin("output");
         strata_output_draw(out, NULL, ww, wh);
         if (ls.overlay) {
-            char text[1024];
+            char text[2048]; /* passes (fx, neural stages), scene, neural */
             overlay_text(&e, text, sizeof text);
             strata_overlay_draw(text, ww, wh);
         }

@@ -52,9 +52,16 @@ void strata_options_usage(FILE *out)
         "  --pace FPS            pace frames like vsync at FPS (default: as fast as it goes)\n"
         "\n"
         "banks and morph:\n"
-        "  --bank PATH           an image folder, a .strata bank or a latent set (strata-bank);\n"
-        "                        default: the built-in latent set\n"
-        "  --morph MODE          blend | flow | latent (latent sets only); default latent or flow\n"
+        "  --bank PATH           an image folder, a .strata bank, a latent set or a neural bank\n"
+        "                        (strata-bank); default: the built-in latent set\n"
+        "  --model FILE          TAESD decoder (.safetensors) for a neural bank, e.g.\n"
+        "                        taef2_decoder.safetensors; without one a neural bank plays its\n"
+        "                        previews (blend)\n"
+        "  --neural-size WxH     latent size the decoder runs at, each side 1..128 (the picture\n"
+        "                        is 8W x 8H); default: from the render size, smaller on a\n"
+        "                        software rasteriser\n"
+        "  --morph MODE          blend | flow | latent (latent sets) | neural (neural banks);\n"
+        "                        default: latent, neural or flow by the bank's kind\n"
         "  --drift X             scene drift 0..1: 0 holds a keyframe, 1 travels continuously\n"
         "  --order ORDER         sequence | shuffle | neighbours | pingpong (default sequence)\n"
         "  --seed N              seed of the traversal (shuffle, neighbours)\n"
@@ -120,7 +127,8 @@ static bool check_morph(const char *opt, const char *v, void *dst, strata_result
 {
     strata_morph_mode mm;
     if (!strata_morph_mode_parse(v, &mm)) {
-        strata_fail(r, STRATA_ERR_ARG, "%s %.120s: expected blend, flow or latent", opt, v);
+        strata_fail(r, STRATA_ERR_ARG, "%s %.120s: expected blend, flow, latent or neural", opt,
+                    v);
         return false;
     }
     *(const char **)dst = v;
@@ -237,7 +245,7 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
         prog = "strata bench";
     }
     bool help = false, version = false, list = false, watchdog_given = false;
-    int size[2] = {0, 0}, rsize[2] = {0, 0};
+    int size[2] = {0, 0}, rsize[2] = {0, 0}, nsize[2] = {0, 0};
     strata_arg_list sets = {.items = o->sets, .cap = MAX_SETS};
     strata_arg_list routes = {.items = o->routes, .cap = MAX_SETS};
     const bool bench = o->mode == MODE_BENCH;
@@ -269,6 +277,8 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
         {OPT("--osc-param", STRATA_ARG_FUNC, &o->osc_param), .fn = check_param},
         /* banks and morph */
         {OPT("--bank", STRATA_ARG_STR, &o->bank)},
+        {OPT("--model", STRATA_ARG_STR, &o->model)},
+        {OPT("--neural-size", STRATA_ARG_SIZE, nsize), .hi = STRATA_PRESET_NEURAL_MAX},
         {OPT("--morph", STRATA_ARG_FUNC, &o->morph), .fn = check_morph},
         {OPT("--order", STRATA_ARG_FUNC, &o->order), .fn = check_order},
         {OPT("--drift", STRATA_ARG_DOUBLE, &o->drift), .lo = 0, .hi = 1},
@@ -345,6 +355,8 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
     }
     o->render_w = rsize[0];
     o->render_h = rsize[1];
+    o->neural_w = nsize[0];
+    o->neural_h = nsize[1];
     if (o->install) {
         o->fullscreen = true;
         if (!watchdog_given)

@@ -1,8 +1,8 @@
 /* Scenes: a preset brought to life (its bank, its morph, its parameters, fx shapes,
  * routes and aliases), setlists, and the switch between two scenes: the next scene's
- * bank is opened on a thread of its own before the switch, both scenes render while
- * one fades (or flow-morphs) into the other, and the old one is closed off the render
- * thread afterwards. */
+ * bank (and a neural bank's decoder model) is opened on a thread of its own before the
+ * switch, both scenes render while one fades (or flow-morphs) into the other, and the
+ * old one is closed off the render thread afterwards. */
 #include "app.h"
 
 #include <pthread.h>
@@ -18,6 +18,7 @@ struct strata_scene {
     strata_preset preset;
     int index; /* in the setlist */
     strata_bank *bank;
+    strata_taesd *model; /* a neural bank's decoder, or NULL; freed after the morph */
     strata_morph *morph;
     strata_target out; /* this scene's picture while two scenes share the screen */
     bool drawn;        /* it has drawn a frame: it may be faded in */
@@ -29,10 +30,12 @@ typedef enum job_kind { JOB_OPEN, JOB_CLOSE } job_kind;
 
 typedef struct scene_job {
     job_kind kind;
-    strata_scene *scene; /* OPEN: fill scene->bank; CLOSE: close scene->bank, free it */
+    strata_scene *scene; /* OPEN: fill scene->bank and ->model; CLOSE: close them, free it */
     char bank[1024];
+    char model[1024]; /* OPEN: the decoder to load when the bank is neural ("" none) */
     strata_bank_open_desc desc;
-    strata_result r;
+    strata_result r;  /* the bank's error */
+    strata_result mr; /* the model's error (the scene still plays: the previews) */
 } scene_job;
 
 struct strata_scene_loader {
@@ -51,6 +54,42 @@ static strata_bank *open_bank(const char *spec, const strata_bank_open_desc *d, 
     return strata_bank_open(spec, d, r);
 }
 
+/* Any thread: the decoder a neural bank is played with. NULL, with mr->status 0, when
+ * the bank is not neural or no model is named; NULL with mr filled (the file named and
+ * why) when the file cannot be used: the bank then plays its previews. */
+static strata_taesd *load_model(const char *path, const strata_bank *b, strata_result *mr)
+{
+    memset(mr, 0, sizeof *mr);
+    if (!b || !path[0] || strata_bank_kind(b) != STRATA_BANK_NEURAL)
+        return NULL;
+    strata_taesd *m = NULL;
+    if (strata_taesd_load(path, &m, mr) != STRATA_OK) {
+        if (!strstr(mr->msg, path)) { /* the loader names it; make sure of it */
+            char why[sizeof mr->msg];
+            snprintf(why, sizeof why, "%s", mr->msg);
+            strata_fail(mr, mr->status ? mr->status : STRATA_ERR_IO, "%s: %s", path, why);
+        }
+        return NULL;
+    }
+    if (m->role != STRATA_TAESD_DECODER) {
+        strata_fail(mr, STRATA_ERR_FORMAT,
+                    "%s: this is a %s, not a decoder (give the *_decoder.safetensors file)",
+                    path, m->name);
+        strata_taesd_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* Any thread: what a closed scene leaves, after its morph was destroyed. */
+static void scene_close_files(strata_scene *s)
+{
+    strata_bank_close(s->bank);
+    strata_taesd_free(s->model); /* the morph that borrowed it is gone */
+    s->bank = NULL;
+    s->model = NULL;
+}
+
 static void *loader_main(void *arg)
 {
     strata_scene_loader *l = arg;
@@ -62,11 +101,12 @@ static void *loader_main(void *arg)
         }
         if (job->kind == JOB_OPEN) {
             job->scene->bank = open_bank(job->bank, &job->desc, &job->r);
+            job->scene->model = load_model(job->model, job->scene->bank, &job->mr);
             while (!strata_queue_push(&l->done, &job))
                 strata_sleep_s(0.01);
         } else {
             /* Closing joins the bank's own loader: it may take a decode's time. */
-            strata_bank_close(job->scene->bank);
+            scene_close_files(job->scene);
             free(job->scene);
             free(job);
         }
@@ -99,10 +139,7 @@ static void loader_stop(strata_scene_loader *l)
     /* Whatever is left: close it here, at shutdown a wait is fine. */
     scene_job *job;
     while (strata_queue_pop(&l->jobs, &job) || strata_queue_pop(&l->done, &job)) {
-        if (job->kind == JOB_OPEN && job->scene->bank)
-            strata_bank_close(job->scene->bank);
-        if (job->kind == JOB_CLOSE)
-            strata_bank_close(job->scene->bank);
+        scene_close_files(job->scene); /* an OPEN job not run yet holds NULLs: fine */
         free(job->scene);
         free(job);
     }
@@ -127,13 +164,35 @@ static const char *bank_spec(const strata_engine *e, const strata_preset *p)
     return b[0] ? b : e->default_bank;
 }
 
+/* --model overrides every scene's "model", as --bank does "bank". "": none. */
+static const char *model_spec(const strata_engine *e, const strata_preset *p)
+{
+    return e->opt->model ? e->opt->model : p->model;
+}
+
+/* Render thread: say what became of the model, once per scene opened. */
+static void log_model(const strata_scene *s, const char *path, const strata_result *mr)
+{
+    const char *name = s->preset.name;
+    if (mr->status != STRATA_OK)
+        LOG_ERROR("SCENE", "%s: model %s; the bank plays its previews", name, mr->msg);
+    else if (path[0] && s->bank && strata_bank_kind(s->bank) != STRATA_BANK_NEURAL)
+        LOG_WARN("SCENE", "%s: model %s not used: the bank is not a neural bank", name, path);
+    else if (s->model)
+        LOG_INFO("SCENE", "%s: model %s: %s, %d latent channels, %lld parameters", name, path,
+                 s->model->name, s->model->latent_channels, (long long)s->model->params);
+}
+
 /* Render thread: the GL half of a scene whose bank is open. */
 static bool scene_finish(strata_engine *e, strata_scene *s, strata_result *r)
 {
     const strata_options *o = e->opt;
     const strata_preset *p = &s->preset;
-    bool latent = strata_bank_kind(s->bank) == STRATA_BANK_LATENT;
-    strata_morph_mode mode = latent ? STRATA_MORPH_LATENT : STRATA_MORPH_FLOW;
+    strata_bank_type kind = strata_bank_kind(s->bank);
+    bool latent = kind == STRATA_BANK_LATENT;
+    strata_morph_mode mode = latent                         ? STRATA_MORPH_LATENT
+                             : kind == STRATA_BANK_NEURAL ? STRATA_MORPH_NEURAL
+                                                          : STRATA_MORPH_FLOW;
     if (p->has_morph)
         mode = p->morph;
     if (o->morph)
@@ -151,6 +210,10 @@ static bool scene_finish(strata_engine *e, strata_scene *s, strata_result *r)
         .cache_mb = o->cache_mb,
         .offline = e->offline,
         .latent_scale = (float)o->latent_scale,
+        .fit = (p->fill || o->fill) ? STRATA_BANK_FILL : STRATA_BANK_FIT,
+        .decoder = s->model,
+        .neural_w = o->neural_w ? o->neural_w : p->neural_w,
+        .neural_h = o->neural_w ? o->neural_h : p->neural_h,
     };
     s->morph = strata_morph_create(&md, r);
     if (!s->morph)
@@ -159,9 +222,19 @@ static bool scene_finish(strata_engine *e, strata_scene *s, strata_result *r)
         strata_fail(r, STRATA_ERR_GL, "scene target");
         return false;
     }
-    LOG_INFO("SCENE", "%s: %d keyframes (%s), morph %s, order %s", p->name,
-             strata_bank_count(s->bank), latent ? "latent" : "images",
-             strata_morph_mode_name(strata_morph_get_mode(s->morph)), strata_order_name(order));
+    /* A neural bank: what it decodes, or that its previews play (the morph logged why). */
+    char neural[64] = "";
+    strata_morph_neural_status ns;
+    if (strata_morph_neural_status_get(s->morph, &ns) && ns.decoding)
+        snprintf(neural, sizeof neural, " (decoding %dx%d latents, %d passes)", ns.lw, ns.lh,
+                 ns.passes);
+    else if (kind == STRATA_BANK_NEURAL)
+        snprintf(neural, sizeof neural, " (the previews)");
+    LOG_INFO("SCENE", "%s: %d keyframes (%s), morph %s%s, order %s", p->name,
+             strata_bank_count(s->bank),
+             latent ? "latent" : kind == STRATA_BANK_NEURAL ? "neural latents" : "images",
+             strata_morph_mode_name(strata_morph_get_mode(s->morph)), neural,
+             strata_order_name(order));
     return true;
 }
 
@@ -180,7 +253,7 @@ static void scene_release(strata_engine *e, strata_scene *s)
             return;
     }
     free(job);
-    strata_bank_close(s->bank);
+    scene_close_files(s);
     free(s);
 }
 
@@ -199,10 +272,14 @@ static strata_scene *scene_open_now(strata_engine *e, const strata_preset *p, in
     bank_desc(e, p, &d);
     double t0 = strata_time_s();
     s->bank = open_bank(bank_spec(e, p), &d, r);
+    strata_result mr;
+    s->model = load_model(model_spec(e, p), s->bank, &mr);
+    if (s->bank)
+        log_model(s, model_spec(e, p), &mr);
     if (!s->bank || !scene_finish(e, s, r)) {
         strata_morph_destroy(s->morph);
         strata_target_free(&s->out);
-        strata_bank_close(s->bank);
+        scene_close_files(s);
         free(s);
         return NULL;
     }
@@ -302,6 +379,7 @@ bool strata_engine_goto_scene(strata_engine *e, int index)
     job->kind = JOB_OPEN;
     job->scene = s;
     snprintf(job->bank, sizeof job->bank, "%s", bank_spec(e, p));
+    snprintf(job->model, sizeof job->model, "%s", model_spec(e, p));
     bank_desc(e, p, &job->desc);
     if (!strata_queue_push(&e->loader->jobs, &job)) {
         free(s);
@@ -322,12 +400,14 @@ static void poll_loader(strata_engine *e)
     strata_scene *s = job->scene;
     e->incoming_loading = false;
     strata_result r = {0};
+    if (s->bank)
+        log_model(s, job->model, &job->mr);
     if (!s->bank || !scene_finish(e, s, &r)) {
         LOG_ERROR("SCENE", "%s: %s (the running scene stays)", s->preset.name,
                   s->bank ? r.msg : job->r.msg);
         strata_morph_destroy(s->morph);
         strata_target_free(&s->out);
-        strata_bank_close(s->bank);
+        scene_close_files(s);
         free(s);
     } else {
         e->incoming = s;
@@ -380,7 +460,8 @@ void strata_engine_scenes_update(strata_engine *e, const strata_traverse_in *in,
             continue;
         bool same_bank = !strcmp(old.bank, fresh.bank) && old.fill == fresh.fill &&
                          old.seed == fresh.seed && old.has_order == fresh.has_order &&
-                         old.order == fresh.order;
+                         old.order == fresh.order && !strcmp(old.model, fresh.model) &&
+                         old.neural_w == fresh.neural_w && old.neural_h == fresh.neural_h;
         if (same_bank) {
             e->scene->preset = fresh;
             if (fresh.has_morph && !e->opt->morph)
@@ -404,8 +485,11 @@ void strata_engine_scenes_update(strata_engine *e, const strata_traverse_in *in,
                 e->scene_time = 0;
         }
     }
+    /* The latent glitch before the update: a neural morph decodes there. */
+    strata_morph_set_latent_glitch(e->scene->morph, &e->lat_glitch, e->lat_seed);
     strata_morph_update(e->scene->morph, in);
     if (e->incoming) {
+        strata_morph_set_latent_glitch(e->incoming->morph, &e->lat_glitch, e->lat_seed);
         strata_morph_update(e->incoming->morph, in);
         if (e->fading) {
             e->xfade_t += dt;
