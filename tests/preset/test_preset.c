@@ -208,6 +208,59 @@ static void round_trip_of_every_field(void **state)
     free(saved);
 }
 
+/* A neural scene: "model" resolves against the preset's folder like "bank" (and is written
+ * back relative), "neural_size" and "morph": "neural" round-trip. */
+static void neural_keys(void **state)
+{
+    (void)state;
+    const char *text = "{\"bank\": \"stills.strata\", \"model\": \"models/taef2_decoder.safetensors\",\n"
+                       " \"neural_size\": \"16x9\", \"morph\": \"neural\",\n"
+                       " \"params\": {\"glitch\": 0.4, \"lat_shift\": 0.9, \"lat_quant\": 0}}";
+    char path[1100], out[1100], want[1400];
+    tmp_path(path, sizeof path, "neural.json");
+    tmp_path(out, sizeof out, "neural-saved.json");
+    write_file(path, text);
+    strata_preset a, b;
+    strata_result r = {0};
+    if (strata_preset_load(path, &a, &r) != STRATA_OK)
+        fail_msg("%s", r.msg);
+    snprintf(want, sizeof want, "%s/models/taef2_decoder.safetensors", tmp_dir);
+    assert_string_equal(a.model, want);
+    assert_int_equal(a.neural_w, 16);
+    assert_int_equal(a.neural_h, 9);
+    assert_true(a.has_morph && a.morph == STRATA_MORPH_NEURAL);
+    assert_true(a.has_param[STRATA_P_lat_shift] && a.param[STRATA_P_lat_shift] == 0.9f);
+    assert_true(a.has_param[STRATA_P_lat_quant] && a.param[STRATA_P_lat_quant] == 0.0f);
+    assert_false(a.has_param[STRATA_P_lat_noise]);
+    assert_int_equal(strata_preset_save(out, &a, &r), STRATA_OK);
+    if (strata_preset_load(out, &b, &r) != STRATA_OK)
+        fail_msg("%s", r.msg);
+    assert_true(same_preset(&a, &b));
+    char *saved = NULL;
+    size_t len;
+    assert_int_equal(strata_file_read(out, &saved, &len, 0, &r), STRATA_OK);
+    assert_non_null(strstr(saved, "\"model\": \"models/taef2_decoder.safetensors\""));
+    assert_non_null(strstr(saved, "\"neural_size\": \"16x9\""));
+    assert_non_null(strstr(saved, "\"morph\": \"neural\""));
+    free(saved);
+    /* An absolute model stays as it is; "" is none; without the keys: none and auto. */
+    const char *abs_text = "{\"model\": \"/models/d.safetensors\"}";
+    assert_int_equal(strata_preset_parse(abs_text, strlen(abs_text), path, &a, &r), STRATA_OK);
+    assert_string_equal(a.model, "/models/d.safetensors");
+    assert_int_equal(strata_preset_parse("{\"model\": \"\"}", 13, path, &a, &r), STRATA_OK);
+    assert_string_equal(a.model, "");
+    assert_int_equal(strata_preset_parse("{}", 2, path, &a, &r), STRATA_OK);
+    assert_true(a.model[0] == 0 && a.neural_w == 0 && a.neural_h == 0);
+    assert_int_equal(strata_preset_format(&a, path, &saved, &r), STRATA_OK);
+    assert_null(strstr(saved, "\"model\""));
+    assert_null(strstr(saved, "\"neural_size\""));
+    free(saved);
+    /* The largest latent side the decoder takes, and a 1x1. */
+    assert_int_equal(
+        strata_preset_parse("{\"neural_size\": \"128x1\"}", 24, path, &a, &r), STRATA_OK);
+    assert_true(a.neural_w == 128 && a.neural_h == 1);
+}
+
 static void empty_object_is_the_default_scene(void **state)
 {
     (void)state;
@@ -253,6 +306,17 @@ static const bad_case bad_cases[] = {
     {"{\"order\": \"random\"}", "1:11",
      "unknown order \"random\" (one of sequence|shuffle|neighbours|pingpong)"},
     {"{\"seed\": -3}", "1:10", "\"seed\" must be a whole number >= 0"},
+    {"{\n  \"neural_size\": \"129x4\"\n}", "2:18",
+     "\"neural_size\" \"129x4\" must be WxH, each side 1..128 (a latent size: the picture is "
+     "8W x 8H)"},
+    {"{\"neural_size\": \"0x4\"}", "1:17",
+     "\"neural_size\" \"0x4\" must be WxH, each side 1..128 (a latent size: the picture is "
+     "8W x 8H)"},
+    {"{\"neural_size\": [16, 9]}", "1:17", "\"neural_size\" must be a string, not an array"},
+    {"{\"model\": 3}", "1:11", "\"model\" must be a string, not a number"},
+    {"{\"modell\": \"m.safetensors\"}", "1:2",
+     "unknown key \"modell\" (did you mean \"model\"?)"},
+    {"{\"morph\": \"nerual\"}", "1:11", "unknown morph \"nerual\" (did you mean \"neural\"?)"},
     {"{\"bank\": \"latent:64:999:1\"}", "1:10", "\"bank\": latent dim 999 is outside 1..256"},
     {"{\"osc\": {\"band/fader\": \"glitch\"}}", "1:10",
      "OSC address \"band/fader\" must start with '/', have no spaces or # * , ? [ ] { } and "
@@ -492,8 +556,8 @@ static void opening_hours(void **state)
 static void names_agree_with_modules(void **state)
 {
     (void)state;
-    const char *modes[] = {"blend", "flow", "latent"};
-    for (int i = 0; i < 3; i++) {
+    const char *modes[] = {"blend", "flow", "latent", "neural"};
+    for (int i = 0; i < 4; i++) {
         char text[64];
         snprintf(text, sizeof text, "{\"morph\": \"%s\"}", modes[i]);
         strata_preset p;
@@ -576,6 +640,7 @@ int main(void)
         cmocka_unit_test(shipped_setlists_load),
         cmocka_unit_test(round_trip_is_identical),
         cmocka_unit_test(round_trip_of_every_field),
+        cmocka_unit_test(neural_keys),
         cmocka_unit_test(empty_object_is_the_default_scene),
         cmocka_unit_test(errors_name_line_and_column),
         cmocka_unit_test(jansson_errors_keep_their_position),
