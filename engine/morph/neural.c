@@ -65,6 +65,7 @@ struct morph_neural {
     bool have_key;
     bool last_whole;    /* the newest decode ran in one frame: show it as it is */
     double clock;       /* sum of dt */
+    double frame_dt;    /* this frame's */
     double begun_at;    /* clock when the decode under way began */
     double done_at;     /* clock when the newest completed */
     double period;      /* how long a split decode takes, smoothed (clock seconds) */
@@ -465,7 +466,8 @@ void morph_neural_update(morph_neural *n, int a, int b, float t, double dt)
 {
     if (!n->started)
         return;
-    n->clock += dt > 0 ? dt : 0;
+    n->frame_dt = dt > 0 ? dt : 0;
+    n->clock += n->frame_dt;
     decode_key k = {.a = a, .b = b, .t = b >= 0 ? t : 0.0f, .g = n->glitch};
     if (b >= 0 && t >= 1.0f) { /* the end of a transition is keyframe b itself */
         k.a = b;
@@ -517,7 +519,7 @@ void morph_neural_update(morph_neural *n, int a, int b, float t, double dt)
             n->key = k;
             n->have_key = true;
             n->next_pass = 0;
-            n->begun_at = n->clock;
+            n->begun_at = n->clock - n->frame_dt; /* this frame counts */
             began_now = true;
         }
         int want = passes_within(n, units - used);
