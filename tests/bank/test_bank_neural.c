@@ -641,6 +641,19 @@ static void info_command(void **state)
     assert_int_equal(run_bank(args, out, sizeof out), 2);
     snprintf(args, sizeof args, "info %s --json", path);
     assert_int_equal(run_bank(args, out, sizeof out), 2);
+    /* A damaged file: its error alone, exit 1. */
+    size_t len;
+    uint8_t *m = fx_read(path, &len);
+    const bank_section_entry *t = table(m);
+    m[t[SEC_LATENTS].offset + 3] ^= 1;
+    char bad[400];
+    snprintf(bad, sizeof bad, "%s/info-bad.strata", dir);
+    assert_true(fx_write_bytes(bad, m, len));
+    free(m);
+    snprintf(args, sizeof args, "info %s", bad);
+    assert_int_equal(run_bank(args, out, sizeof out), 1);
+    has(out, "info-bad.strata: latents section checksum mismatch");
+    assert_null(strstr(out, "kind"));
 
     /* An image bank: name, stored size, neighbours. */
     char src[400], img[400], p[500];

@@ -325,7 +325,10 @@ static int bank_info(const char *file)
 {
     strata_result r = {0};
     strata_bank_info in;
-    if (strata_bank_read_info(file, &in, &r) != STRATA_OK) {
+    /* Opened first: a damaged file prints its error and nothing else. */
+    strata_bank *b = NULL;
+    if (strata_bank_read_info(file, &in, &r) != STRATA_OK ||
+        !(b = strata_bank_open(file, &(strata_bank_open_desc){.width = 64, .height = 64}, &r))) {
         fprintf(stderr, "strata-bank: %s\n", r.msg);
         return 1;
     }
@@ -345,12 +348,6 @@ static int bank_info(const char *file)
            in.kind == STRATA_BANK_NEURAL ? " (latents pooled 4x4 per channel)" : "", in.knn_k,
            in.kind == STRATA_BANK_NEURAL ? "previews" : "images",
            (unsigned long long)in.image_bytes, (unsigned long long)in.file_size);
-    strata_bank *b =
-        strata_bank_open(file, &(strata_bank_open_desc){.width = 64, .height = 64}, &r);
-    if (!b) {
-        fprintf(stderr, "strata-bank: %s\n", r.msg);
-        return 1;
-    }
     int with = 0;
     for (int i = 0; in.kind == STRATA_BANK_NEURAL && i < in.count; i++)
         with += strata_bank_provenance(b, i) != NULL;
