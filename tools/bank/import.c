@@ -219,72 +219,78 @@ static const latent_format *first_checks(const import_run *d, const latent_file 
     return fmt;
 }
 
-/* Check the first file, choose the format and the decoder, then write every file. */
-static int import_all(const import_run *d)
+/* Open and check every file before anything is decoded: one shape (the first file's). */
+static strata_status open_all(const import_run *d, latent_file *files, int *total,
+                              strata_result *r)
 {
-    strata_result r = {0};
-    latent_file first;
-    int lh = 0, lw = 0;
-    const latent_format *fmt = NULL;
-    if (latent_open(d->files[0], &first, &r) == STRATA_OK)
-        fmt = first_checks(d, &first, &lh, &lw, &r);
-    if (!fmt) {
-        latent_close(&first);
-        fprintf(stderr, "strata-bank import: %s\n", r.msg);
-        return 1;
+    *total = 0;
+    for (int i = 0; i < d->nfiles; i++) {
+        latent_file *f = &files[i];
+        if (latent_open(d->files[i], f, r) != STRATA_OK)
+            return r->status;
+        if (f->c != files[0].c || f->h != files[0].h || f->w != files[0].w)
+            return strata_fail(r, STRATA_ERR_FORMAT,
+                               "%s: latent [%d, %d, %d] differs from %s's [%d, %d, %d] "
+                               "(channels, height, width): one bank holds one latent shape",
+                               f->path, f->c, f->h, f->w, files[0].path, files[0].c, files[0].h,
+                               files[0].w);
+        *total += f->n;
     }
+    return STRATA_OK;
+}
+
+/* The decoder, refused when its family does not take the format's latents. */
+static bank_nn *open_decoder(const import_run *d, const latent_format *fmt,
+                             const latent_file *first, strata_result *r)
+{
     char note[300];
-    bank_nn *nn = bank_nn_open(NULL, d->decoder, d->backend, note, sizeof note, &r);
-    if (nn && bank_nn_decoder(nn)->latent_channels != fmt->channels) {
-        const strata_taesd *m = bank_nn_decoder(nn);
-        strata_fail(&r, STRATA_ERR_ARG,
+    bank_nn *nn = bank_nn_open(NULL, d->decoder, d->backend, note, sizeof note, r);
+    if (!nn)
+        return NULL;
+    const strata_taesd *m = bank_nn_decoder(nn);
+    if (m->latent_channels != fmt->channels) {
+        strata_fail(r, STRATA_ERR_ARG,
                     "--decoder %s is %s (%d channels), %s holds %s latents (%d): use %s",
                     d->decoder, strata_taesd_family_name(m->family), m->latent_channels,
-                    first.path, fmt->model, fmt->channels, fmt->decoder_file);
+                    first->path, fmt->model, fmt->channels, fmt->decoder_file);
         bank_nn_close(nn);
-        nn = NULL;
-    }
-    if (!nn) {
-        latent_close(&first);
-        fprintf(stderr, "strata-bank import: %s\n", r.msg);
-        return 1;
+        return NULL;
     }
     if (note[0])
         fprintf(stderr, "strata-bank import: %s\n", note);
-    strata_bank_neural_shape shape = {.channels = fmt->channels, .lh = lh, .lw = lw};
-    snprintf(shape.family, sizeof shape.family, "%s",
-             strata_taesd_family_name(bank_nn_decoder(nn)->family));
-    snprintf(shape.format, sizeof shape.format, "%s", fmt->name);
-    strata_bank_neural_writer *wr = strata_bank_neural_begin(d->out, &shape, &r);
-    int total = 0, done = 0;
-    strata_status s = wr ? STRATA_OK : r.status;
-    /* Every file is checked before anything is decoded: a mismatch fails fast. */
+    return nn;
+}
+
+/* Check every file, choose the format and the decoder, then write every keyframe. */
+static int import_all(const import_run *d)
+{
+    strata_result r = {0};
+    int lh = 0, lw = 0, total = 0, done = 0;
+    const latent_format *fmt = NULL;
+    bank_nn *nn = NULL;
+    strata_bank_neural_writer *wr = NULL;
+    strata_bank_neural_shape shape = {0};
     latent_file *files = calloc((size_t)d->nfiles, sizeof *files);
-    if (s == STRATA_OK && !files)
-        s = strata_fail(&r, STRATA_ERR_NOMEM, "out of memory");
-    for (int i = 0; s == STRATA_OK && i < d->nfiles; i++) {
-        latent_file *f = &files[i];
-        if (i == 0) {
-            *f = first;
-            first.st = NULL;
-        } else if ((s = latent_open(d->files[i], f, &r)) != STRATA_OK) {
-            break;
-        } else if (f->c != files[0].c || f->h != files[0].h || f->w != files[0].w) {
-            s = strata_fail(&r, STRATA_ERR_FORMAT,
-                            "%s: latent [%d, %d, %d] differs from %s's [%d, %d, %d] "
-                            "(channels, height, width): one bank holds one latent shape",
-                            f->path, f->c, f->h, f->w, files[0].path, files[0].c, files[0].h,
-                            files[0].w);
-        }
-        total += f->n;
+    strata_status s = files ? open_all(d, files, &total, &r)
+                            : strata_fail(&r, STRATA_ERR_NOMEM, "out of memory");
+    if (s == STRATA_OK && !(fmt = first_checks(d, &files[0], &lh, &lw, &r)))
+        s = r.status;
+    if (s == STRATA_OK && !(nn = open_decoder(d, fmt, &files[0], &r)))
+        s = r.status;
+    if (s == STRATA_OK) {
+        shape = (strata_bank_neural_shape){.channels = fmt->channels, .lh = lh, .lw = lw};
+        snprintf(shape.family, sizeof shape.family, "%s",
+                 strata_taesd_family_name(bank_nn_decoder(nn)->family));
+        snprintf(shape.format, sizeof shape.format, "%s", fmt->name);
+        if (!(wr = strata_bank_neural_begin(d->out, &shape, &r)))
+            s = r.status;
     }
     for (int i = 0; s == STRATA_OK && i < d->nfiles; i++)
         s = import_file(&files[i], fmt, nn, wr, lh, lw, &done, total, &r);
     for (int i = 0; files && i < d->nfiles; i++)
         latent_close(&files[i]);
-    latent_close(&first);
     free(files);
-    bool gpu = bank_nn_on_gpu(nn, false);
+    bool gpu = nn && bank_nn_on_gpu(nn, false);
     bank_nn_close(nn);
     if (s == STRATA_OK) {
         s = strata_bank_neural_finish(wr, &r);
