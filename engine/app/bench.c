@@ -141,9 +141,9 @@ int strata_osc_flood_main(int argc, char **argv)
     return 0;
 }
 
-/* A neural bank: its state and the decode's stages (the neural_* timers: GPU ms of a
- * frame's share, and all stages together), as one JSON text to print (malloc'd), or
- * NULL for other banks. */
+/* A neural bank: its state and the decode's stages (the neural_* timers: each the average
+ * GPU ms of the frames that stage ran in, peak, and their sum), as one JSON text to print
+ * (malloc'd), or NULL for other banks. */
 static char *neural_report(const strata_engine *e, const strata_pass_time *pt, int np)
 {
     json_t *n = strata_engine_neural_json(e);
@@ -160,7 +160,7 @@ static char *neural_report(const strata_engine *e, const strata_pass_time *pt, i
         sum += pt[i].gpu_avg_ms;
     }
     json_object_set_new(n, "stages", stages);
-    json_object_set_new(n, "decode_gpu_ms_per_frame", json_real(sum));
+    json_object_set_new(n, "stage_sum_gpu_ms", json_real(sum));
     char *text = json_dumps(n, JSON_COMPACT | JSON_REAL_PRECISION(6));
     json_decref(n);
     return text;
