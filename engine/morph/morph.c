@@ -328,7 +328,9 @@ void strata_morph_destroy(strata_morph *m)
 
 void strata_morph_update(strata_morph *m, const strata_traverse_in *in)
 {
-    if (!m->latent_bank && !m->offline && !decoding(m))
+    /* Neural mode streams the previews only until its first decode is complete (live, a
+     * split decode takes frames): the preview of the keyframe is shown meanwhile. */
+    if (!m->latent_bank && !m->offline && (!decoding(m) || !morph_neural_has_picture(m->neural)))
         stream(m);
     /* Skip a first keyframe that turned out bad. */
     if (!m->latent_bank && m->tr.b < 0 && strata_bank_is_bad(m->bank, m->tr.a)) {
@@ -453,8 +455,14 @@ bool strata_morph_draw(strata_morph *m, const strata_target *target, const strat
 {
     float t = strata_traversal_eased(&m->tr);
     int a = m->tr.a, b = m->tr.b;
-    if (decoding(m))
-        return morph_neural_draw(m->neural, target);
+    if (decoding(m)) {
+        if (morph_neural_draw(m->neural, target))
+            return true;
+        GLuint preview = cached_tex(m, a);
+        if (preview)
+            strata_blend_draw(preview, preview, 0.0f, target);
+        return preview != 0;
+    }
     if (m->latent_bank && m->mode == STRATA_MORPH_LATENT) {
         latent_now(m, t, u);
         generate(m, m->z, target, u);

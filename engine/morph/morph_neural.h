@@ -35,6 +35,8 @@ bool morph_neural_start(morph_neural *n);
  * budget. dt: seconds since the last update (the clock of the crossfade between the last
  * two decodes). Not inside a strata_gpu_begin bracket: the decoder times its stages. */
 void morph_neural_update(morph_neural *n, int a, int b, float t, double dt);
+/* A decode is complete (there is something to draw). */
+bool morph_neural_has_picture(const morph_neural *n);
 /* The newest decodes into target with the bank's fit; false when none is complete yet. */
 bool morph_neural_draw(morph_neural *n, const strata_target *target);
 void morph_neural_set_glitch(morph_neural *n, const strata_latent_glitch *g, uint64_t seed);

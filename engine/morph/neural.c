@@ -85,8 +85,8 @@ struct morph_neural {
     bool q_pending[QRING];
     int q_next;
     /* decodes per second (wall clock) */
-    double dps, dps_since;
-    int dps_count;
+    double last_done_s; /* wall clock of the newest completion, 0: none */
+    double interval_s;  /* between completions, smoothed */
 };
 
 /* ---- sizes ---------------------------------------------------------------- */
@@ -227,7 +227,6 @@ morph_neural *morph_neural_create(const morph_neural_desc *d)
     n->newest = -1;
     n->budget_ms = 8.0;
     n->ns_per_unit = 1.0; /* a slow guess (1 GMAC/s) until the first measurement */
-    n->dps_since = strata_time_s();
     for (int i = 0; i < CACHE; i++)
         n->cache[i].index = -1;
     strata_bank_neural_shape sh;
@@ -447,13 +446,12 @@ static void completed(morph_neural *n, bool whole)
         n->period = n->period > 0 ? n->period * 0.5 + took * 0.5 : took;
     }
     n->done_at = n->clock;
-    n->dps_count++;
     double now = strata_time_s();
-    if (now - n->dps_since >= 1.0) {
-        n->dps = n->dps_count / (now - n->dps_since);
-        n->dps_count = 0;
-        n->dps_since = now;
+    if (n->last_done_s > 0) {
+        double gap = now - n->last_done_s;
+        n->interval_s = n->interval_s > 0 ? n->interval_s * 0.8 + gap * 0.2 : gap;
     }
+    n->last_done_s = now;
 }
 
 static bool key_equal(const decode_key *x, const decode_key *y)
@@ -581,6 +579,11 @@ static void draw_fit(const morph_neural *n, const strata_target *src, const stra
     glBindFramebuffer(GL_FRAMEBUFFER, dst->fbo);
 }
 
+bool morph_neural_has_picture(const morph_neural *n)
+{
+    return n->started && n->newest >= 0;
+}
+
 bool morph_neural_draw(morph_neural *n, const strata_target *target)
 {
     if (!n->started || n->newest < 0)
@@ -636,7 +639,11 @@ void morph_neural_status(const morph_neural *n, strata_morph_neural_status *out)
     out->lh = n->lh;
     out->passes = n->npasses ? n->npasses : (n->decoder ? pass_costs(n->decoder, 1, 1, NULL, 0) : 0);
     out->passes_per_frame = n->ppf;
-    /* Nothing completed for a while (holding a keyframe): the rate falls to what it is. */
-    double since = strata_time_s() - n->dps_since;
-    out->decodes_per_s = since > 1.5 ? n->dps_count / since : n->dps;
+    /* Decodes per second from the smoothed interval between completions; when none has
+     * completed for longer than that (holding a keyframe: nothing new to decode), the
+     * time since the last one bounds the rate and it falls towards 0. */
+    double iv = n->interval_s;
+    if (n->last_done_s > 0 && strata_time_s() - n->last_done_s > iv)
+        iv = strata_time_s() - n->last_done_s;
+    out->decodes_per_s = iv > 0 ? 1.0 / iv : 0.0;
 }
