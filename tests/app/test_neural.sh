@@ -26,10 +26,12 @@ all_lit() {
     done
 }
 
-# A bank of 4 keyframes: pictures encoded by the TAEF2 encoder into 4x4 latents.
-"$STRATA_BINARY_DIR/tests/app/make_neural_bank" "$ENC" "$DEC" "$TMP/bank.strata" 4 4x4 \
-    >"$TMP/make.log" 2>&1
-check '[ -s "$TMP/bank.strata" ]' "a neural bank of 4 TAEF2 latents is made ($(tail -1 "$TMP/make.log"))"
+# A bank of 4 keyframes the way a user makes one: strata-bank encode (the CPU reference:
+# llvmpipe's compute encoder is slower) of 4 synthetic stills into 4x4 TAEF2 latents.
+"$STRATA_BINARY_DIR/strata-bank" synth "$TMP/stills" --count 4 --size 64x64 >/dev/null 2>&1
+"$STRATA_BINARY_DIR/strata-bank" encode "$TMP/stills" --model "$ENC" --decoder "$DEC" \
+    --size 32x32 --cpu -o "$TMP/bank.strata" >"$TMP/make.log" 2>&1
+check '[ -s "$TMP/bank.strata" ]' "strata-bank encode makes a neural bank ($(tail -1 "$TMP/make.log"))"
 
 # A 240 bpm tempo: transitions (4 beats) take 1 s; fx amounts 0 so that only the latent
 # glitch can change the picture.
