@@ -198,9 +198,11 @@ static void glitch_shift(float amount, uint64_t seed, float *lat, int c, int lh,
 }
 
 /* ---- noise: gaussian noise in a seeded, growing subset of channels --------------- *
- * sigma = amount * the latent's std (the mean of the channel variances, at least 0.1 so
- * that a flat latent still takes damage); the channel of rank r fades in between amounts
- * r/c and (r+1)/c. The noise values depend on (seed, channel, index) only. */
+ * With k = sqrt(amount): sigma = k * the latent's std (the mean of the channel variances,
+ * at least 0.1 so that a flat latent still takes damage), and the channel of rank r fades
+ * in as k * c goes from r to r + 1. The square root because the decoder shrugs off small
+ * noise: linear in the amount, 0.5 left the picture all but untouched. The noise values
+ * depend on (seed, channel, index) only. */
 static void glitch_noise(float amount, uint64_t seed, float *lat, int c, size_t plane)
 {
     int n = c < GLITCH_MAX_CH ? c : GLITCH_MAX_CH;
@@ -210,11 +212,11 @@ static void glitch_noise(float amount, uint64_t seed, float *lat, int c, size_t 
         channel_stats(lat + plane * (size_t)ch, plane, &m, &s);
         var += s * s / c;
     }
-    double sigma = amount * fmax(sqrt(var), 0.1);
+    double k = sqrt((double)amount), sigma = k * fmax(sqrt(var), 0.1);
     int rank[GLITCH_MAX_CH];
     channel_ranks(seed, S_NOISE_RANK, n, rank);
     for (int ch = 0; ch < n; ch++) {
-        double wgt = clampd((double)amount * n - rank[ch], 0, 1);
+        double wgt = clampd(k * n - rank[ch], 0, 1);
         if (wgt <= 0)
             continue;
         float *p = lat + plane * (size_t)ch;
@@ -232,14 +234,14 @@ static void glitch_noise(float amount, uint64_t seed, float *lat, int c, size_t 
 }
 
 /* ---- quant: posterised per channel ------------------------------------------------ *
- * 2 + amount^-1.5 levels (256 at 0.025 and below, 34 at 0.1, 5 at 0.5, 3 at 1) spread over
- * each channel's own min..max: the step grows about as amount^1.5, so the damage rises
- * evenly instead of all at the end. Three levels at the most keep a middle one: two
- * would throw every value to its channel's extremes. At most that many values per
- * channel, each within half a step of where it was. */
+ * 1 + 1/amount levels, rounded (256 at 0.004 and below, 11 at 0.1, 5 at 0.25, 3 at 0.5,
+ * 2 above 2/3) spread over each channel's own min..max: the step grows about linearly
+ * with the amount. The decoder smooths over steps up to about a sixth of a channel's
+ * range, so the look lives in the last few levels. At most that many values per channel,
+ * each within half a step of where it was. */
 static void glitch_quant(float amount, float *lat, int c, size_t plane)
 {
-    int levels = 2 + (int)lround(fmin(254.0, pow(amount, -1.5)));
+    int levels = 1 + (int)lround(fmin(255.0, 1.0 / amount));
     for (int ch = 0; ch < c; ch++) {
         float *p = lat + plane * (size_t)ch;
         double lo = p[0], hi = p[0];
