@@ -10,8 +10,9 @@
  * A pool (taef2's middle blocks) is conv1x1 -> GroupNorm statistics (two reduction
  * passes) -> conv1x1 whose reads normalise and whose writes add the block's input.
  *
- * The encoder runs through the same walk: its stride-2 convs are the 3x3 conv shader with
- * u_stride 2, its last conv writes the latent into a storage buffer that is read back.
+ * The encoder runs through the same walk: its stride-2 convs are the 3x3 conv shader
+ * compiled with STRIDE 2 (conv3x3_s2.comp), its last conv writes the latent into a
+ * storage buffer that is read back.
  * It has no stage timers (strata-bank encodes outside the render loop).
  *
  * The same walk over the ops either measures the buffers a latent size needs or
@@ -47,6 +48,7 @@ struct strata_neural_gpu {
     bool encoder;          /* m is an encoder: encode only; else decode only */
     op_offsets off[STRATA_TAESD_MAX_OPS];
     strata_program conv3, conv1, gn;
+    strata_program conv3s2; /* encoders: the stride-2 conv */
     GLuint weights;
     GLuint buf[NBUF];
     size_t cap[NBUF]; /* floats */
@@ -124,7 +126,7 @@ static void conv3(walk *w, const strata_taesd_conv *c, int ow, int ob, int in, i
     if (!issue(w))
         return;
     strata_neural_gpu *g = w->g;
-    strata_program p = g->conv3;
+    strata_program p = s == 2 ? g->conv3s2 : g->conv3;
     strata_program_use(p);
     bind(0, g->buf[in]);
     bind(1, g->buf[flags & F_IMAGE ? in : out]);
@@ -133,7 +135,6 @@ static void conv3(walk *w, const strata_taesd_conv *c, int ow, int ob, int in, i
     glUniform1i(loc(p, "u_cout"), c->out);
     glUniform2i(loc(p, "u_size"), out_w, out_h);
     glUniform2i(loc(p, "u_in_size"), in_w, in_h);
-    glUniform1i(loc(p, "u_stride"), s);
     glUniform1i(loc(p, "u_up"), !!(flags & F_UP));
     glUniform1i(loc(p, "u_tanh"), !!(flags & F_TANH));
     glUniform1i(loc(p, "u_relu"), !!(flags & F_RELU));
@@ -464,9 +465,10 @@ strata_neural_gpu *strata_neural_gpu_create(const strata_taesd *model, strata_re
     }
     g->m = model;
     g->encoder = model->role == STRATA_TAESD_ENCODER;
-    const char *files[3] = {"neural/conv3x3.comp", "neural/conv1x1.comp", "neural/groupnorm.comp"};
-    strata_program *progs[3] = {&g->conv3, &g->conv1, &g->gn};
-    for (int i = 0; i < 3; i++) {
+    const char *files[4] = {"neural/conv3x3.comp", "neural/conv1x1.comp", "neural/groupnorm.comp",
+                            "neural/conv3x3_s2.comp"};
+    strata_program *progs[4] = {&g->conv3, &g->conv1, &g->gn, &g->conv3s2};
+    for (int i = 0; i < (g->encoder ? 4 : 3); i++) {
         *progs[i] = strata_program_make_compute(files[i]);
         if (!strata_program_use(*progs[i])) {
             strata_fail(r, STRATA_ERR_GL, "neural GPU: %s", strata_program_error(*progs[i]));
@@ -627,8 +629,8 @@ bool strata_neural_gpu_encode(strata_neural_gpu *g, const float *rgb, int h, int
                     w, h, MAX_PICTURE);
         return false;
     }
-    strata_program progs[3] = {g->conv3, g->conv1, g->gn};
-    for (int i = 0; i < 3; i++)
+    strata_program progs[4] = {g->conv3, g->conv1, g->gn, g->conv3s2};
+    for (int i = 0; i < 4; i++)
         if (!strata_program_use(progs[i])) {
             strata_fail(r, STRATA_ERR_GL, "neural GPU encode: %s",
                         strata_program_error(progs[i]));

@@ -9,10 +9,15 @@
 // an indexed array in memory, 1.9x slower), so every input value read from shared memory
 // feeds 4 pixels x 16 channels and every weight (vec4 over 4 channels) 4 pixels. TAP and
 // store are written for OCB 16; gpu.c's CONV3_TILE and CONV3_OCB must match.
-// Stride 2 (the encoder's downsampling convs, no fusions): the same 16x16 output tile
-// reads a 33x33 input tile, which for 8 channels would not fit the 32 KB of shared memory
-// GL 4.3 promises, so each 8-channel pass loads it 4 channels at a time; each invocation
-// reads a 5x5 input window for its 2x2 pixels.
+// Stride 2 (the encoder's downsampling convs, no fusions) is this file compiled with
+// STRIDE 2 (conv3x3_s2.comp): the same 16x16 output tile reads a 33x33 input tile, which
+// for 8 channels would not fit the 32 KB of shared memory GL 4.3 promises, so each
+// 8-channel pass loads it 4 channels at a time; each invocation reads a 5x5 input window
+// for its 2x2 pixels. A compile-time choice: a uniform stride with both paths in one
+// program made llvmpipe's stride-1 decode 1.4x slower.
+#ifndef STRIDE
+#define STRIDE 1
+#endif
 #define TX 8
 #define TY 8
 #define TILE 16       // output pixels per workgroup side: TX * 2
@@ -32,12 +37,15 @@ layout(rgba8, binding = 0) writeonly uniform image2D u_image;
 uniform int u_cin, u_cout;
 uniform ivec2 u_size;    // output w, h
 uniform ivec2 u_in_size; // input w, h: u_size, or u_size / 2 with u_up
-uniform int u_up, u_tanh, u_relu, u_res, u_to_image;
-uniform int u_stride;    // 1 or 2 (2: no up, no tanh)
+uniform int u_up, u_tanh, u_relu, u_res, u_to_image; // STRIDE 2: up and tanh are 0
 uniform int u_w;         // offset of the weights [cout][cin][3][3] in wts
 uniform int u_b;         // offset of the bias [cout] in wts, -1: none
 
-shared float s_in[ICB2 * SW2 * SW2]; // stride 1 uses the first ICB * SW * SW
+#if STRIDE == 2
+shared float s_in[ICB2 * SW2 * SW2];
+#else
+shared float s_in[ICB * SW * SW];
+#endif
 shared vec4 s_w[ICB * 9 * (OCB / 4)]; // [ic][tap][oc / 4], 4 output channels per vec4
 
 float load_input(int c, int gx, int gy)
@@ -53,7 +61,7 @@ float load_input(int c, int gx, int gy)
     return u_tanh != 0 ? tanh(clamp(v / 3.0, -10.0, 10.0)) * 3.0 : v;
 }
 
-// stride 2: the input at (gx, gy) of the input's own size, 0 outside
+// STRIDE 2: the input at (gx, gy) of the input's own size, 0 outside
 float load_input2(int c, int gx, int gy)
 {
     if (c >= u_cin || gx < 0 || gy < 0 || gx >= u_in_size.x || gy >= u_in_size.y)
@@ -88,6 +96,18 @@ void store(int x, int y, int oc0, vec4 c0, vec4 c1, vec4 c2, vec4 c3)
     }
 }
 
+// the weights [cout][cin][3][3] of input channels ic0.. and output channels oc0.. into s_w
+void load_weights(int lid, int ic0, int oc0)
+{
+    for (int i = lid; i < OCB * ICB * 9; i += TX * TY) {
+        int o = i / (ICB * 9), r = i % (ICB * 9);
+        int c = r / 9, k = r % 9;
+        int oc = oc0 + o, ic = ic0 + c;
+        float w = oc < u_cout && ic < u_cin ? wts[u_w + (oc * u_cin + ic) * 9 + k] : 0.0;
+        s_w[(c * 9 + k) * (OCB / 4) + o / 4][o % 4] = w;
+    }
+}
+
 // one tap k of the 3x3 kernel for the 2x2 pixels (inputs v0..v3) and 16 channels
 #define TAP(k, v0, v1, v2, v3)                                                                \
     {                                                                                        \
@@ -112,93 +132,82 @@ void main()
     vec4 a20 = vec4(0.0), a21 = vec4(0.0), a22 = vec4(0.0), a23 = vec4(0.0);
     vec4 a30 = vec4(0.0), a31 = vec4(0.0), a32 = vec4(0.0), a33 = vec4(0.0);
 
-    // stride 2 loads each 8-channel block in two parts of ICB2 channels (the weights once)
-    int parts = u_stride == 2 ? ICB / ICB2 : 1;
     for (int ic0 = 0; ic0 < u_cin; ic0 += ICB) {
-        for (int part = 0; part < parts; part++) {
-            if (u_stride == 2) {
-                int ix = 2 * ox - 1, iy = 2 * oy - 1, cb = ic0 + part * ICB2;
-                for (int i = lid; i < ICB2 * SW2 * SW2; i += TX * TY) {
-                    int c = i / (SW2 * SW2), r = i % (SW2 * SW2);
-                    s_in[i] = load_input2(cb + c, ix + r % SW2, iy + r / SW2);
-                }
-            } else {
-                for (int i = lid; i < ICB * SW * SW; i += TX * TY) {
-                    int c = i / (SW * SW), r = i % (SW * SW);
-                    s_in[i] = load_input(ic0 + c, ox + r % SW - 1, oy + r / SW - 1);
-                }
+#if STRIDE == 2
+        // two loads of ICB2 input channels per block of ICB weights
+        for (int part = 0; part < ICB / ICB2; part++) {
+            int ix = 2 * ox - 1, iy = 2 * oy - 1, cb = ic0 + part * ICB2;
+            for (int i = lid; i < ICB2 * SW2 * SW2; i += TX * TY) {
+                int c = i / (SW2 * SW2), r = i % (SW2 * SW2);
+                s_in[i] = load_input2(cb + c, ix + r % SW2, iy + r / SW2);
             }
-            if (part == 0) {
-                for (int i = lid; i < OCB * ICB * 9; i += TX * TY) {
-                    int o = i / (ICB * 9), r = i % (ICB * 9);
-                    int c = r / 9, k = r % 9;
-                    int oc = oc0 + o, ic = ic0 + c;
-                    float w =
-                        oc < u_cout && ic < u_cin ? wts[u_w + (oc * u_cin + ic) * 9 + k] : 0.0;
-                    s_w[(c * 9 + k) * (OCB / 4) + o / 4][o % 4] = w;
-                }
-            }
+            if (part == 0)
+                load_weights(lid, ic0, oc0);
             memoryBarrierShared();
             barrier();
-            if (u_stride == 2) {
-                for (int c = 0; c < ICB2; c++) {
-                    // the 5x5 window from input (2 lx, 2 ly) of the tile: pixel (dx, dy)
-                    // at tap (kx, ky) reads r[2 dy + ky][2 dx + kx]
-                    int i0 = (c * SW2 + 2 * ly) * SW2 + 2 * lx;
-                    float r00 = s_in[i0], r01 = s_in[i0 + 1], r02 = s_in[i0 + 2],
-                          r03 = s_in[i0 + 3], r04 = s_in[i0 + 4];
-                    i0 += SW2;
-                    float r10 = s_in[i0], r11 = s_in[i0 + 1], r12 = s_in[i0 + 2],
-                          r13 = s_in[i0 + 3], r14 = s_in[i0 + 4];
-                    i0 += SW2;
-                    float r20 = s_in[i0], r21 = s_in[i0 + 1], r22 = s_in[i0 + 2],
-                          r23 = s_in[i0 + 3], r24 = s_in[i0 + 4];
-                    i0 += SW2;
-                    float r30 = s_in[i0], r31 = s_in[i0 + 1], r32 = s_in[i0 + 2],
-                          r33 = s_in[i0 + 3], r34 = s_in[i0 + 4];
-                    i0 += SW2;
-                    float r40 = s_in[i0], r41 = s_in[i0 + 1], r42 = s_in[i0 + 2],
-                          r43 = s_in[i0 + 3], r44 = s_in[i0 + 4];
-                    int wb = (part * ICB2 + c) * 9 * 4;
-                    TAP(0, r00, r02, r20, r22);
-                    TAP(1, r01, r03, r21, r23);
-                    TAP(2, r02, r04, r22, r24);
-                    TAP(3, r10, r12, r30, r32);
-                    TAP(4, r11, r13, r31, r33);
-                    TAP(5, r12, r14, r32, r34);
-                    TAP(6, r20, r22, r40, r42);
-                    TAP(7, r21, r23, r41, r43);
-                    TAP(8, r22, r24, r42, r44);
-                }
-            } else {
-                for (int c = 0; c < ICB; c++) {
-                    int i0 = (c * SW + ly) * SW + lx;
-                    float r00 = s_in[i0], r01 = s_in[i0 + 1], r02 = s_in[i0 + 2],
-                          r03 = s_in[i0 + 3];
-                    i0 += SW;
-                    float r10 = s_in[i0], r11 = s_in[i0 + 1], r12 = s_in[i0 + 2],
-                          r13 = s_in[i0 + 3];
-                    i0 += SW;
-                    float r20 = s_in[i0], r21 = s_in[i0 + 1], r22 = s_in[i0 + 2],
-                          r23 = s_in[i0 + 3];
-                    i0 += SW;
-                    float r30 = s_in[i0], r31 = s_in[i0 + 1], r32 = s_in[i0 + 2],
-                          r33 = s_in[i0 + 3];
-                    int wb = c * 9 * 4;
-                    TAP(0, r00, r01, r10, r11);
-                    TAP(1, r01, r02, r11, r12);
-                    TAP(2, r02, r03, r12, r13);
-                    TAP(3, r10, r11, r20, r21);
-                    TAP(4, r11, r12, r21, r22);
-                    TAP(5, r12, r13, r22, r23);
-                    TAP(6, r20, r21, r30, r31);
-                    TAP(7, r21, r22, r31, r32);
-                    TAP(8, r22, r23, r32, r33);
-                }
+            for (int c = 0; c < ICB2; c++) {
+                // the 5x5 window from input (2 lx, 2 ly) of the tile: pixel (dx, dy) at
+                // tap (kx, ky) reads r[2 dy + ky][2 dx + kx]
+                int i0 = (c * SW2 + 2 * ly) * SW2 + 2 * lx;
+                float r00 = s_in[i0], r01 = s_in[i0 + 1], r02 = s_in[i0 + 2], r03 = s_in[i0 + 3],
+                      r04 = s_in[i0 + 4];
+                i0 += SW2;
+                float r10 = s_in[i0], r11 = s_in[i0 + 1], r12 = s_in[i0 + 2], r13 = s_in[i0 + 3],
+                      r14 = s_in[i0 + 4];
+                i0 += SW2;
+                float r20 = s_in[i0], r21 = s_in[i0 + 1], r22 = s_in[i0 + 2], r23 = s_in[i0 + 3],
+                      r24 = s_in[i0 + 4];
+                i0 += SW2;
+                float r30 = s_in[i0], r31 = s_in[i0 + 1], r32 = s_in[i0 + 2], r33 = s_in[i0 + 3],
+                      r34 = s_in[i0 + 4];
+                i0 += SW2;
+                float r40 = s_in[i0], r41 = s_in[i0 + 1], r42 = s_in[i0 + 2], r43 = s_in[i0 + 3],
+                      r44 = s_in[i0 + 4];
+                int wb = (part * ICB2 + c) * 9 * 4;
+                TAP(0, r00, r02, r20, r22);
+                TAP(1, r01, r03, r21, r23);
+                TAP(2, r02, r04, r22, r24);
+                TAP(3, r10, r12, r30, r32);
+                TAP(4, r11, r13, r31, r33);
+                TAP(5, r12, r14, r32, r34);
+                TAP(6, r20, r22, r40, r42);
+                TAP(7, r21, r23, r41, r43);
+                TAP(8, r22, r24, r42, r44);
             }
             memoryBarrierShared();
             barrier();
         }
+#else
+        for (int i = lid; i < ICB * SW * SW; i += TX * TY) {
+            int c = i / (SW * SW), r = i % (SW * SW);
+            s_in[i] = load_input(ic0 + c, ox + r % SW - 1, oy + r / SW - 1);
+        }
+        load_weights(lid, ic0, oc0);
+        memoryBarrierShared();
+        barrier();
+        for (int c = 0; c < ICB; c++) {
+            int i0 = (c * SW + ly) * SW + lx;
+            float r00 = s_in[i0], r01 = s_in[i0 + 1], r02 = s_in[i0 + 2], r03 = s_in[i0 + 3];
+            i0 += SW;
+            float r10 = s_in[i0], r11 = s_in[i0 + 1], r12 = s_in[i0 + 2], r13 = s_in[i0 + 3];
+            i0 += SW;
+            float r20 = s_in[i0], r21 = s_in[i0 + 1], r22 = s_in[i0 + 2], r23 = s_in[i0 + 3];
+            i0 += SW;
+            float r30 = s_in[i0], r31 = s_in[i0 + 1], r32 = s_in[i0 + 2], r33 = s_in[i0 + 3];
+            int wb = c * 9 * 4;
+            TAP(0, r00, r01, r10, r11);
+            TAP(1, r01, r02, r11, r12);
+            TAP(2, r02, r03, r12, r13);
+            TAP(3, r10, r11, r20, r21);
+            TAP(4, r11, r12, r21, r22);
+            TAP(5, r12, r13, r22, r23);
+            TAP(6, r20, r21, r30, r31);
+            TAP(7, r21, r22, r31, r32);
+            TAP(8, r22, r23, r32, r33);
+        }
+        memoryBarrierShared();
+        barrier();
+#endif
     }
 
     store(ox + lx, oy + ly, oc0, a00, a01, a02, a03);
