@@ -291,8 +291,16 @@ bool morph_neural_start(morph_neural *n)
     strata_result r = {0};
     n->gpu = strata_neural_gpu_create(n->decoder, &r);
     bool ok = n->gpu != NULL;
-    if (!ok)
-        snprintf(n->why, sizeof n->why, "%.199s", r.msg);
+    if (!ok) {
+        GLint major = 0, minor = 0;
+        glGetIntegerv(GL_MAJOR_VERSION, &major);
+        glGetIntegerv(GL_MINOR_VERSION, &minor);
+        bool old = major < 4 || (major == 4 && minor < 3);
+        snprintf(n->why, sizeof n->why, "%.120s%s", r.msg,
+                 old ? ": run where the driver gives GL 4.3 (GPU drivers do; Mesa's llvmpipe "
+                       "gives 4.5)"
+                     : "");
+    }
     for (int i = 0; ok && i < 2; i++)
         ok = strata_target_init(&n->dec[i], 8 * n->lw, 8 * n->lh, GL_RGBA8);
     ok = ok && strata_target_init(&n->mix, 8 * n->lw, 8 * n->lh, GL_RGBA8);
