@@ -46,12 +46,12 @@ typedef struct strata_options {
     const char *sets[MAX_SETS];
     int nsets;
     /* banks and morph */
-    const char *bank;  /* folder, .strata image bank or latent set; NULL: default */
-    const char *morph; /* blend | flow | latent | neural; NULL: from the bank's kind */
-    const char *model; /* TAESD decoder for neural banks (every scene's); NULL: presets' */
+    const char *bank;       /* folder, .strata image bank or latent set; NULL: default */
+    const char *morph;      /* blend | flow | latent | neural; NULL: from the bank's kind */
+    const char *model;      /* TAESD decoder for neural banks (every scene's); NULL: presets' */
     int neural_w, neural_h; /* --neural-size: latent size decoded; 0: presets' or auto */
-    const char *order; /* sequence | shuffle | neighbours | pingpong */
-    double drift;      /* < 0: not given */
+    const char *order;      /* sequence | shuffle | neighbours | pingpong */
+    double drift;           /* < 0: not given */
     int cache_mb;
     bool fill; /* fill (crop) instead of fit (letterbox) */
     /* audio */
@@ -115,7 +115,7 @@ typedef struct strata_engine {
     int fx_default_norder;
     double bank_open_ms; /* time to open the last scene's bank and its morph */
     /* scenes (scene.c) */
-    strata_setlist setlist; /* a setlist of one for a single preset or the default */
+    strata_setlist setlist;  /* a setlist of one for a single preset or the default */
     char default_bank[1024]; /* the embedded default scene's bank: what "" means */
     int scene_index;
     struct strata_scene *scene;    /* on screen */
@@ -140,8 +140,8 @@ typedef struct strata_engine {
     strata_target targets[2]; /* ping-pong at the render size */
     int cur;                  /* index of the target holding the last frame */
     int render_w, render_h;
-    double time;  /* scene clock, advanced by dt * speed */
-    float last_t; /* eased morph progress last frame (flow for datamosh) */
+    double time;     /* scene clock, advanced by dt * speed */
+    float last_t;    /* eased morph progress last frame (flow for datamosh) */
     float lat_burst; /* the latent glitches' burst envelope (stepped like the fx chain's) */
     strata_latent_glitch lat_glitch; /* this frame's latent glitch amounts (every scene's) */
     uint64_t lat_seed;               /* and the seed of its pattern */

@@ -154,9 +154,9 @@ static char *neural_report(const strata_engine *e, const strata_pass_time *pt, i
     for (int i = 0; i < np; i++) {
         if (strncmp(pt[i].name, "neural_", 7) != 0)
             continue;
-        json_object_set_new(stages, pt[i].name,
-                            json_pack("{s:f, s:f}", "gpu_ms", pt[i].gpu_avg_ms, "peak_ms",
-                                      pt[i].gpu_peak_ms));
+        json_object_set_new(
+            stages, pt[i].name,
+            json_pack("{s:f, s:f}", "gpu_ms", pt[i].gpu_avg_ms, "peak_ms", pt[i].gpu_peak_ms));
         sum += pt[i].gpu_avg_ms;
     }
     json_object_set_new(n, "stages", stages);

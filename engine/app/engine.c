@@ -244,8 +244,8 @@ static void latent_glitch(strata_engine *e, const float *pv, float dt)
     for (int i = 0; i < 4; i++)
         a[i] = strata_fx_shape_amount(&lat_shape[i], pv[STRATA_P_glitch], pv[amount[i]],
                                       e->lat_burst, 0.0f);
-    e->lat_glitch = (strata_latent_glitch){.noise = a[0], .shift = a[1], .swap = a[2],
-                                           .quant = a[3]};
+    e->lat_glitch =
+        (strata_latent_glitch){.noise = a[0], .shift = a[1], .swap = a[2], .quant = a[3]};
     /* The epsilon keeps a frame that lands on a tick (24 fps: every other frame) on it
      * whatever the rounding of the summed clock. */
     double tick = floor(e->time * LAT_PATTERN_HZ + 1e-6);
@@ -442,10 +442,9 @@ json_t *strata_engine_neural_json(const strata_engine *e)
     const strata_latent_glitch *g = &e->lat_glitch;
     return json_pack("{s:b, s:o, s:s, s:i, s:i, s:o, s:{s:o, s:o, s:o, s:o}}", "decoding",
                      ns.decoding, "why", jstr(ns.decoding ? "" : ns.why), "latent", latent,
-                     "passes", ns.passes, "passes_per_frame", ns.passes_per_frame,
-                     "decodes_per_s", jnum(ns.decodes_per_s), "glitch", "noise",
-                     jnum(g->noise), "shift", jnum(g->shift), "swap", jnum(g->swap), "quant",
-                     jnum(g->quant));
+                     "passes", ns.passes, "passes_per_frame", ns.passes_per_frame, "decodes_per_s",
+                     jnum(ns.decodes_per_s), "glitch", "noise", jnum(g->noise), "shift",
+                     jnum(g->shift), "swap", jnum(g->swap), "quant", jnum(g->quant));
 }
 
 /* Per pass: the running average of its GPU time and its CPU issue time, in ms. */
@@ -507,12 +506,12 @@ void strata_engine_stats(strata_engine *e, double now, double frame_ms)
         json_object_set_new(scene, "neural", neural);
     else
         json_decref(neural);
-    json_t *line = json_pack(
-        "{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "time", jnum(e->time), "frame",
-        (json_int_t)e->frame, "fps", jnum((double)(e->frame - e->stats_frame) / span),
-        "frame_ms_p50", jnum(p50), "frame_ms_p99", jnum(p99), "rss_mb", jnum(strata_rss_mb()),
-        "params", params, "audio", audio, "tempo", stats_tempo(e), "scene", scene, "passes",
-        stats_passes());
+    json_t *line = json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "time",
+                             jnum(e->time), "frame", (json_int_t)e->frame, "fps",
+                             jnum((double)(e->frame - e->stats_frame) / span), "frame_ms_p50",
+                             jnum(p50), "frame_ms_p99", jnum(p99), "rss_mb", jnum(strata_rss_mb()),
+                             "params", params, "audio", audio, "tempo", stats_tempo(e), "scene",
+                             scene, "passes", stats_passes());
     if (line && json_dumpf(line, e->stats, JSON_COMPACT | JSON_REAL_PRECISION(6)) == 0)
         fputc('\n', e->stats);
     json_decref(line);

@@ -77,8 +77,8 @@ static int overlay_neural(const strata_engine *e, char *buf, size_t len)
     return snprintf(buf, len,
                     "neural: decoding latent %dx%d (%dx%d px), %s, %.1f decodes/s\n"
                     "latent glitch noise %.2f shift %.2f swap %.2f quant %.2f\n",
-                    ns.lw, ns.lh, ns.lw * 8, ns.lh * 8, split, ns.decodes_per_s, g->noise,
-                    g->shift, g->swap, g->quant);
+                    ns.lw, ns.lh, ns.lw * 8, ns.lh * 8, split, ns.decodes_per_s, g->noise, g->shift,
+                    g->swap, g->quant);
 }
 
 static void overlay_text(strata_engine *e, char *buf, size_t len)

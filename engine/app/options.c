@@ -127,8 +127,7 @@ static bool check_morph(const char *opt, const char *v, void *dst, strata_result
 {
     strata_morph_mode mm;
     if (!strata_morph_mode_parse(v, &mm)) {
-        strata_fail(r, STRATA_ERR_ARG, "%s %.120s: expected blend, flow, latent or neural", opt,
-                    v);
+        strata_fail(r, STRATA_ERR_ARG, "%s %.120s: expected blend, flow, latent or neural", opt, v);
         return false;
     }
     *(const char **)dst = v;

@@ -73,8 +73,8 @@ static strata_taesd *load_model(const char *path, const strata_bank *b, strata_r
     }
     if (m->role != STRATA_TAESD_DECODER) {
         strata_fail(mr, STRATA_ERR_FORMAT,
-                    "%s: this is a %s, not a decoder (give the *_decoder.safetensors file)",
-                    path, m->name);
+                    "%s: this is a %s, not a decoder (give the *_decoder.safetensors file)", path,
+                    m->name);
         strata_taesd_free(m);
         return NULL;
     }
@@ -190,7 +190,7 @@ static bool scene_finish(strata_engine *e, strata_scene *s, strata_result *r)
     const strata_preset *p = &s->preset;
     strata_bank_type kind = strata_bank_kind(s->bank);
     bool latent = kind == STRATA_BANK_LATENT;
-    strata_morph_mode mode = latent                         ? STRATA_MORPH_LATENT
+    strata_morph_mode mode = latent                       ? STRATA_MORPH_LATENT
                              : kind == STRATA_BANK_NEURAL ? STRATA_MORPH_NEURAL
                                                           : STRATA_MORPH_FLOW;
     if (p->has_morph)
@@ -230,11 +230,12 @@ static bool scene_finish(strata_engine *e, strata_scene *s, strata_result *r)
                  ns.passes);
     else if (kind == STRATA_BANK_NEURAL)
         snprintf(neural, sizeof neural, " (the previews)");
-    LOG_INFO("SCENE", "%s: %d keyframes (%s), morph %s%s, order %s", p->name,
-             strata_bank_count(s->bank),
-             latent ? "latent" : kind == STRATA_BANK_NEURAL ? "neural latents" : "images",
-             strata_morph_mode_name(strata_morph_get_mode(s->morph)), neural,
-             strata_order_name(order));
+    LOG_INFO(
+        "SCENE", "%s: %d keyframes (%s), morph %s%s, order %s", p->name, strata_bank_count(s->bank),
+        latent                       ? "latent"
+        : kind == STRATA_BANK_NEURAL ? "neural latents"
+                                     : "images",
+        strata_morph_mode_name(strata_morph_get_mode(s->morph)), neural, strata_order_name(order));
     return true;
 }
 

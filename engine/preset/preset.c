@@ -8,8 +8,8 @@
 #include <string.h>
 
 static const char *const top_keys[] = {
-    "name",  "bank",   "morph", "order",    "fit",    "seed",  "transition", "transition_kind",
-    "dwell", "params", "fx",    "fx_order", "routes", "osc", "model", "neural_size",
+    "name",  "bank",   "morph", "order",    "fit",    "seed", "transition", "transition_kind",
+    "dwell", "params", "fx",    "fx_order", "routes", "osc",  "model",      "neural_size",
 };
 #define N_TOP_KEYS (int)(sizeof top_keys / sizeof top_keys[0])
 

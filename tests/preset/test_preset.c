@@ -213,9 +213,10 @@ static void round_trip_of_every_field(void **state)
 static void neural_keys(void **state)
 {
     (void)state;
-    const char *text = "{\"bank\": \"stills.strata\", \"model\": \"models/taef2_decoder.safetensors\",\n"
-                       " \"neural_size\": \"16x9\", \"morph\": \"neural\",\n"
-                       " \"params\": {\"glitch\": 0.4, \"lat_shift\": 0.9, \"lat_quant\": 0}}";
+    const char *text =
+        "{\"bank\": \"stills.strata\", \"model\": \"models/taef2_decoder.safetensors\",\n"
+        " \"neural_size\": \"16x9\", \"morph\": \"neural\",\n"
+        " \"params\": {\"glitch\": 0.4, \"lat_shift\": 0.9, \"lat_quant\": 0}}";
     char path[1100], out[1100], want[1400];
     tmp_path(path, sizeof path, "neural.json");
     tmp_path(out, sizeof out, "neural-saved.json");
@@ -256,8 +257,8 @@ static void neural_keys(void **state)
     assert_null(strstr(saved, "\"neural_size\""));
     free(saved);
     /* The largest latent side the decoder takes, and a 1x1. */
-    assert_int_equal(
-        strata_preset_parse("{\"neural_size\": \"128x1\"}", 24, path, &a, &r), STRATA_OK);
+    assert_int_equal(strata_preset_parse("{\"neural_size\": \"128x1\"}", 24, path, &a, &r),
+                     STRATA_OK);
     assert_true(a.neural_w == 128 && a.neural_h == 1);
 }
 
@@ -314,8 +315,7 @@ static const bad_case bad_cases[] = {
      "8W x 8H)"},
     {"{\"neural_size\": [16, 9]}", "1:17", "\"neural_size\" must be a string, not an array"},
     {"{\"model\": 3}", "1:11", "\"model\" must be a string, not a number"},
-    {"{\"modell\": \"m.safetensors\"}", "1:2",
-     "unknown key \"modell\" (did you mean \"model\"?)"},
+    {"{\"modell\": \"m.safetensors\"}", "1:2", "unknown key \"modell\" (did you mean \"model\"?)"},
     {"{\"morph\": \"nerual\"}", "1:11", "unknown morph \"nerual\" (did you mean \"neural\"?)"},
     {"{\"bank\": \"latent:64:999:1\"}", "1:10", "\"bank\": latent dim 999 is outside 1..256"},
     {"{\"osc\": {\"band/fader\": \"glitch\"}}", "1:10",
