@@ -1,5 +1,6 @@
 /* strata morph: traversal (which keyframe next, and when) and the morph passes that
- * draw the way between two keyframes on the GPU: blend, flow and latent.
+ * draw the way between two keyframes on the GPU: blend, flow, latent (the CPPN of a latent
+ * set) and neural (diffusion latents slerped and decoded by a TAESD decoder; neural.c).
  *
  * Use (render thread)
  *   strata_morph *m = strata_morph_create(&(strata_morph_desc){ .bank = b, .mode = ...,
