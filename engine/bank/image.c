@@ -175,11 +175,20 @@ uint8_t *strata_bank_decode(const uint8_t *data, size_t len, int *w, int *h, str
     return px; /* libstb's STBI_FREE is free() */
 }
 
+/* Same size: rows copied as they are (the sRGB filter at 1:1 still moved values by up to
+ * 4 levels, softening the previews of neural banks that play at their own size). */
+static void copy_rows(const uint8_t *src, int sstride, uint8_t *dst, int dstride, int w, int h)
+{
+    for (int y = 0; y < h; y++)
+        memcpy(dst + (size_t)y * (size_t)dstride, src + (size_t)y * (size_t)sstride,
+               (size_t)w * 4);
+}
+
 strata_status strata_bank_resample(const uint8_t *src, int sw, int sh, uint8_t *dst, int dw, int dh,
                                    strata_bank_fit fit, strata_result *r)
 {
     size_t dstride = (size_t)dw * 4;
-    int ok;
+    int ok = 1;
     if (fit == STRATA_BANK_FILL) {
         /* Crop the source to the target aspect around its centre, then scale. */
         int cw = sw, ch = sh;
@@ -191,7 +200,11 @@ strata_status strata_bank_resample(const uint8_t *src, int sw, int sh, uint8_t *
         ch = ch < 1 ? 1 : ch;
         const uint8_t *start =
             src + ((size_t)((sh - ch) / 2) * (size_t)sw + (size_t)((sw - cw) / 2)) * 4;
-        ok = stbir_resize_uint8_srgb(start, cw, ch, sw * 4, dst, dw, dh, (int)dstride, 4, 3, 0);
+        if (cw == dw && ch == dh)
+            copy_rows(start, sw * 4, dst, (int)dstride, dw, dh);
+        else
+            ok = stbir_resize_uint8_srgb(start, cw, ch, sw * 4, dst, dw, dh, (int)dstride, 4, 3,
+                                         0);
     } else {
         /* Letterbox: scale to fit inside, centre, opaque black bars. */
         int fw = dw, fh = dh;
@@ -206,7 +219,11 @@ strata_status strata_bank_resample(const uint8_t *src, int sw, int sh, uint8_t *
             dst[i * 4 + 3] = 255;
         }
         uint8_t *start = dst + (size_t)((dh - fh) / 2) * dstride + (size_t)((dw - fw) / 2) * 4;
-        ok = stbir_resize_uint8_srgb(src, sw, sh, sw * 4, start, fw, fh, (int)dstride, 4, 3, 0);
+        if (fw == sw && fh == sh)
+            copy_rows(src, sw * 4, start, (int)dstride, sw, sh);
+        else
+            ok = stbir_resize_uint8_srgb(src, sw, sh, sw * 4, start, fw, fh, (int)dstride, 4, 3,
+                                         0);
     }
     if (!ok)
         return strata_fail(r, STRATA_ERR_NOMEM, "resize %dx%d -> %dx%d failed", sw, sh, dw, dh);

@@ -211,6 +211,21 @@ static void fit_and_fill_geometry(void **state)
         const uint8_t *a = dst + ((size_t)y * 100 + 20) * 4, *c = dst + ((size_t)y * 100 + 80) * 4;
         assert_true(a[0] > 250 && a[2] < 5 && c[2] > 250 && c[0] < 5);
     }
+    /* The same size is the picture itself, bit for bit, in both modes (noise, which any
+     * filter would soften); fill of 200x100 into 100x100 at 1:1 is its centre crop. */
+    for (size_t i = 0; i < (size_t)200 * 100 * 4; i++)
+        src[i] = (uint8_t)(i % 4 == 3 ? 255 : (i * 2654435761u) >> 24);
+    uint8_t *same = malloc(200 * 100 * 4);
+    for (int fit = 0; fit < 2; fit++) {
+        assert_int_equal(strata_bank_resample(src, 200, 100, same, 200, 100,
+                                              (strata_bank_fit)fit, &r), STRATA_OK);
+        assert_memory_equal(same, src, (size_t)200 * 100 * 4);
+    }
+    assert_int_equal(strata_bank_resample(src, 200, 100, dst, 100, 100, STRATA_BANK_FILL, &r),
+                     STRATA_OK);
+    for (int y = 0; y < 100; y++)
+        assert_memory_equal(dst + (size_t)y * 100 * 4, src + ((size_t)y * 200 + 50) * 4, 100 * 4);
+    free(same);
     free(src);
     free(dst);
 }
