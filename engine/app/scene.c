@@ -19,6 +19,7 @@ struct strata_scene {
     int index; /* in the setlist */
     strata_bank *bank;
     strata_taesd *model; /* a neural bank's decoder, or NULL; freed after the morph */
+    char model_error[160]; /* why the model named did not load, or "" */
     strata_morph *morph;
     strata_target out; /* this scene's picture while two scenes share the screen */
     bool drawn;        /* it has drawn a frame: it may be faded in */
@@ -170,10 +171,14 @@ static const char *model_spec(const strata_engine *e, const strata_preset *p)
     return e->opt->model ? e->opt->model : p->model;
 }
 
-/* Render thread: say what became of the model, once per scene opened. */
-static void log_model(const strata_scene *s, const char *path, const strata_result *mr)
+/* Render thread: say what became of the model, once per scene opened, and keep its error
+ * for the morph (its overlay and --stats line then say why, not "pass --model"). */
+static void log_model(strata_scene *s, const char *path, const strata_result *mr)
 {
     const char *name = s->preset.name;
+    s->model_error[0] = 0;
+    if (mr->status != STRATA_OK)
+        snprintf(s->model_error, sizeof s->model_error, "%.159s", mr->msg);
     if (mr->status != STRATA_OK)
         LOG_ERROR("SCENE", "%s: model %s; the bank plays its previews", name, mr->msg);
     else if (path[0] && s->bank && strata_bank_kind(s->bank) != STRATA_BANK_NEURAL)
@@ -212,6 +217,7 @@ static bool scene_finish(strata_engine *e, strata_scene *s, strata_result *r)
         .latent_scale = (float)o->latent_scale,
         .fit = (p->fill || o->fill) ? STRATA_BANK_FILL : STRATA_BANK_FIT,
         .decoder = s->model,
+        .decoder_error = s->model_error,
         .neural_w = o->neural_w ? o->neural_w : p->neural_w,
         .neural_h = o->neural_w ? o->neural_h : p->neural_h,
     };

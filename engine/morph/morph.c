@@ -258,6 +258,7 @@ strata_morph *strata_morph_create(const strata_morph_desc *d, strata_result *r)
             m->neural = morph_neural_create(&(morph_neural_desc){
                 .bank = d->bank,
                 .decoder = d->decoder,
+                .decoder_error = d->decoder_error,
                 .width = m->w,
                 .height = m->h,
                 .fit = d->fit,

@@ -127,6 +127,8 @@ typedef struct strata_morph_desc {
                                     that does not fit the bank, or a GL 3.3 context: the
                                     bank's previews play with blend and
                                     strata_morph_neural_status says why */
+    const char *decoder_error; /* decoder NULL because its file failed to load: why (the
+                                  loader's message), said instead of "pass --model" */
     int neural_w, neural_h; /* latent size the decoder runs at (the bank's latents are
                                resampled to it, bilinear), 1..128 a side; 0: auto, as large
                                as the picture shows at the render size under `fit`, never

@@ -18,6 +18,7 @@ typedef struct morph_neural morph_neural;
 typedef struct morph_neural_desc {
     strata_bank *bank;           /* a neural bank */
     const strata_taesd *decoder; /* may be NULL: not usable, why says so */
+    const char *decoder_error;   /* NULL, or why the decoder's file did not load */
     int width, height;           /* render size */
     strata_bank_fit fit;
     int neural_w, neural_h; /* 0: auto */

@@ -43,6 +43,7 @@ struct morph_neural {
     strata_neural_gpu *gpu;
     bool usable, started, warned;
     char why[200];
+    char decoder_error[160]; /* why the decoder's file did not load, or "" */
     int rw, rh; /* render size */
     strata_bank_fit fit;
     bool offline;
@@ -153,7 +154,9 @@ static bool check_decoder(morph_neural *n, const strata_bank_neural_shape *sh)
 {
     const strata_taesd *d = n->decoder;
     const char *fam = d ? strata_taesd_family_name(d->family) : "";
-    if (!d)
+    if (!d && n->decoder_error[0])
+        snprintf(n->why, sizeof n->why, "the decoder did not load: %.160s", n->decoder_error);
+    else if (!d)
         snprintf(n->why, sizeof n->why,
                  "no decoder: pass --model with a %s decoder (%d latent channels) to decode "
                  "the bank live",
@@ -220,6 +223,8 @@ morph_neural *morph_neural_create(const morph_neural_desc *d)
         return NULL;
     n->bank = d->bank;
     n->decoder = d->decoder;
+    snprintf(n->decoder_error, sizeof n->decoder_error, "%.159s",
+             d->decoder_error ? d->decoder_error : "");
     n->rw = d->width;
     n->rh = d->height;
     n->fit = d->fit;

@@ -91,15 +91,18 @@ check '! cmp -s "$TMP/f8/00000.png" "$TMP/f8/00004.png"' "and it changes with ti
 rc=$?
 check '[ $rc -eq 0 ] && all_lit "$TMP/m"' "without its model a neural bank still renders pictures"
 check 'grep -q "model .*/missing_decoder.safetensors: No such file" "$TMP/m.log" \
-    && grep -q "morph blend (the previews)" "$TMP/m.log"' \
-    "the log names the missing model file and says the previews play"
+    && grep -q "morph blend (the previews)" "$TMP/m.log" \
+    && grep -q "neural: the decoder did not load: .*missing_decoder" "$TMP/m.log"' \
+    "the log names the missing model file, and the morph says why the previews play"
 # A file that is not a model, and an encoder: one clear error each, naming the file.
 printf 'this is not a safetensors file' >"$TMP/notes.safetensors"
 "$STRATA" render "${COMMON[@]}" --model "$TMP/notes.safetensors" --frames 2 --out "$TMP/n" \
     2>"$TMP/n.log"
 rc=$?
-check '[ $rc -eq 0 ] && [ "$(grep -c "notes.safetensors" "$TMP/n.log")" -eq 1 ] && all_lit "$TMP/n"' \
-    "--model on a file that is not a model: one error naming it, the previews play"
+check '[ $rc -eq 0 ] && [ "$(grep "notes.safetensors" "$TMP/n.log" | grep -c "^SCENE:")" -eq 1 ] \
+    && grep -q "^MORPH: neural: the decoder did not load: .*notes.safetensors" "$TMP/n.log" \
+    && all_lit "$TMP/n"' \
+    "--model on a file that is not a model: one error naming it, the morph says why, the previews play"
 "$STRATA" render "${COMMON[@]}" --model "$ENC" --frames 2 --out "$TMP/e" 2>"$TMP/e.log"
 check 'grep -q "taef2_encoder.safetensors: this is a taef2 encoder, not a decoder" "$TMP/e.log"' \
     "--model on an encoder says it is not a decoder"
