@@ -71,11 +71,12 @@ bool bank_nn_encode(bank_nn *n, const float *rgb, int h, int w, float *latent,
 bool bank_nn_preview(bank_nn *n, const float *latent, int lh, int lw, uint8_t *rgba,
                      strata_result *r);
 
-/* ---- small shared helpers (neural_tool.c) ------------------------------------------- */
+/* ---- command-line helpers of every command (cli.c) ---------------------------------- */
 
 /* The terminal progress bar (stderr, only on a terminal). */
 void bank_tool_progress(int done, int total);
-/* Parse strata-bank CMD's options (the shared table parser); prints the error. */
+/* Parse the options after "strata-bank CMD" with the shared table parser; positional
+ * words go to pos[]. Prints the error (naming the argument) and returns false. */
 bool bank_tool_parse(const char *cmd, const strata_arg *table, int n, int argc, char **argv,
                      const char **pos, int max_pos, int *npos);
 /* The last path component. */

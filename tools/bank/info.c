@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "bank/bank.h"
+#include "commands.h"
 #include "core/core.h"
 
 #define LABEL "  %-11s "
@@ -384,18 +385,8 @@ int strata_bank_cmd_info(int argc, char **argv)
          .given = &kf_given},
         {.name = "--json", .kind = STRATA_ARG_FLAG, .dst = &json},
     };
-    strata_result r = {0};
-    strata_args_desc d = {.prog = "strata-bank info",
-                          .table = t,
-                          .count = 2,
-                          .start = 2,
-                          .positional = pos,
-                          .max_positional = 1,
-                          .npositional = &npos};
-    if (strata_args_parse(&d, argc, argv, &r) != STRATA_OK) {
-        fprintf(stderr, "%s\n", r.msg);
+    if (!bank_tool_parse("info", t, 2, argc, argv, pos, 1, &npos))
         return 2;
-    }
     if (npos == 0) {
         fprintf(stderr, "strata-bank info: FILE is required (strata-bank --help)\n");
         return 2;

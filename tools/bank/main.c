@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <stb/stb_image_write.h>
 
@@ -44,16 +43,11 @@ static void usage(FILE *out)
                  "options take --opt value or --opt=value; -o is also --out\n");
 }
 
+/* The bank builders' progress callback: the shared bar (cli.c). */
 static void progress(void *user, int done, int total)
 {
     (void)user;
-    if (!isatty(2) || total <= 0)
-        return;
-    int width = 40, fill = (int)((long long)done * width / total);
-    fprintf(stderr, "\r[%.*s%*s] %d/%d", fill, "########################################",
-            width - fill, "", done, total);
-    if (done >= total)
-        fputc('\n', stderr);
+    bank_tool_progress(done, total);
 }
 
 /* One row of an option table (designated, so the rest is zero). */
@@ -63,28 +57,6 @@ static int fail(const strata_result *r)
 {
     fprintf(stderr, "strata-bank: %s\n", r->msg);
     return 1;
-}
-
-/* Parse the options after "strata-bank CMD" with the shared table parser; positional
- * words go to pos[]. Prints the error (naming the argument) and returns false. */
-static bool parse(const char *cmd, const strata_arg *table, int n, int argc, char **argv,
-                  const char **pos, int max_pos, int *npos)
-{
-    char prog[64];
-    snprintf(prog, sizeof prog, "strata-bank %s", cmd);
-    strata_result r = {0};
-    strata_args_desc d = {.prog = prog,
-                          .table = table,
-                          .count = n,
-                          .start = 2,
-                          .positional = pos,
-                          .max_positional = max_pos,
-                          .npositional = npos};
-    if (strata_args_parse(&d, argc, argv, &r) != STRATA_OK) {
-        fprintf(stderr, "%s\n", r.msg);
-        return false;
-    }
-    return true;
 }
 
 static bool need(const char *cmd, const char *what, const void *v)
@@ -127,7 +99,7 @@ static int cmd_build(int argc, char **argv)
         {OPT("--max-size", STRATA_ARG_INT, &d.max_size), .lo = 16, .hi = 16384},
         {OPT("--threads", STRATA_ARG_INT, &d.threads), .lo = 1, .hi = 16},
     };
-    if (!parse("build", t, 3, argc, argv, pos, 1, &npos))
+    if (!bank_tool_parse("build", t, 3, argc, argv, pos, 1, &npos))
         return 2;
     d.dir = npos ? pos[0] : NULL;
     if (!need("build", "DIR", d.dir) || !need("build", "-o NAME.strata", d.out))
@@ -156,7 +128,7 @@ static int cmd_latent(int argc, char **argv)
         {OPT("--diverse", STRATA_ARG_FLAG, &d.diverse)},
     };
     int npos = 0;
-    if (!parse("latent", t, 5, argc, argv, NULL, 0, &npos))
+    if (!bank_tool_parse("latent", t, 5, argc, argv, NULL, 0, &npos))
         return 2;
     if (!need("latent", "-o NAME.strata", d.out) ||
         !need("latent", "--count N", count_given ? "" : NULL) ||
@@ -178,7 +150,7 @@ static const char *one_file(const char *cmd, int argc, char **argv)
 {
     const char *pos[1];
     int npos = 0;
-    if (!parse(cmd, NULL, 0, argc, argv, pos, 1, &npos))
+    if (!bank_tool_parse(cmd, NULL, 0, argc, argv, pos, 1, &npos))
         return NULL;
     return need(cmd, "FILE", npos ? pos[0] : NULL) ? pos[0] : NULL;
 }
@@ -213,7 +185,8 @@ static int cmd_bench(int argc, char **argv)
         {OPT("--size", STRATA_ARG_SIZE, size)},
         {OPT("--play", STRATA_ARG_INT, &play), .lo = 0, .hi = 1000000},
     };
-    if (!parse("bench", t, 2, argc, argv, pos, 1, &npos) || !need("bench", "PATH", npos ? "" : 0))
+    if (!bank_tool_parse("bench", t, 2, argc, argv, pos, 1, &npos) ||
+        !need("bench", "PATH", npos ? "" : 0))
         return 2;
     const char *path = pos[0];
     int w = size[0], h = size[1];
@@ -272,7 +245,8 @@ static int cmd_synth(int argc, char **argv)
         {OPT("--count", STRATA_ARG_INT, &count), .lo = 1, .hi = 1000000, .given = &count_given},
         {OPT("--size", STRATA_ARG_SIZE, size)},
     };
-    if (!parse("synth", t, 2, argc, argv, pos, 1, &npos) || !need("synth", "DIR", npos ? "" : 0) ||
+    if (!bank_tool_parse("synth", t, 2, argc, argv, pos, 1, &npos) ||
+        !need("synth", "DIR", npos ? "" : 0) ||
         !need("synth", "--count N", count_given ? "" : NULL))
         return 2;
     const char *dir = pos[0];
@@ -398,7 +372,8 @@ static int cmd_model(int argc, char **argv)
         {OPT("--bench", STRATA_ARG_FLAG, &bench)},
         {OPT("--runs", STRATA_ARG_INT, &runs), .lo = 1, .hi = 100},
     };
-    if (!parse("model", t, 2, argc, argv, pos, 1, &npos) || !need("model", "FILE", npos ? "" : 0))
+    if (!bank_tool_parse("model", t, 2, argc, argv, pos, 1, &npos) ||
+        !need("model", "FILE", npos ? "" : 0))
         return 2;
     const char *file = pos[0];
     strata_result r = {0};
