@@ -1,10 +1,14 @@
 /* Fixtures for the neural tests (see neural_fixtures.h). */
 #include "neural_fixtures.h"
 
+#include <ftw.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "neural/neural.h"
 
@@ -245,4 +249,119 @@ bool nf_write(const char *path, const nf_list *l)
     bool ok = nf_write_bytes(path, b, len);
     free(b);
     return ok;
+}
+
+bool nf_taesd_visible(nf_list *l)
+{
+    nf_tensor *w = nf_find(l, "19.weight"), *b = nf_find(l, "19.bias");
+    if (!w || !b)
+        return false;
+    for (int64_t i = 0; i < nf_count(w); i++)
+        w->values[i] *= 4.0f;
+    for (int i = 0; i < 3; i++)
+        b->values[i] = 0.5f;
+    return true;
+}
+
+strata_taesd *nf_taesd_model(const nf_list *l, const char *name, strata_result *r)
+{
+    size_t len;
+    uint8_t *bytes = nf_bytes(l, &len);
+    strata_safetensors *st = NULL;
+    if (!bytes) {
+        strata_fail(r, STRATA_ERR_NOMEM, "%s: out of memory", name);
+        return NULL;
+    }
+    strata_status s = strata_safetensors_parse(bytes, len, name, &st, r);
+    free(bytes);
+    if (s != STRATA_OK)
+        return NULL;
+    strata_taesd *m = NULL;
+    s = strata_taesd_from_safetensors(st, name, &m, r);
+    strata_safetensors_close(st);
+    return s == STRATA_OK ? m : NULL;
+}
+
+bool nf_taef2_path(const char *file, char *path, size_t n)
+{
+    const char *src = getenv("STRATA_SOURCE_DIR");
+    snprintf(path, n, "%s/../shared/models/taef2/%s", src ? src : "(STRATA_SOURCE_DIR unset)",
+             file);
+    if (src && access(path, R_OK) == 0)
+        return true;
+    printf("skipped: %s is not here (the TAEF2 weights live outside the project, in "
+           "../shared/models/taef2)\n",
+           path);
+    return false;
+}
+
+strata_taesd *nf_taef2_load(const char *file, strata_result *r)
+{
+    char path[1024];
+    strata_taesd *m = NULL;
+    *r = (strata_result){0};
+    if (nf_taef2_path(file, path, sizeof path))
+        strata_taesd_load(path, &m, r);
+    return m;
+}
+
+bool nf_tempdir(char *dir, size_t n, const char *tag)
+{
+    snprintf(dir, n, "/tmp/strata-%s-XXXXXX", tag);
+    return mkdtemp(dir) != NULL;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+bool nf_rmtree(const char *dir)
+{
+    return nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS) == 0;
+}
+
+static int run_failed(char *err, size_t ecap, const char *what, const char *why)
+{
+    snprintf(err, ecap, "strata-bank %s: %s", what, why);
+    fprintf(stderr, "nf_run_bank: %s\n", err);
+    return NF_RUN_FAILED;
+}
+
+int nf_run_bank(const char *const *args, char *out, size_t ocap, char *err, size_t ecap)
+{
+    const char *bin = getenv("STRATA_BINARY_DIR");
+    if (!bin)
+        return run_failed(err, ecap, args[0], "STRATA_BINARY_DIR is not set");
+    char prog[1024], drop[4096];
+    snprintf(prog, sizeof prog, "%s/strata-bank", bin);
+    const char *argv[24] = {prog};
+    for (int i = 0; args[i] && i < 22; i++)
+        argv[i + 1] = args[i];
+    strata_result r = {0};
+    strata_proc *p = strata_proc_spawn(&(strata_proc_desc){.argv = argv, .pipe_stdout = true}, &r);
+    if (!p)
+        return run_failed(err, ecap, args[0], r.msg);
+    size_t k = 0;
+    for (;;) { /* bounded: 60 s without output ends the wait */
+        struct pollfd pfd = {.fd = strata_proc_stdout_fd(p), .events = POLLIN};
+        if (poll(&pfd, 1, 60000) <= 0) {
+            strata_proc_destroy(p);
+            return run_failed(err, ecap, args[0], "no output for 60 s");
+        }
+        ssize_t got = out ? read(pfd.fd, out + k, ocap - 1 - k) : read(pfd.fd, drop, sizeof drop);
+        if (got <= 0)
+            break;
+        k += out ? (size_t)got : 0;
+    }
+    if (out)
+        out[k] = 0;
+    int status = 0;
+    bool exited = strata_proc_wait(p, 60.0, &status);
+    strata_proc_stderr_tail(p, err, ecap);
+    strata_proc_destroy(p);
+    if (!exited)
+        return run_failed(err, ecap, args[0], "did not exit within 60 s");
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

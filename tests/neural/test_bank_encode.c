@@ -12,14 +12,11 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <math.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -36,35 +33,6 @@
 static char tmp[64];
 static bool use_gpu; /* --gpu: the program runs both models on the GPU (llvmpipe here) */
 static uint8_t images[N_GOOD][SIDE * SIDE * 3];
-
-static int run_bank(const char *const *args, char *out, size_t ocap, char *err, size_t ecap)
-{
-    char prog[1024];
-    snprintf(prog, sizeof prog, "%s/strata-bank", getenv("STRATA_BINARY_DIR"));
-    const char *argv[24] = {prog};
-    for (int i = 0; args[i] && i < 22; i++)
-        argv[i + 1] = args[i];
-    strata_result r = {0};
-    strata_proc *p = strata_proc_spawn(&(strata_proc_desc){.argv = argv, .pipe_stdout = true}, &r);
-    if (!p)
-        fail_msg("%s", r.msg);
-    size_t n = 0;
-    for (;;) { /* bounded: 60 s without output ends the wait */
-        struct pollfd pfd = {.fd = strata_proc_stdout_fd(p), .events = POLLIN};
-        if (poll(&pfd, 1, 60000) <= 0)
-            fail_msg("strata-bank %s: no output for 60 s", args[0]);
-        ssize_t k = read(pfd.fd, out + n, ocap - 1 - n);
-        if (k <= 0)
-            break;
-        n += (size_t)k;
-    }
-    out[n] = 0;
-    int status = 0;
-    assert_true(strata_proc_wait(p, 60.0, &status));
-    strata_proc_stderr_tail(p, err, ecap);
-    strata_proc_destroy(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 static uint32_t rnd(uint32_t *s)
 {
@@ -151,18 +119,6 @@ static double psnr(const uint8_t *rgb, const uint8_t *rgba)
     return 10.0 * log10(255.0 * 255.0 / (mse > 1e-9 ? mse : 1e-9));
 }
 
-static bool weights(char *enc, size_t n)
-{
-    snprintf(enc, n, "%s/../shared/models/taef2/taef2_encoder.safetensors",
-             getenv("STRATA_SOURCE_DIR"));
-    if (access(enc, R_OK) == 0)
-        return true;
-    print_message("skipped: %s is not here (the TAEF2 weights live outside the project, in "
-                  "../shared/models/taef2)\n",
-                  enc);
-    return false;
-}
-
 /* The folder: frame1..frame4 (frame2 a JPEG, frame3 with ComfyUI chunks), broken.png. */
 static void make_folder(char *dir, size_t n)
 {
@@ -192,7 +148,7 @@ static void encode_taef2(void **state)
 {
     (void)state;
     char enc[1024], dir[128], out[128], so[4096], err[4096];
-    if (!weights(enc, sizeof enc)) {
+    if (!nf_taef2_path("taef2_encoder.safetensors", enc, sizeof enc)) {
         skip();
         return;
     }
@@ -200,7 +156,7 @@ static void encode_taef2(void **state)
     snprintf(out, sizeof out, "%s/stills.strata", tmp);
     const char *args[] = {"encode", dir, "--model", enc,   "--size", "64x64",
                           "-o",     out, use_gpu ? "--gpu" : NULL, NULL};
-    int rc = run_bank(args, so, sizeof so, err, sizeof err);
+    int rc = nf_run_bank(args, so, sizeof so, err, sizeof err);
     if (rc != 0)
         fail_msg("encode: exit %d: %s", rc, err);
     assert_non_null(strstr(so, use_gpu ? "encoded on the GPU, previews decoded on the GPU"
@@ -260,7 +216,7 @@ static void encode_refusals(void **state)
 {
     (void)state;
     char enc[1024], dec4[128], dir[128], out[128], so[1024], err[2048];
-    if (!weights(enc, sizeof enc)) {
+    if (!nf_taef2_path("taef2_encoder.safetensors", enc, sizeof enc)) {
         skip();
         return;
     }
@@ -272,7 +228,7 @@ static void encode_refusals(void **state)
     assert_true(stbi_write_png(path, SIDE, SIDE, 3, images[0], SIDE * 3));
     snprintf(out, sizeof out, "%s/r.strata", tmp);
     const char *size[] = {"encode", dir, "--model", enc, "--size", "100x64", "-o", out, NULL};
-    assert_int_equal(run_bank(size, so, sizeof so, err, sizeof err), 2);
+    assert_int_equal(nf_run_bank(size, so, sizeof so, err, sizeof err), 2);
     assert_non_null(strstr(err, "--size 100x64: both sides must be multiples of 8"));
     nf_list l = {0};
     nf_taesd(&l, 4, true, false, 3);
@@ -281,12 +237,12 @@ static void encode_refusals(void **state)
     nf_free(&l);
     const char *fam[] = {"encode", dir,   "--model", enc, "--decoder", dec4, "--size", "64x64",
                          "-o",     out,   NULL};
-    assert_int_equal(run_bank(fam, so, sizeof so, err, sizeof err), 1);
+    assert_int_equal(nf_run_bank(fam, so, sizeof so, err, sizeof err), 1);
     assert_non_null(strstr(err, "taef2_encoder.safetensors is taef2 (32 channels) but the "
                                 "decoder"));
     assert_non_null(strstr(err, "taesd_decoder.safetensors is taesd/taesdxl (4)"));
     const char *role[] = {"encode", dir, "--model", dec4, "--size", "64x64", "-o", out, NULL};
-    assert_int_equal(run_bank(role, so, sizeof so, err, sizeof err), 1);
+    assert_int_equal(nf_run_bank(role, so, sizeof so, err, sizeof err), 1);
     assert_non_null(strstr(err, "is a TAESD decoder, --model takes the encoder"));
     struct stat st;
     assert_int_not_equal(stat(out, &st), 0);
@@ -295,20 +251,13 @@ static void encode_refusals(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmp, sizeof tmp, "/tmp/strata-encode-XXXXXX");
-    return mkdtemp(tmp) ? 0 : -1;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
+    return nf_tempdir(tmp, sizeof tmp, "encode") ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    return nftw(tmp, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    return nf_rmtree(tmp) ? 0 : -1;
 }
 
 int main(int argc, char **argv)

@@ -12,13 +12,10 @@
 #include <cmocka.h>
 
 #include <math.h>
-#include <ftw.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -38,43 +35,13 @@ static void in_tmp(char *out, size_t n, const char *name)
     snprintf(out, n, "%s/%s", tmp, name);
 }
 
-/* Run strata-bank with args (NULL-terminated); stderr's tail into err, the exit code back. */
-static int run_bank(const char *const *args, char *err, size_t ecap)
-{
-    char prog[1024], out[4096];
-    snprintf(prog, sizeof prog, "%s/strata-bank", getenv("STRATA_BINARY_DIR"));
-    const char *argv[24] = {prog};
-    for (int i = 0; args[i] && i < 22; i++)
-        argv[i + 1] = args[i];
-    strata_result r = {0};
-    strata_proc *p = strata_proc_spawn(&(strata_proc_desc){.argv = argv, .pipe_stdout = true}, &r);
-    if (!p)
-        fail_msg("%s", r.msg);
-    for (;;) { /* bounded: 60 s without output ends the wait */
-        struct pollfd pfd = {.fd = strata_proc_stdout_fd(p), .events = POLLIN};
-        if (poll(&pfd, 1, 60000) <= 0)
-            fail_msg("strata-bank %s: no output for 60 s", args[0]);
-        if (read(pfd.fd, out, sizeof out) <= 0)
-            break;
-    }
-    int status = 0;
-    assert_true(strata_proc_wait(p, 60.0, &status));
-    strata_proc_stderr_tail(p, err, ecap);
-    strata_proc_destroy(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* A seeded decoder of `channels` (taef2 shapes with pools at 32), last conv scaled so the
  * previews span 0..1. Written to dir/name. */
 static void write_decoder(const char *name, int channels)
 {
     nf_list l = {0};
     nf_taesd(&l, channels, true, channels == 32, 77u + (uint32_t)channels);
-    nf_tensor *w = nf_find(&l, "19.weight"), *b = nf_find(&l, "19.bias");
-    for (int64_t i = 0; i < nf_count(w); i++)
-        w->values[i] *= 4.0f;
-    for (int i = 0; i < 3; i++)
-        b->values[i] = 0.5f;
+    assert_true(nf_taesd_visible(&l));
     char path[128];
     in_tmp(path, sizeof path, name);
     assert_true(nf_write(path, &l));
@@ -194,7 +161,7 @@ static void import_batch_and_single(void **state)
     in_tmp(out, sizeof out, "ab.strata");
     const char *args[] = {"import", a,     bl, "--format", "flux1", "--decoder", dec, "-o", out,
                           use_gpu ? "--gpu" : "--cpu", NULL};
-    if (run_bank(args, err, sizeof err) != 0)
+    if (nf_run_bank(args, NULL, 0, err, sizeof err) != 0)
         fail_msg("import failed: %s", err);
     strata_bank *b = open_bank(out, 48, 32);
     assert_int_equal(strata_bank_count(b), 4);
@@ -258,7 +225,7 @@ static void import_flux2(void **state)
     in_tmp(dec, sizeof dec, "taef2_decoder.safetensors");
     in_tmp(out, sizeof out, "f2.strata");
     const char *args[] = {"import", f2, "--decoder", dec, "-o", out, "--cpu", NULL};
-    if (run_bank(args, err, sizeof err) != 0)
+    if (nf_run_bank(args, NULL, 0, err, sizeof err) != 0)
         fail_msg("import failed: %s", err);
     strata_bank *b = open_bank(out, 48, 32);
     strata_bank_neural_shape sh;
@@ -287,7 +254,7 @@ static void import_flux2(void **state)
     /* 32 channels: no unpatchify, no scale */
     const char *args32[] = {"import", f32, "--format", "flux2", "--decoder", dec,
                             "-o",     out, "--cpu",    NULL};
-    if (run_bank(args32, err, sizeof err) != 0)
+    if (nf_run_bank(args32, NULL, 0, err, sizeof err) != 0)
         fail_msg("import failed: %s", err);
     b = open_bank(out, 48, 32);
     assert_int_equal(strata_bank_count(b), 2);
@@ -310,7 +277,7 @@ static void import_old_format(void **state)
     in_tmp(out, sizeof out, "old.strata");
     const char *args[] = {"import", lat, "--format", "sdxl", "--decoder", dec, "-o", out,
                           "--cpu",  NULL};
-    if (run_bank(args, err, sizeof err) != 0)
+    if (nf_run_bank(args, NULL, 0, err, sizeof err) != 0)
         fail_msg("import failed: %s", err);
     strata_bank *b = open_bank(out, 40, 24);
     float got[4 * 15];
@@ -326,7 +293,7 @@ static void refused(const char *const *args, int code, const char *const *phrase
 {
     char err[2048], out[128];
     in_tmp(out, sizeof out, "refused.strata");
-    int rc = run_bank(args, err, sizeof err);
+    int rc = nf_run_bank(args, NULL, 0, err, sizeof err);
     if (rc != code)
         fail_msg("exit %d, expected %d: %s", rc, code, err);
     for (int i = 0; phrases[i]; i++)
@@ -539,20 +506,13 @@ static void png_provenance(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmp, sizeof tmp, "/tmp/strata-import-XXXXXX");
-    return mkdtemp(tmp) ? 0 : -1;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
+    return nf_tempdir(tmp, sizeof tmp, "import") ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    return nftw(tmp, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    return nf_rmtree(tmp) ? 0 : -1;
 }
 
 int main(int argc, char **argv)

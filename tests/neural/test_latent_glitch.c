@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "neural/neural.h"
 #include "neural_fixtures.h"
@@ -381,18 +380,12 @@ static strata_taesd *seeded_decoder(int channels, bool pools)
 {
     nf_list *nl = calloc(1, sizeof *nl);
     nf_taesd(nl, channels, true, pools, 5);
-    size_t len;
-    uint8_t *bytes = nf_bytes(nl, &len);
+    strata_result r = {0};
+    strata_taesd *m = nf_taesd_model(nl, "seeded", &r);
     nf_free(nl);
     free(nl);
-    strata_safetensors *st = NULL;
-    strata_result r = {0};
-    assert_int_equal(strata_safetensors_parse(bytes, len, "seeded", &st, &r), STRATA_OK);
-    free(bytes);
-    strata_taesd *m = NULL;
-    if (strata_taesd_from_safetensors(st, "seeded", &m, &r) != STRATA_OK)
+    if (!m)
         fail_msg("%s", r.msg);
-    strata_safetensors_close(st);
     return m;
 }
 
@@ -425,20 +418,14 @@ static void seeded_decodes_are_never_nan(void **state)
 static void taef2_turns_glitches_into_pictures(void **state)
 {
     (void)state;
-    char path[1024];
-    const char *src = getenv("STRATA_SOURCE_DIR");
-    snprintf(path, sizeof path, "%s/../shared/models/taef2/taef2_decoder.safetensors",
-             src ? src : "(STRATA_SOURCE_DIR unset)");
-    if (!src || access(path, R_OK) != 0) {
-        print_message("skipped: %s is absent (the TAEF2 weights live outside the project)\n",
-                      path);
+    strata_result r = {0};
+    strata_taesd *m = nf_taef2_load("taef2_decoder.safetensors", &r);
+    if (r.status != STRATA_OK)
+        fail_msg("%s", r.msg);
+    if (!m) {
         skip();
         return;
     }
-    strata_taesd *m = NULL;
-    strata_result r = {0};
-    if (strata_taesd_load(path, &m, &r) != STRATA_OK)
-        fail_msg("%s", r.msg);
     lat l = make_wave(32, 6, 6);
     size_t n = 3 * 48 * 48;
     float *clean = malloc(sizeof(float) * n), *rgb = malloc(sizeof(float) * n);

@@ -7,12 +7,10 @@
 #include <cmocka.h>
 
 #include <math.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "neural/neural.h"
@@ -321,16 +319,8 @@ static void hostile_lengths(void **state)
 
 static strata_status load_list(const nf_list *l, strata_taesd **m, strata_result *r)
 {
-    size_t len;
-    uint8_t *b = nf_bytes(l, &len);
-    strata_safetensors *st;
-    strata_status s = strata_safetensors_parse(b, len, "m.safetensors", &st, r);
-    free(b);
-    if (s != STRATA_OK)
-        return s;
-    s = strata_taesd_from_safetensors(st, "m.safetensors", m, r);
-    strata_safetensors_close(st);
-    return s;
+    *m = nf_taesd_model(l, "m.safetensors", r);
+    return *m ? STRATA_OK : r->status;
 }
 
 static void model_families(void **state)
@@ -527,38 +517,6 @@ static void cpu_families(void **state)
 
 /* ---- strata-bank model ----------------------------------------------------------- */
 
-/* Run strata-bank with args; its stdout into out (NUL-terminated), the exit code back. */
-static int run_bank(const char *const *args, char *out, size_t cap, char *err, size_t ecap)
-{
-    const char *bin = getenv("STRATA_BINARY_DIR");
-    assert_non_null(bin);
-    char prog[1024];
-    snprintf(prog, sizeof prog, "%s/strata-bank", bin);
-    const char *argv[8] = {prog};
-    for (int i = 0; args[i] && i < 6; i++)
-        argv[i + 1] = args[i];
-    strata_result r = {0};
-    strata_proc *p = strata_proc_spawn(&(strata_proc_desc){.argv = argv, .pipe_stdout = true}, &r);
-    if (!p)
-        fail_msg("%s", r.msg);
-    size_t n = 0;
-    for (;;) { /* bounded: 30 s without output ends the wait */
-        struct pollfd pfd = {.fd = strata_proc_stdout_fd(p), .events = POLLIN};
-        if (poll(&pfd, 1, 30000) <= 0)
-            fail_msg("strata-bank %s: no output for 30 s", args[0]);
-        ssize_t k = read(pfd.fd, out + n, cap - 1 - n);
-        if (k <= 0)
-            break;
-        n += (size_t)k;
-    }
-    out[n] = 0;
-    int status = 0;
-    assert_true(strata_proc_wait(p, 30.0, &status));
-    strata_proc_stderr_tail(p, err, ecap);
-    strata_proc_destroy(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static void bank_model_command(void **state)
 {
     (void)state;
@@ -573,7 +531,7 @@ static void bank_model_command(void **state)
     int tensors = l.n;
     nf_free(&l);
     const char *args[] = {"model", path, NULL};
-    assert_int_equal(run_bank(args, out, sizeof out, err, sizeof err), 0);
+    assert_int_equal(nf_run_bank(args, out, sizeof out, err, sizeof err), 0);
     char want[128];
     snprintf(want, sizeof want, "params     %lld\n", (long long)params);
     assert_non_null(strstr(out, want));
@@ -588,11 +546,11 @@ static void bank_model_command(void **state)
     nf_find(&l, "7.weight")->values[3] = NAN;
     assert_true(nf_write(path, &l));
     nf_free(&l);
-    assert_int_equal(run_bank(args, out, sizeof out, err, sizeof err), 1);
+    assert_int_equal(nf_run_bank(args, out, sizeof out, err, sizeof err), 1);
     assert_non_null(strstr(err, "tensor \"7.weight\" holds NaN"));
     /* no file: a usage error */
     const char *none[] = {"model", NULL};
-    assert_int_equal(run_bank(none, out, sizeof out, err, sizeof err), 2);
+    assert_int_equal(nf_run_bank(none, out, sizeof out, err, sizeof err), 2);
 }
 
 int main(void)

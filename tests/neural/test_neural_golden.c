@@ -11,31 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "neural/neural.h"
+#include "neural_fixtures.h"
 
 #define TOL 1e-3
-
-/* The model file, or NULL (after saying why) when the weights are not on this machine. */
-static strata_taesd *load(const char *file)
-{
-    const char *src = getenv("STRATA_SOURCE_DIR");
-    assert_non_null(src);
-    char path[1024];
-    snprintf(path, sizeof path, "%s/../shared/models/taef2/%s", src, file);
-    if (access(path, R_OK) != 0) {
-        print_message("skipped: %s is not here (the TAEF2 weights live outside the project, "
-                      "in ../shared/models/taef2)\n",
-                      path);
-        return NULL;
-    }
-    strata_result r = {0};
-    strata_taesd *m = NULL;
-    if (strata_taesd_load(path, &m, &r) != STRATA_OK)
-        fail_msg("%s", r.msg);
-    return m;
-}
 
 static void near(double got, double want, const char *what)
 {
@@ -48,7 +28,10 @@ static void near(double got, double want, const char *what)
 static void decoder_golden(void **state)
 {
     (void)state;
-    strata_taesd *m = load("taef2_decoder.safetensors");
+    strata_result r = {0};
+    strata_taesd *m = nf_taef2_load("taef2_decoder.safetensors", &r);
+    if (r.status != STRATA_OK)
+        fail_msg("%s", r.msg);
     if (!m) {
         skip();
         return;
@@ -98,8 +81,11 @@ static void decoder_golden(void **state)
 static void encoder_golden(void **state)
 {
     (void)state;
-    strata_taesd *enc = load("taef2_encoder.safetensors");
-    strata_taesd *dec = enc ? load("taef2_decoder.safetensors") : NULL;
+    strata_result r = {0};
+    strata_taesd *enc = nf_taef2_load("taef2_encoder.safetensors", &r);
+    strata_taesd *dec = enc ? nf_taef2_load("taef2_decoder.safetensors", &r) : NULL;
+    if (r.status != STRATA_OK)
+        fail_msg("%s", r.msg);
     if (!enc || !dec) {
         strata_taesd_free(enc);
         skip();

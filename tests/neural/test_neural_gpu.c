@@ -51,13 +51,7 @@ static strata_taesd *random_decoder(int channels, bool pools, uint32_t seed)
 {
     static nf_list l;
     nf_taesd(&l, channels, true, pools, seed);
-    nf_tensor *w = nf_find(&l, "19.weight"), *b = nf_find(&l, "19.bias");
-    assert_non_null(w);
-    assert_non_null(b);
-    for (int64_t i = 0; i < nf_count(w); i++)
-        w->values[i] *= 4.0f;
-    for (int i = 0; i < 3; i++)
-        b->values[i] = 0.5f;
+    assert_true(nf_taesd_visible(&l));
     char path[] = "/tmp/strata-neural-gpu-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
@@ -187,17 +181,12 @@ static void f2_family_with_pools_matches_cpu(void **state)
 static void taef2_matches_cpu_and_golden(void **state)
 {
     (void)state;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/../shared/models/taef2/taef2_decoder.safetensors",
-             getenv("STRATA_SOURCE_DIR"));
-    if (access(path, R_OK) != 0) {
-        printf("skipped: %s is absent (the TAEF2 weights are not part of the project)\n", path);
-        skip();
-    }
-    strata_taesd *m = NULL;
     strata_result r = {0};
-    if (strata_taesd_load(path, &m, &r) != STRATA_OK)
+    strata_taesd *m = nf_taef2_load("taef2_decoder.safetensors", &r);
+    if (r.status != STRATA_OK)
         fail_msg("%s", r.msg);
+    if (!m)
+        skip();
     strata_neural_gpu *g = strata_neural_gpu_create(m, &r);
     if (!g)
         fail_msg("create: %s", r.msg);
@@ -337,17 +326,11 @@ static strata_taesd *random_encoder(int channels, bool pools, uint32_t seed)
 {
     static nf_list l;
     nf_taesd(&l, channels, false, pools, seed);
-    size_t len;
-    uint8_t *bytes = nf_bytes(&l, &len);
-    nf_free(&l);
-    strata_safetensors *st = NULL;
     strata_result r = {0};
-    assert_int_equal(strata_safetensors_parse(bytes, len, "enc.safetensors", &st, &r), STRATA_OK);
-    free(bytes);
-    strata_taesd *m = NULL;
-    if (strata_taesd_from_safetensors(st, "enc.safetensors", &m, &r) != STRATA_OK)
+    strata_taesd *m = nf_taesd_model(&l, "enc.safetensors", &r);
+    nf_free(&l);
+    if (!m)
         fail_msg("loading the fixture: %s", r.msg);
-    strata_safetensors_close(st);
     assert_int_equal(m->role, STRATA_TAESD_ENCODER);
     return m;
 }
@@ -441,17 +424,12 @@ static void seeded_encoders_match_cpu(void **state)
 static void taef2_encoder_matches_cpu_and_golden(void **state)
 {
     (void)state;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/../shared/models/taef2/taef2_encoder.safetensors",
-             getenv("STRATA_SOURCE_DIR"));
-    if (access(path, R_OK) != 0) {
-        printf("skipped: %s is absent (the TAEF2 weights are not part of the project)\n", path);
-        skip();
-    }
-    strata_taesd *m = NULL;
     strata_result r = {0};
-    if (strata_taesd_load(path, &m, &r) != STRATA_OK)
+    strata_taesd *m = nf_taef2_load("taef2_encoder.safetensors", &r);
+    if (r.status != STRATA_OK)
         fail_msg("%s", r.msg);
+    if (!m)
+        skip();
     strata_neural_gpu *g = strata_neural_gpu_create(m, &r);
     if (!g)
         fail_msg("create: %s", r.msg);
