@@ -63,6 +63,17 @@ bool nf_taef2_path(const char *file, char *path, size_t n);
 /* The TAEF2 model FILE loaded; NULL with r->status STRATA_OK when it is absent (the reason
  * printed, as nf_taef2_path), NULL with r saying why when it does not load. */
 strata_taesd *nf_taef2_load(const char *file, strata_result *r);
+/* In a cmocka test (it expands to cmocka's fail_msg and skip): m = the TAEF2 model FILE; the
+ * test is skipped (the reason printed) when it is absent and fails when it does not load. */
+#define NF_TAEF2_OR_SKIP(m, file)                                                              \
+    do {                                                                                       \
+        strata_result nf_r_ = {0};                                                             \
+        (m) = nf_taef2_load((file), &nf_r_);                                                   \
+        if (nf_r_.status != STRATA_OK)                                                         \
+            fail_msg("%s", nf_r_.msg);                                                         \
+        if (!(m))                                                                              \
+            skip();                                                                            \
+    } while (0)
 
 /* A fresh folder /tmp/strata-TAG-XXXXXX into dir (at least 64 bytes); false on failure. */
 bool nf_tempdir(char *dir, size_t n, const char *tag);

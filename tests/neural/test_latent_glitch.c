@@ -418,14 +418,8 @@ static void seeded_decodes_are_never_nan(void **state)
 static void taef2_turns_glitches_into_pictures(void **state)
 {
     (void)state;
-    strata_result r = {0};
-    strata_taesd *m = nf_taef2_load("taef2_decoder.safetensors", &r);
-    if (r.status != STRATA_OK)
-        fail_msg("%s", r.msg);
-    if (!m) {
-        skip();
-        return;
-    }
+    strata_taesd *m;
+    NF_TAEF2_OR_SKIP(m, "taef2_decoder.safetensors");
     lat l = make_wave(32, 6, 6);
     size_t n = 3 * 48 * 48;
     float *clean = malloc(sizeof(float) * n), *rgb = malloc(sizeof(float) * n);

@@ -28,14 +28,8 @@ static void near(double got, double want, const char *what)
 static void decoder_golden(void **state)
 {
     (void)state;
-    strata_result r = {0};
-    strata_taesd *m = nf_taef2_load("taef2_decoder.safetensors", &r);
-    if (r.status != STRATA_OK)
-        fail_msg("%s", r.msg);
-    if (!m) {
-        skip();
-        return;
-    }
+    strata_taesd *m;
+    NF_TAEF2_OR_SKIP(m, "taef2_decoder.safetensors");
     assert_int_equal(m->family, STRATA_TAESD_F2);
     assert_int_equal(m->role, STRATA_TAESD_DECODER);
     assert_int_equal(m->latent_channels, 32);

@@ -181,12 +181,9 @@ static void f2_family_with_pools_matches_cpu(void **state)
 static void taef2_matches_cpu_and_golden(void **state)
 {
     (void)state;
+    strata_taesd *m;
+    NF_TAEF2_OR_SKIP(m, "taef2_decoder.safetensors");
     strata_result r = {0};
-    strata_taesd *m = nf_taef2_load("taef2_decoder.safetensors", &r);
-    if (r.status != STRATA_OK)
-        fail_msg("%s", r.msg);
-    if (!m)
-        skip();
     strata_neural_gpu *g = strata_neural_gpu_create(m, &r);
     if (!g)
         fail_msg("create: %s", r.msg);
@@ -424,12 +421,9 @@ static void seeded_encoders_match_cpu(void **state)
 static void taef2_encoder_matches_cpu_and_golden(void **state)
 {
     (void)state;
+    strata_taesd *m;
+    NF_TAEF2_OR_SKIP(m, "taef2_encoder.safetensors");
     strata_result r = {0};
-    strata_taesd *m = nf_taef2_load("taef2_encoder.safetensors", &r);
-    if (r.status != STRATA_OK)
-        fail_msg("%s", r.msg);
-    if (!m)
-        skip();
     strata_neural_gpu *g = strata_neural_gpu_create(m, &r);
     if (!g)
         fail_msg("create: %s", r.msg);
