@@ -228,7 +228,11 @@ static int cmd_bench(int argc, char **argv)
     double t_all = strata_time_s() - t0;
     printf("bank        %s\nkeyframes   %d (%s)\nopen        %.2f ms\nfirst frame %.2f ms\n"
            "played      %d keyframes in %.2f s\npeak RSS    %.1f MiB (before open %.1f MiB)\n",
-           path, n, strata_bank_kind(b) == STRATA_BANK_LATENT ? "latent" : "image", t_open * 1e3,
+           path, n,
+           strata_bank_kind(b) == STRATA_BANK_LATENT   ? "latent"
+           : strata_bank_kind(b) == STRATA_BANK_NEURAL ? "neural: previews through the loader"
+                                                       : "image",
+           t_open * 1e3,
            t_first * 1e3, got, t_all, peak_rss_kb() / 1024.0, rss0 / 1024.0);
     strata_bank_close(b);
     return 0;
