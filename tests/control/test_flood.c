@@ -6,9 +6,11 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "control/control.h"
 #include "osc_client.h"
@@ -34,15 +36,22 @@ static long rss_kb(void)
 static void flood_coalesces_memory_flat(void **state)
 {
     (void)state;
-    strata_result r = {0};
-    strata_control_config cfg = {.osc_port = -1};
-    strata_control *ctl = strata_control_create(&cfg, &r);
-    assert_non_null(ctl);
-    int port = strata_control_port(ctl);
+    /* Fork before the control starts its threads: a child forked from a threaded
+     * process may find the allocator's lock held by a thread that no longer exists (it
+     * hung that way under ASan, one run in three). The child waits for the port. */
+    int ports[2];
+    assert_int_equal(pipe(ports), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) { /* the other process: flood, then one final known value */
-        strata_osc_flood *f = strata_osc_flood_start("127.0.0.1", port, 100000, 5.0, &r);
+        close(ports[1]);
+        int port = 0;
+        struct pollfd pf = {.fd = ports[0], .events = POLLIN};
+        if (poll(&pf, 1, 20000) != 1 || read(ports[0], &port, sizeof port) != sizeof port ||
+            port <= 0)
+            _exit(2); /* the parent could not start its control */
+        strata_result cr = {0};
+        strata_osc_flood *f = strata_osc_flood_start("127.0.0.1", port, 100000, 5.0, &cr);
         uint64_t n = strata_osc_flood_stop(f);
         int fd = oc_socket();
         oc_buf b = {.n = 0};
@@ -52,6 +61,14 @@ static void flood_coalesces_memory_flat(void **state)
         fprintf(stderr, "flood: sent %llu messages\n", (unsigned long long)n);
         _exit(n > 0 ? 0 : 1);
     }
+    close(ports[0]);
+    strata_result r = {0};
+    strata_control_config cfg = {.osc_port = -1};
+    strata_control *ctl = strata_control_create(&cfg, &r);
+    int port = ctl ? strata_control_port(ctl) : 0;
+    assert_int_equal(write(ports[1], &port, sizeof port), (int)sizeof port);
+    close(ports[1]);
+    assert_non_null(ctl);
     strata_params p;
     strata_params_init(&p);
     long rss_start = 0, rss_max = 0;
