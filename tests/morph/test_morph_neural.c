@@ -242,13 +242,30 @@ static void bank_path(char *out, size_t n, const char *name)
 
 /* At t = 0 and 1 the picture is the keyframe's own decode, byte for byte; in between it
  * is neither. */
+/* A bank of `keyframes` 4-channel L x L latents named `name`, written and opened at w x h
+ * (fit); path gets its file. */
+static strata_bank *seeded_bank(char *path, size_t n, const char *name, int keyframes, int w,
+                                int h)
+{
+    bank_path(path, n, name);
+    write_bank(path, 4, "taesd/taesdxl", L, L, keyframes, NULL);
+    return open_bank(path, w, h, STRATA_BANK_FIT);
+}
+
+/* The end of a case: the morph, the bank, the target and the bank's file go. */
+static void end_case(strata_morph *m, strata_bank *b, strata_target *t, const char *path)
+{
+    strata_morph_destroy(m);
+    strata_bank_close(b);
+    strata_target_free(t);
+    unlink(path);
+}
+
 static void endpoints_exact(void **state)
 {
     (void)state;
     char path[128];
-    bank_path(path, sizeof path, "ends");
-    write_bank(path, 4, "taesd/taesdxl", L, L, 2, NULL);
-    strata_bank *b = open_bank(path, PX, PX, STRATA_BANK_FIT);
+    strata_bank *b = seeded_bank(path, sizeof path, "ends", 2, PX, PX);
     strata_morph *m = make(b, dec4, STRATA_MORPH_NEURAL, true, PX, PX);
     assert_int_equal(strata_morph_get_mode(m), STRATA_MORPH_NEURAL);
     strata_morph_neural_status st;
@@ -280,13 +297,10 @@ static void endpoints_exact(void **state)
     }
     assert_true(frame(m, &t, 0.5, px)); /* t reaches 1: keyframe 1 */
     assert_memory_equal(px, k1, PX * PX * 4);
-    strata_morph_destroy(m);
-    strata_bank_close(b);
-    strata_target_free(&t);
+    end_case(m, b, &t, path);
     free(k0);
     free(k1);
     free(px);
-    unlink(path);
 }
 
 /* Two pictures for the TAEF2 encoder, unlike each other and with structure at several
@@ -391,9 +405,7 @@ static void not_a_crossfade(void **state)
     assert_true(ctl < 0.003);
     glDeleteTextures(1, &tex0);
     glDeleteTextures(1, &tex1);
-    strata_morph_destroy(m);
-    strata_bank_close(b);
-    strata_target_free(&t);
+    end_case(m, b, &t, path);
     strata_taesd_free(d);
     strata_taesd_free(e);
     free(k0);
@@ -402,7 +414,6 @@ static void not_a_crossfade(void **state)
     free(rgb);
     free(z[0]);
     free(z[1]);
-    unlink(path);
 }
 
 /* Glitch 0 is the picture without glitch, bit for bit, mid-transition too; a glitch
@@ -411,9 +422,7 @@ static void latent_glitch(void **state)
 {
     (void)state;
     char path[128];
-    bank_path(path, sizeof path, "glitch");
-    write_bank(path, 4, "taesd/taesdxl", L, L, 2, NULL);
-    strata_bank *b = open_bank(path, PX, PX, STRATA_BANK_FIT);
+    strata_bank *b = seeded_bank(path, sizeof path, "glitch", 2, PX, PX);
     strata_target t;
     assert_true(strata_target_init(&t, PX, PX, GL_RGBA8));
     uint8_t *plain[2] = {malloc(PX * PX * 4), malloc(PX * PX * 4)};
@@ -462,9 +471,7 @@ static void offline_identical(void **state)
 {
     (void)state;
     char path[128];
-    bank_path(path, sizeof path, "offline");
-    write_bank(path, 4, "taesd/taesdxl", L, L, 3, NULL);
-    strata_bank *b = open_bank(path, PX, PX, STRATA_BANK_FIT);
+    strata_bank *b = seeded_bank(path, sizeof path, "offline", 3, PX, PX);
     strata_target t;
     assert_true(strata_target_init(&t, PX, PX, GL_RGBA8));
     enum { FRAMES = 5 };
@@ -500,9 +507,7 @@ static void split_decode(void **state)
 {
     (void)state;
     char path[128];
-    bank_path(path, sizeof path, "split");
-    write_bank(path, 4, "taesd/taesdxl", L, L, 2, NULL);
-    strata_bank *b = open_bank(path, PX, PX, STRATA_BANK_FIT);
+    strata_bank *b = seeded_bank(path, sizeof path, "split", 2, PX, PX);
     strata_morph *m = make(b, dec4, STRATA_MORPH_NEURAL, false, PX, PX);
     strata_morph_set_neural_passes(m, 4);
     uint8_t *k0 = bank_decode(b, dec4, 0), *k1 = bank_decode(b, dec4, 1);
@@ -548,13 +553,10 @@ static void split_decode(void **state)
     }
     assert_true(frame(m, &t, dt, px)); /* one period later: the new decode itself */
     assert_memory_equal(px, k1, PX * PX * 4);
-    strata_morph_destroy(m);
-    strata_bank_close(b);
-    strata_target_free(&t);
+    end_case(m, b, &t, path);
     free(k0);
     free(k1);
     free(px);
-    unlink(path);
 }
 
 /* Adaptive passes (no fixed count) under the smallest budget the adaptation allows: the
@@ -564,9 +566,7 @@ static void adaptive_budget(void **state)
 {
     (void)state;
     char path[128];
-    bank_path(path, sizeof path, "adapt");
-    write_bank(path, 4, "taesd/taesdxl", L, L, 2, NULL);
-    strata_bank *b = open_bank(path, PX, PX, STRATA_BANK_FIT);
+    strata_bank *b = seeded_bank(path, sizeof path, "adapt", 2, PX, PX);
     strata_morph *m = make(b, dec4, STRATA_MORPH_NEURAL, false, PX, PX);
     for (int i = 0; i < 30; i++)
         strata_morph_adapt(m, 100.0, 33.3); /* slow frames: the budget falls to its floor */
@@ -594,13 +594,10 @@ static void adaptive_budget(void **state)
     print_message("adaptive, 0.5 ms budget: the next decode shown after %d frames, at most %d "
                   "passes a frame (0: whole)\n",
                   f, most);
-    strata_morph_destroy(m);
-    strata_bank_close(b);
-    strata_target_free(&t);
+    end_case(m, b, &t, path);
     free(k0);
     free(k1);
     free(px);
-    unlink(path);
 }
 
 /* Latent size and fit: a PX x PX/2 render of an L x L bank (PX x PX pictures). Fit: auto
@@ -612,9 +609,7 @@ static void sizes_and_fit(void **state)
 {
     (void)state;
     char path[128];
-    bank_path(path, sizeof path, "sizes");
-    write_bank(path, 4, "taesd/taesdxl", L, L, 2, NULL);
-    strata_bank *b = open_bank(path, PX, PX / 2, STRATA_BANK_FIT);
+    strata_bank *b = seeded_bank(path, sizeof path, "sizes", 2, PX, PX / 2);
     float z[4 * L * L], small[4 * H2 * H2];
     assert_true(strata_bank_neural_latent(b, 0, z));
     for (int k = 0; k < 4; k++)
@@ -666,13 +661,10 @@ static void sizes_and_fit(void **state)
     strata_morph_neural_status_get(m, &st);
     assert_int_equal(st.lw, 3);
     assert_int_equal(st.lh, 128); /* the decoder's limit */
-    strata_morph_destroy(m);
-    strata_bank_close(b);
-    strata_target_free(&t);
+    end_case(m, b, &t, path);
     free(want);
     free(full);
     free(px);
-    unlink(path);
 }
 
 /* The previews play with blend, equal to the preview within 2/255 and not black, and the
@@ -711,9 +703,7 @@ static void fallback_previews(void **state)
 {
     (void)state;
     char path[128];
-    bank_path(path, sizeof path, "fallback");
-    write_bank(path, 4, "taesd/taesdxl", L, L, 2, NULL);
-    strata_bank *b = open_bank(path, PX, PX, STRATA_BANK_FIT);
+    strata_bank *b = seeded_bank(path, sizeof path, "fallback", 2, PX, PX);
     expect_previews(b, NULL, STRATA_MORPH_NEURAL, true, "no decoder: pass --model");
     expect_previews(b, NULL, STRATA_MORPH_NEURAL, false, "no decoder");
     expect_previews(b, dec16, STRATA_MORPH_NEURAL, true, "takes 16 latent channels");
@@ -741,9 +731,7 @@ static void fallback_gl33(void **state)
     (void)state;
     assert_false(gl.compute);
     char path[128];
-    bank_path(path, sizeof path, "gl33");
-    write_bank(path, 4, "taesd/taesdxl", L, L, 2, NULL);
-    strata_bank *b = open_bank(path, PX, PX, STRATA_BANK_FIT);
+    strata_bank *b = seeded_bank(path, sizeof path, "gl33", 2, PX, PX);
     expect_previews(b, dec4, STRATA_MORPH_NEURAL, true, "GL 4.3");
     strata_bank_close(b);
     unlink(path);
