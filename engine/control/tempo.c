@@ -317,7 +317,10 @@ void strata_tempo_advance(strata_tempo *t, double now, const strata_audio_frame 
 {
     bool first = !t->started;
     double dt = t->started ? now - t->time : 0.0;
-    if (dt < 0.0 || dt > 1.0) /* a stall or a clock jump: hold the phase, do not leap */
+    /* A step of any size advances exactly: offline at 0.5 fps a step is 2 s, and live a
+     * stall (a slow frame, a dragged window) is time in which the band kept playing, so
+     * the beat after it is where the music is. Only a clock that ran backwards holds. */
+    if (!(dt >= 0.0))
         dt = 0.0;
     t->time = now;
     t->started = true;

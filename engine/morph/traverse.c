@@ -215,20 +215,50 @@ static void finish_transition(strata_traversal *tr)
     tr->transitions++;
 }
 
+/* This frame's step in beats: the clock's advance, or 0 where it jumped (a resync, a new
+ * source). A jump is a step far from what dt allows at this tempo; a long step that the
+ * time explains (offline at 0.5 fps, a live stall) is kept whole. */
+static double beat_step_of(strata_traversal *tr, const strata_traverse_in *in)
+{
+    double step = tr->last_beat >= 0 ? in->beat - tr->last_beat : 0.0;
+    tr->last_beat = in->beat;
+    double expect = (in->dt > 0 ? in->dt : 0.0) * in->bpm / 60.0;
+    if (step < 0 || step > 1.5 * expect + 8.0)
+        return 0.0;
+    return step;
+}
+
+/* Start the next keyframe at the beat `start` (with a tempo) or now; *share is the part of
+ * the frame's step after the start, which the new transition still spends. False: no
+ * keyframe is ready, or the beat is still to come (waiting). */
+static bool start_due(strata_traversal *tr, const strata_traverse_in *in, double trans_s,
+                      double beat_step, double *share)
+{
+    bool tempo = in->bpm > 0;
+    if (tempo) {
+        /* The beat at the moment the dwell was due: the clock moved linearly over the step. */
+        double due = in->beat - beat_step * *share;
+        double start = ceil(due - 1e-6);
+        if (start > in->beat + 1e-9) {
+            tr->waiting_beat = true; /* start exactly on the next beat */
+            return false;
+        }
+        *share = beat_step > 0 ? (in->beat - start) / beat_step : 0.0;
+    }
+    int next = choose_next(tr);
+    if (next < 0)
+        return false;
+    if (tempo)
+        start_transition(tr, next, to_beats(trans_s, in->bpm), true);
+    else
+        start_transition(tr, next, trans_s, false);
+    return true;
+}
+
 void strata_traversal_update(strata_traversal *tr, const strata_traverse_in *in)
 {
     bool tempo = in->bpm > 0;
-    double beat_step = 0;
-    bool on_beat = false;
-    if (tempo) {
-        if (tr->last_beat >= 0) {
-            beat_step = in->beat - tr->last_beat;
-            on_beat = floor(in->beat) != floor(tr->last_beat);
-        }
-        tr->last_beat = in->beat;
-        if (beat_step < 0 || beat_step > 8)
-            beat_step = 0; /* the clock jumped (resync, new source): do not leap */
-    }
+    double beat_step = tempo ? beat_step_of(tr, in) : 0.0;
     /* Motion: energy advances the walk; quiet music slows it, loud music hurries it. */
     double rate = 1.0 + in->motion * (1.5 * in->energy - 0.5);
     double push = in->pulse * in->onset;
@@ -252,35 +282,51 @@ void strata_traversal_update(strata_traversal *tr, const strata_traverse_in *in)
 
     double dwell_s, trans_s;
     strata_drift_times(in->drift, &dwell_s, &trans_s);
-    if (tr->b >= 0) {
-        /* Transition: progress by time (or beats), faster with motion, pushed by onsets. */
-        double step = tr->in_beats ? beat_step : in->dt;
-        if (tr->exact)
-            rate = 1.0, push = 0.0; /* asked for "over s seconds": keep the word */
-        tr->t += step / (tr->trans_len > 1e-6 ? tr->trans_len : 1e-6) * rate + push * 0.08;
-        if (tr->t < 1.0)
-            return;
-        finish_transition(tr);
-        /* Fall through: with no dwell the next transition starts on this same beat. */
-    }
-    /* Holding: dwell counts up (seconds, or beats with a tempo). */
     double dwell = tempo ? to_beats(dwell_s, in->bpm) : dwell_s;
-    if (isinf(dwell))
-        return; /* drift 0: hold this keyframe */
-    tr->dwell_left += (tempo ? beat_step : in->dt) * rate + push * (tempo ? 0.5 : 0.25);
-    if (tr->dwell_left < dwell && !tr->waiting_beat)
-        return;
-    if (tempo && !on_beat) {
-        tr->waiting_beat = true; /* due: start exactly on the next beat */
-        return;
+    /* The frame's step is spent in order, transition then dwell then the next transition:
+     * a step longer than either (a low frame rate) carries its rest on, so the walk is a
+     * function of time, the same at 1 fps as at 60. share: the part of the step left. */
+    double share = 1.0;
+    /* The onset pulse decays over time, so its push is an integral over time: at 60 fps
+     * what one push per frame was, and the same at any other rate. */
+    double pushed = push * 60.0 * (in->dt > 0 ? in->dt : 0.0);
+    double push_t = pushed * 0.08, push_d = pushed * (tempo ? 0.5 : 0.25);
+    for (int guard = 0; guard < 256 && share > 1e-9; guard++) {
+        if (tr->b >= 0) {
+            /* Transition: progress by time (or beats), faster with motion, pushed by onsets. */
+            double step = (tr->in_beats ? beat_step : in->dt) * share;
+            double r = tr->exact ? 1.0 : rate; /* "over s seconds": keep the word */
+            double inc = step / (tr->trans_len > 1e-6 ? tr->trans_len : 1e-6) * r +
+                         (tr->exact ? 0.0 : push_t);
+            push_t = 0.0;
+            if (tr->t + inc < 1.0) {
+                tr->t += inc;
+                return;
+            }
+            share *= inc > 0 ? 1.0 - (1.0 - tr->t) / inc : 0.0;
+            finish_transition(tr);
+            continue;
+        }
+        /* Holding: dwell counts up (seconds, or beats with a tempo). */
+        if (isinf(dwell))
+            return; /* drift 0: hold this keyframe */
+        double inc = (tempo ? beat_step : in->dt) * share * rate + push_d;
+        push_d = 0.0;
+        if (!tr->waiting_beat) {
+            if (tr->dwell_left + inc < dwell) {
+                tr->dwell_left += inc;
+                return;
+            }
+            double need = dwell - tr->dwell_left;
+            share *= inc > 0 && need > 0 ? 1.0 - need / inc : 1.0;
+            tr->dwell_left = dwell;
+        } else {
+            /* Due since an earlier frame: the beat to start on is in this step's span. */
+            share = 1.0;
+        }
+        if (!start_due(tr, in, trans_s, beat_step, &share))
+            return;
     }
-    int next = choose_next(tr);
-    if (next < 0)
-        return;
-    if (tempo)
-        start_transition(tr, next, to_beats(trans_s, in->bpm), true);
-    else
-        start_transition(tr, next, trans_s, false);
 }
 
 float strata_traversal_eased(const strata_traversal *tr)

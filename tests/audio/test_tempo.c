@@ -411,6 +411,45 @@ static void test_clock_input_lost_and_manual(void **state)
     assert_true(fabs(c.st.bpm - 133.0) < 1e-6);
 }
 
+/* Time, not frames (issue 11): offline, steps of any size advance the beat exactly (at
+ * 0.5 fps a step is 2 s: it used to be taken for a clock jump and held, so a preset's
+ * transitions never started); live, a stall is time in which the band kept playing: the
+ * beat after it is where the music is. A clock that runs backwards holds. */
+static void test_clock_any_step_advances_exactly(void **state)
+{
+    (void)state;
+    static const double steps[] = {1.0 / 60.0, 0.1, 1.0, 2.0, 5.0};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        strata_tempo c;
+        strata_tempo_init(&c, 97.0);
+        c.mode = STRATA_TEMPO_MANUAL;
+        long n = lround(40.0 / steps[i]);
+        for (long k = 0; k <= n; k++)
+            strata_tempo_advance(&c, (double)k * steps[i], NULL);
+        assert_true(fabs(c.st.beat - 40.0 * 97.0 / 60.0) < 1e-6);
+    }
+    /* Live at 60 fps with a 3 s stall, following the tracker: 6 beats at 120 pass in the
+     * stall, and the phase after it is the music's, not 6 beats late. */
+    strata_tempo c;
+    strata_tempo_init(&c, 0);
+    strata_audio_frame a;
+    double t = 0.0;
+    for (int k = 0; k < 10 * 60; k++, t += DT) {
+        read_grid(&a, t, 120.0, 1.0, 0.9f, 0.0);
+        strata_tempo_advance(&c, t, &a);
+    }
+    double before = c.st.beat;
+    t += 3.0;
+    read_grid(&a, t, 120.0, 1.0, 0.9f, 0.0);
+    strata_tempo_advance(&c, t, &a);
+    assert_int_equal(c.st.source, STRATA_TEMPO_AUDIO);
+    assert_true(fabs(c.st.beat - before - (3.0 + DT) * 2.0) < 0.1);
+    assert_true(grid_error(&c, t, 120.0, 0.0) < 0.02);
+    before = c.st.beat;
+    strata_tempo_advance(&c, t - 1.0, &a); /* backwards: held */
+    assert_true(c.st.beat == before);
+}
+
 /* ---- real recorded music (pinball-data, GPL-2; tools/deps.sh --test installs it) ----- */
 
 #define MUSIC_DIR "/usr/share/games/pinball/"
@@ -487,6 +526,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_clock_follows_persistent_level),
         cmocka_unit_test(test_clock_slews_half_beat_jump),
         cmocka_unit_test(test_clock_input_lost_and_manual),
+        cmocka_unit_test(test_clock_any_step_advances_exactly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -176,6 +176,88 @@ static void onsets_push_the_walk(void **state)
     assert_int_equal(run(&x, in, 3600, s, 64), run(&y, loud, 3600, s, 64));
 }
 
+/* The walk at `fps` for `secs` seconds, sampled at each whole second: keyframe on screen,
+ * next, eased progress. The beat comes from the time (frame / fps), as the tempo clock
+ * gives it offline. */
+static void walk_at(double fps, int secs, float drift, float bpm, int *a, int *b, float *t)
+{
+    strata_traversal tr;
+    strata_traversal_init(&tr, 8, STRATA_ORDER_SEQUENCE, 7, NULL, NULL, NULL);
+    strata_traverse_in in = {.dt = 1.0 / fps, .drift = drift, .bpm = bpm};
+    long frames = lround(secs * fps);
+    for (long f = 0; f <= frames; f++) {
+        double now = (double)f / fps;
+        in.dt = f == 0 ? 0.0 : 1.0 / fps;
+        in.beat = 0.37 + now * bpm / 60.0;
+        strata_traversal_update(&tr, &in);
+        if (fabs(now - round(now)) < 1e-9) { /* sample at whole seconds */
+            int k = (int)lround(now);
+            a[k] = tr.a;
+            b[k] = tr.b;
+            t[k] = strata_traversal_eased(&tr);
+        }
+    }
+    strata_traversal_free(&tr);
+}
+
+/* Time, not frames (issue 11): the walk at 0.5, 1, 10 and 60 fps is in the same place at
+ * the same time, with and without a tempo: a step longer than a dwell, a transition or a
+ * beat carries its rest on (at 0.5 fps and 240 BPM a step is 8 beats). Progress within
+ * 1e-4 (the eased t; the clock's rounding only). */
+static void same_walk_at_any_frame_rate(void **state)
+{
+    (void)state;
+    static const struct {
+        float drift, bpm;
+    } cases[] = {{0.6f, 0.0f}, {0.95f, 0.0f}, {0.2f, 0.0f},  {0.6f, 128.0f},
+                 {0.2f, 97.0f}, {0.9f, 240.0f}, {1.0f, 60.0f}};
+    static const double rates[] = {0.5, 1.0, 10.0};
+    enum { SECS = 60 };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int a0[SECS + 1], b0[SECS + 1], a1[SECS + 1], b1[SECS + 1];
+        float t0[SECS + 1], t1[SECS + 1];
+        walk_at(60.0, SECS, cases[c].drift, cases[c].bpm, a0, b0, t0);
+        int changes = 0;
+        for (int k = 1; k <= SECS; k++)
+            changes += a0[k] != a0[k - 1];
+        assert_true(changes >= 2); /* the case does walk */
+        for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++) {
+            walk_at(rates[r], SECS, cases[c].drift, cases[c].bpm, a1, b1, t1);
+            int step = rates[r] < 1.0 ? 2 : 1; /* 0.5 fps: every other second */
+            for (int k = 0; k <= SECS; k += step) {
+                if (a0[k] != a1[k] || b0[k] != b1[k] || fabsf(t0[k] - t1[k]) > 1e-4f)
+                    print_message("drift %.2f bpm %.0f at %g fps, %d s: %d>%d %.4f vs 60 fps "
+                                  "%d>%d %.4f\n",
+                                  (double)cases[c].drift, (double)cases[c].bpm, rates[r], k,
+                                  a1[k], b1[k], (double)t1[k], a0[k], b0[k], (double)t0[k]);
+                assert_int_equal(a0[k], a1[k]);
+                assert_int_equal(b0[k], b1[k]);
+                assert_true(fabsf(t0[k] - t1[k]) <= 1e-4f);
+            }
+        }
+    }
+}
+
+/* A long step the clock explains is not a jump; a resync backwards and a leap far beyond
+ * what dt allows are, and do not advance the walk. */
+static void clock_jumps_do_not_leap(void **state)
+{
+    (void)state;
+    strata_traversal tr;
+    strata_traversal_init(&tr, 8, STRATA_ORDER_SEQUENCE, 1, NULL, NULL, NULL);
+    strata_traverse_in in = {.dt = 1.0 / 60.0, .drift = 0.6f, .bpm = 120.0f, .beat = 0.0};
+    strata_traversal_update(&tr, &in);
+    in.beat = 1000.0; /* a new source 1000 beats on, in 1/60 s */
+    strata_traversal_update(&tr, &in);
+    assert_int_equal(tr.b, -1);
+    assert_true(tr.dwell_left < 1e-9);
+    in.dt = 4.0; /* a 4 s step (8 beats at 120): real time, the walk moves */
+    in.beat += 8.0;
+    strata_traversal_update(&tr, &in);
+    assert_true(tr.b >= 0 || tr.a != 0);
+    strata_traversal_free(&tr);
+}
+
 static void parse_names(void **state)
 {
     (void)state;
@@ -197,6 +279,8 @@ int main(void)
         cmocka_unit_test(waits_for_unready_and_skips_bad),
         cmocka_unit_test(goto_morphs_over_given_seconds),
         cmocka_unit_test(onsets_push_the_walk),
+        cmocka_unit_test(same_walk_at_any_frame_rate),
+        cmocka_unit_test(clock_jumps_do_not_leap),
         cmocka_unit_test(parse_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
