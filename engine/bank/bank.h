@@ -262,39 +262,67 @@ int strata_bank_natural_cmp(const char *a, const char *b);
 
 /* ---- CPPN: the built-in generator ------------------------------------- *
  *
- * A per-pixel MLP. For a pixel at (x, y) with r = sqrt(x*x + y*y) and latent z[D]:
+ * A per-pixel MLP whose latent z[D] reaches every stage of the picture: where the
+ * coordinates come from (scale, rotation, offset, a domain warp and a blend of four
+ * coordinate "species"), every layer's bias (structure and texture) and the palette.
+ * Everything the latent decides is folded on the CPU once per frame into a
+ * strata_cppn_frame (strata_cppn_frame_make); the pixel maths is then fixed. Every
+ * quantity is a continuous function of z, so a slerp between two latents morphs
+ * continuously (species cross-fade, hues rotate; nothing switches).
+ *
+ *   controls: g[i] = sum_k Wc[i][k] * z[k] / sqrt(D)   (i < STRATA_CPPN_CONTROLS;
+ *             about N(0,1) for a standard-normal z)
  *   coordinates: for pixel column px, row py (row 0 = top) of a W x H image,
  *             x = aspect * (2 * (px + 0.5) / W - 1), aspect = W / H
  *             y = 2 * (py + 0.5) / H - 1            (y = -1 at the top row)
- *             GLSL: py = H - gl_FragCoord.y (gl_FragCoord is at pixel centres, row 0 at
- *             the bottom), or equivalently y = 1 - 2 * gl_FragCoord.y / H.
- *   layer 0:  h0[j] = tanh(W0[j][0]*x + W0[j][1]*y + W0[j][2]*r + bias0[j])
- *             bias0[j] = b0[j] + sum_k Wz[j][k] * z[k]     (strata_cppn_first_layer_bias,
- *             once per frame on the CPU; the shader gets bias0 as a uniform)
- *   layer l (1..L-1): hl[j] = act_l(sum_k Wl[j][k] * h(l-1)[k] + bl[j]),
+ *             GLSL: y = 1 - 2 * gl_FragCoord.y / H (gl_FragCoord at pixel centres).
+ *   affine:   s = exp(0.55 g0), th = 1.3 g1:  (u, v) = s * R(th) (x, y) + 0.6 (g2, g3),
+ *             R(th) = [cos -sin; sin cos]        (frame.xf = a b c d tx ty)
+ *   warp:     A = 0.45 / (1 + exp(-2 g8)):
+ *             u += A sin(2.1 v + 1.7 g9),  v += A sin(1.9 u + 1.7 g10)   (u first)
+ *   species:  w = softmax(2.2 * (g4, g5, g6, g7)), then (U, V) = sum_s w[s] * S_s(u, v):
+ *             S0 plain      (u, v)
+ *             S1 kaleido    rho = |(u,v)|, a = atan2(v, u), m = a - P floor(a / P),
+ *                           P = 2 pi / n, a' = |m - P/2|: rho (cos a', sin a')
+ *                           (n = nfold, 3..8 from the seed; (0, 0) when rho < 1e-6)
+ *             S2 mirror     (|u|, v)
+ *             S3 rings      (1.6 rho - 1.2, 0.9 sin(n a))   (0.9 sin(0) at rho < 1e-6)
+ *   inputs:   X = U, Y = V, R = sqrt(U*U + V*V)
+ *   layer 0:  h0[j] = tanh(W0[j][0]*X + W0[j][1]*Y + W0[j][2]*R + bias0[j])
+ *             bias0[j] = b0[j] + sum_k Wz[j][k] * z[k]     (strata_cppn_first_layer_bias)
+ *   layer l (1..L-1): hl[j] = act_l(sum_k Wl[j][k] * h(l-1)[k] + bias_l[j]),
+ *             bias_l[j] = bl[j] + sum_k Wzh[l-1][j][k] * z[k],
  *             act_l = sin for odd l, tanh for even l
  *   output:   o[c] = sum_k Wout[c][k] * h(L-1)[k] + bout[c]     (c = 0..2)
  *   colour:   s[c] = 1 / (1 + exp(-o[c]))
- *             rgb[c] = clamp(M[c][0]*s[0] + M[c][1]*s[1] + M[c][2]*s[2] + off[c], 0, 1)
+ *             rgb[c] = clamp(M'[c][0]*s[0] + M'[c][1]*s[1] + M'[c][2]*s[2] + off'[c], 0, 1)
+ *             M' = K * Hue(1.9 g11) * M, off' = K * Hue(1.9 g11) * off, where M, off is the
+ *             seed's (or the latent set's stored) colour map, Hue(t) the rotation by t
+ *             radians about the grey axis and K = grey + (0.55 + 0.9 sigm(g12)) (I - grey)
+ *             a saturation (grey = the 3x3 matrix of 1/3), times a brightness
+ *             0.8 + 0.45 sigm(g13) (sigm = logistic).
  *   L = STRATA_CPPN_LAYERS hidden layers of width H = STRATA_CPPN_WIDTH.
- *   All maths in float32 with plain mul/add, tanh, sin, exp: a fragment shader
- *   reproduces the CPU reference to about 1e-4 (GPU sin/tanh error dominate).
+ *   All maths in float32 with plain mul/add, tanh, sin, cos, atan2, exp: a fragment
+ *   shader reproduces the CPU reference to a few 1e-4 (GPU sin/atan error dominate;
+ *   the GL test holds llvmpipe to 3/255 max).
  *
  * Shader layout: strata_cppn_pack_shader writes STRATA_CPPN_SHADER_FLOATS floats,
- * every matrix row-major [out][in]:
- *   [STRATA_CPPN_OFF_W0]    W0   H x 3  (columns x, y, r)
- *   [STRATA_CPPN_OFF_HID]   for l = 1..L-1: Wl H x H, then bl H   (H*H + H each)
+ * the weights that do not depend on the latent, every matrix row-major [out][in]:
+ *   [STRATA_CPPN_OFF_W0]    W0   H x 3  (columns X, Y, R)
+ *   [STRATA_CPPN_OFF_HID]   for l = 1..L-1: Wl H x H, then bl H   (H*H + H each; the
+ *                           per-frame bias_l replaces bl)
  *   [STRATA_CPPN_OFF_WOUT]  Wout 3 x H
  *   [STRATA_CPPN_OFF_BOUT]  bout 3
- *   [STRATA_CPPN_OFF_COLOUR] M 3 x 3 then off 3
+ *   [STRATA_CPPN_OFF_COLOUR] M 3 x 3 then off 3 (the per-frame M', off' replace them)
  *   element (l, j, k) of hidden layer l: OFF_HID + (l-1)*(H*H+H) + j*H + k,
  *   its bias j: OFF_HID + (l-1)*(H*H+H) + H*H + j.
- *   Upload it as a float texture or a uniform vec4 array (pad to a multiple of 4);
- *   bias0 (H floats) is a separate per-frame uniform.
+ *   Per frame the shader gets a strata_cppn_frame: bias0, bias_l, xf, warp, species,
+ *   colour.
  */
 #define STRATA_CPPN_LAYERS 4
 #define STRATA_CPPN_WIDTH 16
 #define STRATA_CPPN_MAX_DIM 256
+#define STRATA_CPPN_CONTROLS 14
 #define STRATA_CPPN_OFF_W0 0
 #define STRATA_CPPN_OFF_HID (STRATA_CPPN_WIDTH * 3)
 #define STRATA_CPPN_HID_STRIDE (STRATA_CPPN_WIDTH * STRATA_CPPN_WIDTH + STRATA_CPPN_WIDTH)
@@ -307,23 +335,39 @@ int strata_bank_natural_cmp(const char *a, const char *b);
 struct strata_cppn {
     uint64_t seed;
     int dim;                                          /* latent size D */
-    float w0[STRATA_CPPN_WIDTH][3];                   /* x, y, r */
+    int nfold;                                        /* kaleidoscope / ring order, 3..8 */
+    float w0[STRATA_CPPN_WIDTH][3];                   /* X, Y, R */
     float wz[STRATA_CPPN_WIDTH][STRATA_CPPN_MAX_DIM]; /* latent -> layer 0 (CPU only) */
     float b0[STRATA_CPPN_WIDTH];
     float w[STRATA_CPPN_LAYERS - 1][STRATA_CPPN_WIDTH][STRATA_CPPN_WIDTH];
     float b[STRATA_CPPN_LAYERS - 1][STRATA_CPPN_WIDTH];
+    /* latent -> hidden biases and controls (CPU only) */
+    float wzh[STRATA_CPPN_LAYERS - 1][STRATA_CPPN_WIDTH][STRATA_CPPN_MAX_DIM];
+    float wc[STRATA_CPPN_CONTROLS][STRATA_CPPN_MAX_DIM];
     float wout[3][STRATA_CPPN_WIDTH];
     float bout[3];
     float colour[12]; /* M row-major 3x3, then off[3] */
 };
+
+/* What one latent decides, folded once per frame (the shader's per-frame uniforms). */
+typedef struct strata_cppn_frame {
+    float bias0[STRATA_CPPN_WIDTH];
+    float bias[STRATA_CPPN_LAYERS - 1][STRATA_CPPN_WIDTH];
+    float xf[6];      /* a b c d tx ty: (u, v) = (a x + b y + tx, c x + d y + ty) */
+    float warp[3];    /* amplitude, phase u, phase v */
+    float species[4]; /* plain, kaleidoscope, mirror, rings; sum 1 */
+    float colour[12]; /* M' row-major 3x3, then off'[3] */
+} strata_cppn_frame;
 
 /* Weights and the default colour map from seed (splitmix64 + Box-Muller, no libc rand):
  * the same seed gives bit-identical weights on every machine. dim 1..MAX_DIM. */
 strata_status strata_cppn_init(strata_cppn *c, uint64_t seed, int dim, strata_result *r);
 /* bias0[H] for a latent of c->dim floats. */
 void strata_cppn_first_layer_bias(const strata_cppn *c, const float *latent, float *bias0);
+/* Everything the latent decides (c->dim floats), as documented above. Any thread. */
+void strata_cppn_frame_make(const strata_cppn *c, const float *latent, strata_cppn_frame *f);
 /* CPU reference for one pixel; x, y as documented above. */
-void strata_cppn_eval_pixel(const strata_cppn *c, const float *bias0, float x, float y,
+void strata_cppn_eval_pixel(const strata_cppn *c, const strata_cppn_frame *f, float x, float y,
                             float rgb_out[3]);
 /* Render a whole RGBA8 image (alpha 255) for a latent, using the coordinates above. */
 void strata_cppn_render(const strata_cppn *c, const float *latent, int w, int h, uint8_t *rgba);

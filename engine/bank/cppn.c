@@ -90,7 +90,87 @@ strata_status strata_cppn_init(strata_cppn *c, uint64_t seed, int dim, strata_re
     hsv_to_rgb((float)(hue - floor(hue)), 0.6f, 0.06f, base);
     for (int row = 0; row < 3; row++)
         c->colour[9 + row] = base[row];
+    /* Drawn after everything above, so a seed's network and colour map stay what they
+     * were before the latent reached further. Hidden-bias gains: a sin layer's bias is a
+     * phase, about a radian per unit of latent moves its bands a good way. */
+    float hz = 0.9f / sqrtf((float)dim);
+    for (int l = 0; l < STRATA_CPPN_LAYERS - 1; l++)
+        for (int j = 0; j < H; j++)
+            for (int k = 0; k < dim; k++)
+                c->wzh[l][j][k] = hz * normal(&s);
+    float cz = 1.0f / sqrtf((float)dim);
+    for (int i = 0; i < STRATA_CPPN_CONTROLS; i++)
+        for (int k = 0; k < dim; k++)
+            c->wc[i][k] = cz * normal(&s);
+    c->nfold = 3 + (int)(strata_bank_splitmix64(&s) % 6);
     return STRATA_OK;
+}
+
+static float sigm(float x)
+{
+    return 1.0f / (1.0f + expf(-x));
+}
+
+/* Rotation by t radians about the grey axis (1,1,1)/sqrt(3), row-major (Rodrigues). */
+static void hue_matrix(float t, float m[9])
+{
+    float c = cosf(t), s = sinf(t), k = (1.0f - c) / 3.0f, q = s * 0.57735027f;
+    m[0] = c + k, m[1] = k - q, m[2] = k + q;
+    m[3] = k + q, m[4] = c + k, m[5] = k - q;
+    m[6] = k - q, m[7] = k + q, m[8] = c + k;
+}
+
+static void frame_colour(const strata_cppn *c, const float *g, float *out)
+{
+    float hue[9], k[9], kh[9];
+    hue_matrix(1.9f * g[11], hue);
+    float sat = 0.55f + 0.9f * sigm(g[12]), val = 0.8f + 0.45f * sigm(g[13]);
+    for (int i = 0; i < 9; i++)
+        k[i] = val * ((1.0f - sat) / 3.0f + ((i % 4) == 0 ? sat : 0.0f));
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            kh[i * 3 + j] = k[i * 3] * hue[j] + k[i * 3 + 1] * hue[3 + j] + k[i * 3 + 2] * hue[6 + j];
+    for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 3; j++)
+            out[i * 3 + j] = kh[i * 3] * c->colour[j] + kh[i * 3 + 1] * c->colour[3 + j] +
+                             kh[i * 3 + 2] * c->colour[6 + j];
+        out[9 + i] = kh[i * 3] * c->colour[9] + kh[i * 3 + 1] * c->colour[10] +
+                     kh[i * 3 + 2] * c->colour[11];
+    }
+}
+
+void strata_cppn_frame_make(const strata_cppn *c, const float *latent, strata_cppn_frame *f)
+{
+    const int H = STRATA_CPPN_WIDTH;
+    strata_cppn_first_layer_bias(c, latent, f->bias0);
+    for (int l = 0; l < STRATA_CPPN_LAYERS - 1; l++)
+        for (int j = 0; j < H; j++) {
+            float acc = c->b[l][j];
+            for (int k = 0; k < c->dim; k++)
+                acc += c->wzh[l][j][k] * latent[k];
+            f->bias[l][j] = acc;
+        }
+    float g[STRATA_CPPN_CONTROLS];
+    for (int i = 0; i < STRATA_CPPN_CONTROLS; i++) {
+        float acc = 0.0f;
+        for (int k = 0; k < c->dim; k++)
+            acc += c->wc[i][k] * latent[k];
+        g[i] = acc;
+    }
+    float sc = expf(0.55f * g[0]), th = 1.3f * g[1];
+    f->xf[0] = sc * cosf(th), f->xf[1] = -sc * sinf(th);
+    f->xf[2] = sc * sinf(th), f->xf[3] = sc * cosf(th);
+    f->xf[4] = 0.6f * g[2], f->xf[5] = 0.6f * g[3];
+    f->warp[0] = 0.45f * sigm(2.0f * g[8]);
+    f->warp[1] = 1.7f * g[9], f->warp[2] = 1.7f * g[10];
+    float mx = g[4], sum = 0.0f;
+    for (int i = 5; i < 8; i++)
+        mx = fmaxf(mx, g[i]);
+    for (int i = 0; i < 4; i++)
+        sum += f->species[i] = expf(2.2f * (g[4 + i] - mx));
+    for (int i = 0; i < 4; i++)
+        f->species[i] /= sum;
+    frame_colour(c, g, f->colour);
 }
 
 void strata_cppn_first_layer_bias(const strata_cppn *c, const float *latent, float *bias0)
@@ -103,17 +183,41 @@ void strata_cppn_first_layer_bias(const strata_cppn *c, const float *latent, flo
     }
 }
 
-void strata_cppn_eval_pixel(const strata_cppn *c, const float *bias0, float x, float y,
+/* The coordinate stage: affine, warp, species blend (see bank.h). */
+static void cppn_coords(const strata_cppn *c, const strata_cppn_frame *f, float x, float y,
+                        float *X, float *Y)
+{
+    float u = f->xf[0] * x + f->xf[1] * y + f->xf[4];
+    float v = f->xf[2] * x + f->xf[3] * y + f->xf[5];
+    u += f->warp[0] * sinf(2.1f * v + f->warp[1]);
+    v += f->warp[0] * sinf(1.9f * u + f->warp[2]);
+    float rho = sqrtf(u * u + v * v), n = (float)c->nfold;
+    float ku = 0.0f, kv = 0.0f, ring = 0.0f;
+    if (rho >= 1e-6f) {
+        float a = atan2f(v, u), P = 6.2831853f / n;
+        float m = a - P * floorf(a / P), a2 = fabsf(m - 0.5f * P);
+        ku = rho * cosf(a2);
+        kv = rho * sinf(a2);
+        ring = sinf(n * a);
+    }
+    const float *w = f->species;
+    *X = w[0] * u + w[1] * ku + w[2] * fabsf(u) + w[3] * (1.6f * rho - 1.2f);
+    *Y = w[0] * v + w[1] * kv + w[2] * v + w[3] * (0.9f * ring);
+}
+
+void strata_cppn_eval_pixel(const strata_cppn *c, const strata_cppn_frame *f, float x, float y,
                             float rgb_out[3])
 {
     const int H = STRATA_CPPN_WIDTH;
     float h[STRATA_CPPN_WIDTH], n[STRATA_CPPN_WIDTH];
-    float rr = sqrtf(x * x + y * y);
+    float X, Y;
+    cppn_coords(c, f, x, y, &X, &Y);
+    float rr = sqrtf(X * X + Y * Y);
     for (int j = 0; j < H; j++)
-        h[j] = tanhf(c->w0[j][0] * x + c->w0[j][1] * y + c->w0[j][2] * rr + bias0[j]);
+        h[j] = tanhf(c->w0[j][0] * X + c->w0[j][1] * Y + c->w0[j][2] * rr + f->bias0[j]);
     for (int l = 1; l < STRATA_CPPN_LAYERS; l++) {
         for (int j = 0; j < H; j++) {
-            float acc = c->b[l - 1][j];
+            float acc = f->bias[l - 1][j];
             for (int k = 0; k < H; k++)
                 acc += c->w[l - 1][j][k] * h[k];
             n[j] = (l & 1) ? sinf(acc) : tanhf(acc);
@@ -128,8 +232,8 @@ void strata_cppn_eval_pixel(const strata_cppn *c, const float *bias0, float x, f
         sg[ch] = 1.0f / (1.0f + expf(-acc));
     }
     for (int ch = 0; ch < 3; ch++) {
-        const float *m = &c->colour[ch * 3];
-        float v = m[0] * sg[0] + m[1] * sg[1] + m[2] * sg[2] + c->colour[9 + ch];
+        const float *m = &f->colour[ch * 3];
+        float v = m[0] * sg[0] + m[1] * sg[1] + m[2] * sg[2] + f->colour[9 + ch];
         /* Written so NaN (a damaged bank's latent) maps to 0, never to UB later. */
         rgb_out[ch] = v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f;
     }
@@ -137,15 +241,15 @@ void strata_cppn_eval_pixel(const strata_cppn *c, const float *bias0, float x, f
 
 void strata_cppn_render(const strata_cppn *c, const float *latent, int w, int h, uint8_t *rgba)
 {
-    float bias0[STRATA_CPPN_WIDTH];
-    strata_cppn_first_layer_bias(c, latent, bias0);
+    strata_cppn_frame f;
+    strata_cppn_frame_make(c, latent, &f);
     float aspect = (float)w / (float)h;
     for (int py = 0; py < h; py++) {
         float y = 2.0f * ((float)py + 0.5f) / (float)h - 1.0f;
         for (int px = 0; px < w; px++) {
             float x = aspect * (2.0f * ((float)px + 0.5f) / (float)w - 1.0f);
             float rgb[3];
-            strata_cppn_eval_pixel(c, bias0, x, y, rgb);
+            strata_cppn_eval_pixel(c, &f, x, y, rgb);
             uint8_t *o = rgba + ((size_t)py * (size_t)w + (size_t)px) * 4;
             for (int ch = 0; ch < 3; ch++)
                 o[ch] = (uint8_t)(rgb[ch] * 255.0f + 0.5f);

@@ -1,5 +1,6 @@
-/* The latent morph: the CPPN generator on the GPU. The latent folds into the first
- * layer's bias on the CPU; weights go up as mat4 blocks (uniforms are the fastest
+/* The latent morph: the CPPN generator on the GPU. The latent folds on the CPU into a
+ * strata_cppn_frame (biases, coordinate stage, palette: a few dozen uniforms a frame);
+ * the fixed weights go up once as mat4 blocks (uniforms are the fastest
  * storage a fragment shader has, and llvmpipe feels every texture fetch). */
 #include "morph.h"
 
@@ -35,12 +36,9 @@ static void upload_weights(const strata_cppn *c)
             }
     glUniformMatrix4fv(strata_uniform_loc(prog, "u_w"), (STRATA_CPPN_LAYERS - 1) * B * B, GL_FALSE,
                        mats);
-    glUniform4fv(strata_uniform_loc(prog, "u_b"), (STRATA_CPPN_LAYERS - 1) * B, &c->b[0][0]);
     glUniform4fv(strata_uniform_loc(prog, "u_wout"), 3 * B, &c->wout[0][0]);
     glUniform3fv(strata_uniform_loc(prog, "u_bout"), 1, c->bout);
-    /* colour is row-major 3x3; GL wants column-major unless transposed. */
-    glUniformMatrix3fv(strata_uniform_loc(prog, "u_colour"), 1, GL_TRUE, c->colour);
-    glUniform3fv(strata_uniform_loc(prog, "u_colour_off"), 1, c->colour + 9);
+    glUniform1f(strata_uniform_loc(prog, "u_nfold"), (float)c->nfold);
 }
 
 void strata_latent_draw(const strata_cppn *c, const float *z, const strata_target *target,
@@ -60,9 +58,17 @@ void strata_latent_draw(const strata_cppn *c, const float *z, const strata_targe
         uploaded_seed = c->seed;
         uploaded_gl = gl;
     }
-    float bias0[H];
-    strata_cppn_first_layer_bias(c, z, bias0);
-    glUniform4fv(strata_uniform_loc(prog, "u_bias0"), B, bias0);
+    strata_cppn_frame f;
+    strata_cppn_frame_make(c, z, &f);
+    glUniform4fv(strata_uniform_loc(prog, "u_bias0"), B, f.bias0);
+    glUniform4fv(strata_uniform_loc(prog, "u_b"), (STRATA_CPPN_LAYERS - 1) * B, &f.bias[0][0]);
+    float xf[6] = {f.xf[0], f.xf[2], f.xf[1], f.xf[3], f.xf[4], f.xf[5]};
+    glUniform2fv(strata_uniform_loc(prog, "u_xf"), 3, xf);
+    glUniform3fv(strata_uniform_loc(prog, "u_warp"), 1, f.warp);
+    glUniform4fv(strata_uniform_loc(prog, "u_species"), 1, f.species);
+    /* colour is row-major 3x3; GL wants column-major unless transposed. */
+    glUniformMatrix3fv(strata_uniform_loc(prog, "u_colour"), 1, GL_TRUE, f.colour);
+    glUniform3fv(strata_uniform_loc(prog, "u_colour_off"), 1, f.colour + 9);
     strata_frame_uniforms uu = *u;
     uu.width = target->w;
     uu.height = target->h;

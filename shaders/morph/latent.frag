@@ -1,7 +1,8 @@
-// The built-in generator: a CPPN, a per-pixel MLP of (x, y, r) whose first-layer bias
-// carries the latent (folded on the CPU once per frame). The maths follows the CPU
-// reference in engine/bank/cppn.c exactly (see bank.h); 16 units per layer live in
-// 4 vec4 blocks, so every hidden layer is 16 mat4 * vec4 products.
+// The built-in generator: a CPPN, a per-pixel MLP of warped coordinates. The latent
+// (folded on the CPU once per frame, strata_cppn_frame_make) sets the coordinate stage
+// (affine, warp, a blend of four species), every layer's bias and the palette. The
+// maths follows the CPU reference in engine/bank/cppn.c exactly (see bank.h); 16 units
+// per layer live in 4 vec4 blocks, so every hidden layer is 16 mat4 * vec4 products.
 #include "common.glsl"
 
 in vec2 v_uv;
@@ -10,11 +11,15 @@ out vec4 o_color;
 uniform vec4 u_w0x[4], u_w0y[4], u_w0r[4]; // layer 0 weights for x, y, r
 uniform vec4 u_bias0[4];                    // b0 + Wz * latent
 uniform mat4 u_w[48];                       // 3 hidden layers x 4x4 blocks [jb*4 + kb]
-uniform vec4 u_b[12];                       // 3 hidden layers x 4 blocks
+uniform vec4 u_b[12];                       // 3 hidden layers x 4 blocks (+ Wzh * latent)
 uniform vec4 u_wout[12];                    // 3 outputs x 4 blocks
 uniform vec3 u_bout;
 uniform mat3 u_colour;
-uniform vec3 u_colour_off;
+uniform vec3 u_colour_off;                  // M', off' of the frame
+uniform vec2 u_xf[3];                       // (a, c), (b, d), (tx, ty)
+uniform vec3 u_warp;                        // amplitude, phase u, phase v
+uniform vec4 u_species;                     // plain, kaleidoscope, mirror, rings
+uniform float u_nfold;
 
 vec4 tanh4(vec4 x)
 {
@@ -29,6 +34,22 @@ void main()
     // Pixel centres, row 0 at the top, as the CPU reference.
     float x = aspect * (2.0 * gl_FragCoord.x / u_resolution.x - 1.0);
     float y = 1.0 - 2.0 * gl_FragCoord.y / u_resolution.y;
+    vec2 p = u_xf[0] * x + u_xf[1] * y + u_xf[2];
+    p.x += u_warp.x * sin(2.1 * p.y + u_warp.y);
+    p.y += u_warp.x * sin(1.9 * p.x + u_warp.z);
+    float rho = length(p);
+    vec2 kal = vec2(0.0);
+    float ring = 0.0;
+    if (rho >= 1e-6) {
+        float a = atan(p.y, p.x), P = 6.2831853 / u_nfold;
+        float a2 = abs(a - P * floor(a / P) - 0.5 * P);
+        kal = rho * vec2(cos(a2), sin(a2));
+        ring = sin(u_nfold * a);
+    }
+    vec2 q = u_species.x * p + u_species.y * kal + u_species.z * vec2(abs(p.x), p.y) +
+             u_species.w * vec2(1.6 * rho - 1.2, 0.9 * ring);
+    x = q.x;
+    y = q.y;
     float r = sqrt(x * x + y * y);
     // Written out with constant indices (not loops over uniform arrays): software
     // rasterisers such as llvmpipe then vectorise the whole network.

@@ -544,11 +544,12 @@ static void cppn_deterministic(void **state)
     assert_true(packed[STRATA_CPPN_OFF_BOUT + 1] == a->bout[1]);
     assert_true(packed[STRATA_CPPN_OFF_COLOUR + 11] == a->colour[11]);
 
-    /* The folded bias is the latent's whole effect: eval with it matches a render. */
-    float bias[STRATA_CPPN_WIDTH], rgb[3];
-    strata_cppn_first_layer_bias(a, z, bias);
+    /* The folded frame is the latent's whole effect: eval with it matches a render. */
+    strata_cppn_frame f;
+    float rgb[3];
+    strata_cppn_frame_make(a, z, &f);
     float aspect = 32.0f / 18.0f;
-    strata_cppn_eval_pixel(a, bias, aspect * (2 * 5.5f / 32 - 1), 2 * 7.5f / 18 - 1, rgb);
+    strata_cppn_eval_pixel(a, &f, aspect * (2 * 5.5f / 32 - 1), 2 * 7.5f / 18 - 1, rgb);
     const uint8_t *p = i1 + ((size_t)7 * 32 + 5) * 4;
     for (int c = 0; c < 3; c++)
         assert_int_equal(p[c], (int)(rgb[c] * 255.0f + 0.5f));
