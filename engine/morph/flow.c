@@ -23,13 +23,15 @@ struct strata_flow {
     strata_target da[MAX_LEVELS], db[MAX_LEVELS]; /* (I, Ix, Iy) per level */
     strata_target fl[MAX_LEVELS][2];              /* flow ping-pong per level (RG32F) */
     strata_target ab, ba;                         /* finished flows at level 0 */
+    strata_target cab, cba; /* confidence of ab and ba in 0..1 at level 0 (R32F) */
     int sw, sh;                                   /* splat grid */
-    strata_target splat_a, splat_b;               /* RGBA16F accumulators on the splat grid */
+    strata_target splat_a, splat_b; /* (F w, w, conf w) accumulators on the splat grid */
     int stage;
     GLuint tex_a, tex_b;
 };
 
-static strata_program p_gray, p_down, p_grad, p_search, p_lk, p_smooth, p_splat, p_compose, p_blend;
+static strata_program p_gray, p_down, p_grad, p_search, p_lk, p_smooth, p_check, p_splat, p_compose,
+    p_blend;
 
 static void make_programs(void)
 {
@@ -41,6 +43,7 @@ static void make_programs(void)
     p_search = strata_program_make("morph/flow_search.frag", NULL);
     p_lk = strata_program_make("morph/flow_lk.frag", NULL);
     p_smooth = strata_program_make("morph/flow_smooth.frag", NULL);
+    p_check = strata_program_make("morph/flow_check.frag", NULL);
     p_splat = strata_program_make("morph/flow_splat.frag", "morph/flow_splat.vert");
     p_compose = strata_program_make("morph/flow_compose.frag", NULL);
 }
@@ -87,8 +90,12 @@ strata_flow *strata_flow_create(int width, int height)
     }
     ok &= strata_target_init(&f->ab, f->lw[0], f->lh[0], GL_RG32F);
     ok &= strata_target_init(&f->ba, f->lw[0], f->lh[0], GL_RG32F);
-    ok &= strata_target_init(&f->splat_a, f->sw, f->sh, GL_RGBA16F);
-    ok &= strata_target_init(&f->splat_b, f->sw, f->sh, GL_RGBA16F);
+    ok &= strata_target_init(&f->cab, f->lw[0], f->lh[0], GL_R32F);
+    ok &= strata_target_init(&f->cba, f->lw[0], f->lh[0], GL_R32F);
+    /* 32-bit: the softmax weights of many points landing on one texel overflowed half
+     * floats (inf / inf = NaN: black holes in the in-between frames). */
+    ok &= strata_target_init(&f->splat_a, f->sw, f->sh, GL_RGBA32F);
+    ok &= strata_target_init(&f->splat_b, f->sw, f->sh, GL_RGBA32F);
     if (!ok) {
         LOG_ERROR("MORPH", "flow: cannot create float render targets");
         strata_flow_destroy(f);
@@ -111,6 +118,8 @@ void strata_flow_destroy(strata_flow *f)
     }
     strata_target_free(&f->ab);
     strata_target_free(&f->ba);
+    strata_target_free(&f->cab);
+    strata_target_free(&f->cba);
     strata_target_free(&f->splat_a);
     strata_target_free(&f->splat_b);
     free(f);
@@ -189,6 +198,16 @@ static void estimate_one(strata_flow *f, const strata_target *ga, const strata_t
     }
 }
 
+/* Confidence of the flow fwd (from the image with luma la to lb): forward-backward
+ * consistency against bwd and the likeness of the patches it pairs; two quarter-size
+ * passes, run once per transition. */
+static void check(const strata_target *dst, GLuint fwd, GLuint bwd, GLuint la, GLuint lb)
+{
+    GLuint tex[4] = {fwd, bwd, la, lb};
+    const char *names[4] = {"u_fwd", "u_bwd", "u_a", "u_b"};
+    pass(p_check, dst, tex, names, 4);
+}
+
 void strata_flow_begin(strata_flow *f, GLuint tex_a, GLuint tex_b)
 {
     f->tex_a = tex_a;
@@ -208,6 +227,8 @@ bool strata_flow_step(strata_flow *f)
         break;
     case STAGE_BA:
         estimate_one(f, f->gb, f->ga, f->db, f->da, &f->ba);
+        check(&f->cab, f->ab.tex, f->ba.tex, f->ga[0].tex, f->gb[0].tex);
+        check(&f->cba, f->ba.tex, f->ab.tex, f->gb[0].tex, f->ga[0].tex);
         break;
     default:
         return true;
@@ -223,7 +244,8 @@ void strata_flow_estimate(strata_flow *f, GLuint tex_a, GLuint tex_b)
     }
 }
 
-static void splat(strata_flow *f, const strata_target *dst, GLuint flow, float move, float sign)
+static void splat(strata_flow *f, const strata_target *dst, GLuint flow, GLuint conf, float move,
+                  float sign)
 {
     strata_target_bind(dst);
     glClearColor(0, 0, 0, 0);
@@ -232,6 +254,8 @@ static void splat(strata_flow *f, const strata_target *dst, GLuint flow, float m
         return;
     strata_texture_bind(flow, 0);
     set_i(p_splat, "u_flow", 0);
+    strata_texture_bind(conf, 1);
+    set_i(p_splat, "u_conf", 1);
     glUniform2i(strata_uniform_loc(p_splat, "u_grid"), f->sw, f->sh);
     glUniform1f(strata_uniform_loc(p_splat, "u_move"), move);
     glUniform1f(strata_uniform_loc(p_splat, "u_sign"), sign);
@@ -251,8 +275,8 @@ static void splat(strata_flow *f, const strata_target *dst, GLuint flow, float m
 void strata_flow_compose(strata_flow *f, GLuint tex_a, GLuint tex_b, float t,
                          const strata_target *target)
 {
-    splat(f, &f->splat_a, f->ab.tex, t, 1.0f);
-    splat(f, &f->splat_b, f->ba.tex, 1.0f - t, -1.0f);
+    splat(f, &f->splat_a, f->ab.tex, f->cab.tex, t, 1.0f);
+    splat(f, &f->splat_b, f->ba.tex, f->cba.tex, 1.0f - t, -1.0f);
     GLuint tex[4] = {tex_a, tex_b, f->splat_a.tex, f->splat_b.tex};
     const char *names[4] = {"u_a", "u_b", "u_splat_a", "u_splat_b"};
     if (!pass_begin(p_compose, target, tex, names, 4))

@@ -1,13 +1,15 @@
 // Flow morph, step 2: each keyframe is sampled back along the flow splatted to time t,
 // where its points landed; places one keyframe's points left empty (disocclusions)
-// take the other keyframe only, and where neither landed it is a plain blend.
-// t = 0 gives A exactly and t = 1 gives B. Four fetches, no branches.
+// take the other keyframe only. That warped picture is trusted as far as the points
+// that landed there were (their mean confidence from flow_check); the rest is a plain
+// cross-fade, so where the flow is noise (unrelated pictures) the morph dissolves
+// instead of tearing into blocks. t = 0 gives A exactly and t = 1 gives B.
 in vec2 v_uv;
 out vec4 o_color;
 uniform sampler2D u_a;
 uniform sampler2D u_b;
-uniform sampler2D u_splat_a; // (F * w, w) landed from A
-uniform sampler2D u_splat_b; // (F * w, w) landed from B (A->B direction)
+uniform sampler2D u_splat_a; // (F w, w, conf w) landed from A
+uniform sampler2D u_splat_b; // (F w, w, conf w) landed from B (A->B direction)
 uniform float u_t;
 
 void main()
@@ -20,5 +22,9 @@ void main()
     float wb = u_t * max(smoothstep(0.0, 0.5, sb.b), 1e-4);
     vec3 ca = texture(u_a, v_uv - u_t * fa).rgb;
     vec3 cb = texture(u_b, v_uv + (1.0 - u_t) * fb).rgb;
-    o_color = vec4((ca * wa + cb * wb) / (wa + wb), 1.0);
+    vec3 warped = (ca * wa + cb * wb) / (wa + wb);
+    float conf = (wa * sa.a / max(sa.b, 1e-6) + wb * sb.a / max(sb.b, 1e-6)) / (wa + wb);
+    conf = smoothstep(0.15, 0.6, conf);
+    vec3 fade = mix(texture(u_a, v_uv).rgb, texture(u_b, v_uv).rgb, u_t);
+    o_color = vec4(mix(fade, warped, conf), 1.0);
 }
