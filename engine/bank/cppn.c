@@ -123,8 +123,8 @@ static void hue_matrix(float t, float m[9])
 static void frame_colour(const strata_cppn *c, const float *g, float *out)
 {
     float hue[9], k[9], kh[9];
-    hue_matrix(1.9f * g[11], hue);
-    float sat = 0.55f + 0.9f * sigm(g[12]), val = 0.8f + 0.45f * sigm(g[13]);
+    hue_matrix(3.0f * g[11], hue);
+    float sat = 0.55f + 0.9f * sigm(g[12]), val = 0.65f + 0.7f * sigm(1.5f * g[13]);
     for (int i = 0; i < 9; i++)
         k[i] = val * ((1.0f - sat) / 3.0f + ((i % 4) == 0 ? sat : 0.0f));
     for (int i = 0; i < 3; i++)
