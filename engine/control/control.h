@@ -198,6 +198,8 @@ const char *strata_tempo_reason(const strata_tempo_state *st, char *buf, size_t 
 void strata_tempo_init(strata_tempo *t, double bpm);
 /* Advance to time `now` (seconds on the caller's clock: monotonic live, frame / fps in
  * render). audio may be NULL. Link is followed by the control module, not here.
+ * A step of any size advances the beat by its time: offline a 1 fps step is a second,
+ * live a stall is time in which the band kept playing. A `now` before the last holds.
  * In AUTO mode the tracker takes the lead at confidence >= audio_confidence (or after a
  * reading steady within 1 % for 4 s at >= audio_confidence_off) and keeps it until the
  * confidence stays under audio_confidence_off for audio_lose_s; then the clock free-runs

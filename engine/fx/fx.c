@@ -367,9 +367,12 @@ static const strata_target *run_trails(strata_fx *fx, const strata_target *in,
     strata_texture_bind(hs->t[hs->cur].tex, 1);
     set_i(fx, e, "u_fx_hist", 1);
     set_f(fx, e, "u_fx_fresh", fx->ran_last[e] ? 0.0f : 1.0f);
-    /* Per frame: up to 4% zoom and 1/100 turn, so a long trail spirals visibly. */
-    set_f(fx, e, "u_fx_scale", 1.0f + 0.04f * prm[STRATA_P_fx_trails_zoom]);
-    set_f(fx, e, "u_fx_angle", 0.01f * 6.2831853f * prm[STRATA_P_fx_trails_rotate]);
+    /* Per 1/30 s: up to 4% zoom and 1/100 turn, so a long trail spirals visibly. By time,
+     * not frames: a render at 1 fps and one at 60 zoom, turn and decay alike. */
+    float ticks = fi->u->dt > 0.0f ? fi->u->dt * 30.0f : 0.0f;
+    set_f(fx, e, "u_fx_scale", powf(1.0f + 0.04f * prm[STRATA_P_fx_trails_zoom], ticks));
+    set_f(fx, e, "u_fx_angle", ticks * 0.01f * 6.2831853f * prm[STRATA_P_fx_trails_rotate]);
+    set_f(fx, e, "u_fx_ticks", ticks);
     strata_draw_fullscreen();
     hs->cur ^= 1;
     return out;

@@ -439,12 +439,15 @@ static void latent_now(strata_morph *m, float t, const strata_frame_uniforms *u)
     float breathe = 0.18f;
     float glitch = u->params ? u->params[STRATA_P_glitch] : 0.0f;
     float kick = u->audio ? u->audio->onset * (u->params ? u->params[STRATA_P_pulse] : 0) : 0;
+    double tick = floor(time * 10.0 + 1e-6);
+    uint32_t step_tick = tick > 0 ? (uint32_t)(uint64_t)tick : 0u;
     for (int k = 0; k < m->dim; k++) {
         double ph = k * 2.39996323; /* golden angle: channels never move in step */
         m->z[k] += breathe * (float)sin(time * (0.11 + 0.07 * (k % 5)) + ph);
         m->z[k] += 0.35f * kick * (float)sin(ph * 3.0);
-        /* Latent glitch: a few channels jump on a step clock (same frame, same jump). */
-        uint32_t hsh = (uint32_t)(k * 2654435761u) ^ (uint32_t)(u->frame / 3) * 2246822519u;
+        /* Latent glitch: a few channels jump on a step clock of 10 ticks a second of the
+         * scene time (same time, same jump, at any frame rate). */
+        uint32_t hsh = (uint32_t)(k * 2654435761u) ^ step_tick * 2246822519u;
         hsh ^= hsh >> 15;
         hsh *= 2654435761u;
         if (glitch > 0 && (hsh & 1023) < (uint32_t)(glitch * 300.0f))

@@ -19,7 +19,7 @@ out vec4 o_color;
 void main()
 {
     ivec2 b = ivec2(gl_FragCoord.xy / u_fx_block_px);
-    int epoch = u_frame / 6;  // a block's fate holds 6 frames, long enough to read
+    int epoch = fx_tick(5.0);  // a block's fate holds 0.2 s, long enough to read
     // One hash per block and epoch: 16 bits pick the block, 8 + 8 bits its kick.
     uint h = fx_hash_u(uint(b.x) ^ fx_hash_u(uint(b.y) ^ fx_hash_u(uint(epoch) + 0x9e3779b9u)));
     float moshed = step(float(h & 0xffffu) * (1.0 / 65536.0), 0.85 * u_fx_amount);

@@ -1,5 +1,5 @@
 // Shared by the fx passes (include after common.glsl): the input, the amount, hashes.
-// Noise is an integer hash of (pixel, frame), never GL-side randomness, so render mode
+// Noise is an integer hash of (pixel, time tick), never GL-side randomness, so render mode
 // gives the same bytes on every run and every driver.
 // The chain's own uniforms are u_fx_*; none may be u_<a registered parameter> (the loader
 // declares those), hence u_fx_block_px and u_fx_thr beside the fx_block and
@@ -25,5 +25,11 @@ float fx_hash(int a, int b, int c)
     uint h = fx_hash_u(uint(a) ^ fx_hash_u(uint(b) ^ fx_hash_u(uint(c) + 0x9e3779b9u)));
     return float(h >> 8) * (1.0 / 16777216.0);
 }
+
+// The pattern clock: ticks of the scene time (u_time), so renders at any frame rate show
+// the same pattern at the same time (a frame count would not). 30 a second is what one
+// tick a frame was at 30 fps. The offset keeps a frame that lands on a tick on it
+// whatever the rounding of the summed clock.
+int fx_tick(float hz) { return int(floor(u_time * hz + 1e-3)); }
 
 float fx_luma(vec3 c) { return dot(c, vec3(0.2126, 0.7152, 0.0722)); }

@@ -33,7 +33,7 @@ void main()
     float roll = 1.0 - fract(t * 0.14);
     float dist = abs(y - roll);
     float band = smoothstep(0.07, 0.0, min(dist, 1.0 - dist)) * u_fx_amount;
-    float tear = band * (fx_hash(ip.y, u_frame, 5) - 0.3) * 40.0;
+    float tear = band * (fx_hash(ip.y, fx_tick(30.0), 5) - 0.3) * 40.0;
     // Head switching: the last 2% of lines slide, as a real deck's bottom edge does.
     float head = step(y, 0.02) * (1.0 - y / 0.02) * 30.0;
     float xoff = (wob + tear + head) * scale * u_fx_amount * px.x;
@@ -43,7 +43,7 @@ void main()
     vec3 c1 = rgb2yiq(texture(u_fx_src, uv - vec2(bleed, 0.0)).rgb);
     vec3 c2 = rgb2yiq(texture(u_fx_src, uv - vec2(2.0 * bleed, 0.0)).rgb);
     vec2 iq = mix(c0.yz, (c0.yz + c1.yz + c2.yz) / 3.0, u_fx_amount) * (1.0 - 0.25 * u_fx_amount);
-    float n = fx_hash(ip.x, ip.y, u_frame) - 0.5;
+    float n = fx_hash(ip.x, ip.y, fx_tick(30.0)) - 0.5;
     float luma = c0.x + n * (0.12 * u_fx_amount + 0.6 * band) + 0.04 * u_fx_amount;
     o_color = vec4(clamp(yiq2rgb(vec3(luma, iq)), 0.0, 1.0), 1.0);
 }
