@@ -187,6 +187,24 @@ void strata_engine_stats(strata_engine *e, double now, double frame_ms);
  * is not a neural bank. --stats and bench --json print it. */
 struct json_t;
 struct json_t *strata_engine_neural_json(const strata_engine *e);
+/* Why the picture on screen looks the way it does (render thread; the strings point into
+ * the bank, valid until the scene changes): the overlay and --stats both print it. */
+typedef struct strata_picture_state {
+    const char *scene;                     /* scene (preset) name */
+    const char *morph;                     /* morph mode name */
+    int keyframe, next;                    /* next -1 while holding */
+    const char *keyframe_name, *next_name; /* bank names; next_name NULL while holding */
+    float progress;                        /* eased, 0..1 through the transition */
+    const char *flow;       /* flow mode: "done" (the estimate of this pair is complete),
+                             * "estimating" (staged, the keyframes blend until it is) or
+                             * "holding" (no transition); NULL in other modes */
+    int decode_w, decode_h; /* the size the picture is made at before the fx: latent: the
+                             * render size x latent_scale; neural: 8 x the latent decoded;
+                             * images and neural previews: the size the bank decodes
+                             * its keyframes to */
+    float latent_scale;     /* latent sets: of the render size; 1 for other banks */
+} strata_picture_state;
+void strata_engine_picture_state(const strata_engine *e, strata_picture_state *ps);
 /* p50 and p99 of the recent frame times, in ms. */
 void strata_frame_stats_pct(const strata_frame_stats *s, double *p50, double *p99, double *mean);
 

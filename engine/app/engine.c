@@ -460,6 +460,55 @@ static json_t *stats_passes(void)
     return o;
 }
 
+void strata_engine_picture_state(const strata_engine *e, strata_picture_state *ps)
+{
+    const strata_morph *m = strata_engine_morph(e);
+    const strata_bank *b = strata_engine_bank(e);
+    strata_morph_mode mode = strata_morph_get_mode(m);
+    *ps = (strata_picture_state){.scene = strata_engine_scene_name(e),
+                                 .morph = strata_morph_mode_name(mode),
+                                 .latent_scale = strata_morph_latent_scale(m)};
+    strata_engine_scene_state(e, &ps->keyframe, &ps->next, &ps->progress);
+    ps->keyframe_name = strata_bank_name(b, ps->keyframe);
+    ps->next_name = ps->next >= 0 ? strata_bank_name(b, ps->next) : NULL;
+    if (mode == STRATA_MORPH_FLOW)
+        ps->flow = ps->next < 0 ? "holding" : strata_morph_flow_texture(m) ? "done" : "estimating";
+    strata_morph_neural_status ns;
+    if (strata_bank_kind(b) == STRATA_BANK_LATENT) {
+        /* The rounding of strata_morph_set_latent_scale. */
+        ps->decode_w = (int)((float)e->render_w * ps->latent_scale + 0.5f);
+        ps->decode_h = (int)((float)e->render_h * ps->latent_scale + 0.5f);
+    } else if (strata_morph_neural_status_get(m, &ns) && ns.decoding) {
+        ps->decode_w = ns.lw * 8;
+        ps->decode_h = ns.lh * 8;
+    } else {
+        strata_bank_size(b, &ps->decode_w, &ps->decode_h); /* what the loader decodes to */
+    }
+}
+
+/* The scene object of a --stats line: what is on screen and why it looks so. */
+static json_t *stats_scene(const strata_engine *e)
+{
+    strata_picture_state ps;
+    strata_engine_picture_state(e, &ps);
+    char decode[32];
+    snprintf(decode, sizeof decode, "%dx%d", ps.decode_w, ps.decode_h);
+    json_t *scene = json_pack(
+        "{s:i, s:o, s:b, s:i, s:o, s:i, s:o, s:o, s:s, s:o, s:i, s:o, s:s}", "index",
+        e->scene_index, "name", jstr(ps.scene), "switching", e->incoming || e->incoming_loading,
+        "keyframe", ps.keyframe, "keyframe_name", jstr(ps.keyframe_name), "next", ps.next,
+        "next_name", ps.next_name ? jstr(ps.next_name) : json_null(), "progress", jnum(ps.progress),
+        "morph", ps.morph, "flow", ps.flow ? jstr(ps.flow) : json_null(), "keyframes",
+        strata_bank_count(strata_engine_bank(e)), "latent_scale", jnum(ps.latent_scale), "decode",
+        decode);
+    json_t *neural = strata_engine_neural_json(e);
+    if (neural && scene)
+        json_object_set_new(scene, "neural", neural);
+    else
+        json_decref(neural);
+    return scene;
+}
+
 void strata_engine_stats(strata_engine *e, double now, double frame_ms)
 {
     strata_frame_stats *s = &e->ft;
@@ -491,21 +540,7 @@ void strata_engine_stats(strata_engine *e, double now, double frame_ms)
                   jnum(au->confidence), "level", jnum(au->level.fast), "bass", jnum(au->bass.fast),
                   "mid", jnum(au->mid.fast), "high", jnum(au->high.fast), "onsets",
                   (json_int_t)au->onset_count, "beats", (json_int_t)au->beat_count);
-    int ka, kb;
-    float kt;
-    strata_engine_scene_state(e, &ka, &kb, &kt);
-    json_t *scene = json_pack("{s:i, s:o, s:b, s:i, s:i, s:o, s:s, s:i, s:o}", "index",
-                              e->scene_index, "name", jstr(strata_engine_scene_name(e)),
-                              "switching", e->incoming || e->incoming_loading, "keyframe", ka,
-                              "next", kb, "progress", jnum(kt), "morph",
-                              strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(e))),
-                              "keyframes", strata_bank_count(strata_engine_bank(e)), "latent_scale",
-                              jnum(strata_morph_latent_scale(strata_engine_morph(e))));
-    json_t *neural = strata_engine_neural_json(e);
-    if (neural && scene)
-        json_object_set_new(scene, "neural", neural);
-    else
-        json_decref(neural);
+    json_t *scene = stats_scene(e);
     json_t *line = json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "time",
                              jnum(e->time), "frame", (json_int_t)e->frame, "fps",
                              jnum((double)(e->frame - e->stats_frame) / span), "frame_ms_p50",

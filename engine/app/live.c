@@ -81,6 +81,30 @@ static int overlay_neural(const strata_engine *e, char *buf, size_t len)
                     g->swap, g->quant);
 }
 
+/* Why the picture looks so: scene, keyframe -> next by name and progress, morph and, for
+ * flow, whether the estimate of this pair is done, and the size the picture is made at. */
+static int overlay_picture(const strata_engine *e, char *buf, size_t len)
+{
+    strata_picture_state ps;
+    strata_engine_picture_state(e, &ps);
+    char next[160] = "  (holding)";
+    if (ps.next >= 0)
+        snprintf(next, sizeof next, " -> %d %s (%.0f%%)", ps.next, ps.next_name,
+                 ps.progress * 100.0f);
+    char flow[40] = "";
+    if (ps.flow)
+        snprintf(flow, sizeof flow, ", flow estimate %s", ps.flow);
+    char scale[40] = "";
+    if (strata_bank_kind(strata_engine_bank(e)) == STRATA_BANK_LATENT)
+        snprintf(scale, sizeof scale, " (latent x%.2f)", ps.latent_scale);
+    return snprintf(buf, len,
+                    "scene %s: keyframe %d %s%s of %d\n"
+                    "morph %s%s  decode %dx%d%s\n",
+                    ps.scene, ps.keyframe, ps.keyframe_name, next,
+                    strata_bank_count(strata_engine_bank(e)), ps.morph, flow, ps.decode_w,
+                    ps.decode_h, scale);
+}
+
 static void overlay_text(strata_engine *e, char *buf, size_t len)
 {
     double p50, p99, mean;
@@ -90,7 +114,9 @@ static void overlay_text(strata_engine *e, char *buf, size_t len)
                      "%s  GL %d.%d  render %dx%d\n",
                      STRATA_VERSION, mean > 0 ? 1000.0 / mean : 0.0, p50, p99, e->gl.renderer,
                      e->gl.major, e->gl.minor, e->render_w, e->render_h);
-    /* Before the pass list, so a long list never cuts it off the overlay's buffer. */
+    /* Before the pass list, so a long list never cuts them off the overlay's buffer. */
+    if (n > 0 && (size_t)n < len)
+        n += overlay_picture(e, buf + n, len - (size_t)n);
     if (n > 0 && (size_t)n < len)
         n += overlay_neural(e, buf + n, len - (size_t)n);
     strata_pass_time pt[STRATA_MAX_PASSES];
@@ -98,25 +124,15 @@ static void overlay_text(strata_engine *e, char *buf, size_t len)
     for (int i = 0; i < np && n > 0 && (size_t)n < len; i++)
         n += snprintf(buf + n, len - (size_t)n, "  %-10s gpu %6.2f ms  cpu %5.2f ms\n", pt[i].name,
                       pt[i].gpu_ms, pt[i].cpu_ms);
-    int a, b;
-    float t;
-    strata_engine_scene_state(e, &a, &b, &t);
-    char next[24] = "";
-    if (b >= 0)
-        snprintf(next, sizeof next, " -> %d (%.0f%%)", b, t * 100.0f);
     if (n > 0 && (size_t)n < len)
         n += snprintf(buf + n, len - (size_t)n,
-                      "%s\ntempo %.1f bpm (%s%s)  beat %.0f  OSC port %d  latent x%.2f\n"
-                      "keyframe %d%s of %d (%s)  glitch %.2f  drift %.2f  speed %.2f",
+                      "%s\ntempo %.1f bpm (%s%s)  beat %.0f  OSC port %d\n"
+                      "glitch %.2f  drift %.2f  speed %.2f",
                       strata_audio_status(e->audio_in), e->tempo.bpm,
                       strata_tempo_source_name(e->tempo.source),
                       e->tempo.link_peers ? ", link peers" : "", e->tempo.beat,
-                      strata_control_port(e->control),
-                      strata_morph_latent_scale(strata_engine_morph(e)), a, next,
-                      strata_bank_count(strata_engine_bank(e)),
-                      strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(e))),
-                      e->params.value[STRATA_P_glitch], e->params.value[STRATA_P_drift],
-                      e->params.value[STRATA_P_speed]);
+                      strata_control_port(e->control), e->params.value[STRATA_P_glitch],
+                      e->params.value[STRATA_P_drift], e->params.value[STRATA_P_speed]);
 }
 
 int strata_live_run(const strata_options *o)
