@@ -280,13 +280,16 @@ int strata_bank_natural_cmp(const char *a, const char *b);
  *             R(th) = [cos -sin; sin cos]        (frame.xf = a b c d tx ty)
  *   warp:     A = 0.45 / (1 + exp(-2 g8)):
  *             u += A sin(2.1 v + 1.7 g9),  v += A sin(1.9 u + 1.7 g10)   (u first)
- *   species:  w = softmax(2.2 * (g4, g5, g6, g7)), then (U, V) = sum_s w[s] * S_s(u, v):
+ *   species:  w = softmax(2.2 * (g4, g5, g6, g7, g14)), then
+ *             (U, V) = sum_s w[s] * S_s(u, v):
  *             S0 plain      (u, v)
  *             S1 kaleido    rho = |(u,v)|, a = atan2(v, u), m = a - P floor(a / P),
  *                           P = 2 pi / n, a' = |m - P/2|: rho (cos a', sin a')
  *                           (n = nfold, 3..8 from the seed; (0, 0) when rho < 1e-6)
  *             S2 mirror     (|u|, v)
  *             S3 rings      (1.6 rho - 1.2, 0.9 sin(n a))   (0.9 sin(0) at rho < 1e-6)
+ *             S4 horizon    e = 1 / (|v + 0.1| + 0.2): (0.35 u e, 0.3 e - 1)
+ *                           (a ground plane in perspective under a sky)
  *   inputs:   X = U, Y = V, R = sqrt(U*U + V*V)
  *   layer 0:  h0[j] = tanh(W0[j][0]*X + W0[j][1]*Y + W0[j][2]*R + bias0[j])
  *             bias0[j] = b0[j] + sum_k Wz[j][k] * z[k]     (strata_cppn_first_layer_bias)
@@ -322,7 +325,7 @@ int strata_bank_natural_cmp(const char *a, const char *b);
 #define STRATA_CPPN_LAYERS 4
 #define STRATA_CPPN_WIDTH 16
 #define STRATA_CPPN_MAX_DIM 256
-#define STRATA_CPPN_CONTROLS 14
+#define STRATA_CPPN_CONTROLS 15
 #define STRATA_CPPN_OFF_W0 0
 #define STRATA_CPPN_OFF_HID (STRATA_CPPN_WIDTH * 3)
 #define STRATA_CPPN_HID_STRIDE (STRATA_CPPN_WIDTH * STRATA_CPPN_WIDTH + STRATA_CPPN_WIDTH)
@@ -355,7 +358,7 @@ typedef struct strata_cppn_frame {
     float bias[STRATA_CPPN_LAYERS - 1][STRATA_CPPN_WIDTH];
     float xf[6];      /* a b c d tx ty: (u, v) = (a x + b y + tx, c x + d y + ty) */
     float warp[3];    /* amplitude, phase u, phase v */
-    float species[4]; /* plain, kaleidoscope, mirror, rings; sum 1 */
+    float species[5]; /* plain, kaleidoscope, mirror, rings, horizon; sum 1 */
     float colour[12]; /* M' row-major 3x3, then off'[3] */
 } strata_cppn_frame;
 

@@ -163,12 +163,13 @@ void strata_cppn_frame_make(const strata_cppn *c, const float *latent, strata_cp
     f->xf[4] = 0.6f * g[2], f->xf[5] = 0.6f * g[3];
     f->warp[0] = 0.45f * sigm(2.0f * g[8]);
     f->warp[1] = 1.7f * g[9], f->warp[2] = 1.7f * g[10];
-    float mx = g[4], sum = 0.0f;
-    for (int i = 5; i < 8; i++)
-        mx = fmaxf(mx, g[i]);
-    for (int i = 0; i < 4; i++)
-        sum += f->species[i] = expf(2.2f * (g[4 + i] - mx));
-    for (int i = 0; i < 4; i++)
+    /* Species logits: g4..g7, then g14 for the horizon. */
+    float lg[5] = {g[4], g[5], g[6], g[7], g[14]}, mx = lg[0], sum = 0.0f;
+    for (int i = 1; i < 5; i++)
+        mx = fmaxf(mx, lg[i]);
+    for (int i = 0; i < 5; i++)
+        sum += f->species[i] = expf(2.2f * (lg[i] - mx));
+    for (int i = 0; i < 5; i++)
         f->species[i] /= sum;
     frame_colour(c, g, f->colour);
 }
@@ -200,9 +201,13 @@ static void cppn_coords(const strata_cppn *c, const strata_cppn_frame *f, float 
         kv = rho * sinf(a2);
         ring = sinf(n * a);
     }
+    /* Horizon: a ground plane seen in perspective below the line v = -0.1 and a sky
+     * above it (depth 1 / (|v + 0.1| + 0.2), so bands crowd towards the horizon). */
+    float dep = 1.0f / (fabsf(v + 0.1f) + 0.2f);
     const float *w = f->species;
-    *X = w[0] * u + w[1] * ku + w[2] * fabsf(u) + w[3] * (1.6f * rho - 1.2f);
-    *Y = w[0] * v + w[1] * kv + w[2] * v + w[3] * (0.9f * ring);
+    *X = w[0] * u + w[1] * ku + w[2] * fabsf(u) + w[3] * (1.6f * rho - 1.2f) +
+         w[4] * (0.35f * u * dep);
+    *Y = w[0] * v + w[1] * kv + w[2] * v + w[3] * (0.9f * ring) + w[4] * (0.3f * dep - 1.0f);
 }
 
 void strata_cppn_eval_pixel(const strata_cppn *c, const strata_cppn_frame *f, float x, float y,

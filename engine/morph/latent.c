@@ -66,6 +66,7 @@ void strata_latent_draw(const strata_cppn *c, const float *z, const strata_targe
     glUniform2fv(strata_uniform_loc(prog, "u_xf"), 3, xf);
     glUniform3fv(strata_uniform_loc(prog, "u_warp"), 1, f.warp);
     glUniform4fv(strata_uniform_loc(prog, "u_species"), 1, f.species);
+    glUniform1f(strata_uniform_loc(prog, "u_horizon"), f.species[4]);
     /* colour is row-major 3x3; GL wants column-major unless transposed. */
     glUniformMatrix3fv(strata_uniform_loc(prog, "u_colour"), 1, GL_TRUE, f.colour);
     glUniform3fv(strata_uniform_loc(prog, "u_colour_off"), 1, f.colour + 9);

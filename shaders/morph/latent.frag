@@ -19,6 +19,7 @@ uniform vec3 u_colour_off;                  // M', off' of the frame
 uniform vec2 u_xf[3];                       // (a, c), (b, d), (tx, ty)
 uniform vec3 u_warp;                        // amplitude, phase u, phase v
 uniform vec4 u_species;                     // plain, kaleidoscope, mirror, rings
+uniform float u_horizon;                    // the fifth species' weight
 uniform float u_nfold;
 
 vec4 tanh4(vec4 x)
@@ -48,6 +49,8 @@ void main()
     }
     vec2 q = u_species.x * p + u_species.y * kal + u_species.z * vec2(abs(p.x), p.y) +
              u_species.w * vec2(1.6 * rho - 1.2, 0.9 * ring);
+    float dep = 1.0 / (abs(p.y + 0.1) + 0.2);
+    q += u_horizon * vec2(0.35 * p.x * dep, 0.3 * dep - 1.0);
     x = q.x;
     y = q.y;
     float r = sqrt(x * x + y * y);
