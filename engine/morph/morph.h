@@ -103,8 +103,8 @@ void strata_traversal_free(strata_traversal *tr);
 /* Advance by one frame: in->dt seconds (and the beat's advance with a tempo). A step
  * longer than a dwell or a transition carries its rest on, and a transition due within
  * the step starts on the beat inside it, so the walk is a function of time: the same at
- * 1 fps as at 60. A beat step far beyond what dt allows (a resync, a new source) counts
- * as none. */
+ * 1 fps as at 60. A beat step that dt does not explain (a resync, a new source, a live
+ * stall whose dt was cut) counts as dt's worth of beats. */
 void strata_traversal_update(strata_traversal *tr, const strata_traverse_in *in);
 /* Morph to keyframe i over seconds (0: cut). Applied at the next update. */
 void strata_traversal_goto(strata_traversal *tr, int i, double seconds);

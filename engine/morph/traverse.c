@@ -215,16 +215,17 @@ static void finish_transition(strata_traversal *tr)
     tr->transitions++;
 }
 
-/* This frame's step in beats: the clock's advance, or 0 where it jumped (a resync, a new
- * source). A jump is a step far from what dt allows at this tempo; a long step that the
- * time explains (offline at 0.5 fps, a live stall) is kept whole. */
+/* This frame's step in beats: the clock's advance, or where it jumped (a resync, a new
+ * source, a live stall that the frame clock cut to 0.25 s) the time's worth at this tempo:
+ * the walk moves on by its dt, never leaps. A long step that dt explains (offline at
+ * 0.5 fps) is kept whole; the clock slews by up to 1.5x and a resync moves up to 2 beats. */
 static double beat_step_of(strata_traversal *tr, const strata_traverse_in *in)
 {
     double step = tr->last_beat >= 0 ? in->beat - tr->last_beat : 0.0;
     tr->last_beat = in->beat;
     double expect = (in->dt > 0 ? in->dt : 0.0) * in->bpm / 60.0;
-    if (step < 0 || step > 1.5 * expect + 8.0)
-        return 0.0;
+    if (step < 0 || step > 1.5 * expect + 2.0)
+        return expect;
     return step;
 }
 
