@@ -209,7 +209,7 @@ static void same_walk_at_any_frame_rate(void **state)
     (void)state;
     static const struct {
         float drift, bpm;
-    } cases[] = {{0.6f, 0.0f}, {0.95f, 0.0f}, {0.2f, 0.0f},  {0.6f, 128.0f},
+    } cases[] = {{0.6f, 0.0f},  {0.95f, 0.0f},  {0.2f, 0.0f}, {0.6f, 128.0f},
                  {0.2f, 97.0f}, {0.9f, 240.0f}, {1.0f, 60.0f}};
     static const double rates[] = {0.5, 1.0, 10.0};
     enum { SECS = 60 };
@@ -228,8 +228,8 @@ static void same_walk_at_any_frame_rate(void **state)
                 if (a0[k] != a1[k] || b0[k] != b1[k] || fabsf(t0[k] - t1[k]) > 1e-4f)
                     print_message("drift %.2f bpm %.0f at %g fps, %d s: %d>%d %.4f vs 60 fps "
                                   "%d>%d %.4f\n",
-                                  (double)cases[c].drift, (double)cases[c].bpm, rates[r], k,
-                                  a1[k], b1[k], (double)t1[k], a0[k], b0[k], (double)t0[k]);
+                                  (double)cases[c].drift, (double)cases[c].bpm, rates[r], k, a1[k],
+                                  b1[k], (double)t1[k], a0[k], b0[k], (double)t0[k]);
                 assert_int_equal(a0[k], a1[k]);
                 assert_int_equal(b0[k], b1[k]);
                 assert_true(fabsf(t0[k] - t1[k]) <= 1e-4f);
