@@ -16,15 +16,21 @@ void main()
 {
     vec4 sa = texture(u_splat_a, v_uv);
     vec4 sb = texture(u_splat_b, v_uv);
-    vec2 fa = sa.rg / max(sa.b, 1e-6);
-    vec2 fb = sb.rg / max(sb.b, 1e-6);
     float wa = (1.0 - u_t) * max(smoothstep(0.0, 0.5, sa.b), 1e-4);
     float wb = u_t * max(smoothstep(0.0, 0.5, sb.b), 1e-4);
-    vec3 ca = texture(u_a, v_uv - u_t * fa).rgb;
-    vec3 cb = texture(u_b, v_uv + (1.0 - u_t) * fb).rgb;
-    vec3 warped = (ca * wa + cb * wb) / (wa + wb);
     float conf = (wa * sa.a / max(sa.b, 1e-6) + wb * sb.a / max(sb.b, 1e-6)) / (wa + wb);
     conf = smoothstep(0.15, 0.6, conf);
-    vec3 fade = mix(texture(u_a, v_uv).rgb, texture(u_b, v_uv).rgb, u_t);
+    // Only what is seen is fetched: where the flow is trusted or not at all (most of
+    // the frame), two fetches, as before the confidence.
+    vec3 warped = vec3(0.0), fade = vec3(0.0);
+    if (conf > 0.0) {
+        vec2 fa = sa.rg / max(sa.b, 1e-6);
+        vec2 fb = sb.rg / max(sb.b, 1e-6);
+        vec3 ca = texture(u_a, v_uv - u_t * fa).rgb;
+        vec3 cb = texture(u_b, v_uv + (1.0 - u_t) * fb).rgb;
+        warped = (ca * wa + cb * wb) / (wa + wb);
+    }
+    if (conf < 1.0)
+        fade = mix(texture(u_a, v_uv).rgb, texture(u_b, v_uv).rgb, u_t);
     o_color = vec4(mix(fade, warped, conf), 1.0);
 }
