@@ -1,7 +1,10 @@
 /* The flow morph: dense optical flow between two keyframes on the GPU (an exhaustive
  * search at the coarsest pyramid level, Lucas-Kanade refinement on the way up,
- * edge-aware smoothing), then softmax forward splatting of both flows to time t and
- * a compose pass that samples each keyframe along its flow.
+ * edge-aware smoothing), a confidence per flow texel (forward-backward consistency and
+ * patch likeness, flow_check), then softmax forward splatting of both flows and their
+ * confidence to time t and a compose pass that samples each keyframe along its flow
+ * where the flow is trusted and cross-fades where it is not (between unrelated
+ * pictures the flow is noise, and following it tore the frame into blocks).
  *
  * The estimate runs in stages, one per frame (strata_flow_step), so a transition
  * never costs one long frame: the eased progress is still ~0 for those first frames,
