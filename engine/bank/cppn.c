@@ -129,7 +129,8 @@ static void frame_colour(const strata_cppn *c, const float *g, float *out)
         k[i] = val * ((1.0f - sat) / 3.0f + ((i % 4) == 0 ? sat : 0.0f));
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++)
-            kh[i * 3 + j] = k[i * 3] * hue[j] + k[i * 3 + 1] * hue[3 + j] + k[i * 3 + 2] * hue[6 + j];
+            kh[i * 3 + j] =
+                k[i * 3] * hue[j] + k[i * 3 + 1] * hue[3 + j] + k[i * 3 + 2] * hue[6 + j];
     for (int i = 0; i < 3; i++) {
         for (int j = 0; j < 3; j++)
             out[i * 3 + j] = kh[i * 3] * c->colour[j] + kh[i * 3 + 1] * c->colour[3 + j] +
