@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Draws the sort makes per frame at amount 1; each does two odd-even rounds. */
+/* Sort draws per 1/30 s at amount 1 (each does two odd-even rounds): the sort runs
+ * ceil(amount * 4) * 30 passes a second of scene time, whatever the frame rate. */
 #define SORT_PASSES_MAX 4
 
 static const char *const effect_names[STRATA_FX_COUNT] = {
@@ -49,7 +50,9 @@ struct strata_fx {
     float amount[STRATA_FX_COUNT];
     float burst;
     bool sort_vertical;
-    int sort_reseed;
+    float sort_reseed; /* seconds; 0: never */
+    double sort_t;     /* scene time of the sort's last frame */
+    double sort_start; /* scene time the sort started (its clock with re-seeding off) */
 };
 
 /* ---- names and curves -------------------------------------------------- */
@@ -195,7 +198,7 @@ strata_fx *strata_fx_create(int w, int h, strata_result *r)
     fx->shape[STRATA_FX_RGB] = (strata_fx_shape){STRATA_FX_CURVE_LINEAR, 0.0f, 1.0f};
     fx->shape[STRATA_FX_VHS] = (strata_fx_shape){STRATA_FX_CURVE_LINEAR, 0.0f, 0.5f};
     fx->shape[STRATA_FX_CRUSH] = (strata_fx_shape){STRATA_FX_CURVE_EXP, 3.0f, 0.5f};
-    fx->sort_reseed = 24;
+    fx->sort_reseed = 0.8f;
     return fx;
 }
 
@@ -259,12 +262,12 @@ int strata_fx_get_order(const strata_fx *fx, strata_fx_effect *order)
     return fx->norder;
 }
 
-void strata_fx_set_sort(strata_fx *fx, bool vertical, int reseed_frames)
+void strata_fx_set_sort(strata_fx *fx, bool vertical, float reseed_s)
 {
     if (vertical != fx->sort_vertical)
         fx->ran_last[STRATA_FX_SORT] = false; /* the old state is sorted the other way */
     fx->sort_vertical = vertical;
-    fx->sort_reseed = reseed_frames > 0 ? reseed_frames : 0;
+    fx->sort_reseed = reseed_s > 0.0f ? reseed_s : 0.0f;
 }
 
 void strata_fx_amounts(const strata_fx *fx, float out[STRATA_FX_COUNT])
@@ -384,10 +387,28 @@ static const strata_target *run_sort(strata_fx *fx, const strata_target *in,
     const strata_fx_effect e = STRATA_FX_SORT;
     history *hs = &fx->sort;
     float a = fx->amount[e];
-    int passes = (int)ceilf(a * SORT_PASSES_MAX);
+    /* Passes by time: each row gets the passes due (rate * its age since its last
+     * re-seed, floored) less those it had, so a row sorts as far at 1 fps as at 60. */
+    float rate = ceilf(a * SORT_PASSES_MAX) * 30.0f;
     /* Low amounts sort only the brightest pixels; at 1 the threshold parameter rules. */
     float thr = 1.0f - a * (1.0f - fi->u->params[STRATA_P_fx_sort_threshold]);
-    int seed = fx->ran_last[e] ? (fx->sort_reseed > 0 ? 1 : 0) : 2;
+    double t = fi->u->time;
+    int seed = 1;
+    if (!fx->ran_last[e] || t < fx->sort_t) {
+        /* Starting (or the clock went back): seed every row, as if a 30 fps frame ago. */
+        seed = 2;
+        fx->sort_t = t - 1.0 / 30.0;
+        fx->sort_start = fx->sort_t;
+    }
+    float step = (float)(t - fx->sort_t);
+    fx->sort_t = t;
+    float tmod = fx->sort_reseed > 0.0f ? (float)fmod(t, (double)fx->sort_reseed)
+                                        : (float)(t - fx->sort_start);
+    /* No row needs more than floor(step * rate) + 1 passes, and odd-even transposition
+     * sorts n pixels in n rounds: n / 2 + 1 passes, after which more change nothing. */
+    int n = fx->sort_vertical ? in->h : in->w;
+    double due = floor((double)step * (double)rate) + 1.0;
+    int passes = due > (double)(n / 2 + 2) ? n / 2 + 2 : (int)due;
     for (int i = 0; i < passes; i++) {
         strata_target *out = &hs->t[hs->cur ^ 1];
         strata_target_bind(out);
@@ -396,8 +417,12 @@ static const strata_target *run_sort(strata_fx *fx, const strata_target *in,
         strata_texture_bind(hs->t[hs->cur].tex, 1);
         set_i(fx, e, "u_fx_state", 1);
         set_i(fx, e, "u_fx_vertical", fx->sort_vertical ? 1 : 0);
-        set_i(fx, e, "u_fx_seed", i == 0 ? seed : 0);
-        set_i(fx, e, "u_fx_period", fx->sort_reseed);
+        set_i(fx, e, "u_fx_seed", seed);
+        set_i(fx, e, "u_fx_pass", i);
+        set_f(fx, e, "u_fx_period", fx->sort_reseed);
+        set_f(fx, e, "u_fx_tmod", tmod);
+        set_f(fx, e, "u_fx_step", step);
+        set_f(fx, e, "u_fx_rate", rate);
         set_f(fx, e, "u_fx_thr", thr);
         strata_draw_fullscreen();
         hs->cur ^= 1;

@@ -110,9 +110,11 @@ strata_fx_shape strata_fx_get_shape(const strata_fx *fx, strata_fx_effect e);
 bool strata_fx_set_order(strata_fx *fx, const strata_fx_effect *order, int n);
 int strata_fx_get_order(const strata_fx *fx, strata_fx_effect *order /* COUNT */);
 /* Pixel sort direction (false: along rows, the default) and how often a sorted row or
- * column is re-seeded from the live picture, in frames (staggered per row; 0: only when
- * the sort starts, so it keeps sorting one still; default 24). */
-void strata_fx_set_sort(strata_fx *fx, bool vertical, int reseed_frames);
+ * column is re-seeded from the live picture, in seconds of scene time (staggered per row;
+ * 0: only when the sort starts, so it keeps sorting one still; default 0.8). The sort runs
+ * by time too: ceil(amount * 4) * 30 passes a second, each row gated to the passes due
+ * since its re-seed, so it looks the same at any frame rate. */
+void strata_fx_set_sort(strata_fx *fx, bool vertical, float reseed_s);
 
 /* curve(g) as the chain evaluates it (clamped to 0..1). */
 float strata_fx_curve_eval(strata_fx_curve c, float k, float g);

@@ -2,18 +2,24 @@
 // pairs along a row (or column) swap when both lie in a span (luma >= threshold) and are
 // out of order, so spans end up sorted by luma, ascending left to right (bottom to top
 // when vertical). Two rounds per draw (4 taps) cost far less than two draws on llvmpipe.
-// The state persists between frames and a few passes run per frame, so sorting
-// accumulates; each row is re-seeded from the live picture every u_fx_period frames,
-// staggered by a hash of the row so the picture never pops all at once.
-//! param fx_sort: 0..1 rounds per frame (up to 8) and the threshold (1 down to fx_sort_threshold)
+// The state persists between frames and sorting accumulates by time, not frames: a row
+// runs u_fx_rate passes a second of scene time, re-seeds from the live picture every
+// u_fx_period seconds (staggered by a hash of the row so the picture never pops all at
+// once), and in each frame takes only the passes due since its re-seed less those it had,
+// so a row has sorted as far at 1 fps as at 60 at the same time.
+//! param fx_sort: 0..1 rounds per 1/30 s (up to 8) and the threshold (1 down to fx_sort_threshold)
 //! param fx_sort_threshold: 0..1 luma from which pixels join a span at amount 1
 #include "common.glsl"
 #include "fx/fx_common.glsl"
 
 uniform sampler2D u_fx_state;  // unit 1: the sort state (last pass)
 uniform int u_fx_vertical;
-uniform int u_fx_seed;         // 0: state, 1: re-seed rows due this frame, 2: seed everything
-uniform int u_fx_period;       // re-seed period in frames
+uniform int u_fx_seed;         // 1: re-seed rows due this frame, 2: seed everything
+uniform int u_fx_pass;         // this draw's index within the frame
+uniform float u_fx_period;     // re-seed period in seconds (0: never)
+uniform float u_fx_tmod;       // scene time mod the period (period 0: since the sort began)
+uniform float u_fx_step;       // seconds since the sort's last frame
+uniform float u_fx_rate;       // passes a second
 uniform float u_fx_thr;
 
 out vec4 o_color;
@@ -53,10 +59,21 @@ void main()
     int x = p[axis];
     int n = int(u_resolution[axis]);
     int row = p[1 - axis];
-    bool seed = u_fx_seed == 2;
-    if (u_fx_seed == 1 && u_fx_period > 0) {
-        int phase = int(fx_hash(row, 31, 0) * float(u_fx_period));
-        seed = (u_frame + phase) % u_fx_period == 0;
+    // age: seconds since the row's last re-seed (period 0: since the sort began).
+    float age = u_fx_tmod;
+    if (u_fx_period > 0.0)
+        age = mod(u_fx_tmod + fx_hash(row, 31, 0) * u_fx_period, u_fx_period);
+    bool reseeded = u_fx_seed == 2 || age < u_fx_step;
+    // Passes due since the re-seed, less those the row had in earlier frames.
+    float due = floor(age * u_fx_rate);
+    if (!reseeded)
+        due -= floor((age - u_fx_step) * u_fx_rate);
+    if (u_fx_seed == 2)
+        due = floor(u_fx_step * u_fx_rate);
+    bool seed = reseeded && u_fx_pass == 0;
+    if (float(u_fx_pass) >= due) {
+        o_color = seed ? texelFetch(u_fx_src, p, 0) : texelFetch(u_fx_state, p, 0);
+        return;
     }
     // Round 1 pairs (0,1)(2,3)..., round 2 pairs (1,2)(3,4)... An even x meets x+1 then
     // x-1; an odd x meets x-1 then x+1. With d the side of the round-2 partner, x needs

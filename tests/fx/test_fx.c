@@ -332,7 +332,7 @@ static void check_sort(bool vertical)
     sort_card(card, vertical, 12345);
     rig g;
     rig_open(&g, w, h, card);
-    strata_fx_set_sort(g.fx, vertical, 0);
+    strata_fx_set_sort(g.fx, vertical, 0.0f);
     g.prm.value[STRATA_P_glitch] = 1.0f;
     g.prm.value[STRATA_P_fx_sort] = 1.0f;
     g.prm.value[STRATA_P_fx_sort_threshold] = 0.25f;
@@ -390,10 +390,10 @@ static void sort_reseeds_from_the_live_picture(void **state)
     uint8_t first[SORT_N * SORT_L * 4], second[SORT_N * SORT_L * 4];
     sort_card(first, false, 12345);
     sort_card(second, false, 999);
-    for (int period = 0; period <= 3; period += 3) {
+    for (int period = 0; period <= 3; period += 3) { /* frames at 30 fps */
         rig g;
         rig_open(&g, SORT_N, SORT_L, first);
-        strata_fx_set_sort(g.fx, false, period);
+        strata_fx_set_sort(g.fx, false, (float)period / 30.0f);
         g.prm.value[STRATA_P_glitch] = 1.0f;
         g.prm.value[STRATA_P_fx_sort] = 1.0f;
         strata_fx_set_shape(g.fx, STRATA_FX_SORT, (strata_fx_shape){STRATA_FX_CURVE_LINEAR, 0, 0});
