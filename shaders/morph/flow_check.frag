@@ -1,7 +1,9 @@
 // Flow, step 6: how far to trust the flow F from A to B at each texel, 0..1.
 // Two tests, both must pass: F and the flow back from where it lands cancel
 // (forward-backward consistency; between unrelated pictures they rarely do), and the
-// 3x3 patch of A at p looks like the patch of B at p + F. A point that leaves the frame
+// 3x3 patch of A at p looks like the patch of B at p + F; a flow longer than a texel
+// counts that likeness only where the patch (or a matching neighbour moving the same
+// way) has structure, since flat black bars match each other anywhere. A point that leaves the frame
 // is not trusted. A point that fails only because it is occluded (the thing at p + F in
 // the other picture is a trusted mover that travels further) keeps the mover's trust,
 // so a shape crossing a flat background still travels. The compose pass morphs
@@ -15,6 +17,27 @@ uniform sampler2D u_a;   // luma of A at this level
 uniform sampler2D u_b;   // luma of B
 uniform vec2 u_texel;    // one texel of this level, in uv
 
+// The 3x3 patch of la at p against that of lb at q: .x the likeness (a mean luma miss
+// of 0.06 is 1/e), .y how much structure either patch has, 0..1 (luma deviation
+// 0.01 .. 0.03 across the patch). A patch with no structure (a flat letterbox bar)
+// matches any other flat patch, so its likeness says nothing.
+vec2 evidence(sampler2D la, sampler2D lb, vec2 p, vec2 q)
+{
+    float sd = 0.0, sa = 0.0, sa2 = 0.0, sb = 0.0, sb2 = 0.0;
+    for (int j = -1; j <= 1; j++)
+        for (int i = -1; i <= 1; i++) {
+            vec2 o = vec2(i, j) * u_texel;
+            float va = texture(la, p + o).r, vb = texture(lb, q + o).r, d = va - vb;
+            sd += d * d;
+            sa += va;
+            sa2 += va * va;
+            sb += vb;
+            sb2 += vb * vb;
+        }
+    float dev = sqrt(max(max(sa2 / 9.0 - sa * sa / 81.0, sb2 / 9.0 - sb * sb / 81.0), 0.0));
+    return vec2(exp(-sd / 9.0 / (0.06 * 0.06)), smoothstep(0.01, 0.03, dev));
+}
+
 // Trust of the point p of the picture with luma la, whose flow fw leads into lb.
 float trust(sampler2D fw, sampler2D bw, sampler2D la, sampler2D lb, vec2 p, out vec2 f)
 {
@@ -25,16 +48,25 @@ float trust(sampler2D fw, sampler2D bw, sampler2D la, sampler2D lb, vec2 p, out 
     // little more on long moves, where the coarse levels round.
     vec2 fp = f / u_texel, gp = g / u_texel, e = fp + gp;
     float fb = exp(-dot(e, e) / (1.0 + 0.02 * (dot(fp, fp) + dot(gp, gp))));
-    float sd = 0.0;
-    for (int j = -1; j <= 1; j++)
-        for (int i = -1; i <= 1; i++) {
-            vec2 o = vec2(i, j) * u_texel;
-            float d = texture(la, p + o).r - texture(lb, q + o).r;
-            sd += d * d;
+    vec2 ev = evidence(la, lb, p, q);
+    // A flow longer than a texel through a flat patch is unconstrained: trust it only as
+    // far as the patch has structure, or a neighbour 2 or 4 texels away that has
+    // structure, matches, and moves the same way (the flat inside of a moving shape is
+    // carried by its edge; a flat bar beside an edge that does not match is not).
+    float tex = ev.y;
+    float moves = smoothstep(1.0, 3.0, length(fp));
+    if (moves > 0.0 && tex < 1.0) {
+        for (int k = 0; k < 16; k++) {
+            float a = float(k) * 0.7853982; // 8 directions, at 2 then 4 texels
+            vec2 n = p + (k < 8 ? 2.0 : 4.0) * vec2(cos(a), sin(a)) * u_texel;
+            vec2 fn = texture(fw, n).rg;
+            vec2 dn = (fn - f) / u_texel;
+            vec2 en = evidence(la, lb, n, n + fn);
+            tex = max(tex, en.x * en.y * exp(-dot(dn, dn) / 2.0));
         }
-    float like = exp(-sd / 9.0 / (0.06 * 0.06)); // a mean luma miss of 0.06 is 1/e
+    }
     float inside = step(0.0, q.x) * step(q.x, 1.0) * step(0.0, q.y) * step(q.y, 1.0);
-    return fb * like * inside;
+    return fb * ev.x * inside * mix(1.0, tex, moves);
 }
 
 void main()

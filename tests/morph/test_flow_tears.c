@@ -2,7 +2,8 @@
  * its in-between frames must not tear into axis-aligned blocks nor open dark holes.
  * Two very different pairs are generated here (shapes on a gradient against coloured
  * value noise; a wood-grain plaid against soft blobs on a gradient), each picture mid
- * grey to bright, so any dark pixel in between is the morph's doing.
+ * grey to bright, so any dark pixel in between is the morph's doing. A third pair is
+ * letterboxed as fit mode makes it (flat black bars that match each other anywhere).
  *
  * Blockiness: a pixel steps to its right (or lower) neighbour by |dL|; a cross-fade
  * (1 - t) A + t B can never step more than the larger of A's and B's steps there, so a
@@ -279,11 +280,41 @@ static void plaid_to_blobs_do_not_tear(void **state)
     check_pair("plaid->blobs", plaid, blobs);
 }
 
+/* Pair 3, as fit mode makes them: A pillarboxed (flat black bars left and right, a
+ * square picture in 16:9), B letterboxed (bars top and bottom). Black bar matches black
+ * bar perfectly, so the flow there passes both tests while it carries nothing: before
+ * the texture term small squares of bar travelled into the picture: at t = 0.25 dark
+ * 0.64 % of pixels (worst deficit 127), new edges 0.36 %; with it none and 0.00 %. */
+static void pillarboxed_shapes(uint8_t *rgba)
+{
+    shapes(rgba);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            if (x < 140 || x >= W - 140)
+                memset(rgba + ((size_t)y * W + x) * 4, 0, 3);
+}
+
+static void letterboxed_foliage(uint8_t *rgba)
+{
+    foliage(rgba);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            if (y < 40 || y >= H - 40)
+                memset(rgba + ((size_t)y * W + x) * 4, 0, 3);
+}
+
+static void letterboxed_pair_does_not_tear(void **state)
+{
+    (void)state;
+    check_pair("pillarbox->letterbox", pillarboxed_shapes, letterboxed_foliage);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(shapes_to_foliage_do_not_tear),
         cmocka_unit_test(plaid_to_blobs_do_not_tear),
+        cmocka_unit_test(letterboxed_pair_does_not_tear),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
