@@ -3,8 +3,8 @@
 // (forward-backward consistency; between unrelated pictures they rarely do), and the
 // 3x3 patch of A at p looks like the patch of B at p + F; a flow longer than a texel
 // counts that likeness only where the patch (or a matching neighbour moving the same
-// way) has structure, since flat black bars match each other anywhere. A point that leaves the frame
-// is not trusted. A point that fails only because it is occluded (the thing at p + F in
+// way) has structure, since flat black bars match each other anywhere. A point that
+// leaves the frame is not trusted. A point that fails only because it is occluded (the thing at p + F in
 // the other picture is a trusted mover that travels further) keeps the mover's trust,
 // so a shape crossing a flat background still travels. The compose pass morphs
 // untrusted places softly instead of carrying them along a flow that is only noise
