@@ -4,11 +4,11 @@
 // 3x3 patch of A at p looks like the patch of B at p + F; a flow longer than a texel
 // counts that likeness only where the patch (or a matching neighbour moving the same
 // way) has structure, since flat black bars match each other anywhere. A point that
-// leaves the frame is not trusted. A point that fails only because it is occluded (the thing at p + F in
-// the other picture is a trusted mover that travels further) keeps the mover's trust,
-// so a shape crossing a flat background still travels. The compose pass morphs
-// untrusted places softly instead of carrying them along a flow that is only noise
-// (which tore the picture into blocks).
+// leaves the frame is not trusted. A point that fails only because it is occluded (the
+// thing at p + F in the other picture is a trusted mover that travels further) keeps the
+// mover's trust, so a shape crossing a flat background still travels. The compose pass
+// morphs untrusted places softly instead of carrying them along a flow that is only
+// noise (which tore the picture into blocks).
 in vec2 v_uv;
 out vec4 o_color;
 uniform sampler2D u_fwd; // F, A -> B, uv units
