@@ -50,20 +50,27 @@ float trust(sampler2D fw, sampler2D bw, sampler2D la, sampler2D lb, vec2 p, out 
     float fb = exp(-dot(e, e) / (1.0 + 0.02 * (dot(fp, fp) + dot(gp, gp))));
     vec2 ev = evidence(la, lb, p, q);
     // A flow longer than a texel through a flat patch is unconstrained: trust it only as
-    // far as the patch has structure, or a neighbour 2 or 4 texels away that has
-    // structure, matches, and moves the same way (the flat inside of a moving shape is
-    // carried by its edge; a flat bar beside an edge that does not match is not).
+    // far as the patch has structure, or neighbours on both sides of it (2 .. 6 texels
+    // away) have structure, match, and move the same way (the flat inside of a moving
+    // shape is carried by its edge; a flat bar beside an edge is not).
     float tex = ev.y;
     float moves = smoothstep(1.0, 3.0, length(fp));
     if (moves > 0.0 && tex < 1.0) {
-        for (int k = 0; k < 16; k++) {
-            float a = float(k) * 0.7853982; // 8 directions, at 2 then 4 texels
-            vec2 n = p + (k < 8 ? 2.0 : 4.0) * vec2(cos(a), sin(a)) * u_texel;
+        float side[8];
+        for (int k = 0; k < 8; k++)
+            side[k] = 0.0;
+        for (int k = 0; k < 24; k++) {
+            float a = float(k % 8) * 0.7853982; // 8 directions, at 2, 4 and 6 texels
+            vec2 n = p + float(2 * (k / 8 + 1)) * vec2(cos(a), sin(a)) * u_texel;
             vec2 fn = texture(fw, n).rg;
             vec2 dn = (fn - f) / u_texel;
             vec2 en = evidence(la, lb, n, n + fn);
-            tex = max(tex, en.x * en.y * exp(-dot(dn, dn) / 2.0));
+            side[k % 8] = max(side[k % 8], en.x * en.y * exp(-dot(dn, dn) / 2.0));
         }
+        // Support from both sides along one axis: the inside of a shape is enclosed by
+        // its edge, a flat bar beside one matching edge (two pillarbox edges) is not.
+        for (int k = 0; k < 4; k++)
+            tex = max(tex, min(side[k], side[k + 4]));
     }
     float inside = step(0.0, q.x) * step(q.x, 1.0) * step(0.0, q.y) * step(q.y, 1.0);
     return fb * ev.x * inside * mix(1.0, tex, moves);
