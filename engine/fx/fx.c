@@ -352,6 +352,7 @@ static const strata_target *run_block(strata_fx *fx, const strata_target *in,
     set_i(fx, e, "u_fx_mvec", 2);
     set_f(fx, e, "u_fx_fresh", fx->ran_last[e] ? 0.0f : 1.0f);
     set_f(fx, e, "u_fx_block_px", (float)fx->block_px);
+    set_f(fx, e, "u_fx_ticks", fi->u->dt > 0.0f ? fi->u->dt * 30.0f : 0.0f);
     strata_draw_fullscreen();
     hs->cur ^= 1;
     return out;

@@ -12,6 +12,7 @@ uniform sampler2D u_fx_hist;  // unit 1: this pass's last output
 uniform sampler2D u_fx_mvec;  // unit 2: one vector per block, pixels (block_motion.frag)
 uniform float u_fx_fresh;     // 1: no history yet
 uniform float u_fx_block_px;  // block size in pixels
+uniform float u_fx_ticks;     // this frame's dt in 1/30 s: the throw is per 1/30 s
 
 in vec2 v_uv;
 out vec4 o_color;
@@ -23,15 +24,24 @@ void main()
     // One hash per block and epoch: 16 bits pick the block, 8 + 8 bits its kick.
     uint h = fx_hash_u(uint(b.x) ^ fx_hash_u(uint(b.y) ^ fx_hash_u(uint(epoch) + 0x9e3779b9u)));
     float moshed = step(float(h & 0xffffu) * (1.0 / 65536.0), 0.85 * u_fx_amount);
-    // The kick throws still pictures too: a constant drift per block and epoch.
+    // The kick throws still pictures too: a constant drift per block and epoch. By time,
+    // not frames: the motion since the last frame (x 1 + amount) carries the history
+    // along, and the kick is per 1/30 s of dt, but only of the part of dt inside the
+    // block's epoch (its fate holds 0.2 s) plus the 1/30 s a 30 fps frame would throw it
+    // as the epoch begins. (Scaling the motion's amplification by dt too measured worse.)
+    float ticks = min(u_fx_ticks, (u_time * 5.0 - float(epoch)) * 6.0 + 1.0);
     vec2 kick = (vec2(float((h >> 16) & 0xffu), float(h >> 24)) * (1.0 / 256.0) - 0.5) *
                 u_fx_block_px * u_fx_amount;
-    vec2 mv = texelFetch(u_fx_mvec, b, 0).xy * (1.0 + u_fx_amount) + kick;
+    vec2 m = texelFetch(u_fx_mvec, b, 0).xy;
+    vec2 mv = m * (1.0 + u_fx_amount) + kick * ticks;
     vec2 huv = (gl_FragCoord.xy - mv) / u_resolution;
-    // Branches, not a select: llvmpipe would fetch both sides of a select.
+    // Branches, not a select: llvmpipe would fetch both sides of a select. A history
+    // older than a block's fate (dt over 0.2 s: offline at under 5 fps) is not what a
+    // fast render's block would show (its history is a frame or two old): the live
+    // picture, thrown, stands for it.
     if (moshed < 0.5)
         o_color = texture(u_fx_src, v_uv);
-    else if (u_fx_fresh > 0.5)
+    else if (u_fx_fresh > 0.5 || u_fx_ticks > 6.0)
         o_color = texture(u_fx_src, huv);
     else
         o_color = texture(u_fx_hist, huv);
