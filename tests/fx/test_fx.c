@@ -87,12 +87,12 @@ static void rig_close(rig *g)
     free(g->img);
 }
 
-/* One frame through the chain; the result is read into g->img. */
-static const strata_target *rig_run(rig *g, float onset)
+/* One frame at `fps` through the chain; the result is read into g->img. */
+static const strata_target *rig_run_at(rig *g, float onset, int fps)
 {
-    strata_frame_uniforms u = {.time = g->frame / 30.0,
+    strata_frame_uniforms u = {.time = g->frame / (double)fps,
                                .frame = g->frame,
-                               .dt = 1.0f / 30,
+                               .dt = 1.0f / (float)fps,
                                .width = g->src.w,
                                .height = g->src.h,
                                .audio = &audio,
@@ -104,6 +104,12 @@ static const strata_target *rig_run(rig *g, float onset)
     assert_int_equal(out->w, g->src.w);
     strata_target_read(out, g->img);
     return out;
+}
+
+/* One frame at 30 fps. */
+static const strata_target *rig_run(rig *g, float onset)
+{
+    return rig_run_at(g, onset, 30);
 }
 
 static int setup(void **state)
@@ -382,6 +388,45 @@ static void pixel_sort_orders_luma_within_spans(void **state)
     check_sort(true);
 }
 
+/* The sort runs by time, not frames: a still card sorted at 30 fps and at 6 fps up to the
+ * same scene time (0.2 s: 6 frames and 1 after the first; 2 + 12 passes either way, where
+ * passes per frame gave 14 and 4) ends alike, with re-seeding off and on (0.05 s).
+ * Tolerance: a pass either side where float rounding moves a floor (measured: 0). */
+static void sort_by_time_not_frames(void **state)
+{
+    (void)state;
+    uint8_t card[SORT_N * SORT_L * 4], at30[SORT_N * SORT_L * 4];
+    sort_card(card, false, 4242);
+    for (int reseed = 0; reseed < 2; reseed++) {
+        for (int pass = 0; pass < 2; pass++) {
+            int fps = pass == 0 ? 30 : 6;
+            rig g;
+            rig_open(&g, SORT_N, SORT_L, card);
+            strata_fx_set_sort(g.fx, false, reseed ? 0.05f : 0.0f);
+            g.prm.value[STRATA_P_glitch] = 1.0f;
+            g.prm.value[STRATA_P_fx_sort] = 0.5f; /* ceil(0.5 * 4) * 30: 60 passes a second */
+            g.prm.value[STRATA_P_fx_sort_threshold] = 0.25f;
+            strata_fx_set_shape(g.fx, STRATA_FX_SORT,
+                                (strata_fx_shape){STRATA_FX_CURVE_LINEAR, 0, 0});
+            for (int f = 0; f <= fps / 5; f++) /* t = 0 .. 0.2 s */
+                rig_run_at(&g, 0.0f, fps);
+            if (pass == 0) {
+                memcpy(at30, g.img, sizeof at30);
+            } else {
+                double sum = 0;
+                for (size_t i = 0; i < sizeof at30; i++)
+                    sum += abs((int)at30[i] - (int)g.img[i]);
+                double mean = sum / (double)sizeof at30;
+                printf("sort at 30 vs 6 fps, re-seed %d: mean difference %.3f / 255\n", reseed,
+                       mean);
+                assert_true(mean <= 4.0);
+                assert_true(memcmp(g.img, card, sizeof at30) != 0); /* it sorted */
+            }
+            rig_close(&g);
+        }
+    }
+}
+
 /* Rows re-seed from the live picture: after a new picture and a full period every span
  * holds the new picture's pixels (sorted); with re-seeding off it still sorts the old. */
 static void sort_reseeds_from_the_live_picture(void **state)
@@ -541,6 +586,7 @@ int main(void)
         cmocka_unit_test(block_follows_flow),
         cmocka_unit_test(pixel_sort_orders_luma_within_spans),
         cmocka_unit_test(sort_reseeds_from_the_live_picture),
+        cmocka_unit_test(sort_by_time_not_frames),
         cmocka_unit_test(feedback_trails_decay),
         cmocka_unit_test(onset_fires_a_burst_that_decays),
         cmocka_unit_test(order_and_resize),
