@@ -195,6 +195,7 @@ struct strata_proc {
     char tail[TAIL_CAP]; /* --- protected by lock: the last bytes of stderr, a ring */
     size_t tail_len;     /* --- protected by lock */
     size_t tail_pos;     /* --- protected by lock: next write position */
+    bool err_eof;        /* --- protected by lock: the tail thread read to the end */
     bool exited;
     int status; /* waitpid status once exited */
 };
@@ -207,8 +208,12 @@ static void *err_main(void *arg)
         ssize_t n = read(p->err_fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
-            break; /* EOF: the child (and everything it started) closed stderr */
+        if (n <= 0) { /* EOF: the child (and everything it started) closed stderr */
+            pthread_mutex_lock(&p->lock);
+            p->err_eof = true;
+            pthread_mutex_unlock(&p->lock);
+            break;
+        }
         pthread_mutex_lock(&p->lock);
         for (ssize_t i = 0; i < n; i++) {
             p->tail[p->tail_pos] = buf[i];
@@ -434,7 +439,16 @@ size_t strata_proc_stderr_tail(strata_proc *p, char *buf, size_t n)
 {
     if (!n)
         return 0;
+    /* A child that has exited may have written its last words just before: give the tail
+     * thread up to a second to read them (under load it ran late, and the reason an early
+     * ffmpeg gave was missing from the report). */
+    double end = strata_time_s() + 1.0;
     pthread_mutex_lock(&p->lock);
+    while (p->exited && p->has_err_thread && !p->err_eof && strata_time_s() < end) {
+        pthread_mutex_unlock(&p->lock);
+        strata_sleep_s(0.005);
+        pthread_mutex_lock(&p->lock);
+    }
     size_t len = p->tail_len < n - 1 ? p->tail_len : n - 1;
     size_t start = (p->tail_pos + TAIL_CAP - len) % TAIL_CAP;
     for (size_t i = 0; i < len; i++)
