@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libsdl2-dev libglew-dev libgl-dev libegl-dev
   libgl1-mesa-dri portaudio19-dev liblo-dev libsndfile1-dev libaubio-dev ableton-link-dev libasio-dev
-  libjansson-dev libstb-dev libwebp-dev libasound2-plugins)
+  libjansson-dev libstb-dev libpng-dev libwebp-dev libasound2-plugins)
 test_pkgs=(libcmocka-dev python3 file xvfb xauth pulseaudio pulseaudio-utils sox liblo-tools ffmpeg
   xdotool imagemagick clang libclang-rt-14-dev pinball-data)
 
