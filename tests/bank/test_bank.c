@@ -624,6 +624,71 @@ static void cppn_default_keyframes_differ(void **state)
     strata_bank_close(b);
 }
 
+/* Luma (Rec. 709 weights on the 0..1 values) spread and edge energy of an RGBA8 image:
+ * the standard deviation, and the mean |difference| between horizontal and vertical
+ * neighbours. */
+static void luma_form(const uint8_t *rgba, int w, int h, double *sd, double *edge)
+{
+    double *l = malloc(sizeof *l * (size_t)w * (size_t)h), s = 0.0, q = 0.0, e = 0.0;
+    assert_non_null(l);
+    for (int i = 0; i < w * h; i++) {
+        const uint8_t *p = rgba + (size_t)i * 4;
+        l[i] = (0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2]) / 255.0;
+        s += l[i];
+        q += l[i] * l[i];
+    }
+    int n = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            if (x + 1 < w)
+                e += fabs(l[y * w + x + 1] - l[y * w + x]), n++;
+            if (y + 1 < h)
+                e += fabs(l[(y + 1) * w + x] - l[y * w + x]), n++;
+        }
+    double m = s / (w * h);
+    *sd = sqrt(fmax(q / (w * h) - m * m, 0.0));
+    *edge = e / n;
+    free(l);
+}
+
+/* Every keyframe has form: the default set's seed (assets/default.json), its first 64
+ * keyframes (the set holds 48; keyframe i does not depend on the count), CPU reference
+ * at 64x36. Measured before the fit in strata_cppn_frame_make: keyframe 9 (one teal
+ * colour) luma sd 0.028, edge 0.0025; keyframe 29 (a soft olive gradient) 0.052,
+ * 0.0037; keyframe 40 (an olive field with one faint curve) edge 0.0090; the softest
+ * frames that do show a shape (10, 15: large soft forms) edge 0.015-0.016, and the
+ * lowest luma sd of a formed frame 0.097. Thresholds between the two: sd >= 0.07 and
+ * edge >= 0.012. With the fit the lowest are sd 0.101 and edge 0.021. */
+static void cppn_every_keyframe_has_form(void **state)
+{
+    (void)state;
+    enum { N = 64, W = 64, Hh = 36 };
+    strata_result r = {0};
+    strata_bank *b = strata_bank_generate_latent(N, 16, 20261122, NULL, &r);
+    assert_non_null(b);
+    const strata_cppn *c = strata_bank_cppn(b);
+    uint8_t *img = malloc((size_t)W * Hh * 4);
+    assert_non_null(img);
+    double min_sd = 1.0, min_edge = 1.0;
+    int flat = 0;
+    for (int i = 0; i < N; i++) {
+        strata_cppn_render(c, strata_bank_latent(b, i), W, Hh, img);
+        double sd, edge;
+        luma_form(img, W, Hh, &sd, &edge);
+        if (sd < 0.07 || edge < 0.012) {
+            fprintf(stderr, "keyframe %d has no form: luma sd %.4f, edge %.4f\n", i, sd, edge);
+            flat++;
+        }
+        min_sd = fmin(min_sd, sd);
+        min_edge = fmin(min_edge, edge);
+    }
+    fprintf(stderr, "default set, %d keyframes: lowest luma sd %.4f, lowest edge %.4f\n", N, min_sd,
+            min_edge);
+    assert_int_equal(flat, 0);
+    free(img);
+    strata_bank_close(b);
+}
+
 static void slerp_endpoints_exact(void **state)
 {
     (void)state;
@@ -985,6 +1050,7 @@ int main(void)
         cmocka_unit_test(neighbours_find_near_duplicates),
         cmocka_unit_test(cppn_deterministic),
         cmocka_unit_test(cppn_default_keyframes_differ),
+        cmocka_unit_test(cppn_every_keyframe_has_form),
         cmocka_unit_test(slerp_endpoints_exact),
         cmocka_unit_test(latent_set_round_trip),
         cmocka_unit_test(lru_evicts_under_budget),
