@@ -189,6 +189,7 @@ static void libpng_error_is_a_result(void **state)
     assert_int_equal(st, STRATA_ERR_ARG);
     if (!strstr(r.msg, path) || !strstr(r.msg, "PNG encode failed"))
         fail_msg("message: %s", r.msg);
+    print_message("%s\n", r.msg);
     struct stat sb;
     assert_int_not_equal(stat(path, &sb), 0);
     /* The encoder still works afterwards. */
