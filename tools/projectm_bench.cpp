@@ -28,7 +28,8 @@
 #include <string>
 #include <vector>
 
-namespace {
+namespace
+{
 
 double now_s()
 {
@@ -96,16 +97,16 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "projectm_bench: SDL_Init: %s\n", SDL_GetError());
         return 1;
     }
-    SDL_GL_SetAttribute(SDL_GL_CONTEXT_PROFILE_MASK,
-                        compat ? SDL_GL_CONTEXT_PROFILE_COMPATIBILITY : SDL_GL_CONTEXT_PROFILE_CORE);
+    SDL_GL_SetAttribute(SDL_GL_CONTEXT_PROFILE_MASK, compat ? SDL_GL_CONTEXT_PROFILE_COMPATIBILITY
+                                                            : SDL_GL_CONTEXT_PROFILE_CORE);
     SDL_GL_SetAttribute(SDL_GL_CONTEXT_MAJOR_VERSION, 3);
     SDL_GL_SetAttribute(SDL_GL_CONTEXT_MINOR_VERSION, 3);
     SDL_GL_SetAttribute(SDL_GL_DOUBLEBUFFER, 1);
     SDL_GL_SetAttribute(SDL_GL_DEPTH_SIZE, 0);
     SDL_GL_SetAttribute(SDL_GL_STENCIL_SIZE, 0);
-    SDL_Window *win = SDL_CreateWindow("projectm_bench", SDL_WINDOWPOS_UNDEFINED,
-                                       SDL_WINDOWPOS_UNDEFINED, w, h,
-                                       SDL_WINDOW_OPENGL | SDL_WINDOW_HIDDEN);
+    SDL_Window *win =
+        SDL_CreateWindow("projectm_bench", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, w, h,
+                         SDL_WINDOW_OPENGL | SDL_WINDOW_HIDDEN);
     SDL_GLContext ctx = win ? SDL_GL_CreateContext(win) : nullptr;
     if (!ctx) {
         std::fprintf(stderr, "projectm_bench: GL context: %s\n", SDL_GetError());
@@ -174,8 +175,8 @@ int main(int argc, char **argv)
                 "\"texture_size\":%d,\"preset\":\"idle (Geiss & Sperl - Feedback, projectM "
                 "idle HDR mix)\",\"playlist\":%u,\"pcm\":\"%s\",\"mean_luma\":%.2f,"
                 "\"gl_error\":%u,\"profile\":\"%s\",\"renderer\":\"%s\",\"gl\":\"%s\"}\n",
-                fps, frames, last - start, w, h, pm->settings().textureSize,
-                pm->getPlaylistSize(), silent ? "silent" : "sine", mean_luma, (unsigned)err,
+                fps, frames, last - start, w, h, pm->settings().textureSize, pm->getPlaylistSize(),
+                silent ? "silent" : "sine", mean_luma, (unsigned)err,
                 compat ? "compatibility" : "core", renderer ? renderer : "?",
                 version ? version : "?");
     delete pm;

@@ -158,8 +158,7 @@ static bool measure(int method, const uint8_t *rgba, int w, int h, int runs, con
         strata_result r = {0};
         double t0 = strata_time_s(), c0 = cpu_s();
         if (method == STB)
-            ok = stbi_write_png_to_func(strata_buf_write_cb, &b, w, h, 4, rgba, w * 4) &&
-                 !b.failed;
+            ok = stbi_write_png_to_func(strata_buf_write_cb, &b, w, h, 4, rgba, w * 4) && !b.failed;
         else if (method == SHIPPED)
             ok = strata_png_write(tmp, w, h, rgba, &r) == STRATA_OK;
         else

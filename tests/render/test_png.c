@@ -118,8 +118,8 @@ static void chunk_types(const uint8_t *d, size_t len, char *out, size_t cap)
     out[0] = 0;
     size_t at = 8;
     while (at + 12 <= len) {
-        uint32_t n = (uint32_t)d[at] << 24 | (uint32_t)d[at + 1] << 16 |
-                     (uint32_t)d[at + 2] << 8 | d[at + 3];
+        uint32_t n = (uint32_t)d[at] << 24 | (uint32_t)d[at + 1] << 16 | (uint32_t)d[at + 2] << 8 |
+                     d[at + 3];
         char t[6] = {(char)d[at + 4], (char)d[at + 5], (char)d[at + 6], (char)d[at + 7], ' ', 0};
         if (!out[0] || strcmp(out + strlen(out) - 5, t) != 0) /* runs of IDAT count once */
             strncat(out, t, cap - strlen(out) - 1);
