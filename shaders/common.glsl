@@ -1,33 +1,26 @@
 // strata common.glsl: the uniforms every pass can read.
-// The registry's parameters are declared before this file by the loader, one
-// `uniform float u_<name>;` each (u_glitch, u_drift, u_speed, u_brightness, ...).
-// Silence gives calm values: band ratios 1, levels 0, no onsets.
-
-uniform float u_time;        // seconds (the speed parameter scales the clock)
-uniform int u_frame;         // frame number
-uniform float u_dt;          // seconds since the last frame
-uniform vec2 u_resolution;   // render size in pixels
-
-uniform float u_bpm;         // tempo clock
-uniform float u_beat;        // beats since start, fractional
-uniform float u_beat_phase;  // 0..1 within the beat
-uniform float u_bar_phase;   // 0..1 within the bar
-uniform float u_beat_pulse;  // 1 at a tracked beat, decaying
-uniform float u_confidence;  // beat tracker confidence 0..1
-uniform float u_audio_live;  // 1 when audio arrives, 0 on the internal clock
-
-// Bands: x fast, y slow, z instantaneous (all 0..1 with automatic gain),
-// w self-normalising ratio (1 normal, <0.7 quiet, >1.3 loud).
-uniform vec4 u_level;
-uniform vec4 u_bass;
-uniform vec4 u_mid;
-uniform vec4 u_high;
-uniform vec4 u_onsets;       // x onset, y kick, z snare, w hat: pulses 0..1
+// They are one std140 block, `strata_frame`, that the loader declares before every vertex
+// and fragment shader (engine/render/shaders.c; written once per frame by uniforms.c):
+//   float u_time;        seconds (the speed parameter scales the clock)
+//   int u_frame;         frame number
+//   float u_dt;          seconds since the last frame
+//   vec2 u_resolution;   render size in pixels
+//   float u_bpm, u_beat (beats since start, fractional), u_beat_phase (0..1 within the
+//     beat), u_bar_phase (0..1 within the bar): the tempo clock
+//   float u_beat_pulse;  1 at a tracked beat, decaying
+//   float u_confidence;  beat tracker confidence 0..1
+//   float u_audio_live;  1 when audio arrives, 0 on the internal clock
+//   vec4 u_level, u_bass, u_mid, u_high: bands, x fast, y slow, z instantaneous (all 0..1
+//     with automatic gain), w self-normalising ratio (1 normal, <0.7 quiet, >1.3 loud)
+//   vec4 u_onsets;       x onset, y kick, z snare, w hat: pulses 0..1
+//   float u_morph;       progress of the current transition 0..1
+//   float u_<name>;      every registered parameter (u_glitch, u_drift, u_speed, ...)
+// Do not declare any of these again. Silence gives calm values: band ratios 1, levels 0,
+// no onsets.
 
 uniform sampler2D u_spectrum; // 256 log-spaced bins, 0..1 (x = 0..1)
 uniform sampler2D u_waveform; // 512 samples, -1..1
 
-uniform float u_morph;       // progress of the current transition 0..1
 
 const float PI = 3.14159265358979;
 const float TAU = 6.28318530717959;

@@ -29,7 +29,7 @@ static void run_phase(strata_engine *e, const strata_target *outt, double second
     memset(ph, 0, sizeof *ph);
     for (int i = 0; i < 5; i++) { /* first frames compile lazily and fill caches */
         strata_engine_frame(e, 1.0 / 60);
-        glFinish();
+        strata_gl_finish();
     }
     ph->rss_start = strata_rss_mb();
     double start = strata_time_s(), last = start, cpu = 0, sum = 0;
@@ -41,7 +41,7 @@ static void run_phase(strata_engine *e, const strata_target *outt, double second
         strata_output_draw(t, outt, 0, 0);
         strata_gpu_end();
         cpu += (strata_time_s() - t0) * 1000.0;
-        glFinish(); /* offscreen has no swap to pace us: wait for the GPU instead */
+        strata_gl_finish(); /* offscreen has no swap to pace us: wait for the GPU instead */
         if (pace > 0) {
             /* --pace: wait for the next refresh as vsync would, so the figure is what a
              * show gets, and what it has to spare shows as the CPU time per frame. */
@@ -209,7 +209,7 @@ int strata_bench_run(const strata_options *o)
     double total = idle.total, mean = idle.mean, p50 = idle.p50, p99 = idle.p99;
     double cpu_sum = idle.cpu_ms * (double)n;
     /* Let the last timer queries land. */
-    glFinish();
+    strata_gl_finish();
     strata_pass_time pt[STRATA_MAX_PASSES];
     int np = strata_gpu_report(pt, STRATA_MAX_PASSES);
     double fps = idle.fps, rss = strata_peak_rss_mb();

@@ -30,9 +30,8 @@ strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool
     };
     if (strata_gl_open(&e->gl, &wd, r) != STRATA_OK)
         return r->status;
-    if (strata_shaders_init(&e->gl, o->shader_dir, r) != STRATA_OK)
+    if (strata_render_init(&e->gl, o->shader_dir, r) != STRATA_OK)
         return r->status;
-    strata_gpu_timers_init(&e->gl);
     e->render_w = o->render_w ? o->render_w : o->width;
     e->render_h = o->render_h ? o->render_h : o->height;
     for (int i = 0; i < 2; i++)
@@ -125,8 +124,7 @@ void strata_engine_shutdown(strata_engine *e)
     e->fx = NULL;
     for (int i = 0; i < 2; i++)
         strata_target_free(&e->targets[i]);
-    strata_gpu_timers_shutdown();
-    strata_shaders_shutdown();
+    strata_render_shutdown();
     strata_gl_close(&e->gl);
 }
 
@@ -264,8 +262,8 @@ const strata_target *strata_engine_frame(strata_engine *e, double dt)
 {
     /* The frame clock: frame / fps offline (frame-exact), the wall clock live. */
     double now = e->offline ? (double)e->frame / e->fps : strata_time_s() - e->wall_start;
-    /* Shader sources reloaded by the watcher thread. */
-    strata_shaders_update();
+    /* Shader sources reloaded by the watcher thread; the frame's timers start. */
+    strata_render_begin_frame(NULL);
     /* Audio snapshot: every hop that arrived since the last frame. */
     strata_audio_snapshot(e->audio_in, now, &e->audio);
     /* Drain command queues and update parameters: OSC commands due this frame, the
@@ -314,13 +312,12 @@ const strata_target *strata_engine_frame(strata_engine *e, double dt)
         .params = pv,
         .morph = t,
     };
+    strata_uniforms_frame(&u); /* the frame block every pass reads */
     int next = e->cur ^ 1;
     strata_gpu_begin("morph"); /* a neural decode ran in the update, timing its stages */
     if (e->gain <= 0.0f) {
         /* Outside opening hours, black: the scenes rest. */
-        strata_target_bind(&e->targets[next]);
-        glClearColor(0, 0, 0, 1);
-        glClear(GL_COLOR_BUFFER_BIT);
+        strata_target_clear(&e->targets[next], 0, 0, 0, 1);
         e->cur = next;
     } else if (strata_engine_scenes_draw(e, &e->targets[next], &u)) {
         e->cur = next;
@@ -328,16 +325,13 @@ const strata_target *strata_engine_frame(strata_engine *e, double dt)
     strata_gpu_end();
     if (!grade_is_neutral(pv)) {
         next = e->cur ^ 1;
-        strata_gpu_begin("grade");
-        strata_target_bind(&e->targets[next]);
-        if (strata_program_use(e->grade)) {
-            strata_texture_bind(e->targets[e->cur].tex, 0);
-            glUniform1i(strata_uniform_loc(e->grade, "u_src"), 0);
-            strata_uniforms_apply(e->grade, &u);
-            strata_draw_fullscreen();
+        if (strata_pass_run(&(strata_pass){
+                .timer = "grade",
+                .program = e->grade,
+                .target = &e->targets[next],
+                .in = {{"u_src", e->targets[e->cur].tex}},
+            }))
             e->cur = next;
-        }
-        strata_gpu_end();
     }
     /* The glitch chain: bit-exact bypass at glitch 0; times its own passes. */
     strata_fx_inputs fi = {.u = &u, .onset = e->audio.onset};

@@ -115,24 +115,19 @@ float strata_fx_curve_eval(strata_fx_curve c, float k, float g)
 
 /* The shader table is finite and a program per chain would only repeat the same
  * sources, so every chain shares one set, made on the first create. It is made again when
- * the context or the shader table changed under it (a re-init: stale handles read as
- * "invalid program"). */
+ * the render state was re-made under it (its handles then read as stale). */
 static struct {
-    SDL_GLContext ctx;
     strata_program prog[STRATA_FX_COUNT];
     strata_program motion;
 } shared;
 
 static void make_programs(void)
 {
-    SDL_GLContext ctx = SDL_GL_GetCurrentContext();
-    bool valid = shared.ctx == ctx;
+    bool valid = strata_program_valid(shared.motion);
     for (int i = 0; valid && i < STRATA_FX_COUNT; i++)
-        valid = strcmp(strata_program_error(shared.prog[i]), "invalid program") != 0;
-    valid = valid && strcmp(strata_program_error(shared.motion), "invalid program") != 0;
+        valid = strata_program_valid(shared.prog[i]);
     if (valid)
         return;
-    shared.ctx = ctx;
     for (int i = 0; i < STRATA_FX_COUNT; i++)
         shared.prog[i] = strata_program_make(shader_files[i], NULL);
     shared.motion = strata_program_make("fx/block_motion.frag", NULL);

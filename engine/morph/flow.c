@@ -38,7 +38,7 @@ static strata_program p_gray, p_down, p_grad, p_search, p_lk, p_smooth, p_check,
 
 static void make_programs(void)
 {
-    if (p_gray.id)
+    if (strata_program_valid(p_gray))
         return;
     p_gray = strata_program_make("morph/flow_gray.frag", NULL);
     p_down = strata_program_make("morph/flow_down.frag", NULL);
@@ -295,7 +295,7 @@ GLuint strata_flow_texture(const strata_flow *f)
 
 void strata_blend_draw(GLuint tex_a, GLuint tex_b, float t, const strata_target *target)
 {
-    if (!p_blend.id)
+    if (!strata_program_valid(p_blend))
         p_blend = strata_program_make("morph/blend.frag", NULL);
     GLuint tex[2] = {tex_a, tex_b};
     const char *names[2] = {"u_a", "u_b"};

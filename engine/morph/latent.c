@@ -44,7 +44,7 @@ static void upload_weights(const strata_cppn *c)
 void strata_latent_draw(const strata_cppn *c, const float *z, const strata_target *target,
                         const strata_frame_uniforms *u)
 {
-    if (!prog.id)
+    if (!strata_program_valid(prog))
         prog = strata_program_make("morph/latent.frag", NULL);
     strata_target_bind(target);
     GLuint gl = strata_program_use(prog);

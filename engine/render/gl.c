@@ -119,3 +119,9 @@ void strata_gl_drawable_size(const strata_gl *gl, int *w, int *h)
     if (*h < 1)
         *h = 1;
 }
+
+void strata_gl_finish(void)
+{
+    strata_gpu_end(); /* the wait is nobody's pass */
+    glFinish();
+}

@@ -1,31 +1,26 @@
 /* The output pass (render target to window, aspect-correct with letterbox) and the
  * text overlay (stb_easy_font quads). */
-#include "render.h"
+#include "internal.h"
 
 #include <stb/stb_easy_font.h>
 #include <string.h>
 
 static strata_program output_prog, overlay_prog;
 static float output_gain = 1.0f;
+static GLuint overlay_vao, overlay_vbo;
 
 void strata_output_set_gain(float gain)
 {
     output_gain = strata_clampf(gain, 0.0f, 1.0f);
 }
-static GLuint overlay_vao, overlay_vbo;
-
 void strata_output_draw(const strata_target *src, const strata_target *dst, int win_w, int win_h)
 {
-    if (!output_prog.id)
+    if (!strata_program_valid(output_prog))
         output_prog = strata_program_make("output.frag", NULL);
     if (dst) {
         win_w = dst->w;
         win_h = dst->h;
     }
-    glBindFramebuffer(GL_FRAMEBUFFER, dst ? dst->fbo : 0);
-    glViewport(0, 0, win_w, win_h);
-    glClearColor(0, 0, 0, 1);
-    glClear(GL_COLOR_BUFFER_BIT);
     /* Fit the render size inside the window; the rest stays black. */
     double sa = (double)src->w / src->h, wa = (double)win_w / win_h;
     int vw = win_w, vh = win_h;
@@ -33,18 +28,29 @@ void strata_output_draw(const strata_target *src, const strata_target *dst, int 
         vw = (int)(win_h * sa + 0.5);
     else
         vh = (int)(win_w / sa + 0.5);
-    glViewport((win_w - vw) / 2, (win_h - vh) / 2, vw, vh);
-    if (!strata_program_use(output_prog))
-        return;
-    strata_texture_bind(src->tex, 0);
-    GLint loc = strata_uniform_loc(output_prog, "u_src");
-    if (loc >= 0)
-        glUniform1i(loc, 0);
-    loc = strata_uniform_loc(output_prog, "u_gain");
-    if (loc >= 0)
-        glUniform1f(loc, output_gain);
-    strata_draw_fullscreen();
+    strata_pass_run(&(strata_pass){
+        .timer = "output",
+        .program = output_prog,
+        .target = dst,
+        .window_w = win_w,
+        .window_h = win_h,
+        .viewport = {(win_w - vw) / 2, (win_h - vh) / 2, vw, vh},
+        .clear = vw != win_w || vh != win_h,
+        .clear_color = {0, 0, 0, 1},
+        .in = {{"u_src", src->tex}},
+        .uni = {STRATA_UF("u_gain", output_gain)},
+    });
     glViewport(0, 0, win_w, win_h);
+}
+
+void strata_output_shutdown(void)
+{
+    if (overlay_vao)
+        glDeleteVertexArrays(1, &overlay_vao);
+    if (overlay_vbo)
+        glDeleteBuffers(1, &overlay_vbo);
+    overlay_vao = overlay_vbo = 0;
+    output_prog = overlay_prog = (strata_program){0};
 }
 
 /* stb_easy_font writes 4 vertices per quad, 16 bytes each; a glyph takes up to ~10
@@ -54,11 +60,14 @@ static float tri_buf[65536 / 16 * 6 * 3 + 18];
 
 void strata_overlay_draw(const char *text, int win_w, int win_h)
 {
-    if (!overlay_prog.id) {
+    if (!strata_program_valid(overlay_prog)) {
         overlay_prog = strata_program_make("overlay.frag", "overlay.vert");
-        glGenVertexArrays(1, &overlay_vao);
-        glGenBuffers(1, &overlay_vbo);
+        if (!overlay_vao) {
+            glGenVertexArrays(1, &overlay_vao);
+            glGenBuffers(1, &overlay_vbo);
+        }
     }
+    strata_gpu_end(); /* the overlay is not timed: it ends whatever timer is open */
     if (!strata_program_use(overlay_prog))
         return;
     const float scale = win_h >= 1000 ? 3.0f : 2.0f;

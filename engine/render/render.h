@@ -2,15 +2,32 @@
  * per-pass GPU timers, shared uniforms, the output pass, the overlay and image output.
  *
  * Use
- *   1. strata_gl_open()          SDL2 window + GL 4.3 core (3.3 core fallback) + GLEW.
- *   2. strata_shaders_init(dir)  sources from the embedded table (dir NULL) or from disk,
- *                                watched by a thread and hot-reloaded.
+ *   1. strata_gl_open()           SDL2 window + GL 4.3 core (3.3 core fallback) + GLEW.
+ *   2. strata_render_init(gl, dir) the render state: shaders from the embedded table (dir
+ *                                 NULL) or from disk, watched and hot-reloaded; GPU timers;
+ *                                 the frame uniform buffer. strata_render_shutdown() frees it.
  *   3. strata_program_make("scenes/pattern.frag", NULL) -> a handle. Each frame:
- *      strata_shaders_update() once (applies reloaded sources), then for each pass
- *      strata_gpu_begin("name"), strata_target_bind(), strata_program_use(),
- *      strata_uniforms_apply(), strata_draw_fullscreen(), strata_gpu_end().
+ *      strata_render_begin_frame(&uniforms) once (applies reloaded sources, writes the
+ *      frame's uniform block, starts the frame's timers), then one strata_pass_run() per
+ *      pass: it times, binds the target, the program, the inputs and the pass's own
+ *      uniforms, and draws.
  *   4. strata_output_draw() scales the final target into the window with letterbox;
  *      strata_overlay_draw() puts text on top; SDL_GL_SwapWindow().
+ *
+ * The render state
+ *   Every GL object of this module (shader table, timers, uniform buffer, audio textures,
+ *   the empty VAO, the output and overlay programs) is held in one state with init and
+ *   shutdown. Program handles carry the state's generation: a handle made before a
+ *   shutdown and re-init (a context re-made, a test's second context) reads as invalid
+ *   ("stale program handle") and draws nothing; it never names another program.
+ *
+ * Uniforms
+ *   The shared uniforms (time, tempo, audio bands, morph, every registered parameter) are
+ *   one std140 block, `strata_frame`, declared by the loader before each vertex and
+ *   fragment shader, bound at binding point 0 and written once per frame (again only when a
+ *   pass asks for different values, e.g. a generator at its own size). A pass's own uniforms
+ *   go in its strata_pass description. Samplers u_spectrum and u_waveform are on units 14
+ *   and 15; pass inputs take units 0..7.
  *
  * Threads
  *   Everything here is render-thread only, except the shader watcher thread (internal)
@@ -57,14 +74,31 @@ typedef struct strata_gl {
 
 strata_status strata_gl_open(strata_gl *gl, const strata_window_desc *d, strata_result *r);
 void strata_gl_close(strata_gl *gl);
+/* Wait until the GPU has done everything issued (bench pacing offscreen, readbacks). */
+void strata_gl_finish(void);
 void strata_gl_set_fullscreen(strata_gl *gl, bool on);
 void strata_gl_drawable_size(const strata_gl *gl, int *w, int *h);
 
 /* ---- shaders ----------------------------------------------------------- */
 
 typedef struct strata_program {
-    uint32_t id; /* 0 is invalid */
+    uint32_t id; /* slot | generation << 16; 0 is invalid */
 } strata_program;
+
+typedef struct strata_frame_uniforms strata_frame_uniforms; /* below, under uniforms */
+
+/* ---- render state ------------------------------------------------------ */
+
+/* Shaders (strata_shaders_init), timers (strata_gpu_timers_init) and the frame uniform
+ * buffer, in that order; shutdown undoes all of it and invalidates every handle. */
+strata_status strata_render_init(const strata_gl *gl, const char *shader_dir, strata_result *r);
+void strata_render_shutdown(void);
+/* Once per frame, before the first pass: applies reloaded shader sources
+ * (strata_shaders_update), ends a timer left open, starts the frame's timer totals and
+ * writes u into the frame block (u NULL: keep the last). Returns the programs rebuilt. */
+int strata_render_begin_frame(const strata_frame_uniforms *u);
+/* Frames begun since init (the timers' frame tag). */
+int64_t strata_render_frame_count(void);
 
 /* dir NULL: the sources embedded at build time. Otherwise read from dir and reloaded
  * when a file changes (a watcher thread polls mtimes; the render thread compiles). */
@@ -78,6 +112,16 @@ strata_program strata_program_make(const char *frag, const char *vert);
  * as its error) on a 3.3 context. Run it with strata_program_use and glDispatchCompute.
  * Every call for the same file returns the same handle (a FAILED one is rebuilt). */
 strata_program strata_program_make_compute(const char *comp);
+/* The same file compiled with `defines` (e.g. "#define FX_STAGES 3\n#define ...") after
+ * the #version line and the uniform block: one source, several programs (a fused chain per
+ * effect order). Hot reload rebuilds it with the same defines. Each call makes a new
+ * program: free the ones no longer used. defines NULL is strata_program_make. */
+strata_program strata_program_make_defs(const char *frag, const char *vert, const char *defines);
+/* Release a program's slot (the GL program too). Its handle, and every copy of it, reads
+ * as invalid from now on; 0 and stale handles are ignored. */
+void strata_program_free(strata_program p);
+/* True while p names a program of the current render state (whether it built or not). */
+bool strata_program_valid(strata_program p);
 /* glUseProgram and return the GL name, or 0 (nothing bound) when the program FAILED. */
 GLuint strata_program_use(strata_program p);
 /* The last compile/link error of p, "" when none. */
@@ -107,6 +151,8 @@ void strata_target_free(strata_target *t);
 void strata_target_bind(const strata_target *t);
 /* Read t as RGBA8, top row first (PNG order). out holds w*h*4 bytes. */
 void strata_target_read(const strata_target *t, uint8_t *out);
+/* Clear t (NULL: the window) to rgba. */
+void strata_target_clear(const strata_target *t, float r, float g, float b, float a);
 /* Bind t's texture on texture unit `unit`. */
 void strata_texture_bind(GLuint tex, int unit);
 /* Draw the fullscreen triangle (any program using the fullscreen vertex shader). */
@@ -126,14 +172,18 @@ typedef struct strata_pass_time {
 
 void strata_gpu_timers_init(const strata_gl *gl);
 void strata_gpu_timers_shutdown(void);
-/* Bracket one pass (not nested). Results arrive a few frames later, without stalls. */
+/* Bracket GPU work under a name (a stable string: the table keeps the pointer). Timers
+ * do not nest: a begin while another is open ends the open one. A name used several times
+ * in one frame reports the frame's sum (a pass run three times, the seven levels of a
+ * pyramid); consecutive begins of the same name share one query. Results arrive a few
+ * frames later, without stalls. strata_pass_run does this for every pass it draws. */
 void strata_gpu_begin(const char *name);
 void strata_gpu_end(void);
 int strata_gpu_report(strata_pass_time *out, int max);
 
 /* ---- uniforms ---------------------------------------------------------- */
 
-typedef struct strata_frame_uniforms {
+struct strata_frame_uniforms {
     double time; /* seconds, scaled by the speed parameter's clock */
     int64_t frame;
     float dt;
@@ -142,17 +192,77 @@ typedef struct strata_frame_uniforms {
     float bpm, beat, beat_phase, bar_phase; /* the tempo clock */
     const float *params;                    /* STRATA_PARAM_COUNT modulated values */
     float morph;                            /* morph progress 0..1 of the current transition */
-} strata_frame_uniforms;
+};
 
 /* Once per frame: upload the spectrum and waveform textures (units 14 and 15). */
 void strata_uniforms_upload_audio(const strata_audio_frame *audio);
-/* Set every shared uniform of common.glsl on the program in use. */
+/* Make u the frame block every program reads (binding point 0). Values equal to the block
+ * in use cost a memcmp; different ones go to the next slot of a streaming buffer. */
+void strata_uniforms_frame(const strata_frame_uniforms *u);
+/* The same, for callers that name a program (kept for the tests and tools): p is unused. */
 void strata_uniforms_apply(strata_program p, const strata_frame_uniforms *u);
-/* Locations of u_<param> for every registered parameter (-1 where unused), resolved
- * once per link; NULL when the program FAILED. */
-const GLint *strata_program_param_locs(strata_program p);
 /* Location of a uniform in the program (cached glGetUniformLocation). */
 GLint strata_uniform_loc(strata_program p, const char *name);
+
+/* ---- passes ------------------------------------------------------------ */
+
+#define STRATA_PASS_INPUTS 8
+#define STRATA_PASS_UNIFORMS 16
+
+typedef enum strata_uniform_type {
+    STRATA_U_NONE,
+    STRATA_U_FLOAT,
+    STRATA_U_VEC2,
+    STRATA_U_VEC3,
+    STRATA_U_VEC4,
+    STRATA_U_INT,
+    STRATA_U_IVEC2,
+} strata_uniform_type;
+
+typedef struct strata_pass_uniform {
+    const char *name; /* NULL ends the list */
+    strata_uniform_type type;
+    float f[4]; /* FLOAT, VECn */
+    int i[2];   /* INT, IVEC2 */
+} strata_pass_uniform;
+
+/* Shorthands for a pass's uniform list. */
+#define STRATA_UF(n, x) ((strata_pass_uniform){.name = (n), .type = STRATA_U_FLOAT, .f = {(x)}})
+#define STRATA_U2(n, x, y)                                                                         \
+    ((strata_pass_uniform){.name = (n), .type = STRATA_U_VEC2, .f = {(x), (y)}})
+#define STRATA_U4(n, x, y, z, w)                                                                   \
+    ((strata_pass_uniform){.name = (n), .type = STRATA_U_VEC4, .f = {(x), (y), (z), (w)}})
+#define STRATA_UI(n, x) ((strata_pass_uniform){.name = (n), .type = STRATA_U_INT, .i = {(x)}})
+#define STRATA_UI2(n, x, y)                                                                        \
+    ((strata_pass_uniform){.name = (n), .type = STRATA_U_IVEC2, .i = {(x), (y)}})
+
+typedef enum strata_blend { STRATA_BLEND_NONE, STRATA_BLEND_ADD, STRATA_BLEND_ALPHA } strata_blend;
+
+/* One pass: what it reads, what it writes, which program, under which timer. */
+typedef struct strata_pass {
+    const char *timer;       /* stable string; NULL: not timed by the helper */
+    strata_program program;
+    const strata_target *target; /* NULL: the window, window_w x window_h */
+    int window_w, window_h;
+    int viewport[4];             /* x, y, w, h in the target; w == 0: all of it */
+    bool clear;                  /* clear the whole target to clear_color first */
+    float clear_color[4];
+    /* NULL: the frame block of strata_render_begin_frame; else this pass's own values
+     * (written to a fresh slot only when they differ from the block in use). */
+    const strata_frame_uniforms *u;
+    struct {
+        const char *name; /* sampler uniform; NULL ends the list */
+        GLuint tex;
+    } in[STRATA_PASS_INPUTS]; /* on units 0, 1, ... in this order */
+    strata_pass_uniform uni[STRATA_PASS_UNIFORMS];
+    GLenum primitive; /* 0: the fullscreen triangle; else glDrawArrays(primitive, 0, count) */
+    int count;        /* vertices, with gl_VertexID; GL_POINTS get the program's point size */
+    strata_blend blend;
+} strata_pass;
+
+/* Run one pass. False when its program FAILED or its handle is stale: then nothing is
+ * drawn (a clear still happens) and the caller passes its input on. Render thread. */
+bool strata_pass_run(const strata_pass *p);
 
 /* ---- output and overlay ------------------------------------------------ */
 

@@ -29,7 +29,10 @@ typedef struct source_set {
 #define MAX_UNIFORMS 128
 typedef struct program {
     char frag[96], vert[96]; /* a compute program: frag and vert both name the .comp file */
+    char *defines;           /* strata_program_make_defs; NULL when none */
     bool compute;
+    bool used;    /* the slot holds a program (strata_program_free clears it) */
+    uint16_t gen; /* must match the handle's upper half */
     GLuint gl; /* 0: FAILED */
     char deps[MAX_DEPS][96];
     int ndeps;
@@ -39,10 +42,11 @@ typedef struct program {
         GLint loc;
     } uniforms[MAX_UNIFORMS];
     int nuniforms;
-    /* u_<param> locations, resolved once per link: set every frame for every pass */
-    GLint param_loc[STRATA_PARAM_COUNT];
-    bool param_loc_ok;
 } program;
+
+/* Handles carry a generation that keeps growing across slot reuse and re-init, so a
+ * handle outlives neither its program nor the render state that made it. */
+static uint16_t next_gen;
 
 static struct {
     source_set *current;            /* --- render thread only */
@@ -277,15 +281,28 @@ static bool append_file(assembly *a, const source_set *s, const char *name, int 
     return true;
 }
 
-static char *assemble(const source_set *s, const char *name, GLenum stage, assembly *a)
+static char *assemble(const source_set *s, const char *name, GLenum stage, const char *defines,
+                      assembly *a)
 {
     memset(a, 0, sizeof *a);
     putf(a, "#version %d core\n", S.glsl_version);
     putf(a, "#define STRATA_GLSL %d\n", S.glsl_version);
-    if (stage == GL_FRAGMENT_SHADER) {
-        /* Every registered parameter is a uniform, declared from the registry. */
+    if (stage != GL_COMPUTE_SHADER) {
+        /* The frame block: the shared uniforms, then every registered parameter, in the
+         * order and std140 layout of uniforms.c's frame_block. */
+        putf(a, "layout(std140) uniform strata_frame {\n"
+                "    vec4 u_level; vec4 u_bass; vec4 u_mid; vec4 u_high; vec4 u_onsets;\n"
+                "    vec2 u_resolution; float u_time; float u_dt;\n"
+                "    int u_frame; float u_bpm; float u_beat; float u_beat_phase;\n"
+                "    float u_bar_phase; float u_beat_pulse; float u_confidence;\n"
+                "    float u_audio_live; float u_morph;\n");
         for (int i = 0; i < STRATA_PARAM_COUNT; i++)
-            putf(a, "uniform float u_%s;\n", strata_param_defs[i].name);
+            putf(a, "    float u_%s;\n", strata_param_defs[i].name);
+        putf(a, "};\n");
+    }
+    if (defines) {
+        put(a, defines, strlen(defines));
+        put(a, "\n", 1);
     }
     /* Keep stable names: the main file's pointer comes from the set. */
     for (int i = 0; i < s->count; i++)
@@ -336,7 +353,7 @@ static void report_log(const assembly *a, const char *log, char *first, size_t f
 static GLuint compile(const source_set *s, const char *name, GLenum stage, program *pr)
 {
     assembly a;
-    char *src = assemble(s, name, stage, &a);
+    char *src = assemble(s, name, stage, pr->defines, &a);
     if (!src) {
         LOG_ERROR("SHADER", "%s", a.error);
         snprintf(pr->error, sizeof pr->error, "%s", a.error);
@@ -385,6 +402,23 @@ static GLuint link(program *pr, GLuint a, GLuint b)
         snprintf(pr->error, sizeof pr->error, "%.90s: link failed: %.400s", pr->frag, log);
         glDeleteProgram(prog);
         return 0;
+    }
+    /* The frame block on binding point 0, the audio lines on units 14 and 15: set once
+     * per link, never per pass. */
+    GLuint block = glGetUniformBlockIndex(prog, "strata_frame");
+    if (block != GL_INVALID_INDEX)
+        glUniformBlockBinding(prog, block, 0);
+    GLint spec = glGetUniformLocation(prog, "u_spectrum");
+    GLint wave = glGetUniformLocation(prog, "u_waveform");
+    if (spec >= 0 || wave >= 0) {
+        GLint prev = 0;
+        glGetIntegerv(GL_CURRENT_PROGRAM, &prev);
+        glUseProgram(prog);
+        if (spec >= 0)
+            glUniform1i(spec, 14);
+        if (wave >= 0)
+            glUniform1i(wave, 15);
+        glUseProgram((GLuint)prev);
     }
     return prog;
 }
@@ -444,22 +478,36 @@ void strata_shaders_shutdown(void)
         S.has_watcher = false;
     }
     set_free(atomic_exchange(&S.mailbox, NULL));
-    for (int i = 1; i < S.nprograms; i++)
+    for (int i = 1; i < S.nprograms; i++) {
         if (S.programs[i].gl)
             glDeleteProgram(S.programs[i].gl);
+        free(S.programs[i].defines);
+    }
+    memset(S.programs, 0, sizeof S.programs);
     set_free(S.current);
     S.current = NULL;
     S.nprograms = 1;
 }
 
-static strata_program make(const char *frag, const char *vert, bool compute)
+static strata_program make(const char *frag, const char *vert, const char *defines, bool compute)
 {
-    if (S.nprograms >= MAX_PROGRAMS) {
+    int slot = 1;
+    while (slot < S.nprograms && S.programs[slot].used)
+        slot++;
+    if (slot >= MAX_PROGRAMS) {
         LOG_ERROR("SHADER", "%s: too many programs", frag);
         return (strata_program){0};
     }
-    program *pr = &S.programs[S.nprograms];
+    program *pr = &S.programs[slot];
     memset(pr, 0, sizeof *pr);
+    if (defines && !(pr->defines = strdup(defines))) {
+        LOG_ERROR("SHADER", "%s: out of memory", frag);
+        return (strata_program){0};
+    }
+    pr->used = true;
+    if (++next_gen == 0)
+        next_gen = 1;
+    pr->gen = next_gen;
     pr->compute = compute;
     snprintf(pr->frag, sizeof pr->frag, "%s", frag);
     snprintf(pr->vert, sizeof pr->vert, "%s", vert ? vert : "fullscreen.vert");
@@ -473,12 +521,19 @@ static strata_program make(const char *frag, const char *vert, bool compute)
         }
     }
     pr->gl = build(S.current, pr);
-    return (strata_program){(uint32_t)S.nprograms++};
+    if (slot == S.nprograms)
+        S.nprograms++;
+    return (strata_program){(uint32_t)slot | (uint32_t)pr->gen << 16};
 }
 
 strata_program strata_program_make(const char *frag, const char *vert)
 {
-    return make(frag, vert, false);
+    return make(frag, vert, NULL, false);
+}
+
+strata_program strata_program_make_defs(const char *frag, const char *vert, const char *defines)
+{
+    return make(frag, vert, defines, false);
 }
 
 strata_program strata_program_make_compute(const char *comp)
@@ -488,21 +543,40 @@ strata_program strata_program_make_compute(const char *comp)
      * again (a model per scene) never fills the table. A FAILED one is tried again. */
     for (int i = 1; i < S.nprograms; i++) {
         program *pr = &S.programs[i];
-        if (!pr->compute || strcmp(pr->frag, comp) != 0)
+        if (!pr->used || !pr->compute || strcmp(pr->frag, comp) != 0)
             continue;
         if (!pr->gl) {
             pr->gl = build(S.current, pr);
             pr->nuniforms = 0;
-            pr->param_loc_ok = false;
         }
-        return (strata_program){(uint32_t)i};
+        return (strata_program){(uint32_t)i | (uint32_t)pr->gen << 16};
     }
-    return make(comp, comp, true);
+    return make(comp, comp, NULL, true);
 }
 
 static program *get(strata_program p)
 {
-    return p.id > 0 && p.id < (uint32_t)S.nprograms ? &S.programs[p.id] : NULL;
+    uint32_t slot = p.id & 0xffffu;
+    if (slot == 0 || slot >= (uint32_t)S.nprograms)
+        return NULL;
+    program *pr = &S.programs[slot];
+    return pr->used && pr->gen == p.id >> 16 ? pr : NULL;
+}
+
+bool strata_program_valid(strata_program p)
+{
+    return get(p) != NULL;
+}
+
+void strata_program_free(strata_program p)
+{
+    program *pr = get(p);
+    if (!pr)
+        return;
+    if (pr->gl)
+        glDeleteProgram(pr->gl);
+    free(pr->defines);
+    memset(pr, 0, sizeof *pr);
 }
 
 GLuint strata_program_use(strata_program p)
@@ -517,7 +591,7 @@ GLuint strata_program_use(strata_program p)
 const char *strata_program_error(strata_program p)
 {
     program *pr = get(p);
-    return pr ? pr->error : "invalid program";
+    return pr ? pr->error : "stale or invalid program handle";
 }
 
 int strata_shaders_failed(char *first, size_t n)
@@ -526,25 +600,9 @@ int strata_shaders_failed(char *first, size_t n)
     if (n)
         first[0] = 0;
     for (int i = 1; i < S.nprograms; i++)
-        if (S.programs[i].error[0] && !failed++ && n)
+        if (S.programs[i].used && S.programs[i].error[0] && !failed++ && n)
             snprintf(first, n, "%s", S.programs[i].error);
     return failed;
-}
-
-const GLint *strata_program_param_locs(strata_program p)
-{
-    program *pr = get(p);
-    if (!pr || !pr->gl)
-        return NULL;
-    if (!pr->param_loc_ok) {
-        char name[64];
-        for (int i = 0; i < STRATA_PARAM_COUNT; i++) {
-            snprintf(name, sizeof name, "u_%s", strata_param_defs[i].name);
-            pr->param_loc[i] = glGetUniformLocation(pr->gl, name);
-        }
-        pr->param_loc_ok = true;
-    }
-    return pr->param_loc;
 }
 
 GLint strata_uniform_loc(strata_program p, const char *name)
@@ -584,7 +642,7 @@ int strata_shaders_update(void)
     int rebuilt = 0;
     for (int i = 1; i < S.nprograms; i++) {
         program *pr = &S.programs[i];
-        if (pr->gl && !depends_on_changed(pr, S.current, now))
+        if (!pr->used || (pr->gl && !depends_on_changed(pr, S.current, now)))
             continue;
         GLuint fresh = build(now, pr);
         if (!fresh) {
@@ -597,7 +655,6 @@ int strata_shaders_update(void)
             glDeleteProgram(pr->gl);
         pr->gl = fresh;
         pr->nuniforms = 0;
-        pr->param_loc_ok = false;
         S.reload_ok++;
         rebuilt++;
         LOG_INFO("SHADER", "%s: reloaded", pr->frag);

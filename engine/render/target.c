@@ -1,5 +1,6 @@
-/* Render targets (FBO + texture), the fullscreen triangle, readback. */
-#include "render.h"
+/* Render targets (FBO + texture), the fullscreen triangle, readback, and the pass helper
+ * every pass of the engine goes through. */
+#include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +52,16 @@ void strata_target_bind(const strata_target *t)
         glViewport(0, 0, t->w, t->h);
 }
 
+void strata_target_clear(const strata_target *t, float r, float g, float b, float a)
+{
+    glBindFramebuffer(GL_FRAMEBUFFER, t ? t->fbo : 0);
+    glClearColor(r, g, b, a);
+    glClear(GL_COLOR_BUFFER_BIT);
+}
+
 void strata_target_read(const strata_target *t, uint8_t *out)
 {
+    strata_gpu_end(); /* a readback waits for the GPU: no timer may hold the wait */
     glBindFramebuffer(GL_READ_FRAMEBUFFER, t->fbo);
     glPixelStorei(GL_PACK_ALIGNMENT, 1);
     glReadPixels(0, 0, t->w, t->h, GL_RGBA, GL_UNSIGNED_BYTE, out);
@@ -77,11 +86,101 @@ void strata_texture_bind(GLuint tex, int unit)
     glBindTexture(GL_TEXTURE_2D, tex);
 }
 
-void strata_draw_fullscreen(void)
+static void draw(GLenum primitive, int count)
 {
     /* Core profile needs a VAO bound even when the vertex shader makes its own. */
     if (!empty_vao)
         glGenVertexArrays(1, &empty_vao);
     glBindVertexArray(empty_vao);
-    glDrawArrays(GL_TRIANGLES, 0, 3);
+    glDrawArrays(primitive, 0, count);
+}
+
+void strata_draw_fullscreen(void)
+{
+    draw(GL_TRIANGLES, 3);
+}
+
+void strata_draw_shutdown(void)
+{
+    if (empty_vao)
+        glDeleteVertexArrays(1, &empty_vao);
+    empty_vao = 0;
+}
+
+static void set_uniform(strata_program prog, const strata_pass_uniform *u)
+{
+    GLint loc = strata_uniform_loc(prog, u->name);
+    if (loc < 0)
+        return;
+    switch (u->type) {
+    case STRATA_U_FLOAT:
+        glUniform1f(loc, u->f[0]);
+        break;
+    case STRATA_U_VEC2:
+        glUniform2f(loc, u->f[0], u->f[1]);
+        break;
+    case STRATA_U_VEC3:
+        glUniform3f(loc, u->f[0], u->f[1], u->f[2]);
+        break;
+    case STRATA_U_VEC4:
+        glUniform4f(loc, u->f[0], u->f[1], u->f[2], u->f[3]);
+        break;
+    case STRATA_U_INT:
+        glUniform1i(loc, u->i[0]);
+        break;
+    case STRATA_U_IVEC2:
+        glUniform2i(loc, u->i[0], u->i[1]);
+        break;
+    default:
+        break;
+    }
+}
+
+bool strata_pass_run(const strata_pass *p)
+{
+    if (p->timer)
+        strata_gpu_begin(p->timer);
+    else
+        strata_gpu_end(); /* untimed work is nobody's time */
+    const strata_target *t = p->target;
+    int w = t ? t->w : p->window_w, h = t ? t->h : p->window_h;
+    glBindFramebuffer(GL_FRAMEBUFFER, t ? t->fbo : 0);
+    if (p->clear) {
+        glViewport(0, 0, w, h);
+        glClearColor(p->clear_color[0], p->clear_color[1], p->clear_color[2], p->clear_color[3]);
+        glClear(GL_COLOR_BUFFER_BIT);
+    }
+    if (p->viewport[2] > 0 && p->viewport[3] > 0)
+        glViewport(p->viewport[0], p->viewport[1], p->viewport[2], p->viewport[3]);
+    else
+        glViewport(0, 0, w, h);
+    if (!strata_program_use(p->program))
+        return false;
+    strata_uniforms_pass(p->u);
+    for (int i = 0; i < STRATA_PASS_INPUTS && p->in[i].name; i++) {
+        strata_texture_bind(p->in[i].tex, i);
+        GLint loc = strata_uniform_loc(p->program, p->in[i].name);
+        if (loc >= 0)
+            glUniform1i(loc, i);
+    }
+    for (int i = 0; i < STRATA_PASS_UNIFORMS && p->uni[i].name; i++)
+        set_uniform(p->program, &p->uni[i]);
+    if (p->blend != STRATA_BLEND_NONE) {
+        glEnable(GL_BLEND);
+        if (p->blend == STRATA_BLEND_ADD)
+            glBlendFunc(GL_ONE, GL_ONE);
+        else
+            glBlendFunc(GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA);
+    }
+    if (p->primitive == GL_POINTS)
+        glEnable(GL_PROGRAM_POINT_SIZE);
+    if (p->primitive)
+        draw(p->primitive, p->count);
+    else
+        draw(GL_TRIANGLES, 3);
+    if (p->primitive == GL_POINTS)
+        glDisable(GL_PROGRAM_POINT_SIZE);
+    if (p->blend != STRATA_BLEND_NONE)
+        glDisable(GL_BLEND);
+    return true;
 }

@@ -23,11 +23,10 @@ static inline bool test_gl_open(strata_gl *gl, const char *shader_dir)
         fprintf(stderr, "test_gl_open: %s\n", r.msg);
         return false;
     }
-    if (strata_shaders_init(gl, shader_dir, &r) != STRATA_OK) {
+    if (strata_render_init(gl, shader_dir, &r) != STRATA_OK) {
         fprintf(stderr, "test_gl_open: %s\n", r.msg);
         return false;
     }
-    strata_gpu_timers_init(gl);
     return true;
 }
 
@@ -92,8 +91,7 @@ static inline bool test_shader_dir_copy(char *dir, size_t n)
 
 static inline void test_gl_close(strata_gl *gl)
 {
-    strata_gpu_timers_shutdown();
-    strata_shaders_shutdown();
+    strata_render_shutdown();
     strata_gl_close(gl);
     SDL_Quit();
 }

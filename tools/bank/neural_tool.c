@@ -72,12 +72,11 @@ static bool gpu_open(bank_nn *n, bank_nn_backend want, char *why, size_t why_n)
                  "(--gpu uses it anyway)", n->gl.renderer);
         return false;
     }
-    if (strata_shaders_init(&n->gl, NULL, &r) != STRATA_OK) {
+    if (strata_render_init(&n->gl, NULL, &r) != STRATA_OK) {
         snprintf(why, why_n, "shaders: %.150s", r.msg);
         return false;
     }
     n->shaders = true;
-    strata_gpu_timers_init(&n->gl);
     n->gdec = strata_neural_gpu_create(n->dec, &r);
     if (!n->gdec) {
         snprintf(why, why_n, "GPU decoder: %.150s", r.msg);
@@ -99,8 +98,7 @@ static void gpu_close(bank_nn *n)
         strata_target_free(&n->target);
     memset(&n->target, 0, sizeof n->target);
     if (n->shaders) {
-        strata_gpu_timers_shutdown();
-        strata_shaders_shutdown();
+        strata_render_shutdown();
     }
     if (n->gl_open)
         strata_gl_close(&n->gl);
