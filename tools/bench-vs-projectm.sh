@@ -4,13 +4,15 @@
 # frame rates and the ratio strata/projectM.
 #
 # usage: tools/bench-vs-projectm.sh [--pair IMG_A IMG_B] [--scale WxH] [--sizes "WxH ..."]
-#                                   [--seconds S] [--build DIR] [--pcm sine|silent] [--install]
+#                                   [--seconds S] [--repeat N] [--build DIR] [--pcm sine|silent]
+#                                   [--install]
 #
 #   --pair A B    two stills for the morph (default: two that `strata-bank synth` makes)
 #   --scale WxH   scale the --pair stills to WxH first (ImageMagick's convert), as the
 #                 figures in docs/BENCHMARKS.md were made (1280x720)
 #   --sizes       output sizes (default "1280x720 1920x1080")
 #   --seconds S   seconds each side runs at each size (default 8)
+#   --repeat N    run both sides N times at each size, alternating; medians (default 1)
 #   --build DIR   where strata and strata-bank are (default $STRATA_BUILD_DIR or build/)
 #   --pcm         what projectM hears: a synthetic kick and tone (default) or silence
 #   --install     as root, apt-get install libprojectm-dev when it is missing
@@ -28,6 +30,7 @@ root=$(dirname "$here")
 build=${STRATA_BUILD_DIR:-$root/build}
 sizes="1280x720 1920x1080"
 seconds=8
+repeat=1
 pcm=sine
 install=0
 scale=""
@@ -48,15 +51,17 @@ while [ $# -gt 0 ]; do
     --scale) [ $# -ge 2 ] || die "--scale needs WxH"; scale=$2; shift 2 ;;
     --sizes) [ $# -ge 2 ] || die "--sizes needs a list"; sizes=$2; shift 2 ;;
     --seconds) [ $# -ge 2 ] || die "--seconds needs a number"; seconds=$2; shift 2 ;;
+    --repeat) [ $# -ge 2 ] || die "--repeat needs a count"; repeat=$2; shift 2 ;;
     --build) [ $# -ge 2 ] || die "--build needs a folder"; build=$2; shift 2 ;;
     --pcm) [ $# -ge 2 ] || die "--pcm needs sine or silent"; pcm=$2; shift 2 ;;
     --install) install=1; shift ;;
-    -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
     esac
 done
 
 [[ "$seconds" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--seconds: a number, not '$seconds'"
+[[ "$repeat" =~ ^[1-9][0-9]?$ ]] || die "--repeat: 1..99, not '$repeat'"
 for s in $sizes; do
     [[ "$s" =~ ^[0-9]+x[0-9]+$ ]] || die "--sizes: WxH, not '$s'"
 done
@@ -126,28 +131,43 @@ json_str() {
     grep -o "\"$1\":\"[^\"]*\"" | head -n 1 | cut -d'"' -f4
 }
 
+median() {
+    tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END {
+        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 rows=()
 renderer=""
 for size in $sizes; do
-    pm=$("$work/projectm_bench" --size "$size" --seconds "$seconds" --pcm "$pcm" \
-        2>"$work/pm.log") || { cat "$work/pm.log" >&2; die "projectm_bench failed at $size"; }
-    st=$("$build/strata" bench --bank "$work/pair.strata" --morph flow --set glitch=0.5 \
-        --set drift=1 --seconds "$seconds" --size "$size" --json 2>"$work/strata.log") ||
-        { cat "$work/strata.log" >&2; die "strata bench failed at $size"; }
-    pm_fps=$(json_num fps <<<"$pm")
-    st_fps=$(json_num fps <<<"$st")
-    luma=$(json_num mean_luma <<<"$pm")
-    if [ -z "$pm_fps" ] || [ -z "$st_fps" ]; then die "no fps in the output at $size"; fi
-    renderer=$(json_str renderer <<<"$st")
-    rows+=("$(awk -v s="$size" -v a="$st_fps" -v b="$pm_fps" -v l="$luma" 'BEGIN {
-        printf "%-11s %12.2f %14.2f %17.2f %12.1f", s, a, b, (b > 0 ? a / b : 0), l }')")
+    pm_all="" st_all="" luma=""
+    for ((k = 0; k < repeat; k++)); do # alternate, so load from elsewhere hits both sides
+        pm=$("$work/projectm_bench" --size "$size" --seconds "$seconds" --pcm "$pcm" \
+            2>"$work/pm.log") || { cat "$work/pm.log" >&2; die "projectm_bench failed at $size"; }
+        st=$("$build/strata" bench --bank "$work/pair.strata" --morph flow --set glitch=0.5 \
+            --set drift=1 --seconds "$seconds" --size "$size" --json 2>"$work/strata.log") ||
+            { cat "$work/strata.log" >&2; die "strata bench failed at $size"; }
+        pm_fps=$(json_num fps <<<"$pm")
+        st_fps=$(json_num fps <<<"$st")
+        if [ -z "$pm_fps" ] || [ -z "$st_fps" ]; then die "no fps in the output at $size"; fi
+        pm_all+=" $pm_fps" st_all+=" $st_fps"
+        luma=$(json_num mean_luma <<<"$pm")
+        renderer=$(json_str renderer <<<"$st")
+    done
+    st_fps=$(median <<<"$st_all")
+    pm_fps=$(median <<<"$pm_all")
+    row=$(awk -v s="$size" -v a="$st_fps" -v b="$pm_fps" -v l="$luma" 'BEGIN {
+        printf "%-11s %12.2f %14.2f %17.2f %12.1f", s, a, b, (b > 0 ? a / b : 0), l }')
+    [ "$repeat" -eq 1 ] || row+="   strata:$st_all  projectM:$pm_all"
+    rows+=("$row")
 done
 
 echo "bench-vs-projectm: $(date -u +%Y-%m-%dT%H:%MZ), ${renderer:-?}, $(nproc) CPUs"
 echo "  strata:   flow morph, glitch 0.5, drift 1; bank: $what"
 echo "  projectM: libprojectM $(pkg-config --modversion libprojectM), built-in idle preset" \
     "(Geiss & Sperl - Feedback), PCM $pcm"
-echo "  ${seconds} s each, offscreen, glFinish every frame"
+runs=""
+[ "$repeat" -eq 1 ] || runs="; median of $repeat runs each, alternating"
+echo "  ${seconds} s each, offscreen, glFinish every frame$runs"
 printf '%-11s %12s %14s %17s %12s\n' size "strata fps" "projectM fps" "strata/projectM" \
     "pM luma"
 for r in "${rows[@]}"; do
