@@ -214,7 +214,8 @@ static bool scene_finish(strata_engine *e, strata_scene *s, strata_result *r)
         .seed = o->seed_given ? o->seed : p->seed,
         .cache_mb = o->cache_mb,
         .offline = e->offline,
-        .latent_scale = (float)o->latent_scale,
+        /* Offline renders are not realtime: full generator resolution unless asked. */
+        .latent_scale = e->offline && o->latent_scale <= 0 ? 1.0f : (float)o->latent_scale,
         .fit = (p->fill || o->fill) ? STRATA_BANK_FILL : STRATA_BANK_FIT,
         .decoder = s->model,
         .decoder_error = s->model_error,
