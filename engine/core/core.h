@@ -333,6 +333,32 @@ bool strata_parse_size(const char *s, int *w, int *h);
 float strata_half_to_float(uint16_t h);
 uint16_t strata_float_to_half(float f);
 
+/* ---- adaptive resolution (adapt.c) --------------------------------------- */
+
+/* Live mode's render scale: a controller that holds a frame budget by trading pixels for
+ * time. It sees the frame's work (not the vsync wait), smoothed over ~0.3 s; when the work
+ * stays above the budget for half a second it steps down to the scale predicted to fit
+ * (cost taken as proportional to pixels), never below the floor; when the next step up is
+ * predicted to fit with room for 2 s, it steps up one notch. After a change it holds for
+ * a second while the measure settles. Steps are multiples of 0.05, so the render size
+ * only takes a few values and the picture never pumps. Pure: any thread, no clock of its
+ * own (dt comes in). */
+typedef struct strata_adapt {
+    bool on;
+    float scale;      /* of the full render size, floor..1 */
+    float floor;      /* 0.25..1 */
+    double budget_ms; /* 1000 / target fps */
+    double work_ms;   /* smoothed frame work */
+    double over_s, under_s, hold_s;
+    int changes; /* scale changes so far */
+} strata_adapt;
+
+void strata_adapt_init(strata_adapt *a, bool on, double target_fps, float floor);
+/* One frame: its work in ms, dt seconds since the last. True when a->scale changed. */
+bool strata_adapt_step(strata_adapt *a, double work_ms, double dt);
+/* w x h scaled by s, each rounded to an even number of at least 16 (never above w x h). */
+void strata_adapt_size(int w, int h, float s, int *sw, int *sh);
+
 #ifdef __cplusplus
 }
 #endif
