@@ -288,8 +288,14 @@ int strata_bank_natural_cmp(const char *a, const char *b);
  *                           (n = nfold, 3..8 from the seed; (0, 0) when rho < 1e-6)
  *             S2 mirror     (|u|, v)
  *             S3 rings      (1.6 rho - 1.2, 0.9 sin(n a))   (0.9 sin(0) at rho < 1e-6)
- *             S4 horizon    e = 1 / (|v + 0.1| + 0.2): (0.35 u e, 0.3 e - 1)
- *                           (a ground plane in perspective under a sky)
+ *             S4 horizon    on the screen's own axes x, y (never turned): with
+ *                           s = sqrt(a*a + c*c) (the frame's scale), A the warp
+ *                           amplitude, d = y + 0.2 + 0.3 A sin(1.7 x + 1.7 g9),
+ *                           e = 1 / (max(d, 0) + 0.12),
+ *                           ground G = (0.25 s x e + tx, 0.5 e + ty - 2.5),
+ *                           sky K = (0.8 u, 0.8 v + 1.5), b = clamp(d / 0.03 + 0.5, 0, 1):
+ *                           K + b (G - K)  (a ground plane in perspective below a
+ *                           line a fifth above the centre, a sky of the warped plane)
  *   inputs:   X = U, Y = V, R = sqrt(U*U + V*V)
  *   layer 0:  h0[j] = tanh(W0[j][0]*X + W0[j][1]*Y + W0[j][2]*R + bias0[j])
  *             bias0[j] = b0[j] + sum_k Wz[j][k] * z[k]     (strata_cppn_first_layer_bias)

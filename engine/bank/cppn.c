@@ -188,6 +188,24 @@ void strata_cppn_first_layer_bias(const strata_cppn *c, const float *latent, flo
     }
 }
 
+/* Horizon: the screen's own axes (never turned), a line a fifth above the centre that
+ * the warp makes undulate like a dune crest; below it a ground plane in perspective
+ * (depth 1 / (d + 0.12): bands crowd towards the line and spread out at the bottom),
+ * above it a sky in another part of the network's plane; the two meet across 0.03
+ * (a sharp line that stays a continuous function, so the GPU matches the CPU on it). */
+static void horizon(const strata_cppn_frame *f, float x, float y, float u, float v, float *hx,
+                    float *hy)
+{
+    float s = sqrtf(f->xf[0] * f->xf[0] + f->xf[2] * f->xf[2]);
+    float d = y + 0.2f + 0.3f * f->warp[0] * sinf(1.7f * x + f->warp[1]);
+    float e = 1.0f / (fmaxf(d, 0.0f) + 0.12f);
+    float gx = 0.25f * s * x * e + f->xf[4], gy = 0.5f * e + f->xf[5] - 2.5f;
+    float kx = 0.8f * u, ky = 0.8f * v + 1.5f;
+    float b = fminf(fmaxf(d / 0.03f + 0.5f, 0.0f), 1.0f);
+    *hx = kx + b * (gx - kx);
+    *hy = ky + b * (gy - ky);
+}
+
 /* The coordinate stage: affine, warp, species blend (see bank.h). */
 static void cppn_coords(const strata_cppn *c, const strata_cppn_frame *f, float x, float y,
                         float *X, float *Y)
@@ -205,13 +223,11 @@ static void cppn_coords(const strata_cppn *c, const strata_cppn_frame *f, float 
         kv = rho * sinf(a2);
         ring = sinf(n * a);
     }
-    /* Horizon: a ground plane seen in perspective below the line v = -0.1 and a sky
-     * above it (depth 1 / (|v + 0.1| + 0.2), so bands crowd towards the horizon). */
-    float dep = 1.0f / (fabsf(v + 0.1f) + 0.2f);
+    float hx, hy;
+    horizon(f, x, y, u, v, &hx, &hy);
     const float *w = f->species;
-    *X = w[0] * u + w[1] * ku + w[2] * fabsf(u) + w[3] * (1.6f * rho - 1.2f) +
-         w[4] * (0.35f * u * dep);
-    *Y = w[0] * v + w[1] * kv + w[2] * v + w[3] * (0.9f * ring) + w[4] * (0.3f * dep - 1.0f);
+    *X = w[0] * u + w[1] * ku + w[2] * fabsf(u) + w[3] * (1.6f * rho - 1.2f) + w[4] * hx;
+    *Y = w[0] * v + w[1] * kv + w[2] * v + w[3] * (0.9f * ring) + w[4] * hy;
 }
 
 /* The network: the three sigmoid outputs s[c] that index the palette. */

@@ -1,6 +1,6 @@
 // The built-in generator: a CPPN, a per-pixel MLP of warped coordinates. The latent
 // (folded on the CPU once per frame, strata_cppn_frame_make) sets the coordinate stage
-// (affine, warp, a blend of four species), every layer's bias and the palette. The
+// (affine, warp, a blend of five species), every layer's bias and the palette. The
 // maths follows the CPU reference in engine/bank/cppn.c exactly (see bank.h); 16 units
 // per layer live in 4 vec4 blocks, so every hidden layer is 16 mat4 * vec4 products.
 #include "common.glsl"
@@ -49,8 +49,15 @@ void main()
     }
     vec2 q = u_species.x * p + u_species.y * kal + u_species.z * vec2(abs(p.x), p.y) +
              u_species.w * vec2(1.6 * rho - 1.2, 0.9 * ring);
-    float dep = 1.0 / (abs(p.y + 0.1) + 0.2);
-    q += u_horizon * vec2(0.35 * p.x * dep, 0.3 * dep - 1.0);
+    // Horizon (horizon() in cppn.c): the screen's own axes, a ground in perspective
+    // below a line the warp undulates, the warped plane as a sky above it.
+    float hs = length(u_xf[0]);
+    float d = y + 0.2 + 0.3 * u_warp.x * sin(1.7 * x + u_warp.y);
+    float e = 1.0 / (max(d, 0.0) + 0.12);
+    vec2 ground = vec2(0.25 * hs * x * e + u_xf[2].x, 0.5 * e + u_xf[2].y - 2.5);
+    vec2 sky = vec2(0.8 * p.x, 0.8 * p.y + 1.5);
+    float b = clamp(d / 0.03 + 0.5, 0.0, 1.0);
+    q += u_horizon * (sky + b * (ground - sky));
     x = q.x;
     y = q.y;
     float r = sqrt(x * x + y * y);
