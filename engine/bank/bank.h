@@ -263,7 +263,7 @@ int strata_bank_natural_cmp(const char *a, const char *b);
 /* ---- CPPN: the built-in generator ------------------------------------- *
  *
  * A per-pixel MLP whose latent z[D] reaches every stage of the picture: where the
- * coordinates come from (scale, rotation, offset, a domain warp and a blend of four
+ * coordinates come from (scale, rotation, offset, a domain warp and a blend of five
  * coordinate "species"), every layer's bias (structure and texture) and the palette.
  * Everything the latent decides is folded on the CPU once per frame into a
  * strata_cppn_frame (strata_cppn_frame_make); the pixel maths is then fixed. Every
