@@ -314,7 +314,6 @@ const strata_target *strata_engine_frame(strata_engine *e, double dt)
     };
     strata_uniforms_frame(&u); /* the frame block every pass reads */
     int next = e->cur ^ 1;
-    strata_gpu_begin("morph"); /* a neural decode ran in the update, timing its stages */
     if (e->gain <= 0.0f) {
         /* Outside opening hours, black: the scenes rest. */
         strata_target_clear(&e->targets[next], 0, 0, 0, 1);
@@ -322,7 +321,6 @@ const strata_target *strata_engine_frame(strata_engine *e, double dt)
     } else if (strata_engine_scenes_draw(e, &e->targets[next], &u)) {
         e->cur = next;
     }
-    strata_gpu_end();
     if (!grade_is_neutral(pv)) {
         next = e->cur ^ 1;
         if (strata_pass_run(&(strata_pass){

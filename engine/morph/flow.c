@@ -26,8 +26,8 @@ struct strata_flow {
     strata_target da[MAX_LEVELS], db[MAX_LEVELS]; /* (I, Ix, Iy) per level */
     strata_target fl[MAX_LEVELS][2];              /* flow ping-pong per level (RG32F) */
     strata_target ab, ba;                         /* finished flows at level 0 */
-    strata_target cab, cba; /* confidence of ab and ba in 0..1 at level 0 (R32F) */
-    int sw, sh;                                   /* splat grid */
+    strata_target cab, cba;         /* confidence of ab and ba in 0..1 at level 0 (R32F) */
+    int sw, sh;                     /* splat grid */
     strata_target splat_a, splat_b; /* (F w, w, conf w) accumulators on the splat grid */
     int stage;
     GLuint tex_a, tex_b;
@@ -128,43 +128,30 @@ void strata_flow_destroy(strata_flow *f)
     free(f);
 }
 
-static void set_i(strata_program p, const char *n, int v)
+/* Every flow pass: a fullscreen pass into dst under a timer, with u_texel one texel of
+ * dst (the shaders step in the level they write). in and uni end at a NULL name. */
+static void flow_pass(const char *timer, strata_program p, const strata_target *dst,
+                      const strata_pass *proto)
 {
-    glUniform1i(strata_uniform_loc(p, n), v);
-}
-
-/* Bind dst and program p with textures on units 0..n-1; false when p FAILED. */
-static bool pass_begin(strata_program p, const strata_target *dst, const GLuint *tex,
-                       const char *const *names, int n)
-{
-    strata_target_bind(dst);
-    if (!strata_program_use(p))
-        return false;
-    for (int i = 0; i < n; i++) {
-        strata_texture_bind(tex[i], i);
-        set_i(p, names[i], i);
-    }
-    GLint loc = strata_uniform_loc(p, "u_texel");
-    if (loc >= 0)
-        glUniform2f(loc, 1.0f / (float)dst->w, 1.0f / (float)dst->h);
-    return true;
-}
-
-static void pass(strata_program p, const strata_target *dst, const GLuint *tex,
-                 const char *const *names, int n)
-{
-    if (pass_begin(p, dst, tex, names, n))
-        strata_draw_fullscreen();
+    strata_pass ps = *proto;
+    ps.timer = timer;
+    ps.program = p;
+    ps.target = dst;
+    int k = 0;
+    while (k < STRATA_PASS_UNIFORMS - 1 && ps.uni[k].name)
+        k++;
+    ps.uni[k] = STRATA_U2("u_texel", 1.0f / (float)dst->w, 1.0f / (float)dst->h);
+    strata_pass_run(&ps);
 }
 
 static void pyramid(strata_flow *f, GLuint src, strata_target *lev, strata_target *grad)
 {
-    const char *n1[] = {"u_src"};
-    pass(p_gray, &lev[0], &src, n1, 1);
+    flow_pass("flow_pyramid", p_gray, &lev[0], &(strata_pass){.in = {{"u_src", src}}});
     for (int l = 1; l < f->nlev; l++)
-        pass(p_down, &lev[l], &lev[l - 1].tex, n1, 1);
+        flow_pass("flow_pyramid", p_down, &lev[l],
+                  &(strata_pass){.in = {{"u_src", lev[l - 1].tex}}});
     for (int l = 0; l < f->nlev; l++)
-        pass(p_grad, &grad[l], &lev[l].tex, n1, 1);
+        flow_pass("flow_pyramid", p_grad, &grad[l], &(strata_pass){.in = {{"u_src", lev[l].tex}}});
 }
 
 /* Flow from a to b, coarse to fine; the result lands in out. */
@@ -172,17 +159,12 @@ static void estimate_one(strata_flow *f, const strata_target *ga, const strata_t
                          const strata_target *da, const strata_target *db, const strata_target *out)
 {
     int top = f->nlev - 1;
-    GLuint st[2] = {ga[top].tex, gb[top].tex};
-    const char *sn[2] = {"u_a", "u_b"};
-    if (pass_begin(p_search, &f->fl[top][0], st, sn, 2)) {
-        glUniform2i(strata_uniform_loc(p_search, "u_size"), f->lw[top], f->lh[top]);
-        /* Reach almost half the frame: a shape may cross the screen in one morph. */
-        int radius = (int)(0.45f * (float)f->lw[top] + 0.5f);
-        set_i(p_search, "u_radius", radius > 16 ? 16 : radius);
-        strata_draw_fullscreen();
-    }
-    const char *lk_names[] = {"u_a", "u_b", "u_flow"};
-    const char *sm_names[] = {"u_flow", "u_a"};
+    /* Reach almost half the frame: a shape may cross the screen in one morph. */
+    int radius = (int)(0.45f * (float)f->lw[top] + 0.5f);
+    flow_pass("flow_estimate", p_search, &f->fl[top][0],
+              &(strata_pass){.in = {{"u_a", ga[top].tex}, {"u_b", gb[top].tex}},
+                             .uni = {STRATA_UI2("u_size", f->lw[top], f->lh[top]),
+                                     STRATA_UI("u_radius", radius > 16 ? 16 : radius)}});
     GLuint cur = f->fl[top][0].tex; /* the search result */
     for (int l = top; l >= 0; l--) {
         /* Alternate between the level's two targets; at the top the search already
@@ -190,13 +172,14 @@ static void estimate_one(strata_flow *f, const strata_target *ga, const strata_t
         int k = l == top ? 1 : 0;
         int iters = l == 0 ? 1 : 2;
         for (int it = 0; it < iters; it++, k ^= 1) {
-            GLuint tex[3] = {da[l].tex, db[l].tex, cur};
-            pass(p_lk, &f->fl[l][k], tex, lk_names, 3);
+            flow_pass(
+                "flow_estimate", p_lk, &f->fl[l][k],
+                &(strata_pass){.in = {{"u_a", da[l].tex}, {"u_b", db[l].tex}, {"u_flow", cur}}});
             cur = f->fl[l][k].tex;
         }
-        GLuint stex[2] = {cur, ga[l].tex};
         const strata_target *dst = l == 0 ? out : &f->fl[l][k];
-        pass(p_smooth, dst, stex, sm_names, 2);
+        flow_pass("flow_estimate", p_smooth, dst,
+                  &(strata_pass){.in = {{"u_flow", cur}, {"u_a", ga[l].tex}}});
         cur = dst->tex;
     }
 }
@@ -206,9 +189,8 @@ static void estimate_one(strata_flow *f, const strata_target *ga, const strata_t
  * passes, run once per transition. */
 static void check(const strata_target *dst, GLuint fwd, GLuint bwd, GLuint la, GLuint lb)
 {
-    GLuint tex[4] = {fwd, bwd, la, lb};
-    const char *names[4] = {"u_fwd", "u_bwd", "u_a", "u_b"};
-    pass(p_check, dst, tex, names, 4);
+    flow_pass("flow_check", p_check, dst,
+              &(strata_pass){.in = {{"u_fwd", fwd}, {"u_bwd", bwd}, {"u_a", la}, {"u_b", lb}}});
 }
 
 void strata_flow_begin(strata_flow *f, GLuint tex_a, GLuint tex_b)
@@ -250,29 +232,18 @@ void strata_flow_estimate(strata_flow *f, GLuint tex_a, GLuint tex_b)
 static void splat(strata_flow *f, const strata_target *dst, GLuint flow, GLuint conf, float move,
                   float sign)
 {
-    strata_target_bind(dst);
-    glClearColor(0, 0, 0, 0);
-    glClear(GL_COLOR_BUFFER_BIT);
-    if (!strata_program_use(p_splat))
-        return;
-    strata_texture_bind(flow, 0);
-    set_i(p_splat, "u_flow", 0);
-    strata_texture_bind(conf, 1);
-    set_i(p_splat, "u_conf", 1);
-    glUniform2i(strata_uniform_loc(p_splat, "u_grid"), f->sw, f->sh);
-    glUniform1f(strata_uniform_loc(p_splat, "u_move"), move);
-    glUniform1f(strata_uniform_loc(p_splat, "u_sign"), sign);
-    glUniform1f(strata_uniform_loc(p_splat, "u_point"), 2.0f);
-    glEnable(GL_PROGRAM_POINT_SIZE);
-    glEnable(GL_BLEND);
-    glBlendFunc(GL_ONE, GL_ONE);
-    static GLuint vao;
-    if (!vao)
-        glGenVertexArrays(1, &vao);
-    glBindVertexArray(vao);
-    glDrawArrays(GL_POINTS, 0, f->sw * f->sh);
-    glDisable(GL_BLEND);
-    glDisable(GL_PROGRAM_POINT_SIZE);
+    strata_pass_run(&(strata_pass){
+        .timer = "flow_splat",
+        .program = p_splat,
+        .target = dst,
+        .clear = true, /* the sums start at 0 */
+        .in = {{"u_flow", flow}, {"u_conf", conf}},
+        .uni = {STRATA_UI2("u_grid", f->sw, f->sh), STRATA_UF("u_move", move),
+                STRATA_UF("u_sign", sign), STRATA_UF("u_point", 2.0f)},
+        .primitive = GL_POINTS,
+        .count = f->sw * f->sh,
+        .blend = STRATA_BLEND_ADD,
+    });
 }
 
 void strata_flow_compose(strata_flow *f, GLuint tex_a, GLuint tex_b, float t,
@@ -280,12 +251,16 @@ void strata_flow_compose(strata_flow *f, GLuint tex_a, GLuint tex_b, float t,
 {
     splat(f, &f->splat_a, f->ab.tex, f->cab.tex, t, 1.0f);
     splat(f, &f->splat_b, f->ba.tex, f->cba.tex, 1.0f - t, -1.0f);
-    GLuint tex[4] = {tex_a, tex_b, f->splat_a.tex, f->splat_b.tex};
-    const char *names[4] = {"u_a", "u_b", "u_splat_a", "u_splat_b"};
-    if (!pass_begin(p_compose, target, tex, names, 4))
-        return;
-    glUniform1f(strata_uniform_loc(p_compose, "u_t"), t);
-    strata_draw_fullscreen();
+    strata_pass_run(&(strata_pass){
+        .timer = "flow_compose",
+        .program = p_compose,
+        .target = target,
+        .in = {{"u_a", tex_a},
+               {"u_b", tex_b},
+               {"u_splat_a", f->splat_a.tex},
+               {"u_splat_b", f->splat_b.tex}},
+        .uni = {STRATA_UF("u_t", t)},
+    });
 }
 
 GLuint strata_flow_texture(const strata_flow *f)
@@ -297,10 +272,11 @@ void strata_blend_draw(GLuint tex_a, GLuint tex_b, float t, const strata_target 
 {
     if (!strata_program_valid(p_blend))
         p_blend = strata_program_make("morph/blend.frag", NULL);
-    GLuint tex[2] = {tex_a, tex_b};
-    const char *names[2] = {"u_a", "u_b"};
-    if (!pass_begin(p_blend, target, tex, names, 2))
-        return;
-    glUniform1f(strata_uniform_loc(p_blend, "u_t"), t);
-    strata_draw_fullscreen();
+    strata_pass_run(&(strata_pass){
+        .timer = tex_a == tex_b ? "morph_copy" : "morph_blend", /* a copy: a held keyframe */
+        .program = p_blend,
+        .target = target,
+        .in = {{"u_a", tex_a}, {"u_b", tex_b}},
+        .uni = {STRATA_UF("u_t", t)},
+    });
 }

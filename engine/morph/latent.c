@@ -46,8 +46,7 @@ void strata_latent_draw(const strata_cppn *c, const float *z, const strata_targe
 {
     if (!strata_program_valid(prog))
         prog = strata_program_make("morph/latent.frag", NULL);
-    strata_target_bind(target);
-    GLuint gl = strata_program_use(prog);
+    GLuint gl = strata_program_use(prog); /* the arrays below are the program's state */
     if (!gl)
         return;
     /* A hot reload makes a new GL program: its uniforms start empty. */
@@ -73,6 +72,5 @@ void strata_latent_draw(const strata_cppn *c, const float *z, const strata_targe
     strata_frame_uniforms uu = *u;
     uu.width = target->w;
     uu.height = target->h;
-    strata_uniforms_apply(prog, &uu);
-    strata_draw_fullscreen();
+    strata_pass_run(&(strata_pass){.timer = "latent", .program = prog, .target = target, .u = &uu});
 }

@@ -579,6 +579,7 @@ static void draw_fit(const morph_neural *n, const strata_target *src, const stra
         dx1 = dx0 + w;
         dy1 = dy0 + h;
     }
+    strata_gpu_begin("neural_fit");
     strata_target_bind(dst);
     if (dx0 > 0 || dy0 > 0 || dx1 < dw || dy1 < dh) {
         glClearColor(0, 0, 0, 1);
@@ -590,6 +591,7 @@ static void draw_fit(const morph_neural *n, const strata_target *src, const stra
     glBlitFramebuffer(sx0, sy0, sx1, sy1, dx0, dy0, dx1, dy1, GL_COLOR_BUFFER_BIT,
                       same ? GL_NEAREST : GL_LINEAR);
     glBindFramebuffer(GL_FRAMEBUFFER, dst->fbo);
+    strata_gpu_end();
 }
 
 bool morph_neural_has_picture(const morph_neural *n)

@@ -172,13 +172,15 @@ bool strata_pass_run(const strata_pass *p)
         else
             glBlendFunc(GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA);
     }
-    if (p->primitive == GL_POINTS)
+    /* GL_POINTS is 0: a count, not the primitive, says glDrawArrays. */
+    bool points = p->count > 0 && p->primitive == GL_POINTS;
+    if (points)
         glEnable(GL_PROGRAM_POINT_SIZE);
-    if (p->primitive)
+    if (p->count > 0)
         draw(p->primitive, p->count);
     else
         draw(GL_TRIANGLES, 3);
-    if (p->primitive == GL_POINTS)
+    if (points)
         glDisable(GL_PROGRAM_POINT_SIZE);
     if (p->blend != STRATA_BLEND_NONE)
         glDisable(GL_BLEND);

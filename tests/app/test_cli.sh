@@ -24,7 +24,7 @@ check 'python3 -c "
 import json; b=json.load(open(\"$TMP/bench.json\"))
 assert b[\"frames\"] > 0 and b[\"fps\"] > 0
 assert b[\"frame_ms\"][\"p50\"] > 0 and b[\"frame_ms\"][\"p99\"] >= b[\"frame_ms\"][\"p50\"]
-assert \"morph\" in b[\"gpu_ms\"] and b[\"peak_rss_mb\"] > 0 and b[\"cpu_ms_per_frame\"] > 0"' \
+assert \"latent\" in b[\"gpu_ms\"] and b[\"peak_rss_mb\"] > 0 and b[\"cpu_ms_per_frame\"] > 0"' \
     "bench --json prints fps, frame times, GPU ms per pass, CPU ms, peak RSS"
 "$STRATA" render --out "$TMP/r" --frames 1 --size 32x18 --log "$TMP/strata.log" 2>/dev/null
 check 'grep -q "GL: " "$TMP/strata.log" && grep -q "RENDER: " "$TMP/strata.log"' \

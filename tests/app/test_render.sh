@@ -49,7 +49,7 @@ assert len(L) >= 2, L
 for l in L:
     assert {\"time\",\"frame\",\"fps\",\"frame_ms_p50\",\"frame_ms_p99\",\"params\"} <= set(l), l
     assert \"glitch\" in l[\"params\"] and \"drift\" in l[\"params\"]
-    assert l[\"passes\"][\"morph\"][\"gpu_ms\"] > 0 and l[\"passes\"][\"morph\"][\"cpu_ms\"] >= 0
+    assert l[\"passes\"][\"latent\"][\"gpu_ms\"] > 0 and l[\"passes\"][\"latent\"][\"cpu_ms\"] >= 0
 "' "--stats writes JSON lines with time, frame, fps, p50/p99, params, GPU time per pass"
 # Bad input gets a clear error, not a crash.
 "$STRATA" render --frames 3 2>"$TMP/e1"
