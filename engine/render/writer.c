@@ -172,8 +172,8 @@ static strata_status png_write(const char *path, int w, int h, const uint8_t *rg
 {
     png_job j = {0};
     if (!png_encode(&j, w, h, rgba) || j.out.failed) {
-        strata_buf_free(&j.out);
         bool nomem = j.out.failed || !j.msg[0] || !strcmp(j.msg, "out of memory");
+        strata_buf_free(&j.out);
         return strata_fail(r, nomem ? STRATA_ERR_NOMEM : STRATA_ERR_ARG,
                            "%s: PNG encode failed: %s", path, nomem ? "out of memory" : j.msg);
     }
