@@ -67,7 +67,9 @@ strata_status strata_cppn_init(strata_cppn *c, uint64_t seed, int dim, strata_re
         for (int j = 0; j < H; j++)
             c->b[l][j] = 0.3f * normal(&s);
     }
-    float og = 2.5f / sqrtf((float)H);
+    /* 4: outputs that reach well into the sigmoids, so palette regions meet at edges
+     * rather than in long gradients (2.5 looked washed out on a large screen). */
+    float og = 4.0f / sqrtf((float)H);
     for (int ch = 0; ch < 3; ch++)
         for (int k = 0; k < H; k++)
             c->wout[ch][k] = og * normal(&s);
