@@ -42,6 +42,9 @@ typedef struct strata_options {
     const char *audio_file;
     bool no_vsync;
     bool overlay;      /* start with the overlay on */
+    double target_fps; /* live: adaptive resolution's target (0: 60) */
+    double min_scale;  /* live: its floor (0: 0.5) */
+    bool no_adapt;     /* live: fixed render size */
     double quit_after; /* live: quit after S seconds (tests, kiosks); 0: never */
     const char *sets[MAX_SETS];
     int nsets;
@@ -139,7 +142,9 @@ typedef struct strata_engine {
     strata_program grade;     /* zoom, rotate, hue, saturation, contrast, brightness */
     strata_target targets[2]; /* ping-pong at the render size */
     int cur;                  /* index of the target holding the last frame */
-    int render_w, render_h;
+    int render_w, render_h; /* what the chain renders at now: full x adapt.scale */
+    int full_w, full_h;     /* the render size asked for (--render-size or the output) */
+    strata_adapt adapt;     /* live mode's render scale (off in render and bench) */
     double time;     /* scene clock, advanced by dt * speed */
     float last_t;    /* eased morph progress last frame (flow for datamosh) */
     float lat_burst; /* the latent glitches' burst envelope (stepped like the fx chain's) */
@@ -177,8 +182,21 @@ void strata_engine_install_tick(strata_engine *e, double now);
  * seconds (real time in live mode, 1/fps in render mode). Returns the target holding
  * the finished frame. */
 const strata_target *strata_engine_frame(strata_engine *e, double dt);
+/* strata_engine_frame, then the output: the picture into dst (NULL: the window of
+ * win_w x win_h) as strata_output_draw puts it. When the render size fits the output's
+ * viewport the fx chain's last pass draws there itself (no output copy) and this returns
+ * NULL; else the frame's target. */
+const strata_target *strata_engine_present(strata_engine *e, double dt, const strata_target *dst,
+                                           int win_w, int win_h);
 /* Commands from OSC the control module hands to the app (render thread). */
 bool strata_engine_command(strata_control *ctl, const strata_cmd *cmd, void *user);
+/* Live mode's adaptive resolution, once per frame after the swap: work_ms is the frame's
+ * work (not the vsync wait). Resizes the chain's targets when the controller moves; the
+ * scenes' keyframes and flows stay at the full size (the passes read them by uv). */
+void strata_engine_adapt(strata_engine *e, double work_ms, double dt);
+/* Render the chain at scale s (floor..1) of the full render size. False (the size
+ * unchanged) when a target cannot be made. */
+bool strata_engine_set_render_scale(strata_engine *e, float s);
 /* Record a frame time and, once per second of `now`, write the --stats line. */
 void strata_engine_stats(strata_engine *e, double now, double frame_ms);
 /* The neural state of the scene on screen as a JSON object (jansson, the caller owns

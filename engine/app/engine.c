@@ -32,13 +32,16 @@ strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool
         return r->status;
     if (strata_render_init(&e->gl, o->shader_dir, r) != STRATA_OK)
         return r->status;
-    e->render_w = o->render_w ? o->render_w : o->width;
-    e->render_h = o->render_h ? o->render_h : o->height;
+    e->render_w = e->full_w = o->render_w ? o->render_w : o->width;
+    e->render_h = e->full_h = o->render_h ? o->render_h : o->height;
+    /* Only live mode adapts: render is frame-exact and bench measures a fixed size. */
+    strata_adapt_init(&e->adapt, o->mode == MODE_LIVE && !o->no_adapt,
+                      o->target_fps > 0 ? o->target_fps : 60.0,
+                      o->min_scale > 0 ? (float)o->min_scale : 0.5f);
     for (int i = 0; i < 2; i++)
         if (!strata_target_init(&e->targets[i], e->render_w, e->render_h, GL_RGBA8))
             return strata_fail(r, STRATA_ERR_GL, "cannot create %dx%d render targets", e->render_w,
                                e->render_h);
-    e->grade = strata_program_make("post/grade.frag", NULL);
     e->fx = strata_fx_create(e->render_w, e->render_h, r);
     if (!e->fx)
         return r->status;
@@ -250,15 +253,48 @@ static void latent_glitch(strata_engine *e, const float *pv, float dt)
     e->lat_seed = mix64(tick > 0 ? (uint64_t)tick : 0);
 }
 
-/* Neutral grade: the pass is skipped, so the morph reaches the fx chain untouched. */
-static bool grade_is_neutral(const float *p)
+bool strata_engine_set_render_scale(strata_engine *e, float s)
 {
-    return p[STRATA_P_zoom] == 1.0f && p[STRATA_P_rotate] == 0.0f && p[STRATA_P_hue] == 0.0f &&
-           p[STRATA_P_saturation] == 1.0f && p[STRATA_P_contrast] == 1.0f &&
-           p[STRATA_P_brightness] == 1.0f;
+    int w, h;
+    strata_adapt_size(e->full_w, e->full_h, s, &w, &h);
+    if (w == e->render_w && h == e->render_h)
+        return true;
+    strata_target t[2] = {{0}, {0}};
+    if (!strata_target_init(&t[0], w, h, GL_RGBA8) || !strata_target_init(&t[1], w, h, GL_RGBA8) ||
+        !strata_fx_resize(e->fx, w, h)) {
+        strata_target_free(&t[0]);
+        strata_target_free(&t[1]);
+        strata_fx_resize(e->fx, e->render_w, e->render_h);
+        LOG_WARN("APP", "render scale x%.2f: cannot make %dx%d targets, staying at %dx%d", s, w, h,
+                 e->render_w, e->render_h);
+        return false;
+    }
+    for (int i = 0; i < 2; i++) {
+        strata_target_free(&e->targets[i]);
+        e->targets[i] = t[i];
+    }
+    LOG_INFO("APP", "render %dx%d -> %dx%d (x%.2f of %dx%d, holding %.0f fps)", e->render_w,
+             e->render_h, w, h, s, e->full_w, e->full_h,
+             e->adapt.budget_ms > 0 ? 1000.0 / e->adapt.budget_ms : 0.0);
+    e->render_w = w;
+    e->render_h = h;
+    /* The last frame is gone with the old targets: the next one is drawn whole anyway. */
+    return true;
 }
 
-const strata_target *strata_engine_frame(strata_engine *e, double dt)
+void strata_engine_adapt(strata_engine *e, double work_ms, double dt)
+{
+    if (!strata_adapt_step(&e->adapt, work_ms, dt))
+        return;
+    if (!strata_engine_set_render_scale(e, e->adapt.scale)) {
+        /* Keep the controller honest about the size actually in use. */
+        e->adapt.scale = (float)e->render_w / (float)e->full_w;
+    }
+}
+
+/* The frame; `to`: the output the fx chain's last pass may draw straight into (NULL:
+ * the picture stays in a target, returned). NULL when it went to the output. */
+static const strata_target *frame_run(strata_engine *e, double dt, const strata_fx_output *to)
 {
     /* The frame clock: frame / fps offline (frame-exact), the wall clock live. */
     double now = e->offline ? (double)e->frame / e->fps : strata_time_s() - e->wall_start;
@@ -321,17 +357,8 @@ const strata_target *strata_engine_frame(strata_engine *e, double dt)
     } else if (strata_engine_scenes_draw(e, &e->targets[next], &u)) {
         e->cur = next;
     }
-    if (!grade_is_neutral(pv)) {
-        next = e->cur ^ 1;
-        if (strata_pass_run(&(strata_pass){
-                .timer = "grade",
-                .program = e->grade,
-                .target = &e->targets[next],
-                .in = {{"u_src", e->targets[e->cur].tex}},
-            }))
-            e->cur = next;
-    }
-    /* The glitch chain: bit-exact bypass at glitch 0; times its own passes. */
+    /* The grade and the glitch chain: bit-exact bypass at glitch 0 with a neutral grade;
+     * times its own passes. */
     strata_fx_inputs fi = {.u = &u, .onset = e->audio.onset};
     /* Datamosh rides the morph's own flow: this frame's share of the transition, in
      * pixels. Without a flow morph the chain measures motion from the last frame. */
@@ -343,7 +370,11 @@ const strata_target *strata_engine_frame(strata_engine *e, double dt)
         fi.flow_scale[1] = step * (float)e->render_h;
     }
     e->last_t = b >= 0 ? t : 0.0f;
-    const strata_target *out = strata_fx_run(e->fx, &e->targets[e->cur], &fi);
+    /* A screenshot reads the picture back from a target: no straight-to-output then. */
+    const strata_target *out =
+        to && !(e->screenshot_pending && e->shots)
+            ? strata_fx_present(e->fx, &e->targets[e->cur], &fi, to)
+            : strata_fx_run(e->fx, &e->targets[e->cur], &fi);
     e->frame++;
     if (e->screenshot_pending && e->shots) {
         /* One readback; the PNG is encoded and written on the writer thread. */
@@ -365,6 +396,20 @@ const strata_target *strata_engine_frame(strata_engine *e, double dt)
         e->screenshot_pending = false;
     }
     return out;
+}
+
+const strata_target *strata_engine_frame(strata_engine *e, double dt)
+{
+    return frame_run(e, dt, NULL);
+}
+
+const strata_target *strata_engine_present(strata_engine *e, double dt, const strata_target *dst,
+                                           int win_w, int win_h)
+{
+    const strata_target *t = frame_run(e, dt, &(strata_fx_output){dst, win_w, win_h});
+    if (t)
+        strata_output_draw(t, dst, win_w, win_h);
+    return t;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -468,8 +513,8 @@ void strata_engine_picture_state(const strata_engine *e, strata_picture_state *p
     strata_morph_neural_status ns;
     if (strata_bank_kind(b) == STRATA_BANK_LATENT) {
         /* The rounding of strata_morph_set_latent_scale. */
-        ps->decode_w = (int)((float)e->render_w * ps->latent_scale + 0.5f);
-        ps->decode_h = (int)((float)e->render_h * ps->latent_scale + 0.5f);
+        ps->decode_w = (int)((float)e->full_w * ps->latent_scale + 0.5f);
+        ps->decode_h = (int)((float)e->full_h * ps->latent_scale + 0.5f);
     } else if (strata_morph_neural_status_get(m, &ns) && ns.decoding) {
         ps->decode_w = ns.lw * 8;
         ps->decode_h = ns.lh * 8;
@@ -533,12 +578,20 @@ void strata_engine_stats(strata_engine *e, double now, double frame_ms)
                   "mid", jnum(au->mid.fast), "high", jnum(au->high.fast), "onsets",
                   (json_int_t)au->onset_count, "beats", (json_int_t)au->beat_count);
     json_t *scene = stats_scene(e);
-    json_t *line = json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "time",
+    /* The size the chain renders at and why: adaptive resolution's scale and target. */
+    char size[32];
+    snprintf(size, sizeof size, "%dx%d", e->render_w, e->render_h);
+    json_t *render = json_pack("{s:s, s:o, s:b, s:o, s:o, s:o, s:i}", "size", size, "scale",
+                               jnum(e->adapt.scale), "adaptive", e->adapt.on, "target_fps",
+                               jnum(e->adapt.budget_ms > 0 ? 1000.0 / e->adapt.budget_ms : 0.0),
+                               "floor", jnum(e->adapt.floor), "work_ms", jnum(e->adapt.work_ms),
+                               "changes", e->adapt.changes);
+    json_t *line = json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "time",
                              jnum(e->time), "frame", (json_int_t)e->frame, "fps",
                              jnum((double)(e->frame - e->stats_frame) / span), "frame_ms_p50",
                              jnum(p50), "frame_ms_p99", jnum(p99), "rss_mb", jnum(strata_rss_mb()),
                              "params", params, "audio", audio, "tempo", stats_tempo(e), "scene",
-                             scene, "passes", stats_passes());
+                             scene, "passes", stats_passes(), "render", render);
     if (line && json_dumpf(line, e->stats, JSON_COMPACT | JSON_REAL_PRECISION(6)) == 0)
         fputc('\n', e->stats);
     json_decref(line);

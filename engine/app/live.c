@@ -109,11 +109,16 @@ static void overlay_text(strata_engine *e, char *buf, size_t len)
 {
     double p50, p99, mean;
     strata_frame_stats_pct(&e->ft, &p50, &p99, &mean);
+    char adapt[80] = " (fixed)";
+    if (e->adapt.on)
+        snprintf(adapt, sizeof adapt, " (x%.2f of %dx%d, adaptive: holds %.0f fps, floor x%.2f)",
+                 e->adapt.scale, e->full_w, e->full_h, 1000.0 / e->adapt.budget_ms,
+                 e->adapt.floor);
     int n = snprintf(buf, len,
                      "strata %s  %.1f fps  frame %.2f ms (p99 %.2f)\n"
-                     "%s  GL %d.%d  render %dx%d\n",
+                     "%s  GL %d.%d  render %dx%d%s\n",
                      STRATA_VERSION, mean > 0 ? 1000.0 / mean : 0.0, p50, p99, e->gl.renderer,
-                     e->gl.major, e->gl.minor, e->render_w, e->render_h);
+                     e->gl.major, e->gl.minor, e->render_w, e->render_h, adapt);
     /* Before the pass list, so a long list never cuts them off the overlay's buffer. */
     if (n > 0 && (size_t)n < len)
         n += overlay_picture(e, buf + n, len - (size_t)n);
@@ -174,13 +179,11 @@ int strata_live_run(const strata_options *o)
         last = now;
         if (dt > 0.25)
             dt = 0.25; /* after a stall, move on instead of jumping */
-        /* 2..6: queues, audio, parameters, traversal, passes */
-        const strata_target *out = strata_engine_frame(&e, dt);
-        /* 7. output */
+        /* 2..7: queues, audio, parameters, traversal, passes, output (the fx chain's last
+         * pass draws into the window itself when the render size fits it) */
         int ww, wh;
         strata_gl_drawable_size(&e.gl, &ww, &wh);
-        strata_gpu_begin("output");
-        strata_output_draw(out, NULL, ww, wh);
+        strata_engine_present(&e, dt, NULL, ww, wh);
         if (ls.overlay) {
             char text[2048]; /* passes (fx, neural stages), scene, neural */
             overlay_text(&e, text, sizeof text);
@@ -188,8 +191,13 @@ int strata_live_run(const strata_options *o)
         }
         strata_gpu_end();
         /* 8. swap */
+        double work_ms = (strata_time_s() - now) * 1000.0; /* before the vsync wait */
         SDL_GL_SwapWindow(e.gl.window);
         strata_engine_stats(&e, strata_time_s(), dt * 1000.0);
+        /* Adaptive resolution: the frame's work is its CPU time up to the swap or its
+         * GPU time, whichever is longer (a fill-bound GPU shows only in the second). */
+        double gpu_ms = strata_gpu_frame_ms();
+        strata_engine_adapt(&e, work_ms > gpu_ms ? work_ms : gpu_ms, dt);
         if (e.frame % 30 == 0 && !o->latent_scale_fixed) {
             /* Dynamic resolution of the generator: hold at least 30 fps. */
             double p50, p99, mean;

@@ -36,6 +36,9 @@ void strata_options_usage(FILE *out)
         "  --display N           display index for fullscreen (a projector)\n"
         "  --no-vsync            do not wait for the display's refresh\n"
         "  --overlay             start with the overlay on (O toggles)\n"
+        "  --target-fps N        live: the frame rate adaptive resolution holds (default 60)\n"
+        "  --min-scale S         live: the lowest render scale it may take, 0.25..1 (0.5)\n"
+        "  --no-adapt            live: keep the render size fixed (render and bench always do)\n"
         "  --quit-after S        live: quit after S seconds (or after --frames N frames)\n"
         "\n"
         "render:\n"
@@ -262,6 +265,9 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
         {OPT("--display", STRATA_ARG_INT, &o->display), .lo = 0, .hi = 63},
         {OPT("--no-vsync", STRATA_ARG_FLAG, &o->no_vsync)},
         {OPT("--overlay", STRATA_ARG_FLAG, &o->overlay)},
+        {OPT("--target-fps", STRATA_ARG_DOUBLE, &o->target_fps), .lo = 1, .hi = 1000},
+        {OPT("--min-scale", STRATA_ARG_DOUBLE, &o->min_scale), .lo = 0.25, .hi = 1},
+        {OPT("--no-adapt", STRATA_ARG_FLAG, &o->no_adapt)},
         {OPT("--quit-after", STRATA_ARG_DOUBLE, &o->quit_after), .lo = 0, .hi = 1e9},
         /* render */
         {OPT("--out", STRATA_ARG_FUNC, &o->out), .fn = check_out},

@@ -154,8 +154,8 @@ static void loader_stop(strata_scene_loader *l)
 static void bank_desc(const strata_engine *e, const strata_preset *p, strata_bank_open_desc *d)
 {
     memset(d, 0, sizeof *d);
-    d->width = e->render_w;
-    d->height = e->render_h;
+    d->width = e->full_w;
+    d->height = e->full_h;
     d->fit = (p->fill || e->opt->fill) ? STRATA_BANK_FILL : STRATA_BANK_FIT;
 }
 
@@ -209,8 +209,8 @@ static bool scene_finish(strata_engine *e, strata_scene *s, strata_result *r)
         .bank = s->bank,
         .mode = mode,
         .order = order,
-        .width = e->render_w,
-        .height = e->render_h,
+        .width = e->full_w,
+        .height = e->full_h,
         .seed = o->seed_given ? o->seed : p->seed,
         .cache_mb = o->cache_mb,
         .offline = e->offline,
@@ -225,7 +225,7 @@ static bool scene_finish(strata_engine *e, strata_scene *s, strata_result *r)
     s->morph = strata_morph_create(&md, r);
     if (!s->morph)
         return false;
-    if (!strata_target_init(&s->out, e->render_w, e->render_h, GL_RGBA8)) {
+    if (!strata_target_init(&s->out, e->full_w, e->full_h, GL_RGBA8)) {
         strata_fail(r, STRATA_ERR_GL, "scene target");
         return false;
     }
@@ -532,7 +532,7 @@ bool strata_engine_scenes_draw(strata_engine *e, const strata_target *target,
     t = t * t * (3.0f - 2.0f * t);
     if (e->xfade_kind == STRATA_PRESET_TRANSITION_FLOW) {
         if (!e->xflow)
-            e->xflow = strata_flow_create(e->render_w, e->render_h);
+            e->xflow = strata_flow_create(e->full_w, e->full_h);
         if (e->xflow && !e->xflow_started) {
             strata_flow_begin(e->xflow, e->scene->out.tex, e->incoming->out.tex);
             e->xflow_started = true;

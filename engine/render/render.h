@@ -168,7 +168,12 @@ typedef struct strata_pass_time {
     double gpu_avg_ms; /* running average */
     double gpu_peak_ms;
     double cpu_ms; /* CPU time spent issuing the pass */
+    int64_t frame; /* the frame (strata_render_frame_count) gpu_ms is the sum of; 0: none */
 } strata_pass_time;
+
+/* The GPU time of a recent frame: the sum of every name measured in the last few frames
+ * (names report a frame or two apart). 0 while nothing has. Render thread. */
+double strata_gpu_frame_ms(void);
 
 void strata_gpu_timers_init(const strata_gl *gl);
 void strata_gpu_timers_shutdown(void);
@@ -199,7 +204,9 @@ void strata_uniforms_upload_audio(const strata_audio_frame *audio);
 /* Make u the frame block every program reads (binding point 0). Values equal to the block
  * in use cost a memcmp; different ones go to the next slot of a streaming buffer. */
 void strata_uniforms_frame(const strata_frame_uniforms *u);
-/* The same, for callers that name a program (kept for the tests and tools): p is unused. */
+/* u for the passes that follow until the next strata_pass_run without values of its own
+ * (which goes back to the frame's block); for code that draws without the pass helper
+ * (tests, tools). p is unused. */
 void strata_uniforms_apply(strata_program p, const strata_frame_uniforms *u);
 /* Location of a uniform in the program (cached glGetUniformLocation). */
 GLint strata_uniform_loc(strata_program p, const char *name);
@@ -255,8 +262,9 @@ typedef struct strata_pass {
         GLuint tex;
     } in[STRATA_PASS_INPUTS]; /* on units 0, 1, ... in this order */
     strata_pass_uniform uni[STRATA_PASS_UNIFORMS];
-    GLenum primitive; /* 0: the fullscreen triangle; else glDrawArrays(primitive, 0, count) */
-    int count;        /* vertices, with gl_VertexID; GL_POINTS get the program's point size */
+    GLenum primitive; /* with count > 0: glDrawArrays(primitive, 0, count) */
+    int count;        /* vertices, with gl_VertexID; 0: the fullscreen triangle. GL_POINTS
+                       * (which is 0) get the program's point size */
     strata_blend blend;
 } strata_pass;
 
@@ -269,6 +277,11 @@ bool strata_pass_run(const strata_pass *p);
 /* Draw src into dst (NULL: the window's drawable of win_w x win_h), aspect-correct
  * with letterbox. */
 void strata_output_draw(const strata_target *src, const strata_target *dst, int win_w, int win_h);
+/* The viewport (x, y, w, h) strata_output_draw fits a src_w x src_h picture into, in a
+ * win_w x win_h output; the rest is letterbox. For a pass that draws the output itself. */
+void strata_output_fit(int src_w, int src_h, int win_w, int win_h, int vp[4]);
+/* The gain set below (a pass drawing the output applies it as the output pass does). */
+float strata_output_gain(void);
 /* Scale everything the output pass draws (1 by default): an installation dims its
  * output outside opening hours. Render thread. */
 void strata_output_set_gain(float gain);

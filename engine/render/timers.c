@@ -69,6 +69,7 @@ static pass_timer *find(const char *name)
 static void publish(pass_timer *p)
 {
     double ms = p->acc_ms;
+    p->t.frame = p->acc_frame > 0 ? p->acc_frame : 0;
     p->t.gpu_ms = ms;
     p->t.gpu_avg_ms = p->t.gpu_avg_ms <= 0 ? ms : p->t.gpu_avg_ms * 0.95 + ms * 0.05;
     if (ms > p->t.gpu_peak_ms)
@@ -174,4 +175,22 @@ int strata_gpu_report(strata_pass_time *out, int max)
         out[n++] = T.p[i].t;
     }
     return n;
+}
+
+double strata_gpu_frame_ms(void)
+{
+    int64_t latest = 0;
+    for (int i = 0; i < T.n; i++) {
+        if (T.enabled)
+            collect(&T.p[i]);
+        if (T.p[i].t.frame > latest)
+            latest = T.p[i].t.frame;
+    }
+    /* Names publish a frame or two apart (each when its later results arrive): count
+     * every name measured in the last few frames, not only those at the very latest. */
+    double ms = 0.0;
+    for (int i = 0; i < T.n; i++)
+        if (latest > 0 && T.p[i].t.frame >= latest - 3)
+            ms += T.p[i].t.gpu_ms;
+    return ms;
 }

@@ -1,6 +1,6 @@
 /* The shared uniforms of shaders/common.glsl: one std140 block per frame (time, tempo,
  * audio, parameters) in a streaming buffer, and the audio line textures. */
-#include "render.h"
+#include "internal.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -192,7 +192,7 @@ void strata_uniforms_pass(const strata_frame_uniforms *u)
 void strata_uniforms_apply(strata_program p, const strata_frame_uniforms *u)
 {
     (void)p;
-    strata_uniforms_frame(u);
+    strata_uniforms_pass(u);
 }
 
 /* render/state.c: the buffer and textures go with the render state. */
