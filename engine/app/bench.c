@@ -36,9 +36,8 @@ static void run_phase(strata_engine *e, const strata_target *outt, double second
     /* A stop signal ends the phase early: the figures so far are still reported. */
     while (last - start < seconds && ph->n < cap && !strata_signal_stop_requested()) {
         double t0 = strata_time_s();
-        const strata_target *t = strata_engine_frame(e, 1.0 / 60);
-        strata_gpu_begin("output");
-        strata_output_draw(t, outt, 0, 0);
+        /* The output as live mode draws it: straight from the fx chain when it fits. */
+        strata_engine_present(e, 1.0 / 60, outt, 0, 0);
         strata_gpu_end();
         cpu += (strata_time_s() - t0) * 1000.0;
         strata_gl_finish(); /* offscreen has no swap to pace us: wait for the GPU instead */

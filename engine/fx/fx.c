@@ -9,6 +9,8 @@
  * ceil(amount * 4) * 30 passes a second of scene time, whatever the frame rate. */
 #define SORT_PASSES_MAX 4
 
+#define FUSE_MAX 4 /* per-pixel stages of one fused pass: tear, rgb, vhs, crush */
+
 static const char *const effect_names[STRATA_FX_COUNT] = {
     "block", "sort", "trails", "tear", "rgb", "vhs", "crush",
 };
@@ -16,9 +18,22 @@ static const char *const effect_names[STRATA_FX_COUNT] = {
 static const char *const timer_names[STRATA_FX_COUNT] = {
     "fx_block", "fx_sort", "fx_trails", "fx_tear", "fx_rgb", "fx_vhs", "fx_crush",
 };
+/* The history effects' own programs; the per-pixel ones are stages of fx/chain.frag. */
 static const char *const shader_files[STRATA_FX_COUNT] = {
-    "fx/block.frag", "fx/sort.frag", "fx/trails.frag", "fx/tear.frag",
-    "fx/rgb.frag",   "fx/vhs.frag",  "fx/crush.frag",
+    [STRATA_FX_BLOCK] = "fx/block.frag",
+    [STRATA_FX_SORT] = "fx/sort.frag",
+    [STRATA_FX_TRAILS] = "fx/trails.frag",
+};
+/* A fused stage's #define names (fx/chain.frag): FX_USE_TEAR, fx_tear_tap, ... */
+static const char *const stage_macro[STRATA_FX_COUNT] = {
+    [STRATA_FX_TEAR] = "TEAR",
+    [STRATA_FX_RGB] = "RGB",
+    [STRATA_FX_VHS] = "VHS",
+    [STRATA_FX_CRUSH] = "CRUSH",
+};
+/* Uniform names are looked up by pointer-stable strings too. */
+static const char *const stage_amount[FUSE_MAX + 1] = {
+    "u_fx_a0", "u_fx_a1", "u_fx_a2", "u_fx_a3", "u_fx_a4",
 };
 static const int amount_param[STRATA_FX_COUNT] = {
     STRATA_P_fx_block, STRATA_P_fx_sort, STRATA_P_fx_trails, STRATA_P_fx_tear,
@@ -34,15 +49,31 @@ typedef struct history {
     int cur;
 } history;
 
+/* The per-pixel effects fuse: a run of them in the order (and the grade before the chain)
+ * is one pass of fx/chain.frag. The others need neighbours or history and keep passes. */
+#define PLAN_MAX (STRATA_FX_COUNT + 1)
+
+/* One step of the chain as the order makes it: one history effect, or a fused run. */
+typedef struct step {
+    bool fused;
+    strata_fx_effect e; /* !fused: block, sort or trails */
+    bool grade;         /* fused: stage 0 is the grade (the first step only) */
+    int n;              /* fused: stages 1..n */
+    strata_fx_effect st[FUSE_MAX];
+    strata_program prog; /* fused: this run's own program */
+} step;
+
 struct strata_fx {
     int w, h;
     bool ok;             /* targets exist; false after a failed resize: bypass */
-    strata_target pp[2]; /* ping-pong for the stateless effects */
+    strata_target pp[2]; /* ping-pong for the fused and per-pixel passes */
     history block, trails, sort;
     history motion; /* per block: motion (pixels) and centre luma, RGBA16F */
     int block_px;   /* datamosh block size */
-    strata_program prog[STRATA_FX_COUNT];
-    strata_program motion_prog;
+    step plan[PLAN_MAX];
+    int nplan;
+    bool fused; /* false: every stage its own pass (strata_fx_set_fused) */
+    bool grade; /* this frame's grade is not neutral */
     strata_fx_shape shape[STRATA_FX_COUNT];
     strata_fx_effect order[STRATA_FX_COUNT];
     int norder;
@@ -113,24 +144,98 @@ float strata_fx_curve_eval(strata_fx_curve c, float k, float g)
 
 /* ---- lifetime ---------------------------------------------------------- */
 
+static bool is_pixel(strata_fx_effect e)
+{
+    return e == STRATA_FX_TEAR || e == STRATA_FX_RGB || e == STRATA_FX_VHS || e == STRATA_FX_CRUSH;
+}
+
+/* The #defines of fx/chain.frag for a run: grade or not, then the stages in order. */
+static void stage_defines(char *buf, size_t len, bool grade, const strata_fx_effect *st, int n)
+{
+    int k = snprintf(buf, len, "#define FX_GRADE %d\n#define FX_N %d\n", grade ? 1 : 0, n);
+    for (int i = 0; i < n && k > 0 && (size_t)k < len; i++) {
+        const char *m = stage_macro[st[i]], *name = effect_names[st[i]];
+        k += snprintf(buf + k, len - (size_t)k,
+                      "#define FX_USE_%s 1\n#define FX_TAP%d fx_%s_tap\n"
+                      "#define FX_MIX%d fx_%s_mix\n#define FX_T%d FX_%s_TAPS\n",
+                      m, i + 1, name, i + 1, name, i + 1, m);
+    }
+}
+
+static strata_program make_chain(bool grade, const strata_fx_effect *st, int n)
+{
+    char defs[1024];
+    stage_defines(defs, sizeof defs, grade, st, n);
+    return strata_program_make_defs("fx/chain.frag", NULL, defs);
+}
+
 /* The shader table is finite and a program per chain would only repeat the same
- * sources, so every chain shares one set, made on the first create. It is made again when
- * the render state was re-made under it (its handles then read as stale). */
+ * sources, so every chain shares the history effects' programs and the one-stage chain
+ * programs of the unfused path, made on the first create. They are made again when the
+ * render state was re-made under them (their handles then read as stale). */
 static struct {
-    strata_program prog[STRATA_FX_COUNT];
+    strata_program prog[STRATA_FX_COUNT]; /* block, sort, trails; one-stage tear, rgb, ... */
+    strata_program grade;                 /* the chain with the grade alone */
     strata_program motion;
 } shared;
 
 static void make_programs(void)
 {
-    bool valid = strata_program_valid(shared.motion);
-    for (int i = 0; valid && i < STRATA_FX_COUNT; i++)
-        valid = strata_program_valid(shared.prog[i]);
+    bool valid = strata_program_valid(shared.motion) && strata_program_valid(shared.grade);
+    for (int i = 0; i < STRATA_FX_COUNT; i++)
+        valid = valid && strata_program_valid(shared.prog[i]);
     if (valid)
         return;
-    for (int i = 0; i < STRATA_FX_COUNT; i++)
-        shared.prog[i] = strata_program_make(shader_files[i], NULL);
+    for (int i = 0; i < STRATA_FX_COUNT; i++) {
+        strata_fx_effect e = (strata_fx_effect)i;
+        shared.prog[i] = is_pixel(e) ? make_chain(false, &e, 1)
+                                     : strata_program_make(shader_files[i], NULL);
+    }
+    shared.grade = make_chain(true, NULL, 0);
     shared.motion = strata_program_make("fx/block_motion.frag", NULL);
+}
+
+static void free_plan(strata_fx *fx)
+{
+    for (int i = 0; i < fx->nplan; i++)
+        strata_program_free(fx->plan[i].prog); /* 0 and stale handles are ignored */
+    fx->nplan = 0;
+}
+
+/* The steps of the order: the grade opens the first fused run, each history effect ends
+ * one. One program per run, made here (when the order changes), never per frame. */
+static void make_plan(strata_fx *fx)
+{
+    free_plan(fx);
+    make_programs();
+    step *run = &fx->plan[fx->nplan++];
+    *run = (step){.fused = true, .grade = true};
+    for (int i = 0; i < fx->norder; i++) {
+        strata_fx_effect e = fx->order[i];
+        if (!is_pixel(e)) {
+            fx->plan[fx->nplan++] = (step){.e = e};
+            run = NULL;
+            continue;
+        }
+        if (!run) {
+            run = &fx->plan[fx->nplan++];
+            *run = (step){.fused = true};
+        }
+        run->st[run->n++] = e;
+    }
+    for (int i = 0; i < fx->nplan; i++)
+        if (fx->plan[i].fused)
+            fx->plan[i].prog = make_chain(fx->plan[i].grade, fx->plan[i].st, fx->plan[i].n);
+}
+
+/* Programs made before the render state was re-made read as stale: make them again. */
+static void check_plan(strata_fx *fx)
+{
+    bool valid = strata_program_valid(shared.motion);
+    for (int i = 0; valid && i < fx->nplan; i++)
+        valid = !fx->plan[i].fused || strata_program_valid(fx->plan[i].prog);
+    if (!valid || fx->nplan == 0)
+        make_plan(fx);
 }
 
 static void free_targets(strata_fx *fx)
@@ -179,10 +284,7 @@ strata_fx *strata_fx_create(int w, int h, strata_result *r)
         free(fx);
         return NULL;
     }
-    make_programs();
-    fx->motion_prog = shared.motion;
     for (int i = 0; i < STRATA_FX_COUNT; i++) {
-        fx->prog[i] = shared.prog[i];
         fx->order[i] = (strata_fx_effect)i;
         fx->shape[i] = (strata_fx_shape){STRATA_FX_CURVE_LINEAR, 0.0f, 0.0f};
     }
@@ -194,6 +296,8 @@ strata_fx *strata_fx_create(int w, int h, strata_result *r)
     fx->shape[STRATA_FX_VHS] = (strata_fx_shape){STRATA_FX_CURVE_LINEAR, 0.0f, 0.5f};
     fx->shape[STRATA_FX_CRUSH] = (strata_fx_shape){STRATA_FX_CURVE_EXP, 3.0f, 0.5f};
     fx->sort_reseed = 0.8f;
+    fx->fused = true;
+    make_plan(fx);
     return fx;
 }
 
@@ -220,6 +324,7 @@ void strata_fx_destroy(strata_fx *fx)
     if (!fx)
         return;
     free_targets(fx);
+    free_plan(fx);
     free(fx);
 }
 
@@ -246,8 +351,11 @@ bool strata_fx_set_order(strata_fx *fx, const strata_fx_effect *order, int n)
             return false;
         seen[order[i]] = true;
     }
+    bool same = n == fx->norder && !memcmp(fx->order, order, (size_t)n * sizeof *order);
     memcpy(fx->order, order, (size_t)n * sizeof *order);
     fx->norder = n;
+    if (!same) /* a preset's order: its fused programs are made now, not in a frame */
+        make_plan(fx);
     return true;
 }
 
@@ -275,57 +383,44 @@ float strata_fx_burst(const strata_fx *fx)
     return fx->burst;
 }
 
+void strata_fx_set_fused(strata_fx *fx, bool on)
+{
+    fx->fused = on;
+}
+
 /* ---- passes ------------------------------------------------------------ */
 
-/* Bind p with the shared uniforms, the input on unit 0 and the amount. */
-static GLuint begin_pass(strata_fx *fx, strata_fx_effect e, const strata_target *in,
-                         const strata_fx_inputs *fi)
+/* A pass of the chain: the frame's uniforms (tests run the chain without a frame block of
+ * their own) and the input on u_fx_src; the caller fills in the rest. */
+static strata_pass chain_pass(const char *timer, strata_program prog, const strata_target *out,
+                              const strata_target *in, const strata_fx_inputs *fi)
 {
-    strata_program p = fx->prog[e];
-    GLuint id = strata_program_use(p);
-    if (!id)
-        return 0;
-    strata_uniforms_apply(p, fi->u);
-    strata_texture_bind(in->tex, 0);
-    glUniform1i(strata_uniform_loc(p, "u_fx_src"), 0);
-    glUniform1f(strata_uniform_loc(p, "u_fx_amount"), fx->amount[e]);
-    return id;
-}
-
-static void set_i(strata_fx *fx, strata_fx_effect e, const char *name, int v)
-{
-    glUniform1i(strata_uniform_loc(fx->prog[e], name), v);
-}
-
-static void set_f(strata_fx *fx, strata_fx_effect e, const char *name, float v)
-{
-    glUniform1f(strata_uniform_loc(fx->prog[e], name), v);
+    return (strata_pass){
+        .timer = timer,
+        .program = prog,
+        .target = out,
+        .u = fi->u,
+        .in = {{"u_fx_src", in->tex}},
+    };
 }
 
 /* One motion vector per block into fx->motion. False when its program FAILED. */
 static bool block_motion(strata_fx *fx, const strata_target *in, const strata_fx_inputs *fi)
 {
-    strata_program p = fx->motion_prog;
     history *hs = &fx->motion;
-    strata_target_bind(&hs->t[hs->cur ^ 1]);
-    if (!strata_program_use(p))
-        return false;
-    strata_uniforms_apply(p, fi->u);
-    strata_texture_bind(in->tex, 0);
-    strata_texture_bind(hs->t[hs->cur].tex, 2);
-    strata_texture_bind(fi->flow_tex, 3);
-    glUniform1i(strata_uniform_loc(p, "u_fx_src"), 0);
-    glUniform1i(strata_uniform_loc(p, "u_fx_prev"), 2);
-    glUniform1i(strata_uniform_loc(p, "u_fx_flow"), 3);
-    glUniform1f(strata_uniform_loc(p, "u_fx_has_flow"), fi->flow_tex ? 1.0f : 0.0f);
+    strata_pass p = chain_pass("fx_motion", shared.motion, &hs->t[hs->cur ^ 1], in, fi);
+    p.in[1].name = "u_fx_prev";
+    p.in[1].tex = hs->t[hs->cur].tex;
+    p.in[2].name = "u_fx_flow";
+    p.in[2].tex = fi->flow_tex;
     bool unit = fi->flow_scale[0] == 0.0f && fi->flow_scale[1] == 0.0f;
-    glUniform2f(strata_uniform_loc(p, "u_fx_flow_scale"), unit ? 1.0f : fi->flow_scale[0],
-                unit ? 1.0f : fi->flow_scale[1]);
-    float fresh = fx->ran_last[STRATA_FX_BLOCK] ? 0.0f : 1.0f;
-    glUniform1f(strata_uniform_loc(p, "u_fx_fresh"), fresh);
-    glUniform1f(strata_uniform_loc(p, "u_fx_block_px"), (float)fx->block_px);
-    strata_draw_fullscreen();
-    strata_texture_bind(0, 3);
+    p.uni[0] = STRATA_UF("u_fx_has_flow", fi->flow_tex ? 1.0f : 0.0f);
+    p.uni[1] = STRATA_U2("u_fx_flow_scale", unit ? 1.0f : fi->flow_scale[0],
+                         unit ? 1.0f : fi->flow_scale[1]);
+    p.uni[2] = STRATA_UF("u_fx_fresh", fx->ran_last[STRATA_FX_BLOCK] ? 0.0f : 1.0f);
+    p.uni[3] = STRATA_UF("u_fx_block_px", (float)fx->block_px);
+    if (!strata_pass_run(&p))
+        return false;
     hs->cur ^= 1;
     return true;
 }
@@ -338,17 +433,17 @@ static const strata_target *run_block(strata_fx *fx, const strata_target *in,
     strata_target *out = &hs->t[hs->cur ^ 1];
     if (!block_motion(fx, in, fi))
         return in;
-    strata_target_bind(out);
-    if (!begin_pass(fx, e, in, fi))
+    strata_pass p = chain_pass(timer_names[e], shared.prog[e], out, in, fi);
+    p.in[1].name = "u_fx_hist";
+    p.in[1].tex = hs->t[hs->cur].tex;
+    p.in[2].name = "u_fx_mvec";
+    p.in[2].tex = fx->motion.t[fx->motion.cur].tex;
+    p.uni[0] = STRATA_UF("u_fx_amount", fx->amount[e]);
+    p.uni[1] = STRATA_UF("u_fx_fresh", fx->ran_last[e] ? 0.0f : 1.0f);
+    p.uni[2] = STRATA_UF("u_fx_block_px", (float)fx->block_px);
+    p.uni[3] = STRATA_UF("u_fx_ticks", fi->u->dt > 0.0f ? fi->u->dt * 30.0f : 0.0f);
+    if (!strata_pass_run(&p))
         return in;
-    strata_texture_bind(hs->t[hs->cur].tex, 1);
-    strata_texture_bind(fx->motion.t[fx->motion.cur].tex, 2);
-    set_i(fx, e, "u_fx_hist", 1);
-    set_i(fx, e, "u_fx_mvec", 2);
-    set_f(fx, e, "u_fx_fresh", fx->ran_last[e] ? 0.0f : 1.0f);
-    set_f(fx, e, "u_fx_block_px", (float)fx->block_px);
-    set_f(fx, e, "u_fx_ticks", fi->u->dt > 0.0f ? fi->u->dt * 30.0f : 0.0f);
-    strata_draw_fullscreen();
     hs->cur ^= 1;
     return out;
 }
@@ -359,20 +454,20 @@ static const strata_target *run_trails(strata_fx *fx, const strata_target *in,
     const strata_fx_effect e = STRATA_FX_TRAILS;
     history *hs = &fx->trails;
     strata_target *out = &hs->t[hs->cur ^ 1];
-    strata_target_bind(out);
-    if (!begin_pass(fx, e, in, fi))
-        return in;
     const float *prm = fi->u->params;
-    strata_texture_bind(hs->t[hs->cur].tex, 1);
-    set_i(fx, e, "u_fx_hist", 1);
-    set_f(fx, e, "u_fx_fresh", fx->ran_last[e] ? 0.0f : 1.0f);
     /* Per 1/30 s: up to 4% zoom and 1/100 turn, so a long trail spirals visibly. By time,
      * not frames: a render at 1 fps and one at 60 zoom, turn and decay alike. */
     float ticks = fi->u->dt > 0.0f ? fi->u->dt * 30.0f : 0.0f;
-    set_f(fx, e, "u_fx_scale", powf(1.0f + 0.04f * prm[STRATA_P_fx_trails_zoom], ticks));
-    set_f(fx, e, "u_fx_angle", ticks * 0.01f * 6.2831853f * prm[STRATA_P_fx_trails_rotate]);
-    set_f(fx, e, "u_fx_ticks", ticks);
-    strata_draw_fullscreen();
+    strata_pass p = chain_pass(timer_names[e], shared.prog[e], out, in, fi);
+    p.in[1].name = "u_fx_hist";
+    p.in[1].tex = hs->t[hs->cur].tex;
+    p.uni[0] = STRATA_UF("u_fx_amount", fx->amount[e]);
+    p.uni[1] = STRATA_UF("u_fx_fresh", fx->ran_last[e] ? 0.0f : 1.0f);
+    p.uni[2] = STRATA_UF("u_fx_scale", powf(1.0f + 0.04f * prm[STRATA_P_fx_trails_zoom], ticks));
+    p.uni[3] = STRATA_UF("u_fx_angle", ticks * 0.01f * 6.2831853f * prm[STRATA_P_fx_trails_rotate]);
+    p.uni[4] = STRATA_UF("u_fx_ticks", ticks);
+    if (!strata_pass_run(&p))
+        return in;
     hs->cur ^= 1;
     return out;
 }
@@ -406,36 +501,100 @@ static const strata_target *run_sort(strata_fx *fx, const strata_target *in,
     double due = floor((double)step * (double)rate) + 1.0;
     int passes = due > (double)(n / 2 + 2) ? n / 2 + 2 : (int)due;
     for (int i = 0; i < passes; i++) {
-        strata_target *out = &hs->t[hs->cur ^ 1];
-        strata_target_bind(out);
-        if (!begin_pass(fx, e, in, fi))
+        strata_pass p = chain_pass(timer_names[e], shared.prog[e], &hs->t[hs->cur ^ 1], in, fi);
+        p.in[1].name = "u_fx_state";
+        p.in[1].tex = hs->t[hs->cur].tex;
+        p.uni[0] = STRATA_UF("u_fx_amount", a);
+        p.uni[1] = STRATA_UI("u_fx_vertical", fx->sort_vertical ? 1 : 0);
+        p.uni[2] = STRATA_UI("u_fx_seed", seed);
+        p.uni[3] = STRATA_UI("u_fx_pass", i);
+        p.uni[4] = STRATA_UF("u_fx_period", fx->sort_reseed);
+        p.uni[5] = STRATA_UF("u_fx_tmod", tmod);
+        p.uni[6] = STRATA_UF("u_fx_step", step);
+        p.uni[7] = STRATA_UF("u_fx_rate", rate);
+        p.uni[8] = STRATA_UF("u_fx_thr", thr);
+        if (!strata_pass_run(&p))
             return in;
-        strata_texture_bind(hs->t[hs->cur].tex, 1);
-        set_i(fx, e, "u_fx_state", 1);
-        set_i(fx, e, "u_fx_vertical", fx->sort_vertical ? 1 : 0);
-        set_i(fx, e, "u_fx_seed", seed);
-        set_i(fx, e, "u_fx_pass", i);
-        set_f(fx, e, "u_fx_period", fx->sort_reseed);
-        set_f(fx, e, "u_fx_tmod", tmod);
-        set_f(fx, e, "u_fx_step", step);
-        set_f(fx, e, "u_fx_rate", rate);
-        set_f(fx, e, "u_fx_thr", thr);
-        strata_draw_fullscreen();
         hs->cur ^= 1;
     }
     return &hs->t[hs->cur];
 }
 
-/* A stateless effect: input -> the ping-pong target that is not the input. */
-static const strata_target *run_plain(strata_fx *fx, strata_fx_effect e, const strata_target *in,
-                                      const strata_fx_inputs *fi)
+/* Where a fused run draws: the ping-pong target that is not its input, or the output. */
+typedef struct dest {
+    const strata_target *target;
+    const strata_fx_output *out; /* non-NULL: straight to the output */
+} dest;
+
+/* A chain program with stage amounts a[0..n]: one fused run, or one stage of it. */
+static bool run_chain(strata_program prog, const char *timer, const float *a, int n,
+                      const strata_target *in, const dest *d, const strata_fx_inputs *fi)
 {
-    strata_target *out = in == &fx->pp[0] ? &fx->pp[1] : &fx->pp[0];
-    strata_target_bind(out);
-    if (!begin_pass(fx, e, in, fi))
+    strata_pass p = chain_pass(timer, prog, d->target, in, fi);
+    for (int i = 0; i <= n; i++)
+        p.uni[i] = STRATA_UF(stage_amount[i], a[i]);
+    /* Always all three: a program keeps its uniforms from its last draw. */
+    p.uni[n + 1] = STRATA_UI2("u_fx_origin", 0, 0);
+    p.uni[n + 2] = STRATA_UI("u_fx_present", 0);
+    p.uni[n + 3] = STRATA_UF("u_fx_gain", 1.0f);
+    if (d->out) {
+        /* The output pass's work: the picture at the letterboxed viewport, the bars
+         * cleared, opaque, times the gain (render/output.c). */
+        const strata_fx_output *o = d->out;
+        int ww = o->target ? o->target->w : o->win_w, wh = o->target ? o->target->h : o->win_h;
+        strata_output_fit(in->w, in->h, ww, wh, p.viewport);
+        p.target = o->target;
+        p.window_w = ww;
+        p.window_h = wh;
+        p.clear = p.viewport[2] != ww || p.viewport[3] != wh;
+        p.clear_color[3] = 1.0f;
+        p.uni[n + 1] = STRATA_UI2("u_fx_origin", p.viewport[0], p.viewport[1]);
+        p.uni[n + 2] = STRATA_UI("u_fx_present", 1);
+        p.uni[n + 3] = STRATA_UF("u_fx_gain", strata_output_gain());
+    }
+    return strata_pass_run(&p);
+}
+
+/* A fused run: the grade (while not neutral) and its per-pixel stages in one pass, or one
+ * pass per stage when unfused or when the fused program FAILED (a broken effect is then
+ * skipped alone). Returns the picture, NULL when it went straight to d->out. */
+static const strata_target *run_fused(strata_fx *fx, const step *s, const strata_target *in,
+                                      const strata_fx_output *out, const strata_fx_inputs *fi,
+                                      bool *ran)
+{
+    float a[FUSE_MAX + 1] = {s->grade && fx->grade ? 1.0f : 0.0f};
+    bool any = a[0] > 0.0f;
+    for (int i = 0; i < s->n; i++) {
+        a[i + 1] = fx->amount[s->st[i]];
+        any = any || a[i + 1] > 0.0f;
+    }
+    if (!any)
         return in;
-    strata_draw_fullscreen();
-    return out;
+    strata_target *pp = in == &fx->pp[0] ? &fx->pp[1] : &fx->pp[0];
+    if (fx->fused) {
+        dest d = {.target = pp, .out = out};
+        if (run_chain(s->prog, "fx_chain", a, s->n, in, &d, fi)) {
+            for (int i = 0; i < s->n; i++)
+                ran[s->st[i]] = a[i + 1] > 0.0f;
+            return out ? NULL : pp;
+        }
+    }
+    const strata_target *cur = in;
+    for (int i = 0; i <= s->n; i++) {
+        if (!(a[i] > 0.0f))
+            continue;
+        strata_fx_effect e = i > 0 ? s->st[i - 1] : STRATA_FX_COUNT;
+        float one[2] = {i == 0 ? a[0] : 0.0f, i > 0 ? a[i] : 0.0f};
+        strata_target *next = cur == &fx->pp[0] ? &fx->pp[1] : &fx->pp[0];
+        dest d = {.target = next};
+        bool ok = run_chain(i == 0 ? shared.grade : shared.prog[e], i == 0 ? "grade" : timer_names[e],
+                            one, 1, cur, &d, fi);
+        if (ok && i > 0)
+            ran[e] = true;
+        if (ok)
+            cur = next;
+    }
+    return cur;
 }
 
 float strata_fx_burst_step(float burst, float dt, float onset, const float *params)
@@ -462,12 +621,21 @@ float strata_fx_shape_amount(const strata_fx_shape *s, float glitch, float amoun
     return a < 1.0f / 256.0f ? 0.0f : clamp01(a);
 }
 
-/* Amounts for this frame; true when any effect runs. */
+/* Neutral grade: no grade stage, so at glitch 0 the chain is a bit-exact bypass. */
+static bool grade_is_neutral(const float *p)
+{
+    return p[STRATA_P_zoom] == 1.0f && p[STRATA_P_rotate] == 0.0f && p[STRATA_P_hue] == 0.0f &&
+           p[STRATA_P_saturation] == 1.0f && p[STRATA_P_contrast] == 1.0f &&
+           p[STRATA_P_brightness] == 1.0f;
+}
+
+/* Amounts for this frame; true when anything (an effect, the grade) runs. */
 static bool update_amounts(strata_fx *fx, const strata_fx_inputs *in)
 {
     const float *prm = in->u->params;
     fx->burst = strata_fx_burst_step(fx->burst, in->u->dt, in->onset, prm);
-    bool any = false;
+    fx->grade = !grade_is_neutral(prm);
+    bool any = fx->grade;
     for (int i = 0; i < STRATA_FX_COUNT; i++) {
         float extra = i == STRATA_FX_TRAILS ? prm[STRATA_P_feedback] : 0.0f;
         fx->amount[i] = strata_fx_shape_amount(&fx->shape[i], prm[STRATA_P_glitch],
@@ -477,39 +645,66 @@ static bool update_amounts(strata_fx *fx, const strata_fx_inputs *in)
     return any;
 }
 
-const strata_target *strata_fx_run(strata_fx *fx, const strata_target *src,
-                                   const strata_fx_inputs *in)
+/* Whether step i draws anything this frame. */
+static bool step_draws(const strata_fx *fx, const step *s)
+{
+    if (!s->fused)
+        return fx->amount[s->e] > 0.0f;
+    bool any = s->grade && fx->grade;
+    for (int i = 0; i < s->n; i++)
+        any = any || fx->amount[s->st[i]] > 0.0f;
+    return any;
+}
+
+static const strata_target *run_chain_to(strata_fx *fx, const strata_target *src,
+                                         const strata_fx_inputs *in, const strata_fx_output *out)
 {
     if (!update_amounts(fx, in) || !fx->ok || src->w != fx->w || src->h != fx->h) {
         memset(fx->ran_last, 0, sizeof fx->ran_last);
         memset(fx->amount, 0, sizeof fx->amount);
         return src;
     }
+    check_plan(fx);
+    /* The last step that draws may draw straight to the output when it is a fused run and
+     * the picture fills the output's viewport at its own size. */
+    int last = -1;
+    for (int i = 0; i < fx->nplan; i++)
+        if (step_draws(fx, &fx->plan[i]))
+            last = i;
+    if (out && last >= 0 && fx->plan[last].fused) {
+        int ww = out->target ? out->target->w : out->win_w;
+        int wh = out->target ? out->target->h : out->win_h;
+        int vp[4];
+        strata_output_fit(fx->w, fx->h, ww, wh, vp);
+        if (vp[2] != fx->w || vp[3] != fx->h)
+            out = NULL;
+    } else {
+        out = NULL;
+    }
     bool ran[STRATA_FX_COUNT] = {0};
     const strata_target *cur = src;
-    for (int i = 0; i < fx->norder; i++) {
-        strata_fx_effect e = fx->order[i];
-        if (fx->amount[e] <= 0.0f)
+    for (int i = 0; i < fx->nplan && cur; i++) {
+        const step *s = &fx->plan[i];
+        if (!step_draws(fx, s))
             continue;
-        strata_gpu_begin(timer_names[e]);
-        const strata_target *out;
-        switch (e) {
+        if (s->fused) {
+            cur = run_fused(fx, s, cur, i == last ? out : NULL, in, ran);
+            continue;
+        }
+        const strata_target *next;
+        switch (s->e) {
         case STRATA_FX_BLOCK:
-            out = run_block(fx, cur, in);
+            next = run_block(fx, cur, in);
             break;
         case STRATA_FX_TRAILS:
-            out = run_trails(fx, cur, in);
-            break;
-        case STRATA_FX_SORT:
-            out = run_sort(fx, cur, in);
+            next = run_trails(fx, cur, in);
             break;
         default:
-            out = run_plain(fx, e, cur, in);
+            next = run_sort(fx, cur, in);
             break;
         }
-        strata_gpu_end();
-        ran[e] = out != cur;
-        cur = out;
+        ran[s->e] = next != cur;
+        cur = next;
     }
     /* Report what ran: an effect outside the order or with a FAILED shader shows 0. */
     for (int e = 0; e < STRATA_FX_COUNT; e++)
@@ -517,4 +712,16 @@ const strata_target *strata_fx_run(strata_fx *fx, const strata_target *src,
             fx->amount[e] = 0.0f;
     memcpy(fx->ran_last, ran, sizeof ran);
     return cur;
+}
+
+const strata_target *strata_fx_run(strata_fx *fx, const strata_target *src,
+                                   const strata_fx_inputs *in)
+{
+    return run_chain_to(fx, src, in, NULL);
+}
+
+const strata_target *strata_fx_present(strata_fx *fx, const strata_target *src,
+                                       const strata_fx_inputs *in, const strata_fx_output *out)
+{
+    return run_chain_to(fx, src, in, out);
 }

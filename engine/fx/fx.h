@@ -1,8 +1,9 @@
 /* strata fx: the glitch and effect chain that runs between the morph pass and the output.
  *
  * What
- *   Seven effects, each one shader in shaders/fx/ with its parameters declared in a
- *   `//! param` header: block (datamosh), sort (GPU pixel sorting), trails (feedback),
+ *   The grade (zoom, rotate, hue, saturation, contrast, brightness: skipped while every
+ *   one is neutral) and seven effects, each in shaders/fx/ with its parameters declared in
+ *   a `//! param` header: block (datamosh), sort (GPU pixel sorting), trails (feedback),
  *   tear (scanline tear and jitter), rgb (chroma split), vhs (tape), crush (posterize and
  *   bit-crush). `glitch` (0..1) is the master. Each effect's amount this frame is
  *
@@ -11,20 +12,35 @@
  *   with curve and burst_mix set per effect (strata_fx_set_shape, usually by a preset),
  *   and `burst` an envelope that onsets fire (parameter burst: height, burst_decay: time
  *   constant). The trails effect also adds the `feedback` parameter, which works without
- *   glitch. An effect whose amount is under 1/256 costs nothing: no pass is drawn.
- *   At glitch 0 with feedback 0 the chain returns its input itself: bit-exact bypass
+ *   glitch. An effect whose amount is under 1/256 costs nothing. At glitch 0 with
+ *   feedback 0 and a neutral grade the chain returns its input itself: bit-exact bypass
  *   (bursts need glitch above 0: the master off means off).
  *
+ * The fused chain
+ *   The grade and the per-pixel effects (tear, rgb, vhs, crush) are stages of one shader,
+ *   fx/chain.frag; each run of them in the order (the grade opens the first) is ONE pass
+ *   of a program generated for that order (#defines name the stages), made when the order
+ *   changes, never per frame. Block (with its motion pass), sort and trails need
+ *   neighbours or history and keep their passes. A stage reads its input at whole pixels
+ *   and rounds its result to 8 bits as an RGBA8 target would, so the fused pass equals the
+ *   passes one stage each (strata_fx_set_fused false) within 1/255 (tests/fx/test_fx_fused).
+ *   The grade stays first, before block as it always was: its zoom and rotate read the
+ *   picture between pixels, which only the first stage (reading a texture) can do.
+ *
  * Use
- *   strata_fx *fx = strata_fx_create(render_w, render_h, &r);    after strata_shaders_init
+ *   strata_fx *fx = strata_fx_create(render_w, render_h, &r);    after strata_render_init
  *   each frame, after the morph pass:
  *       const strata_target *img = strata_fx_run(fx, morph_out, &(strata_fx_inputs){
  *           .u = &uniforms, .flow_tex = 0, .onset = audio.onset });
  *       strata_output_draw(img, ...);
+ *   or, saving the output copy, with the output as the chain's last destination:
+ *       img = strata_fx_present(fx, morph_out, &in, &(strata_fx_output){NULL, win_w, win_h});
+ *       if (img) strata_output_draw(img, NULL, win_w, win_h);   NULL: it is on the output
  *   strata_fx_resize(fx, w, h) when the render size changes; strata_fx_destroy(fx).
  *   The returned target belongs to the chain (or is src) and stays valid until the next
  *   strata_fx_run, resize or destroy. Do not bracket strata_fx_run with strata_gpu_begin:
- *   the chain times each effect itself ("fx_block", "fx_sort", ...) and timers don't nest.
+ *   the chain times each pass itself ("fx_chain" for a fused run, "fx_motion", "fx_block",
+ *   "fx_sort", "fx_trails"; unfused: "grade", "fx_tear", ...) and timers don't nest.
  *
  * Threads
  *   Render thread only (GL). Nothing here blocks or allocates per frame.
@@ -36,7 +52,8 @@
  *
  * Errors
  *   Creation fails (NULL, r filled) when render targets can't be made. During a show an
- *   effect whose shader is FAILED is skipped (its input passes through) and the rest run.
+ *   effect whose shader is FAILED is skipped (its input passes through) and the rest run:
+ *   a fused program that FAILED runs its stages one pass each, so only the broken one goes.
  */
 #ifndef STRATA_FX_H
 #define STRATA_FX_H
@@ -94,6 +111,23 @@ bool strata_fx_resize(strata_fx *fx, int w, int h);
  * itself when nothing is enabled. */
 const strata_target *strata_fx_run(strata_fx *fx, const strata_target *src,
                                    const strata_fx_inputs *in);
+/* Where strata_fx_present puts the picture: the output, as strata_output_draw would. */
+typedef struct strata_fx_output {
+    const strata_target *target; /* NULL: the window */
+    int win_w, win_h;            /* the window's drawable size (target NULL) */
+} strata_fx_output;
+
+/* strata_fx_run whose last pass draws straight into the output when it can: when that
+ * pass is a fused run and the render size equals the output's viewport (strata_output_fit:
+ * same size, or letterboxed at 1:1), it draws there with the output gain and the
+ * letterbox clear, and this returns NULL. Otherwise (nothing to fuse last, a history
+ * effect last, another size, a FAILED program) it returns the picture as strata_fx_run
+ * does, and the caller draws it with strata_output_draw. */
+const strata_target *strata_fx_present(strata_fx *fx, const strata_target *src,
+                                       const strata_fx_inputs *in, const strata_fx_output *out);
+/* Fused (true, the default): each run of grade and per-pixel effects is one pass. False:
+ * one pass per stage, the reference the fused chain is tested against. */
+void strata_fx_set_fused(strata_fx *fx, bool on);
 /* Forget every history (datamosh, trails, sort state) and the burst: e.g. on a scene cut. */
 void strata_fx_reset(strata_fx *fx);
 void strata_fx_destroy(strata_fx *fx);
@@ -106,7 +140,8 @@ void strata_fx_destroy(strata_fx *fx);
 void strata_fx_set_shape(strata_fx *fx, strata_fx_effect e, strata_fx_shape s);
 strata_fx_shape strata_fx_get_shape(const strata_fx *fx, strata_fx_effect e);
 /* The order effects run in: n distinct effects; those not named do not run. False (and
- * nothing changed) on a repeated or unknown effect. Default: the enum's order. */
+ * nothing changed) on a repeated or unknown effect. Default: the enum's order. A new order
+ * makes its fused programs now (a compile on the render thread, once per preset). */
 bool strata_fx_set_order(strata_fx *fx, const strata_fx_effect *order, int n);
 int strata_fx_get_order(const strata_fx *fx, strata_fx_effect *order /* COUNT */);
 /* Pixel sort direction (false: along rows, the default) and how often a sorted row or

@@ -13,6 +13,26 @@ void strata_output_set_gain(float gain)
 {
     output_gain = strata_clampf(gain, 0.0f, 1.0f);
 }
+float strata_output_gain(void)
+{
+    return output_gain;
+}
+
+void strata_output_fit(int src_w, int src_h, int win_w, int win_h, int vp[4])
+{
+    /* Fit the render size inside the window; the rest stays black. */
+    double sa = (double)src_w / src_h, wa = (double)win_w / win_h;
+    int vw = win_w, vh = win_h;
+    if (wa > sa)
+        vw = (int)(win_h * sa + 0.5);
+    else
+        vh = (int)(win_w / sa + 0.5);
+    vp[0] = (win_w - vw) / 2;
+    vp[1] = (win_h - vh) / 2;
+    vp[2] = vw;
+    vp[3] = vh;
+}
+
 void strata_output_draw(const strata_target *src, const strata_target *dst, int win_w, int win_h)
 {
     if (!strata_program_valid(output_prog))
@@ -21,25 +41,19 @@ void strata_output_draw(const strata_target *src, const strata_target *dst, int 
         win_w = dst->w;
         win_h = dst->h;
     }
-    /* Fit the render size inside the window; the rest stays black. */
-    double sa = (double)src->w / src->h, wa = (double)win_w / win_h;
-    int vw = win_w, vh = win_h;
-    if (wa > sa)
-        vw = (int)(win_h * sa + 0.5);
-    else
-        vh = (int)(win_w / sa + 0.5);
-    strata_pass_run(&(strata_pass){
+    strata_pass p = {
         .timer = "output",
         .program = output_prog,
         .target = dst,
         .window_w = win_w,
         .window_h = win_h,
-        .viewport = {(win_w - vw) / 2, (win_h - vh) / 2, vw, vh},
-        .clear = vw != win_w || vh != win_h,
         .clear_color = {0, 0, 0, 1},
         .in = {{"u_src", src->tex}},
         .uni = {STRATA_UF("u_gain", output_gain)},
-    });
+    };
+    strata_output_fit(src->w, src->h, win_w, win_h, p.viewport);
+    p.clear = p.viewport[2] != win_w || p.viewport[3] != win_h;
+    strata_pass_run(&p);
     glViewport(0, 0, win_w, win_h);
 }
 

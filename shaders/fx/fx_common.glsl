@@ -33,3 +33,10 @@ float fx_hash(int a, int b, int c)
 int fx_tick(float hz) { return int(floor(u_time * hz + 1e-3)); }
 
 float fx_luma(vec3 c) { return dot(c, vec3(0.2126, 0.7152, 0.0722)); }
+
+// A pixel position clamped into the picture (what CLAMP_TO_EDGE does for texture()).
+ivec2 fx_clampi(ivec2 p) { return clamp(p, ivec2(0), ivec2(u_resolution) - 1); }
+
+// What an RGBA8 target stores of c, as the value a later pass reads back: a fused stage
+// hands the next one exactly what the unfused passes would through an 8-bit target.
+vec4 fx_q(vec4 c) { return floor(clamp(c, 0.0, 1.0) * 255.0 + 0.5) * (1.0 / 255.0); }

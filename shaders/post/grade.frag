@@ -1,6 +1,8 @@
-// Grade: zoom and rotate the picture, then hue, saturation, contrast and brightness.
-// Skipped entirely while every one of them is neutral.
+// Grade: zoom and rotate the picture, then hue, saturation, contrast and brightness, as
+// one pass. The fx chain runs the same code (fx/grade.glsl) as its first stage; this pass
+// is the reference the tests hold the chain's grade to.
 #include "common.glsl"
+#include "fx/grade.glsl"
 
 in vec2 v_uv;
 out vec4 o_color;
@@ -8,9 +10,5 @@ uniform sampler2D u_src;
 
 void main()
 {
-    vec2 p = strata_uv_centered(v_uv);
-    vec2 uv = p / vec2(u_resolution.x / u_resolution.y, 1.0) * 0.5 + 0.5;
-    // Mirror at the edges when zoomed out: no hard black frame inside the picture.
-    uv = 1.0 - abs(1.0 - mod(uv, 2.0));
-    o_color = vec4(strata_grade(texture(u_src, uv).rgb), 1.0);
+    o_color = vec4(fx_grade(u_src, v_uv), 1.0);
 }

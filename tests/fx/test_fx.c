@@ -132,15 +132,37 @@ static int teardown(void **state)
 static void fx_shaders_compile(void **state)
 {
     (void)state;
-    static const char *files[] = {"fx/block.frag", "fx/sort.frag", "fx/trails.frag", "fx/tear.frag",
-                                  "fx/rgb.frag",   "fx/vhs.frag",  "fx/crush.frag"};
+    static const char *files[] = {"fx/block.frag", "fx/sort.frag", "fx/trails.frag"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         strata_program p = strata_program_make(files[i], NULL);
         if (strcmp(strata_program_error(p), "") != 0)
             fail_msg("%s: %s", files[i], strata_program_error(p));
-        /* Each declares its parameters for the docs. */
-        assert_non_null(strstr(strata_shaders_source(files[i]), "//! param fx_"));
     }
+    /* The fused chain with every per-pixel stage, and the grade alone. */
+    static const char *defs[] = {
+        "#define FX_GRADE 1\n#define FX_N 4\n"
+        "#define FX_USE_TEAR 1\n#define FX_TAP1 fx_tear_tap\n#define FX_MIX1 fx_tear_mix\n"
+        "#define FX_T1 FX_TEAR_TAPS\n"
+        "#define FX_USE_RGB 1\n#define FX_TAP2 fx_rgb_tap\n#define FX_MIX2 fx_rgb_mix\n"
+        "#define FX_T2 FX_RGB_TAPS\n"
+        "#define FX_USE_VHS 1\n#define FX_TAP3 fx_vhs_tap\n#define FX_MIX3 fx_vhs_mix\n"
+        "#define FX_T3 FX_VHS_TAPS\n"
+        "#define FX_USE_CRUSH 1\n#define FX_TAP4 fx_crush_tap\n#define FX_MIX4 fx_crush_mix\n"
+        "#define FX_T4 FX_CRUSH_TAPS\n",
+        "#define FX_GRADE 1\n#define FX_N 0\n",
+    };
+    for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++) {
+        strata_program p = strata_program_make_defs("fx/chain.frag", NULL, defs[i]);
+        if (strcmp(strata_program_error(p), "") != 0)
+            fail_msg("fx/chain.frag: %s", strata_program_error(p));
+        strata_program_free(p);
+    }
+    /* Each effect declares its parameters for the docs. */
+    static const char *stages[] = {"fx/block.frag", "fx/sort.frag", "fx/trails.frag",
+                                   "fx/tear.glsl",  "fx/rgb.glsl",  "fx/vhs.glsl",
+                                   "fx/crush.glsl"};
+    for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++)
+        assert_non_null(strstr(strata_shaders_source(stages[i]), "//! param f"));
 }
 
 static void glitch_zero_is_bit_exact_bypass(void **state)

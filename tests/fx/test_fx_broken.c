@@ -1,5 +1,6 @@
-/* fx: a broken effect shader is skipped and the rest of the chain runs; fixing the file
- * brings the effect back through hot reload. Shaders from a copy on disk. */
+/* fx: a broken effect shader is skipped and the rest of the chain runs (the fused pass
+ * that includes it fails, and its stages run one pass each); fixing the file brings the
+ * effect back through hot reload. Shaders from a copy on disk. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,7 +21,7 @@ static char *rgb_source;
 static void write_rgb(const char *text)
 {
     char path[256];
-    snprintf(path, sizeof path, "%s/fx/rgb.frag", dir);
+    snprintf(path, sizeof path, "%s/fx/rgb.glsl", dir);
     assert_int_equal(strata_file_write_atomic(path, text, strlen(text), NULL), STRATA_OK);
 }
 
@@ -31,11 +32,13 @@ static int setup(void **state)
         return -1;
     char path[256];
     size_t len;
-    snprintf(path, sizeof path, "%s/fx/rgb.frag", dir);
+    snprintf(path, sizeof path, "%s/fx/rgb.glsl", dir);
     if (strata_file_read(path, &rgb_source, &len, 1 << 20, NULL) != STRATA_OK)
         return -1;
     /* Broken before the chain is made: the chain must still come up. */
-    write_rgb("#include \"common.glsl\"\nout vec4 o_color;\nvoid main() { o_color = nope; }\n");
+    write_rgb("#define FX_RGB_TAPS 3\n"
+              "ivec2 fx_rgb_tap(ivec2 p, float a, int i) { return nope; }\n"
+              "vec4 fx_rgb_mix(ivec2 p, float a, vec4 c, vec4 r, vec4 b) { return c; }\n");
     return test_gl_open(&gl, dir) ? 0 : -1;
 }
 
