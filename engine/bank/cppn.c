@@ -267,10 +267,11 @@ static void cppn_net(const strata_cppn *c, const strata_cppn_frame *f, float x, 
  * until neighbouring grid points differ by FIT_EDGE on average (at most FIT_ZOOM x),
  * then (2) stretches the palette index s about its mean (at most FIT_GAIN x) until the
  * colour and luma spread reach FIT_CSTD and FIT_LSTD. Both factors are continuous in the
- * latent and 1 for most keyframes (about one in six of the default set's 64 zooms out),
- * so slerps still morph smoothly and the shader's maths stays as it is: the zoom goes
- * into xf, the stretch into M' and off'. Measured on the default set (seed 20261122),
- * grid edge: flat keyframes 0.056 and 0.078, soft ones 0.2-0.3, the median 0.55. */
+ * latent and 1 for most keyframes (9 of the default set's first 64 zoom out), so
+ * slerps still morph smoothly and the shader's maths stays as it is: the zoom goes into
+ * xf, the stretch into M' and off'. Grid edge measured on the default set (seed
+ * 20261122, output gain 2.5): flat keyframes 0.056 and 0.078, soft ones 0.2-0.3, the
+ * median 0.55. */
 #define FIT_EDGE 0.45f
 #define FIT_ZOOM 5.0f
 #define FIT_CSTD 0.12f
