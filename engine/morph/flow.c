@@ -15,8 +15,10 @@
 #include <string.h>
 
 #define MAX_LEVELS 7
+#define BASE_MIN 160 /* texels: below that, an eighth is too coarse (the tests) */
+#define BASE_MAX 240 /* the flow of a 4K frame needs no more than that of 1080p */
 
-enum { STAGE_IDLE, STAGE_PYRAMIDS, STAGE_AB, STAGE_BA, STAGE_DONE };
+enum { STAGE_IDLE, STAGE_PYRAMIDS, STAGE_AB, STAGE_BA, STAGE_CHECK, STAGE_DONE };
 
 struct strata_flow {
     int w, h; /* render size */
@@ -26,6 +28,7 @@ struct strata_flow {
     strata_target da[MAX_LEVELS], db[MAX_LEVELS]; /* (I, Ix, Iy) per level */
     strata_target fl[MAX_LEVELS][2];              /* flow ping-pong per level (RG32F) */
     strata_target ab, ba;                         /* finished flows at level 0 */
+    strata_target mab, mba;         /* flow_match of ab and ba: (likeness, structure), RG8 */
     strata_target cab, cba;         /* confidence of ab and ba in 0..1 at level 0 (R32F) */
     int sw, sh;                     /* splat grid */
     strata_target splat_a, splat_b; /* (F w, w, conf w) accumulators on the splat grid */
@@ -33,8 +36,8 @@ struct strata_flow {
     GLuint tex_a, tex_b;
 };
 
-static strata_program p_gray, p_down, p_grad, p_search, p_lk, p_smooth, p_check, p_splat, p_compose,
-    p_blend;
+static strata_program p_gray, p_down, p_grad, p_search, p_lk, p_smooth, p_match, p_check, p_splat,
+    p_compose, p_blend;
 
 static void make_programs(void)
 {
@@ -46,6 +49,7 @@ static void make_programs(void)
     p_search = strata_program_make("morph/flow_search.frag", NULL);
     p_lk = strata_program_make("morph/flow_lk.frag", NULL);
     p_smooth = strata_program_make("morph/flow_smooth.frag", NULL);
+    p_match = strata_program_make("morph/flow_match.frag", NULL);
     p_check = strata_program_make("morph/flow_check.frag", NULL);
     p_splat = strata_program_make("morph/flow_splat.frag", "morph/flow_splat.vert");
     p_compose = strata_program_make("morph/flow_compose.frag", NULL);
@@ -53,16 +57,36 @@ static void make_programs(void)
 
 strata_flow *strata_flow_create(int width, int height)
 {
+    return strata_flow_create_base(width, height, 0);
+}
+
+void strata_flow_base_size(const strata_flow *f, int *w, int *h)
+{
+    *w = f->lw[0];
+    *h = f->lh[0];
+}
+
+strata_flow *strata_flow_create_base(int width, int height, int base_w)
+{
     make_programs();
     strata_flow *f = calloc(1, sizeof *f);
     if (!f)
         return NULL;
     f->w = width;
     f->h = height;
-    /* Base level at a quarter of the render size (flow is smooth; the compose pass
-     * samples it bilinearly), then halve until the coarsest is about 20 wide, where an
-     * exhaustive search is cheap and still reaches across the frame. */
-    int w = (width + 3) / 4, h = (height + 3) / 4;
+    /* Base level at an eighth of the render width, within BASE_MIN..BASE_MAX texels and
+     * never finer than a quarter (flow is smooth; the compose pass samples it bilinearly),
+     * then halve until the coarsest is about 20 wide, where an exhaustive search is cheap
+     * and still reaches across the frame. A quarter (the base before) costs 4x at 720p
+     * and 1080p for in-between frames within 0.34/255 mean, PSNR >= 42 dB (bench_morph,
+     * docs/MORPH.md); small pictures keep a quarter, where an eighth lost a disc's
+     * brightness and let bars travel in the tests. base_w > 0 sets the width instead. */
+    int w = (width + 7) / 8, quarter = (width + 3) / 4;
+    w = w < BASE_MIN ? BASE_MIN : w > BASE_MAX ? BASE_MAX : w;
+    w = w > quarter ? quarter : w;
+    if (base_w > 0)
+        w = base_w;
+    int h = (int)((double)w * height / width + 0.5);
     if (w < 8)
         w = 8;
     if (h < 8)
@@ -93,6 +117,8 @@ strata_flow *strata_flow_create(int width, int height)
     }
     ok &= strata_target_init(&f->ab, f->lw[0], f->lh[0], GL_RG32F);
     ok &= strata_target_init(&f->ba, f->lw[0], f->lh[0], GL_RG32F);
+    ok &= strata_target_init(&f->mab, f->lw[0], f->lh[0], GL_RG8);
+    ok &= strata_target_init(&f->mba, f->lw[0], f->lh[0], GL_RG8);
     ok &= strata_target_init(&f->cab, f->lw[0], f->lh[0], GL_R32F);
     ok &= strata_target_init(&f->cba, f->lw[0], f->lh[0], GL_R32F);
     /* 32-bit: the softmax weights of many points landing on one texel overflowed half
@@ -121,6 +147,8 @@ void strata_flow_destroy(strata_flow *f)
     }
     strata_target_free(&f->ab);
     strata_target_free(&f->ba);
+    strata_target_free(&f->mab);
+    strata_target_free(&f->mba);
     strata_target_free(&f->cab);
     strata_target_free(&f->cba);
     strata_target_free(&f->splat_a);
@@ -184,13 +212,32 @@ static void estimate_one(strata_flow *f, const strata_target *ga, const strata_t
     }
 }
 
-/* Confidence of the flow fwd (from the image with luma la to lb): forward-backward
- * consistency against bwd and the likeness of the patches it pairs; two quarter-size
- * passes, run once per transition. */
-static void check(const strata_target *dst, GLuint fwd, GLuint bwd, GLuint la, GLuint lb)
+/* Confidence of both flows: the evidence of each (the patches it pairs: flow_match, one
+ * pass each), then forward-backward consistency and the neighbours' support (flow_check,
+ * reading the evidence of a texel and its neighbours once each). Quarter size, once per
+ * transition. */
+static void check(strata_flow *f)
 {
-    flow_pass("flow_check", p_check, dst,
-              &(strata_pass){.in = {{"u_fwd", fwd}, {"u_bwd", bwd}, {"u_a", la}, {"u_b", lb}}});
+    flow_pass(
+        "flow_check", p_match, &f->mab,
+        &(strata_pass){.in = {{"u_fwd", f->ab.tex}, {"u_a", f->ga[0].tex}, {"u_b", f->gb[0].tex}}});
+    flow_pass(
+        "flow_check", p_match, &f->mba,
+        &(strata_pass){.in = {{"u_fwd", f->ba.tex}, {"u_a", f->gb[0].tex}, {"u_b", f->ga[0].tex}}});
+    flow_pass("flow_check", p_check, &f->cab,
+              &(strata_pass){.in = {{"u_fwd", f->ab.tex},
+                                    {"u_bwd", f->ba.tex},
+                                    {"u_ma", f->mab.tex},
+                                    {"u_mb", f->mba.tex},
+                                    {"u_a", f->ga[0].tex},
+                                    {"u_b", f->gb[0].tex}}});
+    flow_pass("flow_check", p_check, &f->cba,
+              &(strata_pass){.in = {{"u_fwd", f->ba.tex},
+                                    {"u_bwd", f->ab.tex},
+                                    {"u_ma", f->mba.tex},
+                                    {"u_mb", f->mab.tex},
+                                    {"u_a", f->gb[0].tex},
+                                    {"u_b", f->ga[0].tex}}});
 }
 
 void strata_flow_begin(strata_flow *f, GLuint tex_a, GLuint tex_b)
@@ -212,8 +259,9 @@ bool strata_flow_step(strata_flow *f)
         break;
     case STAGE_BA:
         estimate_one(f, f->gb, f->ga, f->db, f->da, &f->ba);
-        check(&f->cab, f->ab.tex, f->ba.tex, f->ga[0].tex, f->gb[0].tex);
-        check(&f->cba, f->ba.tex, f->ab.tex, f->gb[0].tex, f->ga[0].tex);
+        break;
+    case STAGE_CHECK:
+        check(f);
         break;
     default:
         return true;

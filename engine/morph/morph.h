@@ -214,6 +214,13 @@ void strata_morph_set_neural_passes(strata_morph *m, int passes_per_frame);
  * For flow, estimate the flow first with strata_flow_estimate. */
 typedef struct strata_flow strata_flow;
 strata_flow *strata_flow_create(int width, int height);
+/* The same with the flow's base level (its finest: the flow and confidence textures)
+ * base_w texels wide; 0: the default, an eighth of the width within 160..240 texels and
+ * at most a quarter of it. For measuring
+ * what a coarser or finer estimate costs. */
+strata_flow *strata_flow_create_base(int width, int height, int base_w);
+/* Size of the flow's base level (the flow and confidence textures). */
+void strata_flow_base_size(const strata_flow *f, int *w, int *h);
 void strata_flow_destroy(strata_flow *f);
 /* Estimate dense flow a->b and b->a (coarse-to-fine, on the GPU), all at once. */
 void strata_flow_estimate(strata_flow *f, GLuint tex_a, GLuint tex_b);
