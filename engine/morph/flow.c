@@ -28,7 +28,8 @@ struct strata_flow {
     strata_target da[MAX_LEVELS], db[MAX_LEVELS]; /* (I, Ix, Iy) per level */
     strata_target fl[MAX_LEVELS][2];              /* flow ping-pong per level (RG32F) */
     strata_target ab, ba;                         /* finished flows at level 0 */
-    strata_target mab, mba;         /* flow_match of ab and ba: (likeness, structure), RG8 */
+    strata_target bars[2][2];       /* flow_bars of A and B: [0] per column, [1] per row (R8) */
+    strata_target mab, mba;         /* flow_match of ab and ba (RGBA8) */
     strata_target cab, cba;         /* confidence of ab and ba in 0..1 at level 0 (R32F) */
     int sw, sh;                     /* splat grid */
     strata_target splat_a, splat_b; /* (F w, w, conf w) accumulators on the splat grid */
@@ -36,8 +37,8 @@ struct strata_flow {
     GLuint tex_a, tex_b;
 };
 
-static strata_program p_gray, p_down, p_grad, p_search, p_lk, p_smooth, p_match, p_check, p_splat,
-    p_compose, p_blend;
+static strata_program p_gray, p_down, p_grad, p_search, p_lk, p_smooth, p_bars, p_match, p_check,
+    p_splat, p_compose, p_blend;
 
 static void make_programs(void)
 {
@@ -49,6 +50,7 @@ static void make_programs(void)
     p_search = strata_program_make("morph/flow_search.frag", NULL);
     p_lk = strata_program_make("morph/flow_lk.frag", NULL);
     p_smooth = strata_program_make("morph/flow_smooth.frag", NULL);
+    p_bars = strata_program_make("morph/flow_bars.frag", NULL);
     p_match = strata_program_make("morph/flow_match.frag", NULL);
     p_check = strata_program_make("morph/flow_check.frag", NULL);
     p_splat = strata_program_make("morph/flow_splat.frag", "morph/flow_splat.vert");
@@ -117,8 +119,12 @@ strata_flow *strata_flow_create_base(int width, int height, int base_w)
     }
     ok &= strata_target_init(&f->ab, f->lw[0], f->lh[0], GL_RG32F);
     ok &= strata_target_init(&f->ba, f->lw[0], f->lh[0], GL_RG32F);
-    ok &= strata_target_init(&f->mab, f->lw[0], f->lh[0], GL_RG8);
-    ok &= strata_target_init(&f->mba, f->lw[0], f->lh[0], GL_RG8);
+    for (int i = 0; i < 2; i++) {
+        ok &= strata_target_init(&f->bars[i][0], f->lw[0], 1, GL_R8);
+        ok &= strata_target_init(&f->bars[i][1], 1, f->lh[0], GL_R8);
+    }
+    ok &= strata_target_init(&f->mab, f->lw[0], f->lh[0], GL_RGBA8);
+    ok &= strata_target_init(&f->mba, f->lw[0], f->lh[0], GL_RGBA8);
     ok &= strata_target_init(&f->cab, f->lw[0], f->lh[0], GL_R32F);
     ok &= strata_target_init(&f->cba, f->lw[0], f->lh[0], GL_R32F);
     /* 32-bit: the softmax weights of many points landing on one texel overflowed half
@@ -147,6 +153,10 @@ void strata_flow_destroy(strata_flow *f)
     }
     strata_target_free(&f->ab);
     strata_target_free(&f->ba);
+    for (int i = 0; i < 2; i++) {
+        strata_target_free(&f->bars[i][0]);
+        strata_target_free(&f->bars[i][1]);
+    }
     strata_target_free(&f->mab);
     strata_target_free(&f->mba);
     strata_target_free(&f->cab);
@@ -216,14 +226,37 @@ static void estimate_one(strata_flow *f, const strata_target *ga, const strata_t
  * pass each), then forward-backward consistency and the neighbours' support (flow_check,
  * reading the evidence of a texel and its neighbours once each). Quarter size, once per
  * transition. */
+/* The bars of the picture with luma g (flow_bars): a column and a row texture. */
+static void bars(strata_flow *f, GLuint g, strata_target *out)
+{
+    for (int axis = 0; axis < 2; axis++)
+        flow_pass("flow_check", p_bars, &out[axis],
+                  &(strata_pass){.in = {{"u_src", g}},
+                                 .uni = {STRATA_UI("u_axis", axis),
+                                         STRATA_UI("u_len", axis ? f->lw[0] : f->lh[0]),
+                                         STRATA_UI("u_count", axis ? f->lh[0] : f->lw[0])}});
+}
+
+/* The evidence of one flow from the picture with luma la (bars ba) into lb (bars bb). */
+static void match(const strata_target *dst, GLuint flow, GLuint la, GLuint lb,
+                  const strata_target *ba, const strata_target *bb)
+{
+    flow_pass("flow_check", p_match, dst,
+              &(strata_pass){.in = {{"u_fwd", flow},
+                                    {"u_a", la},
+                                    {"u_b", lb},
+                                    {"u_cols_a", ba[0].tex},
+                                    {"u_rows_a", ba[1].tex},
+                                    {"u_cols_b", bb[0].tex},
+                                    {"u_rows_b", bb[1].tex}}});
+}
+
 static void check(strata_flow *f)
 {
-    flow_pass(
-        "flow_check", p_match, &f->mab,
-        &(strata_pass){.in = {{"u_fwd", f->ab.tex}, {"u_a", f->ga[0].tex}, {"u_b", f->gb[0].tex}}});
-    flow_pass(
-        "flow_check", p_match, &f->mba,
-        &(strata_pass){.in = {{"u_fwd", f->ba.tex}, {"u_a", f->gb[0].tex}, {"u_b", f->ga[0].tex}}});
+    bars(f, f->ga[0].tex, f->bars[0]);
+    bars(f, f->gb[0].tex, f->bars[1]);
+    match(&f->mab, f->ab.tex, f->ga[0].tex, f->gb[0].tex, f->bars[0], f->bars[1]);
+    match(&f->mba, f->ba.tex, f->gb[0].tex, f->ga[0].tex, f->bars[1], f->bars[0]);
     flow_pass("flow_check", p_check, &f->cab,
               &(strata_pass){.in = {{"u_fwd", f->ab.tex},
                                     {"u_bwd", f->ba.tex},

@@ -68,7 +68,7 @@ float trust(sampler2D fw, sampler2D bw, sampler2D la, sampler2D lb, sampler2D m,
     // little more on long moves, where the coarse levels round.
     vec2 fp = f / u_texel, gp = g / u_texel, e = fp + gp;
     float fb = exp(-dot(e, e) / (1.0 + 0.02 * (dot(fp, fp) + dot(gp, gp))));
-    vec2 ev = exact ? evidence(la, lb, p, q) : texture(m, p).rg;
+    vec2 ev = exact ? evidence(la, lb, p, q) * (1.0 - texture(m, p).b) : texture(m, p).rg;
     float inside = step(0.0, q.x) * step(q.x, 1.0) * step(0.0, q.y) * step(q.y, 1.0);
     float most = fb * ev.x * inside;
     if (most <= floor_)
