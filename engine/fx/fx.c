@@ -33,7 +33,7 @@ static const char *const stage_macro[STRATA_FX_COUNT] = {
 };
 /* Uniform names are looked up by pointer-stable strings too. */
 static const char *const stage_amount[FUSE_MAX + 1] = {
-    "u_fx_a0", "u_fx_a1", "u_fx_a2", "u_fx_a3", "u_fx_a4",
+    "", "u_fx_a1", "u_fx_a2", "u_fx_a3", "u_fx_a4",
 };
 static const int amount_param[STRATA_FX_COUNT] = {
     STRATA_P_fx_block, STRATA_P_fx_sort, STRATA_P_fx_trails, STRATA_P_fx_tear,
@@ -60,7 +60,11 @@ typedef struct step {
     bool grade;         /* fused: stage 0 is the grade (the first step only) */
     int n;              /* fused: stages 1..n */
     strata_fx_effect st[FUSE_MAX];
-    strata_program prog; /* fused: this run's own program */
+    /* fused: a program per set of stages running (bit 0 the grade, bit i + 1 st[i]): a
+     * stage at amount 0 is left out, not branched around (llvmpipe pays for both sides
+     * of a branch). The set with every stage is made with the plan, others on first use;
+     * all of them live until the order changes. */
+    strata_program var[1 << (FUSE_MAX + 1)];
 } step;
 
 struct strata_fx {
@@ -188,8 +192,8 @@ static void make_programs(void)
         return;
     for (int i = 0; i < STRATA_FX_COUNT; i++) {
         strata_fx_effect e = (strata_fx_effect)i;
-        shared.prog[i] = is_pixel(e) ? make_chain(false, &e, 1)
-                                     : strata_program_make(shader_files[i], NULL);
+        shared.prog[i] =
+            is_pixel(e) ? make_chain(false, &e, 1) : strata_program_make(shader_files[i], NULL);
     }
     shared.grade = make_chain(true, NULL, 0);
     shared.motion = strata_program_make("fx/block_motion.frag", NULL);
@@ -198,8 +202,29 @@ static void make_programs(void)
 static void free_plan(strata_fx *fx)
 {
     for (int i = 0; i < fx->nplan; i++)
-        strata_program_free(fx->plan[i].prog); /* 0 and stale handles are ignored */
+        for (int m = 0; m < 1 << (FUSE_MAX + 1); m++)
+            strata_program_free(fx->plan[i].var[m]); /* 0 and stale handles are ignored */
     fx->nplan = 0;
+}
+
+/* The stages of s in `mask` (bit 0 the grade, bit i + 1 s->st[i]), made on first use. */
+static strata_program variant(step *s, unsigned mask)
+{
+    if (!strata_program_valid(s->var[mask])) {
+        strata_fx_effect st[FUSE_MAX];
+        int n = 0;
+        for (int i = 0; i < s->n; i++)
+            if (mask & (2u << i))
+                st[n++] = s->st[i];
+        s->var[mask] = make_chain(mask & 1u, st, n);
+    }
+    return s->var[mask];
+}
+
+/* Every stage of s, without and (the first run) with the grade. */
+static unsigned full_mask(const step *s)
+{
+    return ((1u << s->n) - 1u) << 1;
 }
 
 /* The steps of the order: the grade opens the first fused run, each history effect ends
@@ -223,17 +248,23 @@ static void make_plan(strata_fx *fx)
         }
         run->st[run->n++] = e;
     }
-    for (int i = 0; i < fx->nplan; i++)
-        if (fx->plan[i].fused)
-            fx->plan[i].prog = make_chain(fx->plan[i].grade, fx->plan[i].st, fx->plan[i].n);
+    for (int i = 0; i < fx->nplan; i++) {
+        step *s = &fx->plan[i];
+        if (s->fused && s->n > 0)
+            variant(s, full_mask(s));
+        if (s->grade)
+            variant(s, full_mask(s) | 1u);
+    }
 }
 
 /* Programs made before the render state was re-made read as stale: make them again. */
 static void check_plan(strata_fx *fx)
 {
     bool valid = strata_program_valid(shared.motion);
-    for (int i = 0; valid && i < fx->nplan; i++)
-        valid = !fx->plan[i].fused || strata_program_valid(fx->plan[i].prog);
+    for (int i = 0; valid && i < fx->nplan; i++) {
+        const step *s = &fx->plan[i];
+        valid = !s->fused || strata_program_valid(s->var[full_mask(s) | (s->grade ? 1u : 0u)]);
+    }
     if (!valid || fx->nplan == 0)
         make_plan(fx);
 }
@@ -526,17 +557,18 @@ typedef struct dest {
     const strata_fx_output *out; /* non-NULL: straight to the output */
 } dest;
 
-/* A chain program with stage amounts a[0..n]: one fused run, or one stage of it. */
+/* A chain program with stage amounts a[1..n] (a[0] unused): one fused run, or one stage. */
 static bool run_chain(strata_program prog, const char *timer, const float *a, int n,
                       const strata_target *in, const dest *d, const strata_fx_inputs *fi)
 {
     strata_pass p = chain_pass(timer, prog, d->target, in, fi);
-    for (int i = 0; i <= n; i++)
-        p.uni[i] = STRATA_UF(stage_amount[i], a[i]);
+    int k = 0;
+    for (int i = 1; i <= n; i++)
+        p.uni[k++] = STRATA_UF(stage_amount[i], a[i]);
     /* Always all three: a program keeps its uniforms from its last draw. */
-    p.uni[n + 1] = STRATA_UI2("u_fx_origin", 0, 0);
-    p.uni[n + 2] = STRATA_UI("u_fx_present", 0);
-    p.uni[n + 3] = STRATA_UF("u_fx_gain", 1.0f);
+    p.uni[k] = STRATA_UI2("u_fx_origin", 0, 0);
+    p.uni[k + 1] = STRATA_UI("u_fx_present", 0);
+    p.uni[k + 2] = STRATA_UF("u_fx_gain", 1.0f);
     if (d->out) {
         /* The output pass's work: the picture at the letterboxed viewport, the bars
          * cleared, opaque, times the gain (render/output.c). */
@@ -548,49 +580,52 @@ static bool run_chain(strata_program prog, const char *timer, const float *a, in
         p.window_h = wh;
         p.clear = p.viewport[2] != ww || p.viewport[3] != wh;
         p.clear_color[3] = 1.0f;
-        p.uni[n + 1] = STRATA_UI2("u_fx_origin", p.viewport[0], p.viewport[1]);
-        p.uni[n + 2] = STRATA_UI("u_fx_present", 1);
-        p.uni[n + 3] = STRATA_UF("u_fx_gain", strata_output_gain());
+        p.uni[k] = STRATA_UI2("u_fx_origin", p.viewport[0], p.viewport[1]);
+        p.uni[k + 1] = STRATA_UI("u_fx_present", 1);
+        p.uni[k + 2] = STRATA_UF("u_fx_gain", strata_output_gain());
     }
     return strata_pass_run(&p);
 }
 
-/* A fused run: the grade (while not neutral) and its per-pixel stages in one pass, or one
- * pass per stage when unfused or when the fused program FAILED (a broken effect is then
- * skipped alone). Returns the picture, NULL when it went straight to d->out. */
-static const strata_target *run_fused(strata_fx *fx, const step *s, const strata_target *in,
+/* A fused run: the grade (while not neutral) and its stages running this frame in one
+ * pass, or one pass per stage when unfused or when the fused program FAILED (a broken
+ * effect is then skipped alone). Returns the picture, NULL when it went to `out`. */
+static const strata_target *run_fused(strata_fx *fx, step *s, const strata_target *in,
                                       const strata_fx_output *out, const strata_fx_inputs *fi,
                                       bool *ran)
 {
-    float a[FUSE_MAX + 1] = {s->grade && fx->grade ? 1.0f : 0.0f};
-    bool any = a[0] > 0.0f;
+    unsigned mask = s->grade && fx->grade ? 1u : 0u;
+    float a[FUSE_MAX + 1] = {0};
+    int n = 0;
+    strata_fx_effect st[FUSE_MAX];
     for (int i = 0; i < s->n; i++) {
-        a[i + 1] = fx->amount[s->st[i]];
-        any = any || a[i + 1] > 0.0f;
+        if (fx->amount[s->st[i]] > 0.0f) {
+            mask |= 2u << i;
+            st[n] = s->st[i];
+            a[++n] = fx->amount[s->st[i]];
+        }
     }
-    if (!any)
+    if (!mask)
         return in;
     strata_target *pp = in == &fx->pp[0] ? &fx->pp[1] : &fx->pp[0];
     if (fx->fused) {
         dest d = {.target = pp, .out = out};
-        if (run_chain(s->prog, "fx_chain", a, s->n, in, &d, fi)) {
-            for (int i = 0; i < s->n; i++)
-                ran[s->st[i]] = a[i + 1] > 0.0f;
+        if (run_chain(variant(s, mask), "fx_chain", a, n, in, &d, fi)) {
+            for (int i = 0; i < n; i++)
+                ran[st[i]] = true;
             return out ? NULL : pp;
         }
     }
     const strata_target *cur = in;
-    for (int i = 0; i <= s->n; i++) {
-        if (!(a[i] > 0.0f))
-            continue;
-        strata_fx_effect e = i > 0 ? s->st[i - 1] : STRATA_FX_COUNT;
-        float one[2] = {i == 0 ? a[0] : 0.0f, i > 0 ? a[i] : 0.0f};
+    for (int i = (mask & 1u) ? 0 : 1; i <= n; i++) {
         strata_target *next = cur == &fx->pp[0] ? &fx->pp[1] : &fx->pp[0];
         dest d = {.target = next};
-        bool ok = run_chain(i == 0 ? shared.grade : shared.prog[e], i == 0 ? "grade" : timer_names[e],
-                            one, 1, cur, &d, fi);
+        float one[2] = {0.0f, a[i]};
+        bool ok =
+            i == 0 ? run_chain(shared.grade, "grade", one, 0, cur, &d, fi)
+                   : run_chain(shared.prog[st[i - 1]], timer_names[st[i - 1]], one, 1, cur, &d, fi);
         if (ok && i > 0)
-            ran[e] = true;
+            ran[st[i - 1]] = true;
         if (ok)
             cur = next;
     }
@@ -684,7 +719,7 @@ static const strata_target *run_chain_to(strata_fx *fx, const strata_target *src
     bool ran[STRATA_FX_COUNT] = {0};
     const strata_target *cur = src;
     for (int i = 0; i < fx->nplan && cur; i++) {
-        const step *s = &fx->plan[i];
+        step *s = &fx->plan[i];
         if (!step_draws(fx, s))
             continue;
         if (s->fused) {

@@ -1,6 +1,6 @@
 // The fused fx chain: the grade and the per-pixel effects (tear, rgb, vhs, crush) of one
 // run of the chain order in one pass. engine/fx/fx.c makes one program of this file per
-// order, with #defines naming the stages:
+// run of the order and set of stages running, with #defines naming the stages:
 //   FX_GRADE 1          stage 0 is the grade of the input (else the input itself)
 //   FX_N n              stages 1..n (n <= 4) follow, each with
 //   FX_TAPk, FX_MIXk    its functions: where it reads (fx_<e>_tap) and what it makes of
@@ -9,10 +9,11 @@
 // Stage k evaluates stage k-1 at each pixel it taps (whole pixels) and rounds its result
 // to 8 bits as an RGBA8 target would (fx_q), so the fused pass gives what the passes one
 // per stage give, which are this file with one stage each (fx.c's unfused path).
-// An amount of 0 (u_fx_ak) passes stage k by; stage 0 grades while u_fx_a0 > 0. Each
-// stage calls the one before once per tap (one call site each, not one per branch):
-// a fused evaluation costs the product of the taps (rgb 3 x vhs 3: 9 evaluations of the
-// stages before rgb), inlined by the compiler.
+// A stage whose amount is 0 is left out of the program, not branched around: llvmpipe
+// runs both sides of a branch (masked), so an idle stage would cost as much as a busy
+// one, and a stage at amount 0 is not always the identity (vhs converts to YIQ and back).
+// Each stage calls the one before once per tap: a fused evaluation costs the product of
+// the taps (rgb 3 x vhs 3: 9 evaluations of the stages before rgb), inlined.
 #include "common.glsl"
 #include "fx/fx_common.glsl"
 #ifndef FX_N
@@ -37,7 +38,7 @@
 #include "fx/crush.glsl"
 #endif
 
-uniform float u_fx_a0, u_fx_a1, u_fx_a2, u_fx_a3, u_fx_a4;  // stage amounts
+uniform float u_fx_a1, u_fx_a2, u_fx_a3, u_fx_a4;  // stage amounts
 uniform ivec2 u_fx_origin;  // the picture's corner in the framebuffer (drawn to the output)
 uniform int u_fx_present;   // 1: drawn to the output: opaque, times u_fx_gain
 uniform float u_fx_gain;
@@ -47,20 +48,17 @@ out vec4 o_color;
 vec4 fx_s0(ivec2 p)
 {
 #if FX_GRADE
-    if (u_fx_a0 > 0.0)
-        return fx_q(vec4(fx_grade(u_fx_src, (vec2(p) + 0.5) / u_resolution), 1.0));
-#endif
+    return fx_q(vec4(fx_grade(u_fx_src, (vec2(p) + 0.5) / u_resolution), 1.0));
+#else
     return texelFetch(u_fx_src, p, 0);
+#endif
 }
 
 #if FX_N >= 1
 vec4 fx_s1(ivec2 p)
 {
     float a = u_fx_a1;
-    bool on = a > 0.0;
-    vec4 c0 = fx_s0(on ? FX_TAP1(p, a, 0) : p), c1 = c0, c2 = c0;
-    if (!on)
-        return c0;
+    vec4 c0 = fx_s0(FX_TAP1(p, a, 0)), c1 = c0, c2 = c0;
 #if FX_T1 > 1
     c1 = fx_s0(FX_TAP1(p, a, 1));
     c2 = fx_s0(FX_TAP1(p, a, 2));
@@ -73,10 +71,7 @@ vec4 fx_s1(ivec2 p)
 vec4 fx_s2(ivec2 p)
 {
     float a = u_fx_a2;
-    bool on = a > 0.0;
-    vec4 c0 = fx_s1(on ? FX_TAP2(p, a, 0) : p), c1 = c0, c2 = c0;
-    if (!on)
-        return c0;
+    vec4 c0 = fx_s1(FX_TAP2(p, a, 0)), c1 = c0, c2 = c0;
 #if FX_T2 > 1
     c1 = fx_s1(FX_TAP2(p, a, 1));
     c2 = fx_s1(FX_TAP2(p, a, 2));
@@ -89,10 +84,7 @@ vec4 fx_s2(ivec2 p)
 vec4 fx_s3(ivec2 p)
 {
     float a = u_fx_a3;
-    bool on = a > 0.0;
-    vec4 c0 = fx_s2(on ? FX_TAP3(p, a, 0) : p), c1 = c0, c2 = c0;
-    if (!on)
-        return c0;
+    vec4 c0 = fx_s2(FX_TAP3(p, a, 0)), c1 = c0, c2 = c0;
 #if FX_T3 > 1
     c1 = fx_s2(FX_TAP3(p, a, 1));
     c2 = fx_s2(FX_TAP3(p, a, 2));
@@ -105,10 +97,7 @@ vec4 fx_s3(ivec2 p)
 vec4 fx_s4(ivec2 p)
 {
     float a = u_fx_a4;
-    bool on = a > 0.0;
-    vec4 c0 = fx_s3(on ? FX_TAP4(p, a, 0) : p), c1 = c0, c2 = c0;
-    if (!on)
-        return c0;
+    vec4 c0 = fx_s3(FX_TAP4(p, a, 0)), c1 = c0, c2 = c0;
 #if FX_T4 > 1
     c1 = fx_s3(FX_TAP4(p, a, 1));
     c2 = fx_s3(FX_TAP4(p, a, 2));

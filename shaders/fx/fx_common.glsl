@@ -39,4 +39,16 @@ ivec2 fx_clampi(ivec2 p) { return clamp(p, ivec2(0), ivec2(u_resolution) - 1); }
 
 // What an RGBA8 target stores of c, as the value a later pass reads back: a fused stage
 // hands the next one exactly what the unfused passes would through an 8-bit target.
-vec4 fx_q(vec4 c) { return floor(clamp(c, 0.0, 1.0) * 255.0 + 0.5) * (1.0 / 255.0); }
+// Measured on llvmpipe: a write rounds c * 255 half to even (k + 0.5 goes to the even
+// one) and a read gives k * (1 / 255) to the bit; floor(x + 0.5) differed at every
+// exact half, and a crush level downstream turned that 1/255 into 10/255.
+// `precise`: without it the compiler folds the 1/255 into the next stage's constants
+// (q * 0.299 became k * (0.299 / 255)), a rounding the unfused pass never makes.
+vec4 fx_q(vec4 c)
+{
+#if STRATA_GLSL >= 400
+    precise
+#endif
+    vec4 q = roundEven(clamp(c, 0.0, 1.0) * 255.0) * (1.0 / 255.0);
+    return q;
+}

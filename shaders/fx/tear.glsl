@@ -16,8 +16,10 @@ ivec2 fx_tear_tap(ivec2 p, float a, int i)
     float shift = torn * (fx_hash(band, epoch, 3) - 0.5) * 0.25 * a;
     float jitter = (fx_hash(p.y, fx_tick(30.0), 4) - 0.5) * 4.0 * scale * a;
     int w = int(u_resolution.x);
-    int dx = int(round(shift * u_resolution.x + jitter));  // |dx| <= w / 8 + 2
-    return ivec2((p.x + dx + w) % w, p.y);
+    int x = p.x + int(round(shift * u_resolution.x + jitter));  // |dx| <= w / 8 + 2
+    // Wrap without %: an integer division is scalar on llvmpipe, a select is not.
+    x += x < 0 ? w : 0;
+    return ivec2(x >= w ? x - w : x, p.y);
 }
 
 vec4 fx_tear_mix(ivec2 p, float a, vec4 c0, vec4 c1, vec4 c2)

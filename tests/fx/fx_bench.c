@@ -2,13 +2,25 @@
  * every effect at amount 1 (feedback 0.5), on the default scene rendered once at the given
  * size (1280x720 by default). Prints one row per pass from the GPU timers. Not a test:
  * figures go to docs/BENCHMARKS.md. PNG: write the last frame there, to look at. EFFECT:
- * run that effect alone ("rgb", "sort", ...). */
+ * run that effect alone ("rgb", "sort", ...). Then the whole chain's wall time fused and
+ * unfused (strata_fx_set_fused), and each effect alone. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "fx/fx.h"
 #include "support/gl_fixture.h"
+
+/* CPU ms of this process so far, every thread (llvmpipe's rasteriser threads too): on a
+ * machine shared with other work this moves far less than the wall time. */
+static double cpu_ms(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-3;
+}
 
 /* Wall ms per frame, glFinish included, of the chain running one effect at a time.
  * llvmpipe renders a pass when the next one binds its target or at glFinish, so its
@@ -17,7 +29,7 @@
 static void solo_table(strata_fx *fx, const strata_target *src, strata_frame_uniforms *u,
                        int frames)
 {
-    printf("\neach effect alone: wall ms per frame incl. glFinish\n");
+    printf("\neach effect alone: ms per frame incl. glFinish, wall and CPU (all threads)\n");
     for (int e = 0; e < STRATA_FX_COUNT; e++) {
         strata_fx_effect one = (strata_fx_effect)e;
         strata_fx_set_order(fx, &one, 1);
@@ -28,15 +40,43 @@ static void solo_table(strata_fx *fx, const strata_target *src, strata_frame_uni
             glFinish();
         }
         uint64_t t0 = strata_time_ns();
+        double c0 = cpu_ms();
         for (int f = 3; f < frames + 3; f++) {
             u->frame = f;
             u->time = 1.0 + f / 30.0;
             strata_fx_run(fx, src, &(strata_fx_inputs){.u = u});
             glFinish();
         }
-        printf("%-10s %9.2f\n", strata_fx_effect_name(one),
-               (double)(strata_time_ns() - t0) * 1e-6 / frames);
+        printf("%-10s %9.2f %9.2f\n", strata_fx_effect_name(one),
+               (double)(strata_time_ns() - t0) * 1e-6 / frames, (cpu_ms() - c0) / frames);
     }
+}
+
+/* Wall ms per frame, glFinish included, of the whole chain fused and one pass per stage. */
+static void fused_table(strata_fx *fx, const strata_target *src, strata_frame_uniforms *u,
+                        int frames)
+{
+    printf("\nthe whole chain: ms per frame incl. glFinish, wall and CPU (all threads)\n");
+    for (int fused = 1; fused >= 0; fused--) {
+        strata_fx_set_fused(fx, fused);
+        strata_fx_reset(fx);
+        for (int f = 0; f < 3; f++) {
+            u->frame = f;
+            strata_fx_run(fx, src, &(strata_fx_inputs){.u = u});
+            glFinish();
+        }
+        uint64_t t0 = strata_time_ns();
+        double c0 = cpu_ms();
+        for (int f = 3; f < frames + 3; f++) {
+            u->frame = f;
+            u->time = 1.0 + f / 30.0;
+            strata_fx_run(fx, src, &(strata_fx_inputs){.u = u});
+            glFinish();
+        }
+        printf("%-10s %9.2f %9.2f\n", fused ? "fused" : "unfused",
+               (double)(strata_time_ns() - t0) * 1e-6 / frames, (cpu_ms() - c0) / frames);
+    }
+    strata_fx_set_fused(fx, true);
 }
 
 int main(int argc, char **argv)
@@ -110,6 +150,7 @@ int main(int argc, char **argv)
     double sum_ms[STRATA_MAX_PASSES] = {0}, peak_ms[STRATA_MAX_PASSES] = {0};
     int count[STRATA_MAX_PASSES] = {0}, n = 0;
     uint64_t t0 = strata_time_ns();
+    double c0 = cpu_ms();
     for (int f = 5; f < frames + 5; f++) {
         u.frame = f;
         u.time = 1.0 + f / 30.0;
@@ -125,6 +166,7 @@ int main(int argc, char **argv)
         }
     }
     double wall = (double)(strata_time_ns() - t0) * 1e-6 / frames;
+    double cpu = (cpu_ms() - c0) / frames;
     printf("fx chain %dx%d, %d frames, glitch 1, every amount 1, feedback 0.5\n", w, h, frames);
     printf("%-10s %9s %9s\n", "pass", "mean ms", "peak ms");
     double total = 0;
@@ -133,7 +175,8 @@ int main(int argc, char **argv)
         printf("%-10s %9.2f %9.2f\n", t[i].name, mean, peak_ms[i]);
         total += mean > 0 ? mean : 0;
     }
-    printf("%-10s %9.2f   (wall ms per chain frame incl. glFinish: %.2f)\n", "sum", total, wall);
+    printf("%-10s %9.2f   (ms per chain frame incl. glFinish: wall %.2f, CPU %.2f)\n", "sum", total,
+           wall, cpu);
     if (png) {
         uint8_t *px = malloc((size_t)w * h * 4);
         if (px) {
@@ -143,8 +186,10 @@ int main(int argc, char **argv)
             free(px);
         }
     }
-    if (only < 0)
+    if (only < 0) {
+        fused_table(fx, &src, &u, frames);
         solo_table(fx, &src, &u, frames);
+    }
     strata_fx_destroy(fx);
     strata_target_free(&src);
     test_gl_close(&gl);

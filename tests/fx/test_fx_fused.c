@@ -153,7 +153,7 @@ static int compare(const setup *s, strata_target *src, int *ran_fused)
         for (int e = 0; e < STRATA_FX_COUNT; e++) {
             assert_true(aa[e] == ab[e]); /* the same effects ran, at the same amounts */
             *ran_fused += aa[e] > 0.0f && (e == STRATA_FX_TEAR || e == STRATA_FX_RGB ||
-                                          e == STRATA_FX_VHS || e == STRATA_FX_CRUSH);
+                                           e == STRATA_FX_VHS || e == STRATA_FX_CRUSH);
         }
         int d = max_diff(img_a, img_b, (size_t)W * H * 4, false);
         worst = d > worst ? d : worst;
@@ -320,8 +320,8 @@ static void present_equals_output_copy(void **state)
     defaults(&s);
     s.prm[STRATA_P_glitch] = 0.8f;
     s.prm[STRATA_P_saturation] = 1.3f;
-    const strata_fx_effect order[] = {STRATA_FX_BLOCK, STRATA_FX_TEAR, STRATA_FX_RGB,
-                                      STRATA_FX_VHS, STRATA_FX_CRUSH};
+    const strata_fx_effect order[] = {STRATA_FX_BLOCK, STRATA_FX_TEAR, STRATA_FX_RGB, STRATA_FX_VHS,
+                                      STRATA_FX_CRUSH};
     memcpy(s.order, order, sizeof order);
     s.norder = 5;
     strata_target src;
@@ -335,11 +335,17 @@ static void present_equals_output_copy(void **state)
         assert_true(strata_target_init(&dst, W, out_h[k], GL_RGBA8));
         strata_output_set_gain(gain[k]);
         strata_fx *fa = make_chain(&s, true), *fb = make_chain(&s, false);
-        strata_frame_uniforms u = {.time = 2.0, .frame = 60, .dt = 1.0f / 30, .width = W,
-                                   .height = H, .audio = &audio, .params = s.prm};
+        strata_frame_uniforms u = {.time = 2.0,
+                                   .frame = 60,
+                                   .dt = 1.0f / 30,
+                                   .width = W,
+                                   .height = H,
+                                   .audio = &audio,
+                                   .params = s.prm};
         strata_fx_inputs in = {.u = &u};
         strata_target_clear(&dst, 1, 0, 1, 1); /* the letterbox must be cleared */
-        const strata_target *t = strata_fx_present(fa, &src, &in, &(strata_fx_output){.target = &dst});
+        const strata_target *t =
+            strata_fx_present(fa, &src, &in, &(strata_fx_output){.target = &dst});
         assert_null(t); /* drawn straight into dst */
         strata_target_read(&dst, img_a);
         strata_target_clear(&dst, 1, 0, 1, 1);
@@ -361,8 +367,13 @@ static void present_equals_output_copy(void **state)
     s.prm[STRATA_P_fx_sort] = 1.0f;
     s.prm[STRATA_P_glitch] = 1.0f;
     strata_fx *fa = make_chain(&s, true);
-    strata_frame_uniforms u = {.time = 2.0, .frame = 60, .dt = 1.0f / 30, .width = W,
-                               .height = H, .audio = &audio, .params = s.prm};
+    strata_frame_uniforms u = {.time = 2.0,
+                               .frame = 60,
+                               .dt = 1.0f / 30,
+                               .width = W,
+                               .height = H,
+                               .audio = &audio,
+                               .params = s.prm};
     strata_target dst;
     assert_true(strata_target_init(&dst, W, H, GL_RGBA8));
     assert_non_null(strata_fx_present(fa, &src, &(strata_fx_inputs){.u = &u},
@@ -391,13 +402,16 @@ static void grade_at_glitch_zero_is_the_grade_pass(void **state)
     assert_true(strata_target_init(&ref, W, H, GL_RGBA8));
     make_picture(px, 0);
     upload(&src, px);
-    strata_frame_uniforms u = {.time = 2.0, .frame = 60, .dt = 1.0f / 30, .width = W,
-                               .height = H, .audio = &audio, .params = s.prm};
+    strata_frame_uniforms u = {.time = 2.0,
+                               .frame = 60,
+                               .dt = 1.0f / 30,
+                               .width = W,
+                               .height = H,
+                               .audio = &audio,
+                               .params = s.prm};
     strata_program grade = strata_program_make("post/grade.frag", NULL);
-    assert_true(strata_pass_run(&(strata_pass){.program = grade,
-                                               .target = &ref,
-                                               .u = &u,
-                                               .in = {{"u_src", src.tex}}}));
+    assert_true(strata_pass_run(
+        &(strata_pass){.program = grade, .target = &ref, .u = &u, .in = {{"u_src", src.tex}}}));
     strata_target_read(&ref, img_b);
     for (int fused = 0; fused < 2; fused++) {
         strata_fx *fx = make_chain(&s, fused);
