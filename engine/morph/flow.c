@@ -30,7 +30,7 @@ struct strata_flow {
     strata_target ab, ba;                         /* finished flows at level 0 */
     strata_target bars[2][2];       /* flow_bars of A and B: [0] per column, [1] per row (R8) */
     strata_target mab, mba;         /* flow_match of ab and ba (RGBA8) */
-    strata_target cab, cba;         /* confidence of ab and ba in 0..1 at level 0 (R32F) */
+    strata_target cab, cba;         /* confidence of ab and ba, 0..1 (R8: within 4/255 of R32F) */
     int sw, sh;                     /* splat grid */
     strata_target splat_a, splat_b; /* (F w, w, conf w) accumulators on the splat grid */
     int stage;
@@ -125,8 +125,8 @@ strata_flow *strata_flow_create_base(int width, int height, int base_w)
     }
     ok &= strata_target_init(&f->mab, f->lw[0], f->lh[0], GL_RGBA8);
     ok &= strata_target_init(&f->mba, f->lw[0], f->lh[0], GL_RGBA8);
-    ok &= strata_target_init(&f->cab, f->lw[0], f->lh[0], GL_R32F);
-    ok &= strata_target_init(&f->cba, f->lw[0], f->lh[0], GL_R32F);
+    ok &= strata_target_init(&f->cab, f->lw[0], f->lh[0], GL_R8);
+    ok &= strata_target_init(&f->cba, f->lw[0], f->lh[0], GL_R8);
     /* 32-bit: the softmax weights of many points landing on one texel overflowed half
      * floats (inf / inf = NaN: black holes in the in-between frames). */
     ok &= strata_target_init(&f->splat_a, f->sw, f->sh, GL_RGBA32F);

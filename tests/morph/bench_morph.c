@@ -1,4 +1,4 @@
-/* bench_morph [WxH] [runs] [base]: where the flow morph's time goes, stage by stage, on
+/* bench_morph [WxH] [runs] [base] [frame.png]: where the flow morph's time goes, stage by stage, on
  * two generated keyframes (a textured scene and the same scene moved and zoomed, so the
  * flow has real work), and what a cheaper estimate costs in quality.
  *
@@ -171,6 +171,15 @@ int main(int argc, char **argv)
     for (int i = 0; i < n; i++)
         printf(" %s %.2f", pt[i].name, pt[i].gpu_ms);
     printf("\n");
+    if (argc > 4) {
+        /* The frame at t = 0.5 as a PNG, to compare builds (formats, shaders) with imgcmp. */
+        uint8_t *px = malloc((size_t)w * h * 4);
+        strata_flow_estimate(f, a, b);
+        strata_flow_compose(f, a, b, 0.5f, &out);
+        strata_target_read(&out, px);
+        strata_png_write(argv[4], w, h, px, NULL);
+        free(px);
+    }
     if (base > 0) {
         strata_flow *g = strata_flow_create_base(w, h, base);
         strata_flow_estimate(f, a, b);
