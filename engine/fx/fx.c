@@ -464,15 +464,18 @@ static const strata_target *run_block(strata_fx *fx, const strata_target *in,
     strata_target *out = &hs->t[hs->cur ^ 1];
     if (!block_motion(fx, in, fi))
         return in;
+    float ticks = fi->u->dt > 0.0f ? fi->u->dt * 30.0f : 0.0f;
+    /* No history yet, or one older than a block's fate (6 ticks: 0.2 s): the moshed
+     * blocks throw the live picture instead (block.frag). */
+    bool live = !fx->ran_last[e] || ticks > 6.0f;
     strata_pass p = chain_pass(timer_names[e], shared.prog[e], out, in, fi);
     p.in[1].name = "u_fx_hist";
-    p.in[1].tex = hs->t[hs->cur].tex;
+    p.in[1].tex = live ? in->tex : hs->t[hs->cur].tex;
     p.in[2].name = "u_fx_mvec";
     p.in[2].tex = fx->motion.t[fx->motion.cur].tex;
     p.uni[0] = STRATA_UF("u_fx_amount", fx->amount[e]);
-    p.uni[1] = STRATA_UF("u_fx_fresh", fx->ran_last[e] ? 0.0f : 1.0f);
-    p.uni[2] = STRATA_UF("u_fx_block_px", (float)fx->block_px);
-    p.uni[3] = STRATA_UF("u_fx_ticks", fi->u->dt > 0.0f ? fi->u->dt * 30.0f : 0.0f);
+    p.uni[1] = STRATA_UF("u_fx_block_px", (float)fx->block_px);
+    p.uni[2] = STRATA_UF("u_fx_ticks", ticks);
     if (!strata_pass_run(&p))
         return in;
     hs->cur ^= 1;
@@ -557,6 +560,29 @@ typedef struct dest {
     const strata_fx_output *out; /* non-NULL: straight to the output */
 } dest;
 
+/* fx_common.glsl's hash and pattern clock, for values that are the same for every pixel
+ * of a frame (the shaders take them as uniforms). */
+static uint32_t hash_u(uint32_t x)
+{
+    x ^= x >> 16;
+    x *= 0x7feb352du;
+    x ^= x >> 15;
+    x *= 0x846ca68bu;
+    x ^= x >> 16;
+    return x;
+}
+
+static float hash3(int a, int b, int c)
+{
+    uint32_t h = hash_u((uint32_t)a ^ hash_u((uint32_t)b ^ hash_u((uint32_t)c + 0x9e3779b9u)));
+    return (float)(h >> 8) * (1.0f / 16777216.0f);
+}
+
+static int tick(const strata_fx_inputs *fi, float hz)
+{
+    return (int)floorf((float)fi->u->time * hz + 1e-3f);
+}
+
 /* A chain program with stage amounts a[1..n] (a[0] unused): one fused run, or one stage. */
 static bool run_chain(strata_program prog, const char *timer, const float *a, int n,
                       const strata_target *in, const dest *d, const strata_fx_inputs *fi)
@@ -565,6 +591,10 @@ static bool run_chain(strata_program prog, const char *timer, const float *a, in
     int k = 0;
     for (int i = 1; i <= n; i++)
         p.uni[k++] = STRATA_UF(stage_amount[i], a[i]);
+    float band = floorf((6.0f + 74.0f * hash3(tick(fi, 15.0f), 1, 0)) * (float)in->h / 720.0f);
+    float ang = hash3(tick(fi, 7.5f), 17, 0) * 6.28318530717959f;
+    p.uni[k++] = STRATA_UF("u_fx_tear_band", band > 2.0f ? band : 2.0f);
+    p.uni[k++] = STRATA_U2("u_fx_rgb_dir", cosf(ang), 0.35f * sinf(ang));
     /* Always all three: a program keeps its uniforms from its last draw. */
     p.uni[k] = STRATA_UI2("u_fx_origin", 0, 0);
     p.uni[k + 1] = STRATA_UI("u_fx_present", 0);

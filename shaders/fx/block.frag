@@ -8,9 +8,8 @@
 #include "common.glsl"
 #include "fx/fx_common.glsl"
 
-uniform sampler2D u_fx_hist;  // unit 1: this pass's last output
+uniform sampler2D u_fx_hist;  // this pass's last output (the input while it has none)
 uniform sampler2D u_fx_mvec;  // unit 2: one vector per block, pixels (block_motion.frag)
-uniform float u_fx_fresh;     // 1: no history yet
 uniform float u_fx_block_px;  // block size in pixels
 uniform float u_fx_ticks;     // this frame's dt in 1/30 s: the throw is per 1/30 s
 
@@ -35,14 +34,14 @@ void main()
     vec2 m = texelFetch(u_fx_mvec, b, 0).xy;
     vec2 mv = m * (1.0 + u_fx_amount) + kick * ticks;
     vec2 huv = (gl_FragCoord.xy - mv) / u_resolution;
-    // Branches, not a select: llvmpipe would fetch both sides of a select. A history
-    // older than a block's fate (dt over 0.2 s: offline at under 5 fps) is not what a
-    // fast render's block would show (its history is a frame or two old): the live
-    // picture, thrown, stands for it.
+    // llvmpipe runs every side of a branch (masked), so each texture read here costs
+    // every pixel: one point read of the live pixel and one bilinear read of the
+    // history, where fx.c binds the live picture as the history while there is none yet
+    // or it is older than a block's fate (dt over 0.2 s: offline at under 5 fps), as a
+    // fast render's block would show the live picture, thrown. (Three bilinear reads
+    // before: the same picture, about a third more time.)
     if (moshed < 0.5)
-        o_color = texture(u_fx_src, v_uv);
-    else if (u_fx_fresh > 0.5 || u_fx_ticks > 6.0)
-        o_color = texture(u_fx_src, huv);
+        o_color = texelFetch(u_fx_src, ivec2(gl_FragCoord.xy), 0);
     else
         o_color = texture(u_fx_hist, huv);
 }

@@ -6,13 +6,15 @@
 
 #define FX_RGB_TAPS 3
 
+// The split's direction this 1/7.5 s, (cos t, 0.35 sin t) with t = fx_hash(tick, 17, 0) *
+// TAU, from fx.c: the same for every pixel (llvmpipe would compute it in every one).
+uniform vec2 u_fx_rgb_dir;
+
 ivec2 fx_rgb_tap(ivec2 p, float a, int i)
 {
-    float ang = fx_hash(fx_tick(7.5), 17, 0) * TAU;
-    vec2 dir = vec2(cos(ang), 0.35 * sin(ang));
     // Radial part: the edges split more than the centre, as through a cheap lens.
     vec2 uv = (vec2(p) + 0.5) / u_resolution;
-    ivec2 d = ivec2(round(a * (0.012 * dir + 0.02 * (uv - 0.5)) * u_resolution));
+    ivec2 d = ivec2(round(a * (0.012 * u_fx_rgb_dir + 0.02 * (uv - 0.5)) * u_resolution));
     return i == 0 ? p : fx_clampi(i == 1 ? p + d : p - d);
 }
 

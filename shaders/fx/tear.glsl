@@ -6,12 +6,16 @@
 
 #define FX_TEAR_TAPS 1
 
+// The band height of this 1/15 s, max(2, floor(mix(6, 80, fx_hash(epoch, 1, 0)) * h / 720)),
+// from fx.c: the same for every pixel, and a fused pass evaluates this stage up to 9
+// times a pixel (llvmpipe does not hoist work that only depends on uniforms).
+uniform float u_fx_tear_band;
+
 ivec2 fx_tear_tap(ivec2 p, float a, int i)
 {
     int epoch = fx_tick(15.0);  // tears hold 1/15 s: a 1/30 s flicker reads as noise
     float scale = u_resolution.y / 720.0;
-    float band_h = max(2.0, floor(mix(6.0, 80.0, fx_hash(epoch, 1, 0)) * scale));
-    int band = int((float(p.y) + 0.5) / band_h);
+    int band = int((float(p.y) + 0.5) / u_fx_tear_band);
     float torn = step(fx_hash(band, epoch, 2), 0.4 * a);
     float shift = torn * (fx_hash(band, epoch, 3) - 0.5) * 0.25 * a;
     float jitter = (fx_hash(p.y, fx_tick(30.0), 4) - 0.5) * 4.0 * scale * a;
