@@ -180,12 +180,14 @@ static strata_program make_chain(bool grade, const strata_fx_effect *st, int n)
 static struct {
     strata_program prog[STRATA_FX_COUNT]; /* block, sort, trails; one-stage tear, rgb, ... */
     strata_program grade;                 /* the chain with the grade alone */
+    strata_program sort_seedless;         /* sort passes after a frame's first */
     strata_program motion;
 } shared;
 
 static void make_programs(void)
 {
-    bool valid = strata_program_valid(shared.motion) && strata_program_valid(shared.grade);
+    bool valid = strata_program_valid(shared.motion) && strata_program_valid(shared.grade) &&
+                 strata_program_valid(shared.sort_seedless);
     for (int i = 0; i < STRATA_FX_COUNT; i++)
         valid = valid && strata_program_valid(shared.prog[i]);
     if (valid)
@@ -196,6 +198,8 @@ static void make_programs(void)
             is_pixel(e) ? make_chain(false, &e, 1) : strata_program_make(shader_files[i], NULL);
     }
     shared.grade = make_chain(true, NULL, 0);
+    shared.sort_seedless =
+        strata_program_make_defs("fx/sort.frag", NULL, "#define FX_SORT_SEEDLESS 1\n");
     shared.motion = strata_program_make("fx/block_motion.frag", NULL);
 }
 
@@ -535,7 +539,9 @@ static const strata_target *run_sort(strata_fx *fx, const strata_target *in,
     double due = floor((double)step * (double)rate) + 1.0;
     int passes = due > (double)(n / 2 + 2) ? n / 2 + 2 : (int)due;
     for (int i = 0; i < passes; i++) {
-        strata_pass p = chain_pass(timer_names[e], shared.prog[e], &hs->t[hs->cur ^ 1], in, fi);
+        /* Only the first pass of a frame seeds rows from the live picture. */
+        strata_program prog = i == 0 ? shared.prog[e] : shared.sort_seedless;
+        strata_pass p = chain_pass(timer_names[e], prog, &hs->t[hs->cur ^ 1], in, fi);
         p.in[1].name = "u_fx_state";
         p.in[1].tex = hs->t[hs->cur].tex;
         p.uni[0] = STRATA_UF("u_fx_amount", a);

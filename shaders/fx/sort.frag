@@ -36,14 +36,18 @@ vec4 ce(vec4 own, bool own_in, vec4 other, bool other_in, bool own_lower)
     return lo >= lt ? own : other;
 }
 
-// Pixel i along the line (clamped; in_span rejects positions outside). A branch, not a
-// select: llvmpipe would fetch from both textures.
+// Pixel i along the line (clamped; in_span rejects positions outside). llvmpipe runs
+// both sides of a branch, so a pass that may seed reads both textures at every tap; only
+// a frame's first pass seeds, and fx.c runs the others with FX_SORT_SEEDLESS defined:
+// half the reads.
 vec4 tap(ivec2 p, int axis, int i, int n, bool seed)
 {
     ivec2 q = p;
     q[axis] = clamp(i, 0, n - 1);
+#ifndef FX_SORT_SEEDLESS
     if (seed)
         return texelFetch(u_fx_src, q, 0);
+#endif
     return texelFetch(u_fx_state, q, 0);
 }
 
@@ -72,7 +76,7 @@ void main()
         due = floor(u_fx_step * u_fx_rate);
     bool seed = reseeded && u_fx_pass == 0;
     if (float(u_fx_pass) >= due) {
-        o_color = seed ? texelFetch(u_fx_src, p, 0) : texelFetch(u_fx_state, p, 0);
+        o_color = tap(p, axis, x, n, seed);
         return;
     }
     // Round 1 pairs (0,1)(2,3)..., round 2 pairs (1,2)(3,4)... An even x meets x+1 then
