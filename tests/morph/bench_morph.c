@@ -1,6 +1,7 @@
 /* bench_morph [WxH] [runs] [base] [frame.png]: where the flow morph's time goes, stage by stage, on
  * two generated keyframes (a textured scene and the same scene moved and zoomed, so the
- * flow has real work), and what a cheaper estimate costs in quality.
+ * flow has real work; BENCH_UNRELATED=1: the second turned upside down and mirrored, an
+ * unrelated pair), and what a cheaper estimate costs in quality.
  *
  * Time: each stage of a transition (the pyramids, the A->B estimate, the B->A estimate
  * with the two confidence checks) and the per-frame pair (splat + compose), each ended by
@@ -72,6 +73,15 @@ static GLuint make_texture(int w, int h, float move)
 {
     uint8_t *p = malloc((size_t)w * h * 4);
     scene(p, w, h, move);
+    if (move > 0 && getenv("BENCH_UNRELATED")) {
+        /* An unrelated second picture: the first one turned upside down and mirrored. */
+        for (size_t i = 0, n = (size_t)w * h; i < n / 2; i++)
+            for (int c = 0; c < 4; c++) {
+                uint8_t t = p[i * 4 + c];
+                p[i * 4 + c] = p[(n - 1 - i) * 4 + c];
+                p[(n - 1 - i) * 4 + c] = t;
+            }
+    }
     GLuint t;
     glGenTextures(1, &t);
     glBindTexture(GL_TEXTURE_2D, t);
