@@ -79,10 +79,11 @@ strata_flow *strata_flow_create_base(int width, int height, int base_w)
     /* Base level at an eighth of the render width, within BASE_MIN..BASE_MAX texels and
      * never finer than a quarter (flow is smooth; the compose pass samples it bilinearly),
      * then halve until the coarsest is about 20 wide, where an exhaustive search is cheap
-     * and still reaches across the frame. A quarter (the base before) costs 4x at 720p
-     * and 1080p for in-between frames within 0.34/255 mean, PSNR >= 42 dB (bench_morph,
-     * docs/MORPH.md); small pictures keep a quarter, where an eighth lost a disc's
-     * brightness and let bars travel in the tests. base_w > 0 sets the width instead. */
+     * and still reaches across the frame. A quarter (the base before) took 4x the
+     * texels at 720p and 1080p for in-between frames that differ by at most 0.34/255
+     * mean, PSNR >= 42 dB (bench_morph, docs/MORPH.md); small pictures keep a quarter,
+     * where an eighth lost a disc's brightness and let bars travel in the tests.
+     * base_w > 0 sets the width instead. */
     int w = (width + 7) / 8, quarter = (width + 3) / 4;
     w = w < BASE_MIN ? BASE_MIN : w > BASE_MAX ? BASE_MAX : w;
     w = w > quarter ? quarter : w;

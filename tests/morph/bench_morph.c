@@ -1,6 +1,6 @@
-/* bench_morph [WxH] [runs] [base] [frame.png]: where the flow morph's time goes, stage by stage, on
- * two generated keyframes (a textured scene and the same scene moved and zoomed, so the
- * flow has real work; BENCH_UNRELATED=1: the second turned upside down and mirrored, an
+/* bench_morph [WxH] [runs] [base] [frame.png]: where the flow morph's time goes, stage by
+ * stage, on two generated keyframes (a textured scene and the same scene moved and zoomed,
+ * so the flow has real work; BENCH_UNRELATED=1: the second turned upside down and mirrored, an
  * unrelated pair), and what a cheaper estimate costs in quality.
  *
  * Time: each stage of a transition (the pyramids, the A->B estimate, the B->A estimate
