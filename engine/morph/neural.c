@@ -579,7 +579,7 @@ static void draw_fit(const morph_neural *n, const strata_target *src, const stra
         dx1 = dx0 + w;
         dy1 = dy0 + h;
     }
-    strata_gpu_begin("neural_fit");
+    strata_gpu_begin("morph_fit"); /* not neural_*: those are the decode's stages */
     strata_target_bind(dst);
     if (dx0 > 0 || dy0 > 0 || dx1 < dw || dy1 < dh) {
         glClearColor(0, 0, 0, 1);
