@@ -65,7 +65,12 @@ typedef struct step {
      * of a branch). The set with every stage is made with the plan, others on first use;
      * all of them live until the order changes. */
     strata_program var[1 << (FUSE_MAX + 1)];
+    uint32_t tried; /* fused: the sets made (or tried) since the plan was made */
 } step;
+
+/* The program table is shared and finite (128): a run makes at most this many sets; past
+ * that, and where making one failed, the run goes one pass per stage (the same picture). */
+#define VARIANTS_MAX 8
 
 struct strata_fx {
     int w, h;
@@ -211,10 +216,14 @@ static void free_plan(strata_fx *fx)
     fx->nplan = 0;
 }
 
-/* The stages of s in `mask` (bit 0 the grade, bit i + 1 s->st[i]), made on first use. */
+/* The stages of s in `mask` (bit 0 the grade, bit i + 1 s->st[i]), made on first use;
+ * an invalid handle (which draws nothing) when over VARIANTS_MAX or it could not be made. */
 static strata_program variant(step *s, unsigned mask)
 {
-    if (!strata_program_valid(s->var[mask])) {
+    bool tried = s->tried & (1u << mask);
+    int made = __builtin_popcount(s->tried);
+    if (!strata_program_valid(s->var[mask]) && !tried && made < VARIANTS_MAX) {
+        s->tried |= 1u << mask;
         strata_fx_effect st[FUSE_MAX];
         int n = 0;
         for (int i = 0; i < s->n; i++)

@@ -20,10 +20,12 @@
  *   The grade and the per-pixel effects (tear, rgb, vhs, crush) are stages of one shader,
  *   fx/chain.frag; each run of them in the order (the grade opens the first) is ONE pass
  *   of a program generated for that order (#defines name the stages), made when the order
- *   changes, never per frame. Block (with its motion pass), sort and trails need
- *   neighbours or history and keep their passes. A stage reads its input at whole pixels
- *   and rounds its result to 8 bits as an RGBA8 target would, so the fused pass equals the
- *   passes one stage each (strata_fx_set_fused false) within 1/255 (tests/fx/test_fx_fused).
+ *   changes, never per frame; a stage whose amount is 0 is left out of the program (one
+ *   program per set of stages running, the others made on first use). Block (with its
+ *   motion pass), sort and trails need neighbours or history and keep their passes. A
+ *   stage reads its input at whole pixels and rounds its result to 8 bits as an RGBA8
+ *   target does, so the fused pass equals the passes one stage each (strata_fx_set_fused
+ *   false): to the bit on llvmpipe, within 1/255 as tests/fx/test_fx_fused allows.
  *   The grade stays first, before block as it always was: its zoom and rotate read the
  *   picture between pixels, which only the first stage (reading a texture) can do.
  *

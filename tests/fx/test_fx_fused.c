@@ -311,6 +311,51 @@ static void random_chains_fused_equal_unfused(void **state)
     strata_target_free(&src);
 }
 
+/* Every set of stages running, one a frame (tear, rgb, vhs, crush on and off, the grade
+ * on and off: 32 sets, more than a run makes programs for): each frame equal to unfused,
+ * the sets past the cap going one pass per stage. */
+static void every_stage_set_fused_equals_unfused(void **state)
+{
+    (void)state;
+    setup s;
+    defaults(&s);
+    const strata_fx_effect order[] = {STRATA_FX_TEAR, STRATA_FX_RGB, STRATA_FX_VHS,
+                                      STRATA_FX_CRUSH};
+    memcpy(s.order, order, sizeof order);
+    s.norder = 4;
+    strata_target src;
+    assert_true(strata_target_init(&src, W, H, GL_RGBA8));
+    strata_fx *fa = make_chain(&s, true), *fb = make_chain(&s, false);
+    static const int amount[] = {STRATA_P_fx_tear, STRATA_P_fx_rgb, STRATA_P_fx_vhs,
+                                 STRATA_P_fx_crush};
+    int worst = 0;
+    for (int m = 0; m < 32; m++) {
+        make_picture(px, m);
+        upload(&src, px);
+        s.prm[STRATA_P_glitch] = 0.9f;
+        for (int i = 0; i < 4; i++)
+            s.prm[amount[i]] = (m >> i) & 1 ? 0.8f : 0.0f;
+        s.prm[STRATA_P_saturation] = m & 16 ? 1.5f : 1.0f;
+        strata_frame_uniforms u = {.time = 1.0 + m / 30.0,
+                                   .frame = m,
+                                   .dt = 1.0f / 30,
+                                   .width = W,
+                                   .height = H,
+                                   .audio = &audio,
+                                   .params = s.prm};
+        strata_fx_inputs in = {.u = &u};
+        strata_target_read(strata_fx_run(fa, &src, &in), img_a);
+        strata_target_read(strata_fx_run(fb, &src, &in), img_b);
+        int d = max_diff(img_a, img_b, (size_t)W * H * 4, false);
+        worst = d > worst ? d : worst;
+    }
+    printf("32 stage sets: max difference %d/255\n", worst);
+    assert_true(worst <= 1);
+    strata_fx_destroy(fa);
+    strata_fx_destroy(fb);
+    strata_target_free(&src);
+}
+
 /* The fused pass drawn straight into the output equals the unfused picture drawn by the
  * output pass: at the same size and letterboxed in a taller output, with a gain. */
 static void present_equals_output_copy(void **state)
@@ -441,6 +486,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_preset_fused_equals_unfused),
         cmocka_unit_test(random_chains_fused_equal_unfused),
+        cmocka_unit_test(every_stage_set_fused_equals_unfused),
         cmocka_unit_test(present_equals_output_copy),
         cmocka_unit_test(grade_at_glitch_zero_is_the_grade_pass),
     };
