@@ -141,6 +141,7 @@ typedef struct strata_engine {
     float gain;               /* output gain: opening hours (1 open, 0 black, dim) */
     strata_program grade;     /* zoom, rotate, hue, saturation, contrast, brightness */
     strata_target targets[2]; /* ping-pong at the render size */
+    strata_target view;       /* a held keyframe read in place (strata_morph_view) */
     int cur;                  /* index of the target holding the last frame */
     int render_w, render_h; /* what the chain renders at now: full x adapt.scale */
     int full_w, full_h;     /* the render size asked for (--render-size or the output) */

@@ -350,13 +350,21 @@ static const strata_target *frame_run(strata_engine *e, double dt, const strata_
     };
     strata_uniforms_frame(&u); /* the frame block every pass reads */
     int next = e->cur ^ 1;
+    const strata_target *src = NULL;
+    strata_morph *m = strata_engine_morph(e);
     if (e->gain <= 0.0f) {
         /* Outside opening hours, black: the scenes rest. */
         strata_target_clear(&e->targets[next], 0, 0, 0, 1);
         e->cur = next;
+    } else if (!e->fading && !e->incoming && m && strata_morph_view(m, &u, &e->view) &&
+               e->view.w == e->render_w && e->view.h == e->render_h) {
+        /* A held keyframe at the render size: the chain reads it in place, no copy. */
+        src = &e->view;
     } else if (strata_engine_scenes_draw(e, &e->targets[next], &u)) {
         e->cur = next;
     }
+    if (!src)
+        src = &e->targets[e->cur];
     /* The grade and the glitch chain: bit-exact bypass at glitch 0 with a neutral grade;
      * times its own passes. */
     strata_fx_inputs fi = {.u = &u, .onset = e->audio.onset};
@@ -373,8 +381,8 @@ static const strata_target *frame_run(strata_engine *e, double dt, const strata_
     /* A screenshot reads the picture back from a target: no straight-to-output then. */
     const strata_target *out =
         to && !(e->screenshot_pending && e->shots)
-            ? strata_fx_present(e->fx, &e->targets[e->cur], &fi, to)
-            : strata_fx_run(e->fx, &e->targets[e->cur], &fi);
+            ? strata_fx_present(e->fx, src, &fi, to)
+            : strata_fx_run(e->fx, src, &fi);
     e->frame++;
     if (e->screenshot_pending && e->shots) {
         /* One readback; the PNG is encoded and written on the writer thread. */

@@ -513,6 +513,17 @@ bool strata_morph_draw(strata_morph *m, const strata_target *target, const strat
     return true;
 }
 
+bool strata_morph_view(strata_morph *m, const strata_frame_uniforms *u, strata_target *view)
+{
+    if (decoding(m) || (m->latent_bank && m->mode == STRATA_MORPH_LATENT) || m->tr.b >= 0)
+        return false;
+    GLuint ta = m->latent_bank ? latent_key(m, m->tr.a, u) : cached_tex(m, m->tr.a);
+    if (!ta)
+        return false;
+    *view = (strata_target){.fbo = 0, .tex = ta, .w = m->w, .h = m->h, .format = GL_RGBA8};
+    return true;
+}
+
 void strata_morph_goto(strata_morph *m, int i, double seconds)
 {
     strata_traversal_goto(&m->tr, i, seconds);

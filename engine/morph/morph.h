@@ -182,6 +182,12 @@ strata_morph_mode strata_morph_get_mode(const strata_morph *m);
 /* Current keyframe, next keyframe (-1 when holding) and eased progress. */
 void strata_morph_state(const strata_morph *m, int *a, int *b, float *t);
 const strata_traversal *strata_morph_traversal(const strata_morph *m);
+/* When this frame's picture is a held keyframe as it is (an image or latent keyframe with
+ * no next one, at the morph's size), fill view with that texture (fbo 0, tex, w, h) and
+ * return true: the caller reads it instead of drawing a copy (morph_copy, a full-size
+ * pass). False when the frame needs a pass (a transition, the latent generator, a neural
+ * decode) or the keyframe is not there yet: then draw as usual. Call after update. */
+bool strata_morph_view(strata_morph *m, const strata_frame_uniforms *u, strata_target *view);
 /* Flow of the current transition (RG32F, uv units A->B at the flow resolution), or 0
  * when the mode has none. The fx chain's datamosh reads it. */
 GLuint strata_morph_flow_texture(const strata_morph *m);

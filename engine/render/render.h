@@ -149,7 +149,9 @@ bool strata_target_init(strata_target *t, int w, int h, GLenum format);
 void strata_target_free(strata_target *t);
 /* Bind t as the draw framebuffer with a full viewport; NULL binds the window. */
 void strata_target_bind(const strata_target *t);
-/* Read t as RGBA8, top row first (PNG order). out holds w*h*4 bytes. */
+/* Read t as RGBA8, top row first (PNG order). out holds w*h*4 bytes. t may be a
+ * texture-only view (fbo 0, tex set: a keyframe read in place): it is read through a
+ * framebuffer made for the call. */
 void strata_target_read(const strata_target *t, uint8_t *out);
 /* Clear t (NULL: the window) to rgba. */
 void strata_target_clear(const strata_target *t, float r, float g, float b, float a);

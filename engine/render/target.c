@@ -62,10 +62,20 @@ void strata_target_clear(const strata_target *t, float r, float g, float b, floa
 void strata_target_read(const strata_target *t, uint8_t *out)
 {
     strata_gpu_end(); /* a readback waits for the GPU: no timer may hold the wait */
-    glBindFramebuffer(GL_READ_FRAMEBUFFER, t->fbo);
+    GLuint fbo = t->fbo, tmp_fbo = 0;
+    if (!fbo && t->tex) {
+        glGenFramebuffers(1, &tmp_fbo);
+        glBindFramebuffer(GL_READ_FRAMEBUFFER, tmp_fbo);
+        glFramebufferTexture2D(GL_READ_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, t->tex,
+                               0);
+        fbo = tmp_fbo;
+    }
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, fbo);
     glPixelStorei(GL_PACK_ALIGNMENT, 1);
     glReadPixels(0, 0, t->w, t->h, GL_RGBA, GL_UNSIGNED_BYTE, out);
     glBindFramebuffer(GL_READ_FRAMEBUFFER, 0);
+    if (tmp_fbo)
+        glDeleteFramebuffers(1, &tmp_fbo);
     /* GL's first row is the bottom; images start at the top. */
     size_t stride = (size_t)t->w * 4;
     uint8_t *tmp = malloc(stride);

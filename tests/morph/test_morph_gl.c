@@ -262,6 +262,61 @@ static void morph_plays_a_latent_bank_deterministically(void **state)
     strata_bank_close(bank);
 }
 
+/* A held keyframe is read in place (strata_morph_view): the view reads back to the same
+ * bytes the copy pass draws, and a transition (a pass is needed) gives no view. */
+static void held_keyframe_is_read_in_place(void **state)
+{
+    (void)state;
+    strata_bank_open_desc bd = {.width = 64, .height = 36};
+    strata_result r = {0};
+    strata_bank *bank = strata_bank_generate_latent(4, 16, 9, &bd, &r);
+    assert_non_null(bank);
+    strata_morph_desc md = {.bank = bank,
+                            .mode = STRATA_MORPH_FLOW,
+                            .width = 64,
+                            .height = 36,
+                            .seed = 3,
+                            .offline = true,
+                            .latent_scale = 1};
+    strata_morph *m = strata_morph_create(&md, &r);
+    assert_non_null(m);
+    strata_audio_frame af;
+    strata_audio_frame_silence(&af);
+    strata_params p;
+    strata_params_init(&p);
+    strata_frame_uniforms u = {.width = 64, .height = 36, .audio = &af, .params = p.value};
+    strata_traverse_in hold = {.dt = 1.0 / 30, .drift = 0.0f};
+    strata_morph_update(m, &hold);
+    int a, b;
+    float tt;
+    strata_morph_state(m, &a, &b, &tt);
+    assert_int_equal(b, -1);
+    strata_target view, t;
+    assert_true(strata_morph_view(m, &u, &view));
+    assert_int_equal(view.fbo, 0);
+    assert_int_equal(view.w, 64);
+    assert_int_equal(view.h, 36);
+    assert_true(strata_target_init(&t, 64, 36, GL_RGBA8));
+    assert_true(strata_morph_draw(m, &t, &u)); /* the copy pass the view saves */
+    static uint8_t drawn[64 * 36 * 4], read[64 * 36 * 4];
+    strata_target_read(&t, drawn);
+    strata_target_read(&view, read); /* through a framebuffer made for the call */
+    assert_memory_equal(drawn, read, sizeof drawn);
+    /* Travelling: the frame needs the morph's passes, no view. */
+    strata_traverse_in go = {.dt = 1.0 / 30, .drift = 1.0f};
+    bool viewed_in_transition = false;
+    for (int f = 0; f < 90; f++) {
+        strata_morph_update(m, &go);
+        strata_morph_state(m, &a, &b, &tt);
+        if (b >= 0 && strata_morph_view(m, &u, &view))
+            viewed_in_transition = true;
+    }
+    assert_false(viewed_in_transition);
+    strata_target_free(&t);
+    strata_morph_destroy(m);
+    strata_bank_close(bank);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,6 +324,7 @@ int main(void)
         cmocka_unit_test(flow_carries_the_disc_blend_fades_it),
         cmocka_unit_test(latent_gpu_matches_cpu_reference),
         cmocka_unit_test(morph_plays_a_latent_bank_deterministically),
+        cmocka_unit_test(held_keyframe_is_read_in_place),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
