@@ -189,13 +189,21 @@ static struct {
     strata_program motion;
 } shared;
 
+/* A handle that was made and no longer names a program: the render state was re-made. */
+static bool stale(strata_program p)
+{
+    return p.id != 0 && !strata_program_valid(p);
+}
+
 static void make_programs(void)
 {
-    bool valid = strata_program_valid(shared.motion) && strata_program_valid(shared.grade) &&
-                 strata_program_valid(shared.sort_seedless);
+    /* Made once (the first create), again only when the render state was re-made: not
+     * every time one could not be made (a full program table). */
+    bool need = shared.motion.id == 0 || stale(shared.motion) || stale(shared.grade) ||
+                stale(shared.sort_seedless);
     for (int i = 0; i < STRATA_FX_COUNT; i++)
-        valid = valid && strata_program_valid(shared.prog[i]);
-    if (valid)
+        need = need || stale(shared.prog[i]);
+    if (!need)
         return;
     for (int i = 0; i < STRATA_FX_COUNT; i++) {
         strata_fx_effect e = (strata_fx_effect)i;
@@ -241,7 +249,8 @@ static unsigned full_mask(const step *s)
 }
 
 /* The steps of the order: the grade opens the first fused run, each history effect ends
- * one. One program per run, made here (when the order changes), never per frame. */
+ * one. Each run's program with every stage (and the grade) is made here, when the order
+ * changes, never per frame; sets with fewer stages on first use (variant). */
 static void make_plan(strata_fx *fx)
 {
     free_plan(fx);
@@ -270,13 +279,14 @@ static void make_plan(strata_fx *fx)
     }
 }
 
-/* Programs made before the render state was re-made read as stale: make them again. */
+/* Programs made before the render state was re-made read as stale: make them again.
+ * (A handle never made, 0, is no reason: a full program table would remake every frame.) */
 static void check_plan(strata_fx *fx)
 {
-    bool valid = strata_program_valid(shared.motion);
+    bool valid = !stale(shared.motion);
     for (int i = 0; valid && i < fx->nplan; i++) {
         const step *s = &fx->plan[i];
-        valid = !s->fused || strata_program_valid(s->var[full_mask(s) | (s->grade ? 1u : 0u)]);
+        valid = !s->fused || !stale(s->var[full_mask(s) | (s->grade ? 1u : 0u)]);
     }
     if (!valid || fx->nplan == 0)
         make_plan(fx);
