@@ -52,6 +52,31 @@ static void solo_table(strata_fx *fx, const strata_target *src, strata_frame_uni
     }
 }
 
+/* What a new order costs once (its fused programs are made in strata_fx_set_order), and
+ * what a frame costs that first needs a set of stages not made yet (llvmpipe compiles
+ * a program's code at its first draw), against the same frame again. */
+static void compile_table(strata_fx *fx, const strata_target *src, strata_frame_uniforms *u,
+                          float *prm)
+{
+    const strata_fx_effect order[] = {STRATA_FX_CRUSH, STRATA_FX_VHS, STRATA_FX_RGB,
+                                      STRATA_FX_TEAR};
+    uint64_t t0 = strata_time_ns();
+    strata_fx_set_order(fx, order, 4);
+    double make = (double)(strata_time_ns() - t0) * 1e-6;
+    double ms[3];
+    for (int k = 0; k < 3; k++) {
+        prm[STRATA_P_fx_vhs] = k == 2 ? 0.0f : 1.0f; /* the third frame: a new set */
+        t0 = strata_time_ns();
+        strata_fx_run(fx, src, &(strata_fx_inputs){.u = u});
+        glFinish();
+        ms[k] = (double)(strata_time_ns() - t0) * 1e-6;
+    }
+    prm[STRATA_P_fx_vhs] = 1.0f;
+    printf("\nnew order (4 stages): made in %.1f ms; first frame %.1f ms, then %.1f; a frame "
+           "with a new set of stages %.1f ms\n",
+           make, ms[0], ms[1], ms[2]);
+}
+
 /* Wall ms per frame, glFinish included, of the whole chain fused and one pass per stage. */
 static void fused_table(strata_fx *fx, const strata_target *src, strata_frame_uniforms *u,
                         int frames)
@@ -188,6 +213,7 @@ int main(int argc, char **argv)
     }
     if (only < 0) {
         fused_table(fx, &src, &u, frames);
+        compile_table(fx, &src, &u, prm.value);
         solo_table(fx, &src, &u, frames);
     }
     strata_fx_destroy(fx);
