@@ -139,7 +139,6 @@ typedef struct strata_engine {
     char state_path[1024];
     double state_last, install_last;
     float gain;               /* output gain: opening hours (1 open, 0 black, dim) */
-    strata_program grade;     /* zoom, rotate, hue, saturation, contrast, brightness */
     strata_target targets[2]; /* ping-pong at the render size */
     strata_target view;       /* a held keyframe read in place (strata_morph_view) */
     int cur;                  /* index of the target holding the last frame */
