@@ -3,13 +3,7 @@
 # hold its target frame rate, never below the floor, says so in --stats, and the window
 # still shows the whole picture (upscaled); --no-adapt, bench and render keep the size.
 . "$(dirname "$0")/lib.sh"
-unset SDL_VIDEODRIVER
-
-Xvfb -displayfd 3 -screen 0 800x600x24 -nolisten tcp 3>"$TMP/display" 2>"$TMP/xvfb.log" &
-xvfb=$!
-for _ in $(seq 50); do [ -s "$TMP/display" ] && break; sleep 0.1; done
-export DISPLAY=":$(cat "$TMP/display")"
-trap 'kill $xvfb 2>/dev/null; rm -rf "$TMP"' EXIT
+start_xvfb
 
 # A target no machine can hold: the controller must go to its floor and stay there.
 "$STRATA" --size 640x360 --no-audio --no-vsync --target-fps 1000 --min-scale 0.5 \

@@ -215,6 +215,22 @@ static void latent_gpu_matches_cpu_reference(void **state)
     free(gpu2);
 }
 
+/* A 64x36 offline morph of a latent bank in mode. */
+static strata_morph *small_morph(strata_bank *bank, strata_morph_mode mode)
+{
+    strata_morph_desc md = {.bank = bank,
+                            .mode = mode,
+                            .width = 64,
+                            .height = 36,
+                            .seed = 3,
+                            .offline = true,
+                            .latent_scale = 1};
+    strata_result r = {0};
+    strata_morph *m = strata_morph_create(&md, &r);
+    assert_non_null(m);
+    return m;
+}
+
 static void morph_plays_a_latent_bank_deterministically(void **state)
 {
     (void)state;
@@ -224,15 +240,7 @@ static void morph_plays_a_latent_bank_deterministically(void **state)
     assert_non_null(bank);
     uint8_t frames[2][64 * 36 * 4];
     for (int run = 0; run < 2; run++) {
-        strata_morph_desc md = {.bank = bank,
-                                .mode = STRATA_MORPH_LATENT,
-                                .width = 64,
-                                .height = 36,
-                                .seed = 3,
-                                .offline = true,
-                                .latent_scale = 1};
-        strata_morph *m = strata_morph_create(&md, &r);
-        assert_non_null(m);
+        strata_morph *m = small_morph(bank, STRATA_MORPH_LATENT);
         strata_target t;
         strata_target_init(&t, 64, 36, GL_RGBA8);
         strata_audio_frame af;
@@ -271,15 +279,7 @@ static void held_keyframe_is_read_in_place(void **state)
     strata_result r = {0};
     strata_bank *bank = strata_bank_generate_latent(4, 16, 9, &bd, &r);
     assert_non_null(bank);
-    strata_morph_desc md = {.bank = bank,
-                            .mode = STRATA_MORPH_FLOW,
-                            .width = 64,
-                            .height = 36,
-                            .seed = 3,
-                            .offline = true,
-                            .latent_scale = 1};
-    strata_morph *m = strata_morph_create(&md, &r);
-    assert_non_null(m);
+    strata_morph *m = small_morph(bank, STRATA_MORPH_FLOW);
     strata_audio_frame af;
     strata_audio_frame_silence(&af);
     strata_params p;
