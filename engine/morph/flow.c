@@ -38,7 +38,7 @@ struct strata_flow {
 };
 
 static strata_program p_gray, p_down, p_grad, p_search, p_lk, p_smooth, p_bars, p_match, p_check,
-    p_splat, p_compose, p_blend;
+    p_splat, p_compose, p_compose_same, p_blend;
 
 static void make_programs(void)
 {
@@ -55,6 +55,8 @@ static void make_programs(void)
     p_check = strata_program_make("morph/flow_check.frag", NULL);
     p_splat = strata_program_make("morph/flow_splat.frag", "morph/flow_splat.vert");
     p_compose = strata_program_make("morph/flow_compose.frag", NULL);
+    p_compose_same =
+        strata_program_make_defs("morph/flow_compose.frag", NULL, "#define FLOW_SAME_SIZE 1\n");
 }
 
 strata_flow *strata_flow_create(int width, int height)
@@ -328,6 +330,17 @@ static void splat(strata_flow *f, const strata_target *dst, GLuint flow, GLuint 
     });
 }
 
+/* True when tex is exactly the target's size: the compose can then read its texels by
+ * index (no filtering) where it samples at the pixel's own centre. */
+static bool same_size(GLuint tex, const strata_target *target)
+{
+    GLint w = 0, h = 0;
+    glBindTexture(GL_TEXTURE_2D, tex);
+    glGetTexLevelParameteriv(GL_TEXTURE_2D, 0, GL_TEXTURE_WIDTH, &w);
+    glGetTexLevelParameteriv(GL_TEXTURE_2D, 0, GL_TEXTURE_HEIGHT, &h);
+    return w == target->w && h == target->h;
+}
+
 void strata_flow_compose(strata_flow *f, GLuint tex_a, GLuint tex_b, float t,
                          const strata_target *target)
 {
@@ -335,7 +348,8 @@ void strata_flow_compose(strata_flow *f, GLuint tex_a, GLuint tex_b, float t,
     splat(f, &f->splat_b, f->ba.tex, f->cba.tex, 1.0f - t, -1.0f);
     strata_pass_run(&(strata_pass){
         .timer = "flow_compose",
-        .program = p_compose,
+        .program = same_size(tex_a, target) && same_size(tex_b, target) ? p_compose_same
+                                                                        : p_compose,
         .target = target,
         .in = {{"u_a", tex_a},
                {"u_b", tex_b},
