@@ -19,29 +19,6 @@
 #include "support/gl_fixture.h"
 #include "support/image.h"
 
-static float hash2(int x, int y, int seed)
-{
-    uint32_t h = (uint32_t)x * 374761393u + (uint32_t)y * 668265263u + (uint32_t)seed * 2246822519u;
-    h = (h ^ (h >> 13)) * 1274126177u;
-    return (float)((h ^ (h >> 16)) & 0xffffff) / 16777215.0f;
-}
-
-static float noise(float x, float y, int seed)
-{
-    float v = 0, amp = 0.5f, cell = 64;
-    for (int o = 0; o < 4; o++, amp *= 0.5f, cell *= 0.5f) {
-        float fx = x / cell, fy = y / cell;
-        int ix = (int)floorf(fx), iy = (int)floorf(fy);
-        float tx = fx - ix, ty = fy - iy;
-        tx = tx * tx * (3 - 2 * tx);
-        ty = ty * ty * (3 - 2 * ty);
-        float a = hash2(ix, iy, seed + o), b = hash2(ix + 1, iy, seed + o);
-        float c = hash2(ix, iy + 1, seed + o), d = hash2(ix + 1, iy + 1, seed + o);
-        v += amp * ((a + (b - a) * tx) * (1 - ty) + (c + (d - c) * tx) * ty);
-    }
-    return v / 0.9375f;
-}
-
 /* A scene in its own units (0..1 across the width): rock texture under a sky gradient,
  * three discs. move shifts the discs and zooms the ground, as a camera and things do. */
 static void scene(uint8_t *p, int w, int h, float move)
@@ -51,7 +28,8 @@ static void scene(uint8_t *p, int w, int h, float move)
             float u = (float)x / w, v = (float)y / h;
             float zu = 0.5f + (u - 0.5f) / (1.0f + 0.15f * move);
             float zv = 0.5f + (v - 0.5f) / (1.0f + 0.15f * move);
-            float n = noise(zu * 640.0f, zv * 640.0f, 3), m = noise(zu * 640.0f, zv * 640.0f, 17);
+            float n = test_noise(zu * 640.0f, zv * 640.0f, 3),
+                  m = test_noise(zu * 640.0f, zv * 640.0f, 17);
             float r = 0.25f + 0.5f * n, g = 0.3f + 0.4f * m, b = 0.2f + 0.3f * n * m;
             if (v < 0.35f)
                 r = 0.3f + 0.4f * v, g = 0.5f + 0.3f * v, b = 0.95f - 0.4f * v;

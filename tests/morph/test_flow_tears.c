@@ -23,6 +23,7 @@
 
 #include "morph/morph.h"
 #include "support/gl_fixture.h"
+#include "support/image.h"
 
 /* Large enough that the splat grid (80 columns) is coarser than the picture (8 px a
  * cell): the old compose tore this size into 8 px blocks. */
@@ -86,31 +87,6 @@ static void put(uint8_t *rgba, int x, int y, float r, float g, float b)
     p[3] = 255;
 }
 
-static float hash2(int x, int y, int seed)
-{
-    uint32_t h = (uint32_t)x * 374761393u + (uint32_t)y * 668265263u;
-    h += (uint32_t)seed * 2246822519u;
-    h = (h ^ (h >> 13)) * 1274126177u;
-    return (float)((h ^ (h >> 16)) & 0xffffff) / 16777215.0f;
-}
-
-/* Smooth value noise, octaves of cell 64, 32, 16, 8 px: 0..1. */
-static float noise(float x, float y, int seed)
-{
-    float v = 0, amp = 0.5f, cell = 64;
-    for (int o = 0; o < 4; o++, amp *= 0.5f, cell *= 0.5f) {
-        float fx = x / cell, fy = y / cell;
-        int ix = (int)floorf(fx), iy = (int)floorf(fy);
-        float tx = fx - ix, ty = fy - iy;
-        tx = tx * tx * (3 - 2 * tx);
-        ty = ty * ty * (3 - 2 * ty);
-        float a = hash2(ix, iy, seed + o), b = hash2(ix + 1, iy, seed + o);
-        float c = hash2(ix, iy + 1, seed + o), d = hash2(ix + 1, iy + 1, seed + o);
-        v += amp * ((a + (b - a) * tx) * (1 - ty) + (c + (d - c) * tx) * ty);
-    }
-    return v / 0.9375f;
-}
-
 /* Pair 1, A: discs and rectangles on a radial gradient, a fine ripple on everything. */
 static void shapes(uint8_t *rgba)
 {
@@ -135,7 +111,7 @@ static void foliage(uint8_t *rgba)
 {
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++) {
-            float n = noise((float)x, (float)y, 11), m = noise((float)x, (float)y, 29);
+            float n = test_noise((float)x, (float)y, 11), m = test_noise((float)x, (float)y, 29);
             put(rgba, x, y, 0.3f + 0.5f * m, 0.35f + 0.6f * n, 0.3f + 0.3f * n * m);
         }
 }
@@ -145,7 +121,7 @@ static void plaid(uint8_t *rgba)
 {
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++) {
-            float grain = 0.5f + 0.5f * sinf(0.08f * x + 6.0f * noise((float)x, (float)y, 5));
+            float grain = 0.5f + 0.5f * sinf(0.08f * x + 6.0f * test_noise((float)x, (float)y, 5));
             float band = ((x / 40 + y / 40) & 1) ? 0.12f : 0.0f;
             put(rgba, x, y, 0.55f + 0.3f * grain - band, 0.4f + 0.2f * grain, 0.25f + band);
         }
@@ -165,7 +141,7 @@ static void blobs(uint8_t *rgba)
                 g += 0.4f * e;
                 b -= 0.3f * e;
             }
-            float gr = 0.08f * (hash2(x, y, 3) - 0.5f);
+            float gr = 0.08f * (test_hash2(x, y, 3) - 0.5f);
             put(rgba, x, y, r + gr, g + gr, b + gr);
         }
 }

@@ -56,3 +56,27 @@ double test_image_mean_luma(const test_image *img, int x0, int y0, int x1, int y
         }
     return n ? s / n : 0;
 }
+
+float test_hash2(int x, int y, int seed)
+{
+    uint32_t h = (uint32_t)x * 374761393u + (uint32_t)y * 668265263u;
+    h += (uint32_t)seed * 2246822519u;
+    h = (h ^ (h >> 13)) * 1274126177u;
+    return (float)((h ^ (h >> 16)) & 0xffffff) / 16777215.0f;
+}
+
+float test_noise(float x, float y, int seed)
+{
+    float v = 0, amp = 0.5f, cell = 64;
+    for (int o = 0; o < 4; o++, amp *= 0.5f, cell *= 0.5f) {
+        float fx = x / cell, fy = y / cell;
+        int ix = (int)floorf(fx), iy = (int)floorf(fy);
+        float tx = fx - ix, ty = fy - iy;
+        tx = tx * tx * (3 - 2 * tx);
+        ty = ty * ty * (3 - 2 * ty);
+        float a = test_hash2(ix, iy, seed + o), b = test_hash2(ix + 1, iy, seed + o);
+        float c = test_hash2(ix, iy + 1, seed + o), d = test_hash2(ix + 1, iy + 1, seed + o);
+        v += amp * ((a + (b - a) * tx) * (1 - ty) + (c + (d - c) * tx) * ty);
+    }
+    return v / 0.9375f;
+}

@@ -25,4 +25,9 @@ bool test_image_diff_rgba(const uint8_t *a, const uint8_t *b, size_t pixels, ima
 /* Mean luma (0..255) of a rectangle. */
 double test_image_mean_luma(const test_image *img, int x0, int y0, int x1, int y1);
 
+/* Test pictures that look real without files: a hash of (x, y, seed) in 0..1, and smooth
+ * value noise of it, octaves of cell 64, 32, 16 and 8 px, in 0..1. */
+float test_hash2(int x, int y, int seed);
+float test_noise(float x, float y, int seed);
+
 #endif
