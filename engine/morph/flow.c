@@ -332,15 +332,6 @@ static void splat(strata_flow *f, const strata_target *dst, GLuint flow, GLuint 
 
 /* True when tex is exactly the target's size: the compose can then read its texels by
  * index (no filtering) where it samples at the pixel's own centre. */
-static bool same_size(GLuint tex, const strata_target *target)
-{
-    GLint w = 0, h = 0;
-    glBindTexture(GL_TEXTURE_2D, tex);
-    glGetTexLevelParameteriv(GL_TEXTURE_2D, 0, GL_TEXTURE_WIDTH, &w);
-    glGetTexLevelParameteriv(GL_TEXTURE_2D, 0, GL_TEXTURE_HEIGHT, &h);
-    return w == target->w && h == target->h;
-}
-
 void strata_flow_compose(strata_flow *f, GLuint tex_a, GLuint tex_b, float t,
                          const strata_target *target)
 {
@@ -348,8 +339,9 @@ void strata_flow_compose(strata_flow *f, GLuint tex_a, GLuint tex_b, float t,
     splat(f, &f->splat_b, f->ba.tex, f->cba.tex, 1.0f - t, -1.0f);
     strata_pass_run(&(strata_pass){
         .timer = "flow_compose",
-        .program = same_size(tex_a, target) && same_size(tex_b, target) ? p_compose_same
-                                                                        : p_compose,
+        /* The keyframes are the flow's size (morph.h): where the target is too, the
+         * cross-fade reads their own texels (texelFetch), not filtered taps. */
+        .program = target->w == f->w && target->h == f->h ? p_compose_same : p_compose,
         .target = target,
         .in = {{"u_a", tex_a},
                {"u_b", tex_b},

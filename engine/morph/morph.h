@@ -230,6 +230,8 @@ void strata_flow_base_size(const strata_flow *f, int *w, int *h);
 void strata_flow_destroy(strata_flow *f);
 /* Estimate dense flow a->b and b->a (coarse-to-fine, on the GPU), all at once. */
 void strata_flow_estimate(strata_flow *f, GLuint tex_a, GLuint tex_b);
+/* (Here and below, tex_a and tex_b are textures of the width x height the flow was made
+ * for: the keyframes of the morph, or the scenes' targets in a scene crossfade.) */
 /* The same in stages: begin, then one step per frame until step returns true. */
 void strata_flow_begin(strata_flow *f, GLuint tex_a, GLuint tex_b);
 bool strata_flow_step(strata_flow *f);
