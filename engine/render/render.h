@@ -97,8 +97,6 @@ void strata_render_shutdown(void);
  * (strata_shaders_update), ends a timer left open, starts the frame's timer totals and
  * writes u into the frame block (u NULL: keep the last). Returns the programs rebuilt. */
 int strata_render_begin_frame(const strata_frame_uniforms *u);
-/* Frames begun since init (the timers' frame tag). */
-int64_t strata_render_frame_count(void);
 
 /* dir NULL: the sources embedded at build time. Otherwise read from dir and reloaded
  * when a file changes (a watcher thread polls mtimes; the render thread compiles). */
@@ -170,7 +168,7 @@ typedef struct strata_pass_time {
     double gpu_avg_ms; /* running average */
     double gpu_peak_ms;
     double cpu_ms; /* CPU time spent issuing the pass */
-    int64_t frame; /* the frame (strata_render_frame_count) gpu_ms is the sum of; 0: none */
+    int64_t frame; /* the frame (counted by strata_render_begin_frame) gpu_ms sums; 0: none */
 } strata_pass_time;
 
 /* The GPU time of a recent frame: the sum of every name measured in the last few frames

@@ -41,8 +41,3 @@ int strata_render_begin_frame(const strata_frame_uniforms *u)
         strata_uniforms_frame(u);
     return rebuilt;
 }
-
-int64_t strata_render_frame_count(void)
-{
-    return R.frames;
-}
