@@ -576,8 +576,11 @@ void strata_engine_stats(strata_engine *e, double now, double frame_ms)
     /* jansson, not printf: a scene name or file path with a quote or a backslash must
      * still give a valid line. */
     json_t *params = json_object();
-    for (int i = 0; i < STRATA_PARAM_COUNT; i++)
-        json_object_set_new(params, strata_param_defs[i].name, jnum(e->params.value[i]));
+    for (int i = 0; i < STRATA_PARAM_MAX; i++) {
+        const strata_param_def *d = strata_param_def_of(i);
+        if (d)
+            json_object_set_new(params, d->name, jnum(e->params.value[i]));
+    }
     const strata_audio_frame *au = &e->audio;
     json_t *audio =
         json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I}", "live", au->live, "status",

@@ -343,16 +343,24 @@ static void feedback(strata_control *ctl, const strata_control_frame *f, double 
         a ? a->high.fast : 0.0f,  a ? a->onset : 0.0f,     ctl->tempo.st.beat_pulse,
         (float)ctl->tempo.st.bpm,
     };
-    char buf[128], path[96];
+    char buf[160], path[96];
+    /* A parameter came or went: everyone gets the whole state again. */
+    uint32_t gen = strata_param_generation();
+    bool all = gen != ctl->feedback_gen;
+    ctl->feedback_gen = gen;
     for (int k = 0; k < ctl->nsubs; k++) {
         subscriber *s = &ctl->subs[k];
         bool alive = true;
-        for (int i = 0; i < STRATA_PARAM_COUNT; i++) {
+        s->fresh |= all;
+        for (int i = 0; i < STRATA_PARAM_MAX; i++) {
+            const strata_param_def *d = strata_param_def_of(i);
+            if (!d)
+                continue;
             float v = f->params->base[i];
             if (!s->fresh && fabsf(v - s->sent[i]) < 1e-5f)
                 continue;
             s->sent[i] = v;
-            snprintf(path, sizeof path, "/strata/state/%s", strata_param_defs[i].name);
+            snprintf(path, sizeof path, "/strata/state/%s", d->name);
             size_t n = strata_osc_build(buf, sizeof buf, path, "f", (double)v);
             alive &= feed(ctl, s, buf, n);
         }
@@ -445,7 +453,7 @@ static void apply_cmd(strata_control *ctl, const strata_cmd *c, strata_control_f
 
 static void apply_slots(strata_control *ctl, strata_control_frame *f, uint64_t frame)
 {
-    for (int i = 0; i < STRATA_PARAM_COUNT; i++) {
+    for (int i = 0; i < STRATA_PARAM_MAX; i++) {
         param_slot *s = &ctl->slot[i];
         uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
         if (seq == ctl->slot_seen[i])
@@ -524,7 +532,7 @@ void strata_control_set_aliases(strata_control *ctl, const strata_control_alias 
     atomic_thread_fence(memory_order_release);
     int valid = 0;
     for (int i = 0; i < n; i++)
-        if (a[i].param >= 0 && a[i].param < STRATA_PARAM_COUNT && a[i].address[0] == '/' &&
+        if (strata_param_def_of(a[i].param) && a[i].address[0] == '/' &&
             strncmp(a[i].address, "/strata/", 8) != 0) /* strata's own space stays its own */
             ctl->aliases[valid++] = a[i];
     ctl->naliases = valid;

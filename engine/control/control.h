@@ -92,15 +92,68 @@ typedef struct strata_param_def {
 
 extern const strata_param_def strata_param_defs[STRATA_PARAM_COUNT];
 
+/* ---- dynamic parameters -------------------------------------------------
+ * Beside the fixed registry, up to STRATA_PARAM_DYN_MAX parameters can be registered at
+ * run time (an ISF shader's INPUTS, for instance). They take ids from STRATA_PARAM_COUNT
+ * up to STRATA_PARAM_MAX - 1 and are everything a fixed one is: OSC address
+ * /strata/<name>, --set, routes, MIDI mappings, OSCQuery, subscriber feedback. Their name
+ * is 1..63 of [a-z0-9_] in segments joined by '/', e.g. "isf/kaleido/sides"; it may not
+ * collide with a fixed one or a live one. Arrays indexed by parameter are
+ * STRATA_PARAM_MAX long; loops over every parameter go to STRATA_PARAM_MAX and skip ids
+ * that are not live (strata_param_live).
+ *
+ * Threads: register and unregister on the render thread (or setup, before the others
+ * start). Any thread may find, test and copy (strata_param_find, strata_param_live,
+ * strata_param_get): the table is a seqlock and a reader retries when a write raced it.
+ * strata_param_def_of returns a pointer into the table: the render thread only. */
+#define STRATA_PARAM_DYN_MAX 128
+#define STRATA_PARAM_MAX (STRATA_PARAM_COUNT + STRATA_PARAM_DYN_MAX)
+#define STRATA_PARAM_NAME_MAX 64
+
+typedef enum strata_param_kind {
+    STRATA_PARAM_FLOAT, /* the fixed registry is all floats */
+    STRATA_PARAM_INT,   /* whole numbers min..max (ISF long) */
+    STRATA_PARAM_BOOL,  /* 0 or 1 */
+    STRATA_PARAM_EVENT, /* a trigger: 1 for the frame it is set, then 0 */
+} strata_param_kind;
+
+/* One parameter by value, safe to hold on any thread. */
+typedef struct strata_param_info {
+    char name[STRATA_PARAM_NAME_MAX];
+    float min, max, def, smooth_s;
+    char unit[16];
+    char desc[160];
+    char owner[48]; /* who registered it ("isf:kaleido"); "" for the fixed registry */
+    strata_param_kind kind;
+} strata_param_info;
+
+/* Register a parameter; its value starts at def in every strata_params on its next
+ * strata_params_update. Returns its id, or -1 with a message in r (bad or taken name,
+ * min >= max, def outside, table full). An id freed last is reused last. */
+int strata_param_register(const strata_param_info *in, strata_result *r);
+/* Remove a dynamic parameter (a fixed one or a dead id: nothing happens). */
+void strata_param_unregister(int id);
+/* Whether id names a parameter now (fixed ones always). */
+bool strata_param_live(int id);
+/* Copy parameter id; false when it is not live. */
+bool strata_param_get(int id, strata_param_info *out);
+/* Changes whenever a dynamic parameter comes or goes (OSCQuery's PATH_CHANGED, a
+ * subscriber's full resend). */
+uint32_t strata_param_generation(void);
+/* Render thread: the definition of a live id (fixed ones are strata_param_defs[id]),
+ * NULL when not live. Valid until that id is unregistered. */
+const strata_param_def *strata_param_def_of(int id);
+
 typedef struct strata_params {
-    float base[STRATA_PARAM_COUNT];     /* last set value, clamped to the range */
-    float smoothed[STRATA_PARAM_COUNT]; /* base through the smoother */
-    float mod[STRATA_PARAM_COUNT];      /* sum of modulation this frame, in units of range */
-    float value[STRATA_PARAM_COUNT];    /* smoothed + mod, clamped: what passes read */
+    float base[STRATA_PARAM_MAX];     /* last set value, clamped to the range */
+    float smoothed[STRATA_PARAM_MAX]; /* base through the smoother */
+    float mod[STRATA_PARAM_MAX];      /* sum of modulation this frame, in units of range */
+    float value[STRATA_PARAM_MAX];    /* smoothed + mod, clamped: what passes read */
+    uint32_t born[STRATA_PARAM_MAX];  /* dynamic ids: the registration this slot holds */
 } strata_params;
 
 /* All of these: any thread for the registry, the owner's thread for a strata_params. */
-/* Find a parameter by name; -1 when unknown. */
+/* Find a parameter by name (fixed or live dynamic); -1 when unknown. */
 int strata_param_find(const char *name);
 void strata_params_init(strata_params *p);
 /* Set the base value of one parameter (clamped). snap skips the smoothing. */

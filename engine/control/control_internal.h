@@ -83,7 +83,7 @@ typedef struct subscriber {
     bool fresh;     /* send everything at the next tick */
     double since;   /* strata_time_s() of the first subscribe */
     double expires; /* strata_time_s() when it ends unless renewed by a new subscribe */
-    float sent[STRATA_PARAM_COUNT];
+    float sent[STRATA_PARAM_MAX];
     float sent_audio[AUDIO_METERS];
 } subscriber;
 
@@ -118,7 +118,7 @@ struct strata_control {
     _Atomic bool stop;
 
     /* --- shared, atomics */
-    param_slot slot[STRATA_PARAM_COUNT];
+    param_slot slot[STRATA_PARAM_MAX];
     /* Scene aliases: written by the render thread under a seqlock (odd = being written),
      * read by the OSC thread, which retries when the sequence moved under it. */
     _Atomic uint32_t alias_seq;
@@ -132,7 +132,7 @@ struct strata_control {
     int reply_fd;        /* non-blocking UDP for replies and feedback */
     strata_cmd *pending; /* commands waiting for their bundle or their time */
     int npending;
-    uint64_t slot_seen[STRATA_PARAM_COUNT];
+    uint64_t slot_seen[STRATA_PARAM_MAX];
     strata_tempo tempo;
     strata_link *link;
     bool link_on;
@@ -140,6 +140,7 @@ struct strata_control {
     subscriber subs[SUBS_MAX];
     int nsubs;
     double last_feedback;
+    uint32_t feedback_gen; /* strata_param_generation() at the last feedback */
     float lat_ms[LAT_SAMPLES];
     float lat_frames[LAT_SAMPLES];
     int lat_n, lat_pos;

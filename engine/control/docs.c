@@ -26,10 +26,18 @@ void strata_control_list_params(FILE *out, bool json)
 {
     if (json) {
         fprintf(out, "[\n");
-        for (int i = 0; i < STRATA_PARAM_COUNT; i++) {
-            const strata_param_def *d = &strata_param_defs[i];
+        bool first = true;
+        for (int i = 0; i < STRATA_PARAM_MAX; i++) {
+            strata_param_info info;
+            if (!strata_param_get(i, &info))
+                continue;
+            const strata_param_def dd = {info.name, info.min, info.max, info.def, info.smooth_s,
+                                         info.unit, i < STRATA_PARAM_COUNT ? strata_param_defs[i].key : 0,
+                                         info.desc};
+            const strata_param_def *d = &dd;
             char key[2] = {d->key, 0};
-            fprintf(out, "  {\"name\": ");
+            fprintf(out, "%s  {\"name\": ", first ? "" : ",\n");
+            first = false;
             json_str(out, d->name);
             fprintf(out,
                     ", \"min\": %g, \"max\": %g, \"default\": %g, \"smoothing\": %g, "
@@ -42,15 +50,25 @@ void strata_control_list_params(FILE *out, bool json)
                     ", \"osc\": \"/strata/%s\", \"uniform\": \"u_%s\", \"description\": ", d->name,
                     d->name);
             json_str(out, d->desc);
-            fprintf(out, "}%s\n", i + 1 < STRATA_PARAM_COUNT ? "," : "");
+            if (info.owner[0]) {
+                fprintf(out, ", \"owner\": ");
+                json_str(out, info.owner);
+            }
+            fprintf(out, "}");
         }
-        fprintf(out, "]\n");
+        fprintf(out, "\n]\n");
         return;
     }
     fprintf(out, "%-14s %8s %8s %8s %7s %-5s %-3s %s\n", "NAME", "MIN", "MAX", "DEFAULT", "SMOOTH",
             "UNIT", "KEY", "DESCRIPTION");
-    for (int i = 0; i < STRATA_PARAM_COUNT; i++) {
-        const strata_param_def *d = &strata_param_defs[i];
+    for (int i = 0; i < STRATA_PARAM_MAX; i++) {
+        strata_param_info info;
+        if (!strata_param_get(i, &info))
+            continue;
+        const strata_param_def dd = {info.name, info.min, info.max, info.def, info.smooth_s,
+                                     info.unit, i < STRATA_PARAM_COUNT ? strata_param_defs[i].key : 0,
+                                     info.desc};
+        const strata_param_def *d = &dd;
         char key[2];
         key_str(d->key, key);
         fprintf(out, "%-14s %8g %8g %8g %6gs %-5s %-3s %s\n", d->name, (double)d->min,

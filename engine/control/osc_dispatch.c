@@ -282,7 +282,9 @@ done:
         return false;
     double x;
     if (m->argc != 1 || !strata_osc_arg_number(m, 0, &x)) {
-        ERR("alias of %s takes one number", strata_param_defs[hit.param].name);
+        strata_param_info info;
+        ERR("alias of %s takes one number",
+            strata_param_get(hit.param, &info) ? info.name : "a parameter gone");
         return true;
     }
     set_param(ctl, m, hit.param, (float)(hit.lo + x * (hit.hi - hit.lo)));

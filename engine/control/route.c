@@ -188,8 +188,9 @@ void strata_route_format(const strata_route *rt, char *buf, size_t n)
             strcat(rate, "hz");
         }
     }
+    strata_param_info info;
     int k = snprintf(buf, n, "%s%s>%s*%g", strata_mod_source_name(rt->src), rate,
-                     strata_param_defs[rt->param].name, (double)rt->amount);
+                     strata_param_get(rt->param, &info) ? info.name : "?", (double)rt->amount);
     if (k < 0 || (size_t)k >= n)
         return;
     if (rt->curve != STRATA_CURVE_LINEAR)
@@ -302,7 +303,7 @@ void strata_routes_eval(strata_routes *rs, const strata_tempo_state *tempo,
         else
             rt->env = x;
         float v = rt->bipolar ? rt->env * 2.0f - 1.0f : rt->env;
-        if ((unsigned)rt->param < STRATA_PARAM_COUNT)
+        if ((unsigned)rt->param < STRATA_PARAM_MAX)
             params->mod[rt->param] += v * rt->amount;
     }
 }

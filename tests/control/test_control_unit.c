@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lo/lo.h>
+#include <stdio.h>
+
 #include "control/control.h"
 
 static void route_parse_and_format(void **state)
@@ -210,6 +213,71 @@ static void list_params_json_and_table(void **state)
     free(buf);
 }
 
+/* A dynamic parameter is a full citizen of the OSC space: its address sets it (the fast
+ * path and the full one), a route reaches it, --list-params lists it with its owner; and
+ * once it is gone its address is unknown again. */
+static void dynamic_parameter_over_osc(void **state)
+{
+    (void)state;
+    strata_result r = {0};
+    strata_param_info in = {.min = 0.0f, .max = 10.0f, .def = 1.0f, .kind = STRATA_PARAM_FLOAT};
+    snprintf(in.name, sizeof in.name, "isf/wave/depth");
+    snprintf(in.owner, sizeof in.owner, "isf:wave");
+    snprintf(in.desc, sizeof in.desc, "how deep the wave cuts");
+    int id = strata_param_register(&in, &r);
+    assert_true(id >= STRATA_PARAM_COUNT);
+
+    strata_control_config cfg = {.osc_disabled = true, .screenshot_dir = "/tmp"};
+    strata_control *ctl = strata_control_create(&cfg, &r);
+    assert_non_null(ctl);
+    strata_params p;
+    strata_params_init(&p);
+    unsigned char pkt[128];
+    /* /strata/isf/wave/depth ,f 7.5 (the fast path) */
+    lo_message m = lo_message_new();
+    lo_message_add_float(m, 7.5f);
+    size_t len = sizeof pkt;
+    assert_non_null(lo_message_serialise(m, "/strata/isf/wave/depth", pkt, &len));
+    lo_message_free(m);
+    strata_osc_handle_packet(ctl, pkt, len, NULL, 0);
+    strata_control_frame f = {.params = &p, .time = 1.0, .dt = 1 / 60.0f};
+    strata_control_apply(ctl, &f);
+    assert_true(p.base[id] == 7.5f);
+    /* ,i 3 takes the full path */
+    m = lo_message_new();
+    lo_message_add_int32(m, 3);
+    len = sizeof pkt;
+    assert_non_null(lo_message_serialise(m, "/strata/isf/wave/depth", pkt, &len));
+    lo_message_free(m);
+    strata_osc_handle_packet(ctl, pkt, len, NULL, 0);
+    f.time = 2.0;
+    strata_control_apply(ctl, &f);
+    assert_true(p.base[id] == 3.0f);
+    /* a route to it */
+    assert_true(strata_control_route_parse(ctl, "sine@1hz>isf/wave/depth*0.5", &r));
+    char buf[128];
+    strata_route_format(&strata_control_routes(ctl)->r[0], buf, sizeof buf);
+    assert_non_null(strstr(buf, ">isf/wave/depth*0.5"));
+
+    char *out = NULL;
+    size_t n = 0;
+    FILE *fo = open_memstream(&out, &n);
+    strata_control_list_params(fo, true);
+    fclose(fo);
+    json_t *j = json_loads(out, 0, NULL);
+    assert_non_null(j);
+    assert_int_equal(json_array_size(j), STRATA_PARAM_COUNT + 1);
+    json_t *last = json_array_get(j, STRATA_PARAM_COUNT);
+    assert_string_equal(json_string_value(json_object_get(last, "osc")), "/strata/isf/wave/depth");
+    assert_string_equal(json_string_value(json_object_get(last, "owner")), "isf:wave");
+    json_decref(j);
+    free(out);
+
+    strata_param_unregister(id);
+    strata_control_destroy(ctl);
+    assert_int_equal(strata_param_find("isf/wave/depth"), -1);
+}
+
 /* docs/OSC.md is generated; a registry change without regenerating it fails here. */
 static void osc_docs_up_to_date(void **state)
 {
@@ -292,6 +360,7 @@ int main(void)
         cmocka_unit_test(tempo_tap_averages_and_resets),
         cmocka_unit_test(tempo_follows_confident_audio),
         cmocka_unit_test(list_params_json_and_table),
+        cmocka_unit_test(dynamic_parameter_over_osc),
         cmocka_unit_test(osc_docs_up_to_date),
         cmocka_unit_test(controller_session_matches_address_space),
     };
