@@ -5,9 +5,12 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libsdl2-dev libglew-dev libgl-dev libegl-dev
   libgl1-mesa-dri portaudio19-dev liblo-dev libsndfile1-dev libaubio-dev ableton-link-dev libasio-dev
-  libjansson-dev libstb-dev libpng-dev libwebp-dev libasound2-plugins)
+  libjansson-dev libstb-dev libpng-dev libwebp-dev libasound2-plugins
+  librtmidi-dev libjack-jackd2-dev
+  libmicrohttpd-dev libwslay-dev nettle-dev libavahi-client-dev)
 test_pkgs=(libcmocka-dev python3 file xvfb xauth pulseaudio pulseaudio-utils sox liblo-tools ffmpeg
-  xdotool imagemagick clang libclang-rt-14-dev pinball-data)
+  xdotool imagemagick clang libclang-rt-14-dev pinball-data jackd2
+  curl python3-websockets)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then

@@ -10,6 +10,7 @@
 static const char *const top_keys[] = {
     "name",  "bank",   "morph", "order",    "fit",    "seed", "transition", "transition_kind",
     "dwell", "params", "fx",    "fx_order", "routes", "osc",  "model",      "neural_size",
+    "midi",
 };
 #define N_TOP_KEYS (int)(sizeof top_keys / sizeof top_keys[0])
 
@@ -410,6 +411,11 @@ static strata_status parse_osc(strata_jctx *c, json_t *obj, strata_preset *p)
     return STRATA_OK;
 }
 
+static strata_status parse_midi(strata_jctx *c, json_t *obj, strata_preset *p)
+{
+    return strata_midi_map_parse_json(c, obj, &p->midi);
+}
+
 static strata_status parse_enum(strata_jctx *c, json_t *root, const char *key,
                                 const char *const *names, int n, int *out, bool *has)
 {
@@ -561,6 +567,8 @@ strata_status strata_preset_parse(const char *text, size_t len, const char *path
         s = parse_section(&c, root, "routes", JSON_ARRAY, p, parse_routes);
     if (s == STRATA_OK)
         s = parse_section(&c, root, "osc", JSON_OBJECT, p, parse_osc);
+    if (s == STRATA_OK)
+        s = parse_section(&c, root, "midi", JSON_OBJECT, p, parse_midi);
     if (s == STRATA_OK)
         *out = *p;
     free(p);
@@ -752,6 +760,15 @@ strata_status strata_preset_format(const strata_preset *p, const char *path, cha
     if (any)
         put_fx(&b, p);
     put_lists(&b, p);
+    if (p->midi.n > 0) {
+        put(&b, "  \"midi\": {\"bindings\": [");
+        for (int i = 0; i < p->midi.n; i++) {
+            char one[256];
+            strata_midi_binding_format(&p->midi.b[i], one, sizeof one);
+            put(&b, "%s\n    %s", i ? "," : "", one);
+        }
+        put(&b, "\n  ]},\n");
+    }
     /* Every member above ends in ",\n": turn the last comma into the closing brace. */
     if (!b.oom && b.len >= 2 && b.data[b.len - 2] == ',')
         b.len -= 2;

@@ -60,6 +60,67 @@ typedef struct strata_preset_alias {
     float lo, hi;
 } strata_preset_alias;
 
+/* ---- MIDI mappings ("midi" in a preset, or a per-controller map file) ---------
+ * One binding: a control of a controller (a CC, a 14-bit CC pair, a note, the pitch
+ * bend) -> a parameter (by name) or a trigger. Applied by engine/midi (see midi.h). */
+#define STRATA_MIDI_MAX_BINDINGS 64
+
+typedef enum strata_midi_src {
+    STRATA_MIDI_SRC_CC,   /* "cc": 0..127, 7 bits */
+    STRATA_MIDI_SRC_CC14, /* "cc14": 0..31, MSB on it and LSB on it + 32 (14 bits) */
+    STRATA_MIDI_SRC_NOTE, /* "note": 0..127, velocity is the amount */
+    STRATA_MIDI_SRC_BEND, /* "bend": true, 14 bits, centre 8192 */
+} strata_midi_src;
+
+typedef enum strata_midi_mode {
+    STRATA_MIDI_ABSOLUTE,    /* the value is the position */
+    STRATA_MIDI_REL_TWOS,    /* endless encoder: 1..63 up, 127..65 down (two's complement) */
+    STRATA_MIDI_REL_OFFSET,  /* endless encoder: 65.. up, ..63 down, 64 none (binary offset) */
+} strata_midi_mode;
+
+typedef enum strata_midi_action {
+    STRATA_MIDI_ACT_PARAM,      /* set "param" */
+    STRATA_MIDI_ACT_SCENE_NEXT, /* "trigger": "scene_next" ... */
+    STRATA_MIDI_ACT_SCENE_PREV,
+    STRATA_MIDI_ACT_SCENE,      /* scene "index" (0-based, like /strata/scene) */
+    STRATA_MIDI_ACT_KEY,        /* keyframe "index" */
+    STRATA_MIDI_ACT_TAP,
+    STRATA_MIDI_ACT_BURST,      /* an onset of the velocity's height: fires a glitch burst */
+    STRATA_MIDI_ACT_COUNT
+} strata_midi_action;
+
+typedef struct strata_midi_binding {
+    uint8_t src;    /* strata_midi_src */
+    uint8_t mode;   /* strata_midi_mode (CC only) */
+    uint8_t action; /* strata_midi_action */
+    int8_t channel; /* 0..15, -1: any channel ("channel" in files is 1..16) */
+    int16_t number; /* CC or note number */
+    int16_t index;  /* SCENE, KEY */
+    char param[STRATA_PARAM_NAME_MAX]; /* ACT_PARAM: a fixed or dynamic parameter's name */
+    float lo, hi; /* the part of the range the control sweeps (units of the parameter) */
+    bool has_lo, has_hi; /* else the parameter's min / max */
+    float step;   /* relative modes: per encoder tick, in units of the range (0: 1/128) */
+} strata_midi_binding;
+
+typedef struct strata_midi_map {
+    char name[64]; /* "name": the controller's (map files) */
+    strata_midi_binding b[STRATA_MIDI_MAX_BINDINGS];
+    int n;
+} strata_midi_map;
+
+/* Read a map file: {"name": "...", "bindings": [...]}, strict like presets (unknown keys,
+ * wrong types, unknown parameters or triggers: "FILE:LINE:COLUMN: message"). A name with
+ * a '/' is a dynamic parameter (an ISF input) and is looked up when applied; any other
+ * must be in the fixed registry. Any thread (reads the file). */
+strata_status strata_midi_map_load(const char *path, strata_midi_map *out, strata_result *r);
+strata_status strata_midi_map_parse(const char *text, size_t len, const char *path_for_errors,
+                                    strata_midi_map *out, strata_result *r);
+/* One binding as a JSON object on one line ({"cc": 21, "param": "glitch"}), as the
+ * files have it: what MIDI learn logs. Pure. */
+void strata_midi_binding_format(const strata_midi_binding *b, char *buf, size_t n);
+/* The names of strata_midi_action for files ("param" for ACT_PARAM). Pure. */
+const char *strata_midi_action_name(strata_midi_action a);
+
 typedef enum strata_preset_transition {
     STRATA_PRESET_TRANSITION_BLEND = 0, /* crossfade of both rendered scenes */
     STRATA_PRESET_TRANSITION_FLOW = 1,  /* flow morph between the two scene images */
@@ -102,6 +163,9 @@ typedef struct strata_preset {
     int n_routes;
     strata_preset_alias aliases[STRATA_PRESET_MAX_ALIASES];
     int n_aliases;
+    /* "midi": {"bindings": [...]}: the scene's MIDI mappings, added to --midi-map's
+     * while the scene runs; n 0 = none. */
+    strata_midi_map midi;
 } strata_preset;
 
 /* The embedded default scene (what runs without a preset): name "default", built-in

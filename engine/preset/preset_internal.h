@@ -68,6 +68,9 @@ strata_status strata_json_get_num(strata_jctx *c, json_t *obj, const char *key, 
 /* String at key (missing: NULL without error). */
 strata_status strata_json_get_str(strata_jctx *c, json_t *obj, const char *key, const char **out);
 
+/* The "midi" object of a preset or a map file (midi_map.c) into m (appended). */
+strata_status strata_midi_map_parse_json(strata_jctx *c, json_t *obj, strata_midi_map *m);
+
 /* Folder of path as an absolute path without a trailing slash ("" path: cwd). */
 void strata_preset_abs_dir(const char *path, char *out, size_t n);
 /* The last path component without its extension. */
