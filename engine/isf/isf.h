@@ -34,10 +34,11 @@
  *   logged and the input keeps its DEFAULT (strata_isf_set still reaches it).
  *
  * Audio
- *   audio inputs read strata's waveform (512 samples, -1..1 as 0..1 in red, unit 15),
- *   audioFFT ones the spectrum (256 log-spaced bins 0..1, unit 14): the textures
- *   strata_uniforms_upload_audio uploads each frame. IMG_SIZE of them is (512, 1) and
- *   (256, 1). Image inputs other than inputImage read the same picture as inputImage.
+ *   audio inputs read the frame's waveform as ISF expects it (512 samples, one row, in
+ *   red: 0.5 + 0.5 * sample, so silence is 0.5), audioFFT ones the spectrum (256
+ *   log-spaced bins, 0..1): textures of the shader's own, uploaded in strata_isf_run from
+ *   strata_isf_frame.audio (NULL: silence). IMG_SIZE of them is (512, 1) and (256, 1).
+ *   Image inputs other than inputImage read the same picture as inputImage.
  *
  * Threads
  *   strata_isf_parse* and the expression evaluator: any thread. Everything else: the
@@ -64,7 +65,7 @@
 #define STRATA_ISF_MAX_BYTES (1u << 20) /* larger files are refused, not read */
 #define STRATA_ISF_MAX_INPUTS 32
 #define STRATA_ISF_MAX_PASSES 8
-#define STRATA_ISF_MAX_IMPORTS 4
+#define STRATA_ISF_MAX_IMPORTS 3
 #define STRATA_ISF_MAX_VALUES 32 /* VALUES of a long */
 #define STRATA_ISF_NAME_MAX 48   /* INPUT, TARGET and IMPORTED names, including the NUL */
 #define STRATA_ISF_EXPR_MAX 96   /* WIDTH / HEIGHT expressions */
@@ -162,6 +163,7 @@ typedef struct strata_isf_frame {
     float dt;            /* TIMEDELTA */
     int64_t frame;       /* FRAMEINDEX */
     const float *values; /* strata_params.value (STRATA_PARAM_MAX long) or NULL */
+    const strata_audio_frame *audio; /* audio and audioFFT inputs; NULL: silence */
     float date[4];       /* DATE: year, month, day, seconds of the day; all 0: the clock */
 } strata_isf_frame;
 

@@ -14,13 +14,13 @@
 
 #include "bank/bank_internal.h"
 
-/* Texture units: 0 every image input, 1..8 pass buffers, 9..12 IMPORTED, 14 the
- * spectrum and 15 the waveform (render.h's audio units). */
+/* Texture units: 0 every image input, 1..8 pass buffers, 9..11 IMPORTED, 12 and 13 the
+ * shader's spectrum and waveform (14 and 15 are strata's own: left alone). */
 #define UNIT_IMAGE 0
 #define UNIT_BUFFER 1
 #define UNIT_IMPORT 9
-#define UNIT_FFT 14
-#define UNIT_WAVE 15
+#define UNIT_FFT 12
+#define UNIT_WAVE 13
 
 typedef struct program {
     GLuint gl;
@@ -49,6 +49,7 @@ struct strata_isf {
     int pass_buf[STRATA_ISF_MAX_PASSES]; /* buffer index per pass, -1: the output */
     strata_target out;
     GLuint import_tex[STRATA_ISF_MAX_IMPORTS];
+    GLuint wave_tex, fft_tex; /* made on first use by an audio or audioFFT input */
     float value[STRATA_ISF_MAX_INPUTS][4];
     int param[STRATA_ISF_MAX_INPUTS][4];
     int w, h;
@@ -274,12 +275,12 @@ static bool imports_load(strata_isf *s, const strata_isf_desc *d, GLuint *tex, c
                 glDeleteTextures(1, &tex[k]);
             return false;
         }
+        glActiveTexture(GL_TEXTURE0 + UNIT_IMPORT + (GLenum)i); /* never strata's units */
         glGenTextures(1, &tex[i]);
         glBindTexture(GL_TEXTURE_2D, tex[i]);
         glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
-        /* Rows top first from the decoder; GL's first row is the bottom: ISF images are
-         * read with y up like everything else, so flip by uploading and sampling as is
-         * would turn them over. Flip rows here. */
+        /* The decoder gives the top row first; GL's first row is the bottom one, and
+         * ISF reads images y up: flip. */
         size_t row = (size_t)w * 4;
         uint8_t *tmp = malloc(row);
         for (int y = 0; tmp && y < h / 2; y++) {
@@ -524,6 +525,10 @@ void strata_isf_destroy(strata_isf *s)
     imports_free(s);
     buffers_free(s);
     strata_target_free(&s->out);
+    if (s->wave_tex)
+        glDeleteTextures(1, &s->wave_tex);
+    if (s->fft_tex)
+        glDeleteTextures(1, &s->fft_tex);
     free(s);
 }
 
@@ -610,6 +615,51 @@ static void frame_date(const strata_isf_frame *f, float date[4])
     date[3] = (float)(tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec) + (float)ts.tv_nsec * 1e-9f;
 }
 
+static GLuint line_texture(int w)
+{
+    GLuint t;
+    glGenTextures(1, &t);
+    glBindTexture(GL_TEXTURE_2D, t);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_R32F, w, 1, 0, GL_RED, GL_FLOAT, NULL);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    return t;
+}
+
+/* The waveform as ISF has it (0.5 + 0.5 * sample) and the spectrum, when an input reads
+ * them. */
+static void upload_audio(strata_isf *s, const strata_audio_frame *a)
+{
+    bool wave = false, fft = false;
+    for (int i = 0; i < s->d.ninputs; i++) {
+        wave |= s->d.inputs[i].type == STRATA_ISF_AUDIO;
+        fft |= s->d.inputs[i].type == STRATA_ISF_AUDIOFFT;
+    }
+    if (wave) {
+        float w[STRATA_WAVEFORM_SAMPLES];
+        for (int k = 0; k < STRATA_WAVEFORM_SAMPLES; k++)
+            w[k] = a ? 0.5f + 0.5f * a->waveform[k] : 0.5f;
+        if (!s->wave_tex) {
+            glActiveTexture(GL_TEXTURE0 + UNIT_WAVE);
+            s->wave_tex = line_texture(STRATA_WAVEFORM_SAMPLES);
+        }
+        strata_texture_bind(s->wave_tex, UNIT_WAVE);
+        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, STRATA_WAVEFORM_SAMPLES, 1, GL_RED, GL_FLOAT, w);
+    }
+    if (fft) {
+        static const float zero[STRATA_SPECTRUM_BINS];
+        if (!s->fft_tex) {
+            glActiveTexture(GL_TEXTURE0 + UNIT_FFT);
+            s->fft_tex = line_texture(STRATA_SPECTRUM_BINS);
+        }
+        strata_texture_bind(s->fft_tex, UNIT_FFT);
+        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, STRATA_SPECTRUM_BINS, 1, GL_RED, GL_FLOAT,
+                        a ? a->spectrum : zero);
+    }
+}
+
 static int pass_size(const strata_isf *s, const char *expr, int full, const float *vals)
 {
     if (!expr[0])
@@ -639,6 +689,7 @@ const strata_target *strata_isf_run(strata_isf *s, const strata_isf_frame *f)
     glUniform1f(s->pr.dt, f->dt);
     glUniform1i(s->pr.frame, (int)f->frame);
     glUniform4fv(s->pr.date, 1, date);
+    upload_audio(s, f->audio); /* first: it may make textures on the active unit */
     strata_texture_bind(f->image, UNIT_IMAGE);
     for (int i = 0; i < s->d.nimports; i++)
         strata_texture_bind(s->import_tex[i], UNIT_IMPORT + i);
