@@ -66,6 +66,8 @@ typedef struct strata_options {
     int nroutes;
     double bpm; /* 0: not given */
     bool link;
+    int oscquery_port; /* --oscquery PORT; 0: the OSC port + 1 */
+    bool no_oscquery;  /* --no-oscquery (OSCQuery is on in live mode only) */
     bool bench_osc;        /* bench: flood OSC and report latency */
     double osc_rate;       /* bench --osc: flood messages per second (100000) */
     const char *osc_param; /* bench --osc: the parameter flooded (pulse) */
@@ -104,6 +106,7 @@ typedef struct strata_engine {
     strata_audio_frame audio;
     strata_audio *audio_in;
     strata_control *control;
+    struct strata_oscquery *oscquery; /* live mode: the OSCQuery server, or NULL */
     strata_tempo_state tempo; /* this frame's tempo clock */
     bool offline;             /* render mode: frame clock, frame-exact audio */
     double fps;               /* render mode */

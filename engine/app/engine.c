@@ -1,5 +1,6 @@
 /* The engine: state shared by live, render and bench, and the frame sequence. */
 #include "app.h"
+#include "oscquery/oscquery.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -74,6 +75,20 @@ strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool
     }
     if (!e->control)
         return r->status;
+    /* OSCQuery (live only): like OSC, a busy port is said and the show goes on. */
+    if (o->mode == MODE_LIVE && !o->no_oscquery && !cc.osc_disabled) {
+        strata_oscquery_config qc = {
+            .port = o->oscquery_port,
+            .bind = cc.osc_bind,
+            .osc_port = strata_control_port(e->control),
+            .osc_tcp = cc.osc_tcp,
+            .control = e->control,
+            .mdns = true,
+        };
+        strata_result qr = {0};
+        if (!(e->oscquery = strata_oscquery_create(&qc, &qr)))
+            LOG_ERROR("APP", "%s; running without OSCQuery", qr.msg);
+    }
     for (int i = 0; i < o->nroutes; i++)
         if (!strata_control_route_parse(e->control, o->routes[i], r))
             return STRATA_ERR_ARG;
@@ -117,6 +132,8 @@ void strata_engine_shutdown(strata_engine *e)
         fclose(e->stats);
     strata_writer_destroy(e->shots);
     e->shots = NULL;
+    strata_oscquery_destroy(e->oscquery);
+    e->oscquery = NULL;
     strata_control_destroy(e->control);
     e->control = NULL;
     strata_audio_destroy(e->audio_in);
@@ -312,6 +329,7 @@ static const strata_target *frame_run(strata_engine *e, double dt, const strata_
     };
     strata_control_apply(e->control, &cf);
     e->tempo = cf.tempo;
+    strata_oscquery_publish(e->oscquery, &e->params, &e->tempo);
     const float *pv = e->params.value;
     e->time += dt * pv[STRATA_P_speed];
     /* Traversal. */

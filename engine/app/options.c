@@ -91,6 +91,7 @@ void strata_options_usage(FILE *out)
         "control:\n"
         "  --osc-port N          OSC port (8000)     --osc-bind ADDR  --osc-tcp\n"
         "  --osc-allow CIDR[,CIDR]  only these senders\n"
+        "  --oscquery PORT       OSCQuery HTTP/WebSocket (live: OSC port + 1)  --no-oscquery\n"
         "  --screenshot-dir DIR  the only folder /strata/screenshot writes to (default:\n"
         "                        $XDG_STATE_HOME/strata/screenshots, made on first use)\n"
         "  --bpm F               internal tempo      --link  join an Ableton Link session\n"
@@ -313,6 +314,8 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
         {OPT("--osc-bind", STRATA_ARG_FUNC, &o->control.osc_bind), .fn = check_bind},
         {OPT("--osc-tcp", STRATA_ARG_FLAG, &o->control.osc_tcp)},
         {OPT("--osc-allow", STRATA_ARG_FUNC, &o->control.osc_allow), .fn = check_allow},
+        {OPT("--oscquery", STRATA_ARG_INT, &o->oscquery_port), .lo = 1, .hi = 65535},
+        {OPT("--no-oscquery", STRATA_ARG_FLAG, &o->no_oscquery)},
         {OPT("--screenshot-dir", STRATA_ARG_STR, &o->control.screenshot_dir)},
         {OPT("--bpm", STRATA_ARG_DOUBLE, &o->bpm), .lo = 1, .hi = 999},
         {OPT("--link", STRATA_ARG_FLAG, &o->link)},

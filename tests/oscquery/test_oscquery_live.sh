@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# OSCQuery against the real binary live under Xvfb: curl reads HOST_INFO, the namespace
+# and ?VALUE after an OSC set; a WebSocket client (python3-websockets) LISTENs and gets
+# the change as a binary OSC packet; bad paths, huge headers and unknown paths are
+# refused; --osc-allow keeps other senders out of HTTP too; --no-oscquery is off; no
+# Avahi daemon is said once and the show goes on.
+. "$(dirname "$0")/../app/lib.sh"
+start_xvfb
+OSC=$(free_port)
+Q=$(free_port)
+"$STRATA" --size 160x90 --no-audio --osc-port "$OSC" --oscquery "$Q" --stats "$TMP/s.jsonl" \
+    --quit-after 40 2>"$TMP/s.err" &
+PIDS=$!
+check 'wait_stats "$TMP/s.jsonl" 20 "d[\"frame\"] > 0"' "strata runs"
+URL="http://127.0.0.1:$Q"
+for _ in $(seq 50); do curl -s -o /dev/null "$URL/" && break; sleep 0.1; done
+curl -s "$URL/?HOST_INFO" >"$TMP/host.json"
+check "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d[\"OSC_PORT\"] == $OSC and d[\"OSC_TRANSPORT\"] == \"UDP\" and d[\"NAME\"] == \"strata\" else 1)' $TMP/host.json" \
+    "HOST_INFO names the OSC port and transport"
+curl -s "$URL/" >"$TMP/ns.json"
+check "python3 - $TMP/ns.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d['CONTENTS']['strata']['CONTENTS']
+g = s['glitch']
+ok = g['FULL_PATH'] == '/strata/glitch' and g['TYPE'] == 'f' and g['RANGE'] == [{'MIN': 0.0, 'MAX': 1.0}]
+ok &= s['tempo']['CONTENTS']['bpm']['ACCESS'] == 3 and 'next' in s['scene']['CONTENTS']
+sys.exit(0 if ok else 1)
+PY" "GET / is the namespace (glitch, tempo/bpm, scene/next)"
+python3 - "$OSC" 0.625 <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(b"/strata/glitch\0\0,f\0\0" + struct.pack(">f", float(sys.argv[2])), ("127.0.0.1", int(sys.argv[1])))
+PY
+check '(for i in $(seq 50); do [ "$(curl -s "$URL/strata/glitch?VALUE")" = "{\"VALUE\":[0.625]}" ] && exit 0; sleep 0.1; done; exit 1)' \
+    "?VALUE follows an OSC set (0.625)"
+check '[ "$(curl -s -o /dev/null -w "%{http_code}" "$URL/strata/nothing")" = 404 ]' "unknown path: 404"
+check '[ "$(curl -s --path-as-is -o /dev/null -w "%{http_code}" "$URL/strata/../../etc/passwd")" = 400 ]' \
+    "a path with .. : 400, nothing read from disk"
+check '[ "$(curl -s -o /dev/null -w "%{http_code}" "$URL/strata/glitch?FOO")" = 400 ]' "unknown attribute: 400"
+big=$(head -c 40000 /dev/zero | tr '\0' a)
+check '[ "$(curl -s -o /dev/null -w "%{http_code}" -H "X-Big: $big" "$URL/")" = 431 ]' "a 40 KB header: 431"
+cat >"$TMP/ws.py" <<'PY'
+import asyncio, socket, struct, sys
+import websockets
+q, osc = int(sys.argv[1]), int(sys.argv[2])
+async def main():
+    async with websockets.connect(f"ws://127.0.0.1:{q}/") as ws:
+        await ws.send('{"COMMAND":"LISTEN","DATA":"/strata/glitch"}')
+        await asyncio.wait_for(ws.recv(), 5)  # the value now
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.sendto(b"/strata/glitch\0\0,f\0\0" + struct.pack(">f", 0.25), ("127.0.0.1", osc))
+        for _ in range(20):
+            m = await asyncio.wait_for(ws.recv(), 5)
+            if isinstance(m, bytes) and m[:20] == b"/strata/glitch\0\0,f\0\0":
+                if abs(struct.unpack(">f", m[20:24])[0] - 0.25) < 1e-6:
+                    return 0
+    return 1
+sys.exit(asyncio.run(main()))
+PY
+# Debian's python3-websockets is for Debian's python3 (a pyenv one may come first).
+WSPY=python3
+python3 -c "import websockets" 2>/dev/null || WSPY=/usr/bin/python3
+check '"$WSPY" "$TMP/ws.py" "$Q" "$OSC"' "WebSocket LISTEN receives the OSC set as a binary OSC packet"
+check '[ "$(grep -c "mDNS" "$TMP/s.err")" -le 1 ]' "mDNS: at most one line (here: $(grep -m1 mDNS "$TMP/s.err"))"
+stop_and_reap $PIDS TERM 10 "strata stops with OSCQuery running"
+
+# --osc-allow applies to HTTP: loopback outside the list is refused at accept.
+OSC=$(free_port)
+Q=$(free_port)
+"$STRATA" --size 96x54 --no-audio --osc-port "$OSC" --oscquery "$Q" --osc-allow 10.0.0.0/8 \
+    --quit-after 20 2>"$TMP/a.err" &
+PIDS=$!
+for _ in $(seq 100); do grep -q "OSCQuery on" "$TMP/a.err" && break; sleep 0.1; done
+code=$(curl -s -o /dev/null -w "%{http_code}" "http://127.0.0.1:$Q/")
+check '[ "$code" = 000 ] && grep -q "OSCQuery on" "$TMP/a.err"' "--osc-allow 10.0.0.0/8: loopback gets no answer ($code)"
+stop_and_reap $PIDS TERM 10 "strata stops"
+
+# --no-oscquery: nothing listens.
+OSC=$(free_port)
+Q=$((OSC + 1))
+"$STRATA" --size 96x54 --no-audio --osc-port "$OSC" --no-oscquery --stats "$TMP/n.jsonl" \
+    --quit-after 20 2>"$TMP/n.err" &
+PIDS=$!
+check 'wait_stats "$TMP/n.jsonl" 20 "d[\"frame\"] > 0"' "strata runs with --no-oscquery"
+check '[ "$(curl -s -o /dev/null -w "%{http_code}" "http://127.0.0.1:$Q/")" = 000 ] && ! grep -q "OSCQuery on" "$TMP/n.err"' \
+    "--no-oscquery: no server on the OSC port + 1"
+stop_and_reap $PIDS TERM 10 "strata stops"
+finish
