@@ -138,6 +138,33 @@ static void clock_fit_within_half_bpm(void **state)
     }
 }
 
+/* A stalled machine: 0.2 s of ticks held back, then delivered in a burst. */
+static void clock_fit_ignores_a_stall(void **state)
+{
+    (void)state;
+    const double tempos[] = {120.0, 174.0};
+    for (int k = 0; k < 2; k++) {
+        strata_midi_clock c;
+        strata_midi_clock_init(&c);
+        strata_midi_event tick = {.status = 0xF8};
+        double spt = 60.0 / (tempos[k] * 24.0);
+        uint32_t x = 3;
+        for (int i = 0; i < 24 * 6; i++) {
+            double due = i * spt, t = due + fabs(jitter(&x, 0.0053)); /* a period late at most */
+            double stall0 = 2.0 - 0.2, stall1 = 2.0; /* the last 0.2 s before 2 s */
+            if (due >= stall0 && due < stall1)
+                t = stall1 + 0.0001 * i;
+            strata_midi_clock_event(&c, &tick, t);
+            if (due >= stall1) {
+                strata_midi_clock_state cs;
+                strata_midi_clock_state_at(&c, t, &cs);
+                if (fabs(cs.bpm - tempos[k]) >= 0.5)
+                    fail_msg("%.0f BPM: %.3f after tick %d", tempos[k], cs.bpm, i);
+            }
+        }
+    }
+}
+
 static void clock_transport(void **state)
 {
     (void)state;
@@ -371,6 +398,7 @@ int main(void)
         cmocka_unit_test(parser_running_status_realtime_sysex),
         cmocka_unit_test(parser_junk_and_cut_messages),
         cmocka_unit_test(clock_fit_within_half_bpm),
+        cmocka_unit_test(clock_fit_ignores_a_stall),
         cmocka_unit_test(clock_transport),
         cmocka_unit_test(mappings_move_parameters),
         cmocka_unit_test(learn_binds_next_control),

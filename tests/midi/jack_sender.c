@@ -1,0 +1,142 @@
+/* Tests: a JACK MIDI sender and a private dummy-backend JACK server. */
+#include "jack_sender.h"
+
+#include <jack/jack.h>
+#include <jack/midiport.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct jmsg {
+    uint8_t n;
+    uint8_t b[15];
+} jmsg;
+
+struct jsend {
+    jack_client_t *client;
+    jack_port_t *out;
+    strata_queue q;              /* test thread -> process callback */
+    STRATA_ATOMIC(int64_t) mbpm; /* bpm x 1000, 0: no ticks */
+    double next_us;              /* process callback: when the next tick is due (jack_get_time) */
+};
+
+static void quiet(const char *m)
+{
+    (void)m;
+}
+
+strata_proc *jsend_server_start(const char *name, strata_result *r)
+{
+    char path[512];
+    if (!strata_find_program("jackd", path, sizeof path)) {
+        strata_fail(r, STRATA_ERR_DEVICE, "jackd not found (apt-get install jackd2)");
+        return NULL;
+    }
+    setenv("JACK_DEFAULT_SERVER", name, 1);
+    setenv("JACK_NO_AUDIO_RESERVATION", "1", 1);
+    setenv("JACK_NO_START_SERVER", "1", 1);
+    const char *argv[] = {"jackd", "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "256",
+                          NULL};
+    strata_proc *p = strata_proc_spawn(
+        &(strata_proc_desc){.argv = argv, .pipe_stdout = true, .own_group = true}, r);
+    if (!p)
+        return NULL;
+    jack_set_error_function(quiet);
+    jack_set_info_function(quiet);
+    for (int i = 0; i < 100; i++) {
+        jack_client_t *c = jack_client_open("strata-test-probe", JackNoStartServer, NULL);
+        if (c) {
+            jack_client_close(c);
+            return p;
+        }
+        if (!strata_proc_running(p))
+            break;
+        strata_sleep_s(0.1);
+    }
+    char tail[256];
+    strata_proc_stderr_tail(p, tail, sizeof tail);
+    strata_fail(r, STRATA_ERR_DEVICE, "jackd did not come up: %s", tail);
+    strata_proc_destroy(p);
+    return NULL;
+}
+
+void jsend_server_stop(strata_proc *p)
+{
+    strata_proc_destroy(p);
+}
+
+static int process(jack_nframes_t nframes, void *arg)
+{
+    jsend *s = arg;
+    void *buf = jack_port_get_buffer(s->out, nframes);
+    jack_midi_clear_buffer(buf);
+    jmsg m;
+    while (strata_queue_pop(&s->q, &m))
+        jack_midi_event_write(buf, 0, m.b, m.n);
+    int64_t mbpm = atomic_load(&s->mbpm);
+    if (mbpm <= 0) {
+        s->next_us = 0;
+        return 0;
+    }
+    /* Ticks keep the wall clock's time, like a hardware clock: each goes out in the first
+     * period that starts after it is due (late by up to a period, never early). The dummy
+     * backend's sample clock drifts behind the wall clock on a loaded machine, so ticks
+     * placed by frame count would not be the tempo asked for. */
+    double us_per_tick = 60e6 / ((double)mbpm / 1000.0 * 24.0);
+    double now = (double)jack_get_time();
+    if (s->next_us <= 0)
+        s->next_us = now;
+    static const uint8_t tick = 0xF8;
+    for (int k = 0; s->next_us <= now && k < 64; k++) {
+        jack_midi_event_write(buf, 0, &tick, 1);
+        s->next_us += us_per_tick;
+    }
+    return 0;
+}
+
+jsend *jsend_open(const char *client)
+{
+    jack_set_error_function(quiet);
+    jsend *s = calloc(1, sizeof *s);
+    strata_result r = {0};
+    if (!s || strata_queue_init(&s->q, sizeof(jmsg), 1024, &r) != STRATA_OK) {
+        free(s);
+        return NULL;
+    }
+    s->client = jack_client_open(client, JackNoStartServer, NULL);
+    if (!s->client)
+        goto fail;
+    s->out = jack_port_register(s->client, "out", JACK_DEFAULT_MIDI_TYPE, JackPortIsOutput, 0);
+    if (!s->out || jack_set_process_callback(s->client, process, s) != 0 ||
+        jack_activate(s->client) != 0)
+        goto fail;
+    return s;
+fail:
+    if (s->client)
+        jack_client_close(s->client);
+    strata_queue_free(&s->q);
+    free(s);
+    return NULL;
+}
+
+bool jsend_bytes(jsend *s, const uint8_t *b, size_t n)
+{
+    jmsg m = {.n = (uint8_t)(n < sizeof m.b ? n : sizeof m.b)};
+    memcpy(m.b, b, m.n);
+    return strata_queue_push(&s->q, &m);
+}
+
+void jsend_clock(jsend *s, double bpm)
+{
+    atomic_store(&s->mbpm, (int64_t)(bpm * 1000.0));
+}
+
+void jsend_close(jsend *s)
+{
+    if (!s)
+        return;
+    jack_deactivate(s->client);
+    jack_client_close(s->client);
+    strata_queue_free(&s->q);
+    free(s);
+}

@@ -1,0 +1,28 @@
+/* Tests: a JACK MIDI sender (a client with one MIDI output) and a private JACK server on
+ * the dummy backend (no sound card). Bytes and clock ticks go out from JACK's process
+ * callback, sample-accurate within the period. */
+#ifndef STRATA_TEST_JACK_SENDER_H
+#define STRATA_TEST_JACK_SENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+/* Start `jackd -d dummy -r 48000 -p 256` as server `name` (JACK_DEFAULT_SERVER is set
+ * for this process and its children) and wait until it answers (up to 10 s). NULL when
+ * jackd is missing or does not come up (why in r). */
+strata_proc *jsend_server_start(const char *name, strata_result *r);
+void jsend_server_stop(strata_proc *p);
+
+typedef struct jsend jsend;
+/* A client `client` with a MIDI output "out", activated; NULL when no server. */
+jsend *jsend_open(const char *client);
+/* One MIDI event of these bytes (any bytes: junk too) at the start of the next period. */
+bool jsend_bytes(jsend *s, const uint8_t *b, size_t n);
+/* Send clock ticks at bpm from the next period on (0: no ticks). */
+void jsend_clock(jsend *s, double bpm);
+void jsend_close(jsend *s);
+
+#endif
