@@ -50,13 +50,23 @@ static void publish(oscq_mdns *m, AvahiClient *c)
     if (!avahi_entry_group_is_empty(m->group))
         return;
     const strata_oscquery *q = m->q;
-    int err =
-        avahi_entry_group_add_service(m->group, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, 0, m->name,
-                                      "_oscjson._tcp", NULL, NULL, (uint16_t)q->port, NULL);
-    if (!err)
-        err = avahi_entry_group_add_service(m->group, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, 0,
-                                            m->name, q->cfg.osc_tcp ? "_osc._tcp" : "_osc._udp",
-                                            NULL, NULL, (uint16_t)q->cfg.osc_port, NULL);
+    int err = 0;
+    /* Another strata on this host holds the name: take "strata #2" and so on. */
+    for (int tries = 0; tries < 16; tries++) {
+        err =
+            avahi_entry_group_add_service(m->group, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, 0, m->name,
+                                          "_oscjson._tcp", NULL, NULL, (uint16_t)q->port, NULL);
+        if (!err)
+            err = avahi_entry_group_add_service(m->group, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, 0,
+                                                m->name, q->cfg.osc_tcp ? "_osc._tcp" : "_osc._udp",
+                                                NULL, NULL, (uint16_t)q->cfg.osc_port, NULL);
+        if (err != AVAHI_ERR_COLLISION)
+            break;
+        char *alt = avahi_alternative_service_name(m->name);
+        avahi_free(m->name);
+        m->name = alt;
+        avahi_entry_group_reset(m->group);
+    }
     if (!err)
         err = avahi_entry_group_commit(m->group);
     if (err)
