@@ -68,6 +68,9 @@ typedef struct strata_options {
     bool link;
     int oscquery_port; /* --oscquery PORT; 0: the OSC port + 1 */
     bool no_oscquery;  /* --no-oscquery (OSCQuery is on in live mode only) */
+    const char *isf[MAX_SETS]; /* --isf FILE (repeatable): ISF shaders, on at start */
+    int nisf;
+    const char *isf_dir; /* --isf-dir DIR: every *.fs there, off at start */
     bool bench_osc;        /* bench: flood OSC and report latency */
     double osc_rate;       /* bench --osc: flood messages per second (100000) */
     const char *osc_param; /* bench --osc: the parameter flooded (pulse) */
@@ -107,6 +110,7 @@ typedef struct strata_engine {
     strata_audio *audio_in;
     strata_control *control;
     struct strata_oscquery *oscquery; /* live mode: the OSCQuery server, or NULL */
+    struct strata_isf_chain *isf;     /* --isf / --isf-dir shaders, or NULL */
     strata_tempo_state tempo; /* this frame's tempo clock */
     bool offline;             /* render mode: frame clock, frame-exact audio */
     double fps;               /* render mode */

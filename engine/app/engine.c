@@ -1,5 +1,6 @@
 /* The engine: state shared by live, render and bench, and the frame sequence. */
 #include "app.h"
+#include "isf/isf.h"
 #include "oscquery/oscquery.h"
 
 #include <jansson.h>
@@ -17,7 +18,8 @@ strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool
     e->gain = 1.0f;
     strata_params_init(&e->params);
     for (int i = 0; i < o->nsets; i++)
-        if (!strata_params_set_arg(&e->params, o->sets[i], r))
+        if (strncmp(o->sets[i], "isf/", 4) != 0 && /* after the ISF shaders load */
+            !strata_params_set_arg(&e->params, o->sets[i], r))
             return STRATA_ERR_ARG;
     strata_audio_frame_silence(&e->audio);
     strata_window_desc wd = {
@@ -46,6 +48,17 @@ strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool
     e->fx = strata_fx_create(e->render_w, e->render_h, r);
     if (!e->fx)
         return r->status;
+    /* ISF shaders: their INPUTS become parameters, so --set isf/... applies after. */
+    if (o->nisf || o->isf_dir) {
+        strata_isf_chain_desc id = {.files = o->isf, .nfiles = o->nisf, .dir = o->isf_dir,
+                                    .width = e->render_w, .height = e->render_h,
+                                    .watch = o->mode == MODE_LIVE};
+        if (!(e->isf = strata_isf_chain_create(&id, r)))
+            return r->status;
+    }
+    for (int i = 0; i < o->nsets; i++)
+        if (!strncmp(o->sets[i], "isf/", 4) && !strata_params_set_arg(&e->params, o->sets[i], r))
+            return STRATA_ERR_ARG;
     /* Audio: a device, a file, or the internal clock; never a reason not to start. */
     strata_audio_config ac = o->audio;
     ac.file = o->audio_file;
@@ -140,6 +153,8 @@ void strata_engine_shutdown(strata_engine *e)
     e->audio_in = NULL;
     strata_engine_scenes_shutdown(e);
     strata_state_stop();
+    strata_isf_chain_destroy(e->isf);
+    e->isf = NULL;
     strata_fx_destroy(e->fx);
     e->fx = NULL;
     for (int i = 0; i < 2; i++)
@@ -383,6 +398,15 @@ static const strata_target *frame_run(strata_engine *e, double dt, const strata_
     }
     if (!src)
         src = &e->targets[e->cur];
+    /* ISF: an enabled generator makes the picture, enabled filters run on it. */
+    if (e->isf) {
+        strata_isf_frame isf = {.time = e->time, .dt = (float)dt, .frame = e->frame,
+                                .values = pv, .audio = &e->audio};
+        if (e->offline) /* DATE from the scene clock: renders stay frame-exact */
+            memcpy(isf.date, (float[4]){2000, 1, 1, (float)e->time}, sizeof isf.date);
+        strata_isf_chain_resize(e->isf, e->render_w, e->render_h);
+        src = strata_isf_chain_run(e->isf, src, &isf);
+    }
     /* The grade and the glitch chain: bit-exact bypass at glitch 0 with a neutral grade;
      * times its own passes. */
     strata_fx_inputs fi = {.u = &u, .onset = e->audio.onset};

@@ -105,6 +105,12 @@ void strata_options_usage(FILE *out)
         "parameters:\n"
         "  --set NAME=VALUE      set a parameter (repeatable); see --list-params\n"
         "\n"
+        "ISF shaders (docs/ISF.md):\n"
+        "  --isf FILE            an ISF 2.0 shader (.fs): a filter runs on the picture before\n"
+        "                        the glitch chain, a generator makes the picture (repeatable);\n"
+        "                        its INPUTS are parameters isf/<name>/<input>, hot-reloaded\n"
+        "  --isf-dir DIR         load every .fs in DIR, each off until isf/<name>/enabled=1\n"
+        "\n"
         "installation:\n"
         "  strata --install [SETLIST]  fullscreen loop for galleries: cursor hidden, no quit key\n"
         "                        but Ctrl+Alt+Shift+Q, audio optional, auto-advance, opening "
@@ -252,6 +258,7 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
     int size[2] = {0, 0}, rsize[2] = {0, 0}, nsize[2] = {0, 0};
     strata_arg_list sets = {.items = o->sets, .cap = MAX_SETS};
     strata_arg_list routes = {.items = o->routes, .cap = MAX_SETS};
+    strata_arg_list isf = {.items = o->isf, .cap = MAX_SETS};
     const bool bench = o->mode == MODE_BENCH;
     const strata_arg table[] = {
         {OPT("--help", STRATA_ARG_FLAG, &help), .alias = "-h"},
@@ -321,6 +328,9 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
         {OPT("--link", STRATA_ARG_FLAG, &o->link)},
         {OPT("--route", STRATA_ARG_LIST, &routes)},
         {OPT("--set", STRATA_ARG_LIST, &sets)},
+        /* ISF shaders */
+        {OPT("--isf", STRATA_ARG_LIST, &isf)},
+        {OPT("--isf-dir", STRATA_ARG_STR, &o->isf_dir)},
         /* installation */
         {OPT("--install", STRATA_ARG_FLAG, &o->install)},
         {OPT("--state", STRATA_ARG_STR, &o->state_path)},
@@ -358,6 +368,7 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
     }
     o->nsets = sets.count;
     o->nroutes = routes.count;
+    o->nisf = isf.count;
     if (size[0]) {
         o->width = size[0];
         o->height = size[1];

@@ -191,5 +191,35 @@ int strata_isf_param(const strata_isf *s, int input, int comp);
 const char *strata_isf_error(const strata_isf *s);
 /* The file's path as loaded. */
 const char *strata_isf_path(const strata_isf *s);
+/* The parameter namespace: "isf/<stem>" without the prefix, e.g. "kaleido". */
+const char *strata_isf_stem(const strata_isf *s);
+
+/* ---- the app's chain (render thread) ---------------------------------------
+ * The shaders of --isf FILE (on at start) and --isf-dir DIR (every *.fs there, in name
+ * order, at most STRATA_ISF_CHAIN_MAX, off at start), each with a BOOL parameter
+ * "isf/<stem>/enabled". Each frame the first enabled generator replaces the picture,
+ * then every enabled filter runs on it in order; the glitch chain follows. A --isf file
+ * that fails to load is an error; a broken file in the folder is logged and skipped.
+ * Two files with one stem: the second is named <stem>_2 (and so on). */
+#define STRATA_ISF_CHAIN_MAX 32
+
+typedef struct strata_isf_chain strata_isf_chain;
+
+typedef struct strata_isf_chain_desc {
+    const char *const *files; /* --isf, in order */
+    int nfiles;
+    const char *dir; /* --isf-dir or NULL */
+    int width, height;
+    bool watch; /* hot reload */
+} strata_isf_chain_desc;
+
+strata_isf_chain *strata_isf_chain_create(const strata_isf_chain_desc *d, strata_result *r);
+void strata_isf_chain_destroy(strata_isf_chain *c);
+/* Run the enabled shaders on src (f->image is set here); returns src when none ran. */
+const strata_target *strata_isf_chain_run(strata_isf_chain *c, const strata_target *src,
+                                          const strata_isf_frame *f);
+void strata_isf_chain_resize(strata_isf_chain *c, int width, int height);
+int strata_isf_chain_count(const strata_isf_chain *c);
+strata_isf *strata_isf_chain_get(const strata_isf_chain *c, int i);
 
 #endif

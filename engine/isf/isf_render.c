@@ -765,3 +765,8 @@ const char *strata_isf_path(const strata_isf *s)
 {
     return s->path;
 }
+
+const char *strata_isf_stem(const strata_isf *s)
+{
+    return s->stem;
+}

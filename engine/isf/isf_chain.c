@@ -1,0 +1,215 @@
+/* The app's ISF chain: --isf files and an --isf-dir folder, each switched by its
+ * "isf/<stem>/enabled" parameter; the first enabled generator makes the picture, the
+ * enabled filters follow in order. */
+#include "isf.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bank/bank.h"
+
+typedef struct entry {
+    strata_isf *s;
+    int enabled; /* registry id of isf/<stem>/enabled, -1 when refused */
+    bool on;     /* its value without the registry */
+} entry;
+
+struct strata_isf_chain {
+    entry e[STRATA_ISF_CHAIN_MAX];
+    int n;
+    int w, h;
+    bool watch;
+};
+
+static void stem_from_path(const char *path, char *out, size_t n)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t k = 0;
+    for (; base[k] && base[k] != '.' && k + 1 < n && k < 24; k++) {
+        char c = (char)tolower((unsigned char)base[k]);
+        out[k] = isalnum((unsigned char)c) ? c : '_';
+    }
+    out[k] = 0;
+}
+
+/* A stem no other entry has: "x", then "x_2", "x_3", ... */
+static void unique_stem(const strata_isf_chain *c, const char *path, char *out, size_t n)
+{
+    char base[32];
+    stem_from_path(path, base, sizeof base);
+    if (!base[0])
+        snprintf(base, sizeof base, "isf");
+    snprintf(out, n, "%s", base);
+    for (int k = 2;; k++) {
+        bool taken = false;
+        for (int i = 0; i < c->n && !taken; i++)
+            taken = !strcmp(strata_isf_stem(c->e[i].s), out);
+        if (!taken)
+            return;
+        snprintf(out, n, "%.24s_%d", base, k);
+    }
+}
+
+static bool add(strata_isf_chain *c, const char *path, bool on, strata_result *r)
+{
+    if (c->n >= STRATA_ISF_CHAIN_MAX) {
+        strata_fail(r, STRATA_ERR_ARG, "%s: more than %d ISF shaders", path, STRATA_ISF_CHAIN_MAX);
+        return false;
+    }
+    char stem[40];
+    unique_stem(c, path, stem, sizeof stem);
+    strata_isf_opts o = {
+        .width = c->w, .height = c->h, .register_params = true, .watch = c->watch, .name = stem};
+    strata_isf *s = strata_isf_load(path, &o, r);
+    if (!s)
+        return false;
+    entry *e = &c->e[c->n++];
+    e->s = s;
+    e->on = on;
+    strata_param_info pi = {.min = 0, .max = 1, .def = on ? 1.0f : 0.0f,
+                            .kind = STRATA_PARAM_BOOL};
+    snprintf(pi.name, sizeof pi.name, "isf/%s/enabled", stem);
+    snprintf(pi.desc, sizeof pi.desc, "run the ISF %s %s", strata_isf_describe(s)->filter ?
+             "filter" : "generator", stem);
+    snprintf(pi.owner, sizeof pi.owner, "isf:%s", stem);
+    strata_result pr = {0};
+    e->enabled = strata_param_register(&pi, &pr);
+    if (e->enabled < 0)
+        LOG_WARN("ISF", "%s: no enabled switch (%s); it stays %s", path, pr.msg,
+                 on ? "on" : "off");
+    return true;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strata_bank_natural_cmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every *.fs of dir in name order; broken ones are logged and skipped. */
+static bool add_dir(strata_isf_chain *c, const char *dir, strata_result *r)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        strata_fail(r, STRATA_ERR_IO, "--isf-dir %s: not a readable folder", dir);
+        return false;
+    }
+    char *names[256];
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) && n < 256) {
+        size_t len = strlen(de->d_name);
+        if (de->d_name[0] != '.' && len > 3 && !strcmp(de->d_name + len - 3, ".fs"))
+            names[n++] = strdup(de->d_name);
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof names[0], cmp_names);
+    int loaded = 0;
+    for (int i = 0; i < n; i++) {
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i] ? names[i] : "");
+        strata_result er = {0};
+        if (!names[i] || c->n >= STRATA_ISF_CHAIN_MAX)
+            LOG_WARN("ISF", "%s: skipped (at most %d ISF shaders)", path, STRATA_ISF_CHAIN_MAX);
+        else if (!add(c, path, false, &er))
+            LOG_ERROR("ISF", "skipped: %s", er.msg);
+        else
+            loaded++;
+        free(names[i]);
+    }
+    LOG_INFO("ISF", "--isf-dir %s: %d of %d shaders loaded, each off until "
+             "isf/<name>/enabled is set", dir, loaded, n);
+    return true;
+}
+
+strata_isf_chain *strata_isf_chain_create(const strata_isf_chain_desc *d, strata_result *r)
+{
+    strata_isf_chain *c = calloc(1, sizeof *c);
+    if (!c) {
+        strata_fail(r, STRATA_ERR_NOMEM, "ISF chain: out of memory");
+        return NULL;
+    }
+    c->w = d->width;
+    c->h = d->height;
+    c->watch = d->watch;
+    bool ok = true;
+    for (int i = 0; ok && i < d->nfiles; i++)
+        ok = add(c, d->files[i], true, r);
+    if (ok && d->dir)
+        ok = add_dir(c, d->dir, r);
+    if (!ok) {
+        strata_isf_chain_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
+void strata_isf_chain_destroy(strata_isf_chain *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < c->n; i++) {
+        strata_param_unregister(c->e[i].enabled);
+        strata_isf_destroy(c->e[i].s);
+    }
+    free(c);
+}
+
+static bool enabled(const entry *e, const strata_isf_frame *f)
+{
+    return e->enabled >= 0 && f->values ? f->values[e->enabled] > 0.5f : e->on;
+}
+
+const strata_target *strata_isf_chain_run(strata_isf_chain *c, const strata_target *src,
+                                          const strata_isf_frame *f)
+{
+    if (!c)
+        return src;
+    strata_isf_frame fr = *f;
+    for (int i = 0; i < c->n; i++)
+        strata_isf_poll(c->e[i].s);
+    /* The first enabled generator makes the picture, wherever it is in the order. */
+    for (int i = 0; i < c->n; i++) {
+        entry *e = &c->e[i];
+        if (strata_isf_describe(e->s)->filter || !enabled(e, f))
+            continue;
+        fr.image = src->tex;
+        const strata_target *out = strata_isf_run(e->s, &fr);
+        if (out) {
+            src = out;
+            break;
+        }
+    }
+    for (int i = 0; i < c->n; i++) {
+        entry *e = &c->e[i];
+        if (!strata_isf_describe(e->s)->filter || !enabled(e, f))
+            continue;
+        fr.image = src->tex;
+        const strata_target *out = strata_isf_run(e->s, &fr);
+        src = out ? out : src;
+    }
+    return src;
+}
+
+void strata_isf_chain_resize(strata_isf_chain *c, int width, int height)
+{
+    if (!c || (c->w == width && c->h == height))
+        return;
+    c->w = width;
+    c->h = height;
+    for (int i = 0; i < c->n; i++)
+        strata_isf_resize(c->e[i].s, width, height);
+}
+
+int strata_isf_chain_count(const strata_isf_chain *c)
+{
+    return c ? c->n : 0;
+}
+
+strata_isf *strata_isf_chain_get(const strata_isf_chain *c, int i)
+{
+    return c && i >= 0 && i < c->n ? c->e[i].s : NULL;
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# strata --isf / --isf-dir end to end: a generator makes the picture, a filter runs on it,
+# INPUTS are parameters --set reaches, a folder's shaders start off until enabled; a
+# broken file, a header that lies and a 10 MB file are clear errors (exit 1, FILE:LINE).
+. "$STRATA_SOURCE_DIR/tests/app/lib.sh"
+export SDL_VIDEODRIVER=offscreen
+PX="python3 $STRATA_SOURCE_DIR/tests/isf/png_px.py"
+mkdir -p "$TMP/dir"
+cat >"$TMP/dir/gen.fs" <<'ISF'
+/*{
+  "DESCRIPTION": "x ramp in red, level in green",
+  "INPUTS": [{"NAME": "level", "TYPE": "float", "DEFAULT": 0.5, "MIN": 0, "MAX": 1}]
+}*/
+void main() { gl_FragColor = vec4(isf_FragNormCoord.x, level, 0.0, 1.0); }
+ISF
+cat >"$TMP/dir/inv.fs" <<'ISF'
+/*{"INPUTS": [{"NAME": "inputImage", "TYPE": "image"}]}*/
+void main() { gl_FragColor = vec4(1.0 - IMG_THIS_PIXEL(inputImage).rgb, 1.0); }
+ISF
+R="render --frames 1 --fps 10 --size 64x36"
+# Pixel (48, 18): x = 48.5 / 64 -> red 193; level 0.25 -> green 64 (+-1 for rounding).
+near() { # near "R G B A" R G B: each within 1
+    python3 -c "import sys; a=list(map(int,sys.argv[1].split())); b=list(map(int,sys.argv[2:]));
+sys.exit(0 if all(abs(x-y)<=1 for x,y in zip(a,b)) else 1)" "$@"
+}
+"$STRATA" $R --isf "$TMP/dir/gen.fs" --set isf/gen/level=0.25 --out "$TMP/a" 2>"$TMP/ea"
+rc=$?
+check '[ $rc -eq 0 ] && near "$($PX "$TMP/a/00000.png" 48 18)" 193 64 0' \
+    "--isf generator is the picture, --set isf/gen/level reaches its input"
+"$STRATA" $R --isf "$TMP/dir/gen.fs" --isf "$TMP/dir/inv.fs" --set isf/gen/level=0.25 \
+    --out "$TMP/b" 2>/dev/null
+check 'near "$($PX "$TMP/b/00000.png" 48 18)" 62 191 255' "a filter after the generator inverts it"
+"$STRATA" $R --isf-dir "$TMP/dir" --out "$TMP/c" 2>"$TMP/ec"
+check '! near "$($PX "$TMP/c/00000.png" 48 18)" 193 128 0' "--isf-dir: shaders start off"
+check 'grep -q "2 of 2 shaders loaded" "$TMP/ec"' "--isf-dir says what it loaded"
+"$STRATA" $R --isf-dir "$TMP/dir" --set isf/gen/enabled=1 --out "$TMP/d" 2>/dev/null
+check 'near "$($PX "$TMP/d/00000.png" 48 18)" 193 128 0' "--set isf/gen/enabled=1 turns one on"
+# Bad input: clear errors, no crash.
+printf '/*{"INPUTS": []}*/\nvoid main() {\n    gl_FragColor = vec4(nope);\n}\n' >"$TMP/broken.fs"
+"$STRATA" $R --isf "$TMP/broken.fs" --out "$TMP/e" 2>"$TMP/e1"
+rc=$?
+check '[ $rc -eq 1 ] && grep -q "broken.fs:3: .*nope" "$TMP/e1"' \
+    "a broken shader: exit 1, FILE:LINE of the file"
+printf '/*{"INPUTS": [{"NAME": "a", "TYPE": "float",\n "MIN": 2, "MAX": 1}]}*/\n' >"$TMP/lies.fs"
+"$STRATA" $R --isf "$TMP/lies.fs" --out "$TMP/e" 2>"$TMP/e2"
+rc=$?
+check '[ $rc -eq 1 ] && grep -q "lies.fs:2:[0-9]*: input \"a\": MIN 2 is above MAX 1" "$TMP/e2"' \
+    "a header that lies: exit 1, FILE:LINE:COLUMN"
+head -c 10485760 /dev/zero | tr '\0' ' ' >"$TMP/big.fs"
+"$STRATA" $R --isf "$TMP/big.fs" --out "$TMP/e" 2>"$TMP/e3"
+rc=$?
+check '[ $rc -eq 1 ] && grep -q "big.fs: larger than" "$TMP/e3"' "a 10 MB file is refused"
+"$STRATA" $R --isf "$TMP/dir/gen.fs" --set isf/gen/nope=1 --out "$TMP/e" 2>"$TMP/e4"
+rc=$?
+check '[ $rc -ne 0 ] && grep -q "isf/gen/nope" "$TMP/e4"' "--set of an input that is not there"
+cp "$TMP/broken.fs" "$TMP/dir/zz_broken.fs"
+"$STRATA" $R --isf-dir "$TMP/dir" --out "$TMP/f" 2>"$TMP/e5"
+rc=$?
+check '[ $rc -eq 0 ] && grep -q "zz_broken.fs:3:" "$TMP/e5"' \
+    "a broken file in --isf-dir is logged and skipped"
+finish
