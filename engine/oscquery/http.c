@@ -44,7 +44,8 @@ static enum MHD_Result text(struct MHD_Connection *c, unsigned code, const char 
 
 static enum MHD_Result json(struct MHD_Connection *c, json_t *j)
 {
-    char *body = json_dumps(j, JSON_COMPACT);
+    /* 7 digits: a float's own precision (0.3, not 0.30000001192092896). */
+    char *body = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(7));
     json_decref(j);
     if (!body)
         return text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot format the answer");

@@ -8,8 +8,8 @@
 start_xvfb
 OSC=$(free_port)
 Q=$(free_port)
-"$STRATA" --size 160x90 --no-audio --osc-port "$OSC" --oscquery "$Q" --stats "$TMP/s.jsonl" \
-    --quit-after 40 2>"$TMP/s.err" &
+"$STRATA" "$STRATA_SOURCE_DIR/presets/vhs-drift.json" --size 160x90 --no-audio --osc-port "$OSC" \
+    --oscquery "$Q" --stats "$TMP/s.jsonl" --quit-after 40 2>"$TMP/s.err" &
 PIDS=$!
 check 'wait_stats "$TMP/s.jsonl" 20 "d[\"frame\"] > 0"' "strata runs"
 URL="http://127.0.0.1:$Q"
@@ -27,6 +27,9 @@ ok = g['FULL_PATH'] == '/strata/glitch' and g['TYPE'] == 'f' and g['RANGE'] == [
 ok &= s['tempo']['CONTENTS']['bpm']['ACCESS'] == 3 and 'next' in s['scene']['CONTENTS']
 sys.exit(0 if ok else 1)
 PY" "GET / is the namespace (glitch, tempo/bpm, scene/next)"
+# The preset's alias /band/fader1 -> glitch 0.2..0.9, glitch 0.45: 0.357 through its range.
+check '[ "$(curl -s "$URL/band/fader1?VALUE")" = "{\"VALUE\":[0.3571428]}" ]' \
+    "the preset's OSC alias is in the namespace, its value through its range"
 python3 - "$OSC" 0.625 <<'PY'
 import socket, struct, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
