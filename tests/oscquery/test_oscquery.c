@@ -249,6 +249,16 @@ static void host_info(void **state)
     assert_true(json_is_true(json_object_get(json_object_get(j, "EXTENSIONS"), "LISTEN")));
     json_decref(j);
     fx_free(f);
+    /* --osc-tcp: the transport says so; no control at all is allowed (no aliases, no list). */
+    strata_result r = {0};
+    strata_oscquery_config qc = {.port = -1, .osc_port = 9124, .osc_tcp = true};
+    strata_oscquery *q = strata_oscquery_create(&qc, &r);
+    assert_non_null(q);
+    j = get_json(strata_oscquery_port(q), "/?HOST_INFO");
+    assert_string_equal(json_string_value(json_object_get(j, "OSC_TRANSPORT")), "TCP");
+    assert_string_equal(json_string_value(json_object_get(j, "NAME")), "strata");
+    json_decref(j);
+    strata_oscquery_destroy(q);
 }
 
 static void bad_requests_are_refused(void **state)
