@@ -107,6 +107,7 @@ static enum MHD_Result refuse(struct MHD_Connection *c, unsigned code, const cha
         MHD_create_response_from_buffer(strlen(msg), (void *)msg, MHD_RESPMEM_PERSISTENT);
     if (!res)
         return MHD_NO;
+    MHD_add_response_header(res, "Connection", "close"); /* no keep-alive after a refusal */
     enum MHD_Result ret = MHD_queue_response(c, code, res);
     MHD_destroy_response(res);
     return ret;
