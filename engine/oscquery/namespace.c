@@ -141,7 +141,12 @@ static void add_param(const strata_oscquery *q, json_t *root, int id, const stra
         return;
     json_object_set_new(n, "TYPE", json_string(type_of(p->kind)));
     json_object_set_new(n, "ACCESS", json_integer(ACCESS_RW));
-    json_object_set_new(n, "RANGE", range(p->min, p->max));
+    if (p->kind == STRATA_PARAM_INT)
+        json_object_set_new(n, "RANGE",
+                            json_pack("[{s:I, s:I}]", "MIN", (json_int_t)lrintf(p->min), "MAX",
+                                      (json_int_t)lrintf(p->max)));
+    else if (p->kind == STRATA_PARAM_FLOAT)
+        json_object_set_new(n, "RANGE", range(p->min, p->max));
     json_object_set_new(n, "CLIPMODE", json_pack("[s]", "both"));
     json_object_set_new(n, "VALUE",
                         json_pack("[o]", value_json(p->kind, strata_oscq_value(q, id))));

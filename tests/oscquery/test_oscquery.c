@@ -486,6 +486,9 @@ static void dynamic_parameter_changes_the_path(void **state)
     json_t *j = get_json(f->port, "/strata/isf/test/sides");
     assert_string_equal(json_string_value(json_object_get(j, "TYPE")), "i");
     assert_int_equal(json_integer_value(json_array_get(json_object_get(j, "VALUE"), 0)), 6);
+    json_t *rg = json_array_get(json_object_get(j, "RANGE"), 0);
+    assert_true(json_is_integer(json_object_get(rg, "MIN")));
+    assert_int_equal(json_integer_value(json_object_get(rg, "MAX")), 12);
     json_decref(j);
     strata_param_unregister(id);
     reply rp = get(f->port, "/strata/isf/test/sides");
