@@ -21,7 +21,8 @@ bool strata_control_allowed(const strata_control *ctl, const void *addr, size_t 
 #define OSCQ_TAG "OSCQUERY"
 #define OSCQ_MEMORY_LIMIT (16 * 1024) /* per connection: request line + headers */
 #define OSCQ_WS_MSG_MAX 4096          /* a WebSocket message from a client */
-#define OSCQ_WS_QUEUE_MAX 4096        /* frames queued to a client that does not read */
+#define OSCQ_WS_QUEUE_MAX 2048        /* frames queued to a client that does not read */
+#define OSCQ_WS_SNDBUF (64 * 1024)    /* an upgraded socket's send buffer (the kernel doubles it) */
 #define OSCQ_WS_TICK_MS 16            /* the value stream's period */
 #define OSCQ_PATH_MAX 256
 #define OSCQ_LOG_PER_S 10 /* libmicrohttpd's log lines a second */

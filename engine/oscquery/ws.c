@@ -240,6 +240,10 @@ static void client_start(ws_client *cl)
 {
     struct wslay_event_callbacks cb = {
         .recv_callback = ws_recv, .send_callback = ws_send, .on_msg_recv_callback = on_msg};
+    /* A fixed send buffer (no autotuning to megabytes): a client that stops reading is
+     * seen by wslay's queue within seconds, and closed at OSCQ_WS_QUEUE_MAX frames. */
+    int sndbuf = OSCQ_WS_SNDBUF;
+    setsockopt(cl->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     int fl = fcntl(cl->fd, F_GETFL);
     cl->listen = calloc(WS_LISTEN_MAX, sizeof *cl->listen);
     if (fl < 0 || fcntl(cl->fd, F_SETFL, fl | O_NONBLOCK) < 0 || !cl->listen ||

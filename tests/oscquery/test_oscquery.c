@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -460,6 +461,63 @@ static void websocket_listen_receives_changes(void **state)
     fx_free(f);
 }
 
+/* A client that listens to everything and never reads is closed once 2048 frames wait for
+ * it (past the 128 KB the kernel holds), instead of being buffered without end. Its receive buffer
+ * is made tiny first. */
+static void websocket_client_that_does_not_read_is_closed(void **state)
+{
+    (void)state;
+    fx *f = fx_make(NULL);
+    frame(f);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int small = 2048;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)f->port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    const char *req = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      "Sec-WebSocket-Version: 13\r\n\r\n";
+    send_all(fd, req, strlen(req));
+    int n = 0;
+    for (int i = 0; i < STRATA_PARAM_COUNT; i++) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "{\"COMMAND\":\"LISTEN\",\"DATA\":\"/strata/%s\"}",
+                 strata_param_defs[i].name);
+        ws_send_text(fd, cmd);
+        n++;
+    }
+    /* Every listened value changes every 2 ms for 5 s (closed within 3 s here); the client reads
+     * nothing. */
+    double end = strata_time_s() + 5.0;
+    for (int k = 0; strata_time_s() < end; k++) {
+        for (int i = 0; i < STRATA_PARAM_COUNT; i++) {
+            const strata_param_def *d = &strata_param_defs[i];
+            float x = (float)(k % 100) / 100.0f;
+            strata_params_set(&f->params, i, d->min + x * (d->max - d->min), true);
+        }
+        frame(f);
+        usleep(2000);
+    }
+    /* Now read: what was in flight, then EOF (0) if the server let go, or our 5 s receive
+     * limit (-1) if it still holds the connection open. */
+    static char sink[1 << 16];
+    ssize_t k;
+    while ((k = recv(fd, sink, sizeof sink, 0)) > 0) {
+    }
+    bool closed = k == 0;
+    close(fd);
+    assert_true(n > 0);
+    assert_true(closed);
+    /* And the server goes on for everyone else. */
+    reply r = get(f->port, "/?HOST_INFO");
+    assert_int_equal(r.status, 200);
+    free(r.body);
+    fx_free(f);
+}
+
 /* A dynamic parameter shows in the namespace and listeners hear PATH_CHANGED. */
 static void dynamic_parameter_changes_the_path(void **state)
 {
@@ -509,6 +567,7 @@ int main(void)
         cmocka_unit_test(slow_request_times_out),
         cmocka_unit_test(allowlist_refuses),
         cmocka_unit_test(websocket_listen_receives_changes),
+        cmocka_unit_test(websocket_client_that_does_not_read_is_closed),
         cmocka_unit_test(dynamic_parameter_changes_the_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
