@@ -56,9 +56,6 @@ strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool
         if (!(e->isf = strata_isf_chain_create(&id, r)))
             return r->status;
     }
-    for (int i = 0; i < o->nsets; i++)
-        if (!strncmp(o->sets[i], "isf/", 4) && !strata_params_set_arg(&e->params, o->sets[i], r))
-            return STRATA_ERR_ARG;
     /* Audio: a device, a file, or the internal clock; never a reason not to start. */
     strata_audio_config ac = o->audio;
     ac.file = o->audio_file;
@@ -125,6 +122,10 @@ strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool
     }
     if (strata_engine_scenes_init(e, r) != STRATA_OK)
         return r->status ? r->status : STRATA_ERR_IO;
+    /* --set isf/...: every ISF shader is loaded now (--isf, --isf-dir, the presets'). */
+    for (int i = 0; i < o->nsets; i++)
+        if (!strncmp(o->sets[i], "isf/", 4) && !strata_params_set_arg(&e->params, o->sets[i], r))
+            return STRATA_ERR_ARG;
     e->shots = strata_writer_create(e->render_w, e->render_h, 2);
     if (e->shots) /* a screenshot never replaces a file */
         strata_writer_set_exclusive(e->shots, true);

@@ -4,6 +4,7 @@
  * switch, both scenes render while one fades (or flow-morphs) into the other, and the
  * old one is closed off the render thread afterwards. */
 #include "app.h"
+#include "isf/isf.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -303,6 +304,7 @@ static void scene_apply(strata_engine *e, const strata_preset *p, bool snap)
     for (int i = 0; i < STRATA_PARAM_COUNT; i++)
         if (p->has_param[i])
             strata_params_set(&e->params, i, p->param[i], snap);
+    strata_isf_chain_scene(e->isf, p->isf, p->n_isf, &e->params); /* the scene's ISF on */
     for (int i = 0; i < o->nsets; i++)
         strata_params_set_arg(&e->params, o->sets[i], NULL);
     if (o->drift >= 0)
@@ -596,6 +598,20 @@ strata_status strata_engine_scenes_init(strata_engine *e, strata_result *r)
         free(def);
         e->setlist.entries[0].dwell_s = e->setlist.entries[0].preset.dwell_s;
         e->setlist.entries[0].transition_s = e->setlist.entries[0].preset.transition_s;
+    }
+    /* Every scene's ISF shaders load now, off; scene_apply turns a scene's on. */
+    for (int i = 0; i < e->setlist.count; i++) {
+        const strata_preset *p = &e->setlist.entries[i].preset;
+        for (int k = 0; k < p->n_isf; k++) {
+            if (!e->isf) {
+                strata_isf_chain_desc id = {.width = e->render_w, .height = e->render_h,
+                                            .watch = o->mode == MODE_LIVE};
+                if (!(e->isf = strata_isf_chain_create(&id, r)))
+                    return r->status;
+            }
+            if (!strata_isf_chain_add_scene(e->isf, p->isf[k], r))
+                return r->status;
+        }
     }
     for (int k = 0; k < STRATA_FX_COUNT; k++)
         e->fx_default_shape[k] = strata_fx_get_shape(e->fx, (strata_fx_effect)k);

@@ -220,6 +220,14 @@ const strata_target *strata_isf_chain_run(strata_isf_chain *c, const strata_targ
                                           const strata_isf_frame *f);
 void strata_isf_chain_resize(strata_isf_chain *c, int width, int height);
 int strata_isf_chain_count(const strata_isf_chain *c);
+/* A preset's "isf" shader: loaded off (at setup: this reads the disk), switched by
+ * strata_isf_chain_scene. A path already in the chain is not loaded twice. */
+bool strata_isf_chain_add_scene(strata_isf_chain *c, const char *path, strata_result *r);
+/* The scene on screen names these shaders: the scene shaders among them go on, the other
+ * scene shaders off (--isf and --isf-dir ones are left alone), through their enabled
+ * parameters in p (snapped). A path not loaded is logged. */
+void strata_isf_chain_scene(strata_isf_chain *c, const char (*paths)[512], int n,
+                            strata_params *p);
 strata_isf *strata_isf_chain_get(const strata_isf_chain *c, int i);
 
 #endif

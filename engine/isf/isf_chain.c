@@ -15,6 +15,7 @@ typedef struct entry {
     strata_isf *s;
     int enabled; /* registry id of isf/<stem>/enabled, -1 when refused */
     bool on;     /* its value without the registry */
+    bool scene;  /* from a preset's "isf": switched with the scene */
 } entry;
 
 struct strata_isf_chain {
@@ -202,6 +203,44 @@ void strata_isf_chain_resize(strata_isf_chain *c, int width, int height)
     c->h = height;
     for (int i = 0; i < c->n; i++)
         strata_isf_resize(c->e[i].s, width, height);
+}
+
+bool strata_isf_chain_add_scene(strata_isf_chain *c, const char *path, strata_result *r)
+{
+    for (int i = 0; i < c->n; i++)
+        if (!strcmp(strata_isf_path(c->e[i].s), path)) {
+            c->e[i].scene = true;
+            return true;
+        }
+    if (!add(c, path, false, r))
+        return false;
+    c->e[c->n - 1].scene = true;
+    return true;
+}
+
+void strata_isf_chain_scene(strata_isf_chain *c, const char (*paths)[512], int n,
+                            strata_params *p)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < c->n; i++) {
+        entry *e = &c->e[i];
+        if (!e->scene)
+            continue;
+        bool on = false;
+        for (int k = 0; k < n && !on; k++)
+            on = !strcmp(paths[k], strata_isf_path(e->s));
+        e->on = on;
+        if (e->enabled >= 0)
+            strata_params_set(p, e->enabled, on ? 1.0f : 0.0f, true);
+    }
+    for (int k = 0; k < n; k++) {
+        bool found = false;
+        for (int i = 0; i < c->n && !found; i++)
+            found = c->e[i].scene && !strcmp(paths[k], strata_isf_path(c->e[i].s));
+        if (!found)
+            LOG_WARN("ISF", "%s: not loaded (a preset's shaders load at start)", paths[k]);
+    }
 }
 
 int strata_isf_chain_count(const strata_isf_chain *c)

@@ -10,7 +10,7 @@
 static const char *const top_keys[] = {
     "name",  "bank",   "morph", "order",    "fit",    "seed", "transition", "transition_kind",
     "dwell", "params", "fx",    "fx_order", "routes", "osc",  "model",      "neural_size",
-    "midi",
+    "midi", "isf",
 };
 #define N_TOP_KEYS (int)(sizeof top_keys / sizeof top_keys[0])
 
@@ -132,6 +132,37 @@ static strata_status parse_model(strata_jctx *c, json_t *root, strata_preset *p)
         return st;
     strata_jctx_push_key(c, "model");
     st = resolve_path(c, "model", s, p, p->model, sizeof p->model);
+    strata_jctx_pop(c);
+    return st;
+}
+
+/* "isf": one path or an array of paths, each resolved like the bank's. */
+static strata_status parse_isf(strata_jctx *c, json_t *root, strata_preset *p)
+{
+    json_t *v = json_object_get(root, "isf");
+    if (!v)
+        return STRATA_OK;
+    strata_jctx_push_key(c, "isf");
+    strata_status st = STRATA_OK;
+    size_t n = json_is_array(v) ? json_array_size(v) : 1;
+    if (!json_is_string(v) && !json_is_array(v))
+        st = strata_jctx_fail(c, false, "\"isf\" must be a path or an array of paths, not %s",
+                              strata_json_type_name(v));
+    else if (n > STRATA_PRESET_MAX_ISF)
+        st = strata_jctx_fail(c, false, "\"isf\": at most %d shaders a scene, not %zu",
+                              STRATA_PRESET_MAX_ISF, n);
+    for (size_t i = 0; st == STRATA_OK && i < n; i++) {
+        json_t *s = json_is_array(v) ? json_array_get(v, i) : v;
+        if (json_is_array(v))
+            strata_jctx_push_index(c, (int)i);
+        if (!json_is_string(s) || !json_string_value(s)[0])
+            st = strata_jctx_fail(c, false, "\"isf\" entries must be paths of .fs files");
+        else
+            st = resolve_path(c, "isf", json_string_value(s), p, p->isf[i], sizeof p->isf[i]);
+        if (json_is_array(v))
+            strata_jctx_pop(c);
+    }
+    p->n_isf = st == STRATA_OK ? (int)n : 0;
     strata_jctx_pop(c);
     return st;
 }
@@ -491,6 +522,8 @@ static strata_status parse_scalars(strata_jctx *c, json_t *root, strata_preset *
             return st;
     }
     int v = 0, fill = 0, kind = 0;
+    if ((st = parse_isf(c, root, p)) != STRATA_OK)
+        return st;
     if ((st = parse_model(c, root, p)) != STRATA_OK)
         return st;
     if ((st = parse_neural_size(c, root, p)) != STRATA_OK)
@@ -731,6 +764,19 @@ strata_status strata_preset_format(const strata_preset *p, const char *path, cha
         put_path(&b, "bank", p->bank, path);
     if (p->model[0])
         put_path(&b, "model", p->model, path);
+    for (int i = 0; i < p->n_isf; i++) {
+        /* One entry a line, "isf" once: put_path writes a key each time, so by hand. */
+        char dir[1024];
+        strata_preset_abs_dir(path, dir, sizeof dir);
+        size_t n = strlen(dir);
+        const char *f = p->isf[i];
+        if (f[0] == '/' && strncmp(f, dir, n) == 0 && f[n] == '/')
+            f += n + 1;
+        put(&b, i == 0 ? "  \"isf\": [" : ", ");
+        put_str(&b, f);
+        if (i == p->n_isf - 1)
+            put(&b, "],\n");
+    }
     if (p->neural_w > 0 && p->neural_h > 0)
         put(&b, "  \"neural_size\": \"%dx%d\",\n", p->neural_w, p->neural_h);
     if (p->has_morph)

@@ -50,6 +50,7 @@
 
 #define STRATA_PRESET_MAX_ROUTES 32
 #define STRATA_PRESET_MAX_ALIASES 32
+#define STRATA_PRESET_MAX_ISF 4 /* "isf": ISF shaders per scene */
 #define STRATA_PRESET_NEURAL_MAX 128 /* neural_size: the GPU decoder's latent limit a side */
 
 /* An OSC alias of the preset: a message to `address` with one float 0..1 sets `param`
@@ -166,6 +167,11 @@ typedef struct strata_preset {
     /* "midi": {"bindings": [...]}: the scene's MIDI mappings, added to --midi-map's
      * while the scene runs; n 0 = none. */
     strata_midi_map midi;
+    /* "isf": a path or an array of up to STRATA_PRESET_MAX_ISF paths (resolved like
+     * bank) of ISF shaders the scene runs: the app loads them at start and turns them on
+     * while the scene is on screen (docs/ISF.md). */
+    char isf[STRATA_PRESET_MAX_ISF][512];
+    int n_isf;
 } strata_preset;
 
 /* The embedded default scene (what runs without a preset): name "default", built-in
