@@ -225,7 +225,8 @@ static const char *docs_oscquery =
     "Limits: 32 HTTP connections at once; an idle or half-sent request is closed after\n"
     "10 s; a request line and headers over 16 KB are refused (414 or 431); no request body\n"
     "is read; 8 WebSocket clients (then 503), messages of 4 KB at most, and a client that\n"
-    "leaves 2048 frames unread (past 128 KB in the kernel) is closed. Nothing is ever read from disk.\n"
+    "leaves 2048 frames unread (past 128 KB in the kernel) is closed. Nothing is ever read\n"
+    "from disk.\n"
     "\n"
     "    curl http://localhost:8001/?HOST_INFO\n"
     "    curl http://localhost:8001/strata/glitch?VALUE\n";
