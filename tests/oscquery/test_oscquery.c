@@ -518,6 +518,37 @@ static void websocket_client_that_does_not_read_is_closed(void **state)
     fx_free(f);
 }
 
+/* Random bytes as HTTP requests and as WebSocket frames (fixed seed): every connection
+ * ends, nothing crashes, and the server answers a good request afterwards. */
+static void junk_is_survived(void **state)
+{
+    (void)state;
+    fx *f = fx_make(NULL);
+    uint32_t seed = 12345;
+    unsigned char junk[3000];
+    for (int round = 0; round < 60; round++) {
+        size_t n = 1 + (seed = seed * 1664525u + 1013904223u) % sizeof junk;
+        for (size_t i = 0; i < n; i++)
+            junk[i] = (unsigned char)((seed = seed * 1664525u + 1013904223u) >> 24);
+        if (round % 3 == 1) /* a request line first, then junk headers */
+            memcpy(junk, "GET / HTTP/1.1\r\n", n < 16 ? n : 16);
+        int fd = round % 3 == 2 ? ws_open(f->port) : dial(f->port);
+        struct timeval tv = {.tv_sec = 3};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        send_all(fd, junk, n);
+        shutdown(fd, SHUT_WR); /* the server sees the end of its input, whatever it was */
+        char sink[4096];
+        while (recv(fd, sink, sizeof sink, 0) > 0) {
+        }
+        close(fd);
+    }
+    reply r = get(f->port, "/strata/glitch?ACCESS");
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "{\"ACCESS\":3}");
+    free(r.body);
+    fx_free(f);
+}
+
 /* A dynamic parameter shows in the namespace and listeners hear PATH_CHANGED. */
 static void dynamic_parameter_changes_the_path(void **state)
 {
@@ -568,6 +599,7 @@ int main(void)
         cmocka_unit_test(allowlist_refuses),
         cmocka_unit_test(websocket_listen_receives_changes),
         cmocka_unit_test(websocket_client_that_does_not_read_is_closed),
+        cmocka_unit_test(junk_is_survived),
         cmocka_unit_test(dynamic_parameter_changes_the_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
