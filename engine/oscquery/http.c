@@ -135,6 +135,15 @@ static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, soc
     strata_oscquery *q = cls;
     if (!q->cfg.control || strata_control_allowed(q->cfg.control, addr, len))
         return MHD_YES;
+    if (!atomic_exchange(&q->denied_logged, true)) { /* a scan must not flood the log */
+        char host[INET6_ADDRSTRLEN] = "?";
+        if (addr->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr, host, sizeof host);
+        else if (addr->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr, host, sizeof host);
+        LOG_WARN(OSCQ_TAG, "refused %s (outside --osc-allow); further refusals are not logged",
+                 host);
+    }
     return MHD_NO;
 }
 

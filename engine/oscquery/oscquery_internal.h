@@ -40,6 +40,7 @@ struct strata_oscquery {
     oscq_mdns *mdns;
     double log_window; /* --- MHD's thread: its log lines' 1 s window */
     int log_count;
+    _Atomic bool denied_logged; /* the first refused peer was logged */
     /* --- written by the render thread (publish), read by the others */
     _Atomic uint32_t value[STRATA_PARAM_MAX]; /* float bits of params->base */
     _Atomic uint64_t bpm;                     /* double bits */

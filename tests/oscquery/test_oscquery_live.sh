@@ -85,6 +85,8 @@ PIDS=$!
 for _ in $(seq 100); do grep -q "OSCQuery on" "$TMP/a.err" && break; sleep 0.1; done
 code=$(curl -s -o /dev/null -w "%{http_code}" "http://127.0.0.1:$Q/")
 check '[ "$code" = 000 ] && grep -q "OSCQuery on" "$TMP/a.err"' "--osc-allow 10.0.0.0/8: loopback gets no answer ($code)"
+curl -s -o /dev/null "http://127.0.0.1:$Q/"
+check '[ "$(grep -c "refused 127.0.0.1 (outside --osc-allow)" "$TMP/a.err")" = 1 ]' "the refusal is logged once"
 stop_and_reap $PIDS TERM 10 "strata stops"
 
 # --no-oscquery: nothing listens.
