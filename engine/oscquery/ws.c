@@ -48,7 +48,8 @@ struct oscq_ws {
     pthread_mutex_t lock;
     bool closing; /* --- protected by lock */
     ws_client c[WS_MAX];
-    int efd; /* wakes the thread: a new client, or stop */
+    bool active[WS_MAX]; /* --- ws thread only: slot i is a running client (state ACTIVE) */
+    int efd;             /* wakes the thread: a new client, or stop */
     pthread_t thread;
     bool started;
     _Atomic bool stop;
@@ -262,6 +263,7 @@ static void client_end(oscq_ws *ws, ws_client *cl)
     free(cl->extra);
     free(cl->listen);
     pthread_mutex_lock(&ws->lock);
+    ws->active[cl - ws->c] = false;
     *cl = (ws_client){.state = WS_FREE, .fd = -1};
     pthread_mutex_unlock(&ws->lock);
 }
@@ -314,7 +316,7 @@ static void check_paths(oscq_ws *ws)
     memcpy(ws->aliases, al, (size_t)na * sizeof al[0]);
     for (int i = 0; i < WS_MAX; i++) {
         ws_client *cl = &ws->c[i];
-        if (cl->state != WS_ACTIVE || cl->dead)
+        if (!ws->active[i] || cl->dead)
             continue;
         queue_text(cl, "{\"COMMAND\":\"PATH_CHANGED\",\"DATA\":\"/\"}");
         for (int k = 0; k < cl->nlisten; k++) {
@@ -355,8 +357,10 @@ static void adopt(oscq_ws *ws)
         if (fresh)
             ws->c[i].state = WS_ACTIVE;
         pthread_mutex_unlock(&ws->lock);
-        if (fresh)
+        if (fresh) {
+            ws->active[i] = true;
             client_start(&ws->c[i]);
+        }
     }
 }
 
@@ -371,7 +375,7 @@ static void *ws_thread(void *arg)
         pf[n++] = (struct pollfd){.fd = ws->efd, .events = POLLIN};
         for (int i = 0; i < WS_MAX; i++) {
             ws_client *cl = &ws->c[i];
-            if (cl->state != WS_ACTIVE || cl->dead)
+            if (!ws->active[i] || cl->dead)
                 continue;
             short ev = (short)((wslay_event_want_read(cl->ctx) ? POLLIN : 0) |
                                (wslay_event_want_write(cl->ctx) ? POLLOUT : 0));
@@ -397,7 +401,7 @@ static void *ws_thread(void *arg)
         }
         for (int i = 0; i < WS_MAX; i++) {
             ws_client *cl = &ws->c[i];
-            if (cl->state != WS_ACTIVE)
+            if (!ws->active[i])
                 continue;
             if (!cl->dead && tick)
                 stream_values(ws, cl);
