@@ -64,7 +64,8 @@
 
 #define STRATA_ISF_MAX_BYTES (1u << 20) /* larger files are refused, not read */
 #define STRATA_ISF_MAX_INPUTS 32
-#define STRATA_ISF_MAX_PASSES 8
+#define STRATA_ISF_MAX_PASSES 32
+#define STRATA_ISF_MAX_BUFFERS 16 /* distinct TARGETs; past 8 they need 24 texture units */
 #define STRATA_ISF_MAX_IMPORTS 3
 #define STRATA_ISF_MAX_VALUES 32 /* VALUES of a long */
 #define STRATA_ISF_NAME_MAX 48   /* INPUT, TARGET and IMPORTED names, including the NUL */
@@ -115,15 +116,15 @@ typedef struct strata_isf_desc {
     int npasses; /* at least 1: a file without PASSES has one pass to the output */
     strata_isf_import imports[STRATA_ISF_MAX_IMPORTS];
     int nimports;
-    bool filter;     /* an image input named inputImage */
-    int header_end;  /* line of the header's closing comment */
+    bool filter;    /* an image input named inputImage */
+    int header_end; /* line of the header's closing comment */
 } strata_isf_desc;
 
 /* Parse the header of an ISF file held in text (len bytes; a NUL need not follow).
  * file names it in messages. STRATA_OK or STRATA_ERR_FORMAT with "FILE:L:C: ..." in r.
  * Any thread. */
-strata_status strata_isf_parse(const char *text, size_t len, const char *file,
-                               strata_isf_desc *out, strata_result *r);
+strata_status strata_isf_parse(const char *text, size_t len, const char *file, strata_isf_desc *out,
+                               strata_result *r);
 /* Read path (at most STRATA_ISF_MAX_BYTES; FIFOs and folders refused) and parse it. */
 strata_status strata_isf_parse_file(const char *path, strata_isf_desc *out, strata_result *r);
 /* The input named name, or -1. */
@@ -158,13 +159,13 @@ typedef struct strata_isf_opts {
 } strata_isf_opts;
 
 typedef struct strata_isf_frame {
-    GLuint image;        /* what inputImage and other image inputs read; 0: black */
-    double time;         /* TIME, seconds */
-    float dt;            /* TIMEDELTA */
-    int64_t frame;       /* FRAMEINDEX */
-    const float *values; /* strata_params.value (STRATA_PARAM_MAX long) or NULL */
+    GLuint image;                    /* what inputImage and other image inputs read; 0: black */
+    double time;                     /* TIME, seconds */
+    float dt;                        /* TIMEDELTA */
+    int64_t frame;                   /* FRAMEINDEX */
+    const float *values;             /* strata_params.value (STRATA_PARAM_MAX long) or NULL */
     const strata_audio_frame *audio; /* audio and audioFFT inputs; NULL: silence */
-    float date[4];       /* DATE: year, month, day, seconds of the day; all 0: the clock */
+    float date[4]; /* DATE: year, month, day, seconds of the day; all 0: the clock */
 } strata_isf_frame;
 
 /* Load, translate and compile path. NULL with r filled on a parse or compile error. */
@@ -226,8 +227,7 @@ bool strata_isf_chain_add_scene(strata_isf_chain *c, const char *path, strata_re
 /* The scene on screen names these shaders: the scene shaders among them go on, the other
  * scene shaders off (--isf and --isf-dir ones are left alone), through their enabled
  * parameters in p (snapped). A path not loaded is logged. */
-void strata_isf_chain_scene(strata_isf_chain *c, const char (*paths)[512], int n,
-                            strata_params *p);
+void strata_isf_chain_scene(strata_isf_chain *c, const char (*paths)[512], int n, strata_params *p);
 strata_isf *strata_isf_chain_get(const strata_isf_chain *c, int i);
 
 #endif

@@ -71,17 +71,15 @@ static bool add(strata_isf_chain *c, const char *path, bool on, strata_result *r
     entry *e = &c->e[c->n++];
     e->s = s;
     e->on = on;
-    strata_param_info pi = {.min = 0, .max = 1, .def = on ? 1.0f : 0.0f,
-                            .kind = STRATA_PARAM_BOOL};
+    strata_param_info pi = {.min = 0, .max = 1, .def = on ? 1.0f : 0.0f, .kind = STRATA_PARAM_BOOL};
     snprintf(pi.name, sizeof pi.name, "isf/%s/enabled", stem);
-    snprintf(pi.desc, sizeof pi.desc, "run the ISF %s %s", strata_isf_describe(s)->filter ?
-             "filter" : "generator", stem);
+    snprintf(pi.desc, sizeof pi.desc, "run the ISF %s %s",
+             strata_isf_describe(s)->filter ? "filter" : "generator", stem);
     snprintf(pi.owner, sizeof pi.owner, "isf:%s", stem);
     strata_result pr = {0};
     e->enabled = strata_param_register(&pi, &pr);
     if (e->enabled < 0)
-        LOG_WARN("ISF", "%s: no enabled switch (%s); it stays %s", path, pr.msg,
-                 on ? "on" : "off");
+        LOG_WARN("ISF", "%s: no enabled switch (%s); it stays %s", path, pr.msg, on ? "on" : "off");
     return true;
 }
 
@@ -121,8 +119,10 @@ static bool add_dir(strata_isf_chain *c, const char *dir, strata_result *r)
             loaded++;
         free(names[i]);
     }
-    LOG_INFO("ISF", "--isf-dir %s: %d of %d shaders loaded, each off until "
-             "isf/<name>/enabled is set", dir, loaded, n);
+    LOG_INFO("ISF",
+             "--isf-dir %s: %d of %d shaders loaded, each off until "
+             "isf/<name>/enabled is set",
+             dir, loaded, n);
     return true;
 }
 
@@ -218,8 +218,7 @@ bool strata_isf_chain_add_scene(strata_isf_chain *c, const char *path, strata_re
     return true;
 }
 
-void strata_isf_chain_scene(strata_isf_chain *c, const char (*paths)[512], int n,
-                            strata_params *p)
+void strata_isf_chain_scene(strata_isf_chain *c, const char (*paths)[512], int n, strata_params *p)
 {
     if (!c)
         return;

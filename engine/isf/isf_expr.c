@@ -89,12 +89,18 @@ static double call(ev *e, const char *fn)
         return fail(e, "expected ')'");
     e->p++;
     switch (f1) {
-    case 0: return floor(a);
-    case 1: return ceil(a);
-    case 2: return round(a);
-    case 3: return fabs(a);
-    case 4: return sqrt(a);
-    default: break;
+    case 0:
+        return floor(a);
+    case 1:
+        return ceil(a);
+    case 2:
+        return round(a);
+    case 3:
+        return fabs(a);
+    case 4:
+        return sqrt(a);
+    default:
+        break;
     }
     return f2 == 0 ? fmax(a, b) : f2 == 1 ? fmin(a, b) : pow(a, b);
 }

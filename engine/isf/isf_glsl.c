@@ -27,14 +27,33 @@ static const isf_rename renames[] = {
 static const char *glsl_type(strata_isf_type t)
 {
     switch (t) {
-    case STRATA_ISF_FLOAT: return "float";
+    case STRATA_ISF_FLOAT:
+        return "float";
     case STRATA_ISF_BOOL:
-    case STRATA_ISF_EVENT: return "bool";
-    case STRATA_ISF_LONG: return "int";
-    case STRATA_ISF_COLOR: return "vec4";
-    case STRATA_ISF_POINT2D: return "vec2";
-    default: return "sampler2D";
+    case STRATA_ISF_EVENT:
+        return "bool";
+    case STRATA_ISF_LONG:
+        return "int";
+    case STRATA_ISF_COLOR:
+        return "vec4";
+    case STRATA_ISF_POINT2D:
+        return "vec2";
+    default:
+        return "sampler2D";
     }
+}
+
+/* The per-image names ISF's reference host declares and some shaders use directly: the
+ * whole texture (strata's images are never sub-rectangles), never flipped. */
+static void image_macros(strata_buf *b, const char *name)
+{
+    char tmp[400];
+    int n = snprintf(tmp, sizeof tmp,
+                     "#define _%s_imgRect vec4(0.0, 0.0, IMG_SIZE(%s))\n"
+                     "#define _%s_imgSize IMG_SIZE(%s)\n"
+                     "#define _%s_flip false\n",
+                     name, name, name, name, name);
+    strata_buf_append(b, tmp, (size_t)n);
 }
 
 static void prelude(strata_buf *b, const strata_isf_desc *d, bool vs, int version)
@@ -59,6 +78,8 @@ static void prelude(strata_buf *b, const strata_isf_desc *d, bool vs, int versio
         n = snprintf(tmp, sizeof tmp, "uniform %s %s;\n", glsl_type(d->inputs[i].type),
                      d->inputs[i].name);
         strata_buf_append(b, tmp, (size_t)n);
+        if (d->inputs[i].ncomp == 0 && d->inputs[i].type != STRATA_ISF_EVENT)
+            image_macros(b, d->inputs[i].name);
     }
     for (int p = 0; p < d->npasses; p++) {
         bool dup = !d->passes[p].target[0];
@@ -68,10 +89,12 @@ static void prelude(strata_buf *b, const strata_isf_desc *d, bool vs, int versio
             continue;
         n = snprintf(tmp, sizeof tmp, "uniform sampler2D %s;\n", d->passes[p].target);
         strata_buf_append(b, tmp, (size_t)n);
+        image_macros(b, d->passes[p].target);
     }
     for (int i = 0; i < d->nimports; i++) {
         n = snprintf(tmp, sizeof tmp, "uniform sampler2D %s;\n", d->imports[i].name);
         strata_buf_append(b, tmp, (size_t)n);
+        image_macros(b, d->imports[i].name);
     }
     if (vs) {
         static const char v[] =

@@ -9,13 +9,13 @@
 
 #include "preset/preset_internal.h"
 
-static const char *const top_keys[] = {"DESCRIPTION", "CREDIT",   "ISFVSN",
-                                       "VSN",         "CATEGORIES", "INPUTS",
-                                       "PASSES",      "IMPORTED", "PERSISTENT_BUFFERS"};
+static const char *const top_keys[] = {
+    "DESCRIPTION", "CREDIT", "ISFVSN",   "VSN",      "CATEGORIES",
+    "INPUTS",      "PASSES", "IMPORTED", "KEYWORDS", "PERSISTENT_BUFFERS"};
 static const char *const input_keys[] = {"NAME", "TYPE",     "LABEL",  "DEFAULT", "MIN",
                                          "MAX",  "IDENTITY", "VALUES", "LABELS"};
-static const char *const pass_keys[] = {"TARGET", "PERSISTENT", "FLOAT", "WIDTH", "HEIGHT",
-                                        "DESCRIPTION"};
+static const char *const pass_keys[] = {"TARGET", "PERSISTENT", "FLOAT",
+                                        "WIDTH",  "HEIGHT",     "DESCRIPTION"};
 static const char *const type_names[] = {"float", "bool",  "long",  "color",   "point2D",
                                          "event", "image", "audio", "audioFFT"};
 #define NTYPES ((int)(sizeof type_names / sizeof type_names[0]))
@@ -90,8 +90,8 @@ static strata_status get_vec(strata_jctx *c, json_t *in, const char *key, const 
                                   key, out[0]);
     } else {
         size_t n = json_is_array(v) ? json_array_size(v) : 0;
-        bool ok = json_is_array(v) &&
-                  (n == (size_t)i->ncomp || (i->type == STRATA_ISF_COLOR && n == 3));
+        bool ok =
+            json_is_array(v) && (n == (size_t)i->ncomp || (i->type == STRATA_ISF_COLOR && n == 3));
         for (size_t k = 0; ok && k < n; k++)
             ok = num_of(json_array_get(v, k), false, &out[k]);
         if (ok && n == 3)
@@ -116,8 +116,10 @@ static strata_status parse_long_values(strata_jctx *c, json_t *in, strata_isf_in
     strata_jctx_push_key(c, vals ? "VALUES" : "LABELS");
     if (!vals || !json_is_array(vals) || json_array_size(vals) == 0 ||
         json_array_size(vals) > STRATA_ISF_MAX_VALUES) {
-        st = strata_jctx_fail(c, false, "input \"%s\" (long): VALUES must be an array of 1..%d "
-                              "whole numbers", i->name, STRATA_ISF_MAX_VALUES);
+        st = strata_jctx_fail(c, false,
+                              "input \"%s\" (long): VALUES must be an array of 1..%d "
+                              "whole numbers",
+                              i->name, STRATA_ISF_MAX_VALUES);
         goto out;
     }
     i->nvalues = (int)json_array_size(vals);
@@ -126,8 +128,10 @@ static strata_status parse_long_values(strata_jctx *c, json_t *in, strata_isf_in
         if (!json_is_integer(v) || json_integer_value(v) < -1000000 ||
             json_integer_value(v) > 1000000) {
             strata_jctx_push_index(c, k);
-            st = strata_jctx_fail(c, false, "input \"%s\" (long): VALUES[%d] must be a whole "
-                                  "number", i->name, k);
+            st = strata_jctx_fail(c, false,
+                                  "input \"%s\" (long): VALUES[%d] must be a whole "
+                                  "number",
+                                  i->name, k);
             strata_jctx_pop(c);
             goto out;
         }
@@ -137,16 +141,20 @@ static strata_status parse_long_values(strata_jctx *c, json_t *in, strata_isf_in
     strata_jctx_push_key(c, "LABELS");
     if (labels) {
         if (!json_is_array(labels) || json_array_size(labels) != (size_t)i->nvalues) {
-            st = strata_jctx_fail(c, false, "input \"%s\" (long): LABELS must be an array of %d "
-                                  "strings, one per VALUE", i->name, i->nvalues);
+            st = strata_jctx_fail(c, false,
+                                  "input \"%s\" (long): LABELS must be an array of %d "
+                                  "strings, one per VALUE",
+                                  i->name, i->nvalues);
             goto out;
         }
         for (int k = 0; k < i->nvalues; k++) {
             json_t *v = json_array_get(labels, (size_t)k);
             if (!json_is_string(v)) {
                 strata_jctx_push_index(c, k);
-                st = strata_jctx_fail(c, false, "input \"%s\" (long): LABELS[%d] must be a "
-                                      "string", i->name, k);
+                st = strata_jctx_fail(c, false,
+                                      "input \"%s\" (long): LABELS[%d] must be a "
+                                      "string",
+                                      i->name, k);
                 strata_jctx_pop(c);
                 goto out;
             }
@@ -212,8 +220,10 @@ static strata_status parse_input(strata_jctx *c, json_t *in, strata_isf_desc *d,
     const char *nm = json_string_value(name);
     if (!is_ident(nm) || strlen(nm) >= STRATA_ISF_NAME_MAX) {
         strata_jctx_push_key(c, "NAME");
-        st = strata_jctx_fail(c, false, "INPUTS[%d] NAME \"%.60s\" is not a GLSL name (letters, "
-                              "digits, _; at most %d)", idx, nm, STRATA_ISF_NAME_MAX - 1);
+        st = strata_jctx_fail(c, false,
+                              "INPUTS[%d] NAME \"%.60s\" is not a GLSL name (letters, "
+                              "digits, _; at most %d)",
+                              idx, nm, STRATA_ISF_NAME_MAX - 1);
         strata_jctx_pop(c);
         return st;
     }
@@ -270,8 +280,10 @@ static strata_status parse_input(strata_jctx *c, json_t *in, strata_isf_desc *d,
     for (int k = 0; k < i->ncomp; k++)
         if ((i->has_min && i->def[k] < i->min[k]) || (i->has_max && i->def[k] > i->max[k])) {
             strata_jctx_push_key(c, "DEFAULT");
-            st = strata_jctx_fail(c, false, "input \"%s\": DEFAULT %g is outside MIN..MAX "
-                                  "%g..%g", i->name, i->def[k], i->min[k], i->max[k]);
+            st = strata_jctx_fail(c, false,
+                                  "input \"%s\": DEFAULT %g is outside MIN..MAX "
+                                  "%g..%g",
+                                  i->name, i->def[k], i->min[k], i->max[k]);
             strata_jctx_pop(c);
             return st;
         }
@@ -313,8 +325,8 @@ static strata_status parse_inputs(strata_jctx *c, json_t *root, strata_isf_desc 
     }
     strata_jctx_pop(c);
     for (int k = 0; st == STRATA_OK && k < d->ninputs; k++)
-        d->filter |= d->inputs[k].type == STRATA_ISF_IMAGE && !strcmp(d->inputs[k].name,
-                                                                        "inputImage");
+        d->filter |=
+            d->inputs[k].type == STRATA_ISF_IMAGE && !strcmp(d->inputs[k].name, "inputImage");
     return st;
 }
 
@@ -332,8 +344,10 @@ static strata_status get_size(strata_jctx *c, json_t *p, const char *key, const 
     else if (json_is_string(v) && strlen(json_string_value(v)) < STRATA_ISF_EXPR_MAX)
         snprintf(out, STRATA_ISF_EXPR_MAX, "%s", json_string_value(v));
     else
-        st = strata_jctx_fail(c, false, "%s must be a number or an expression string of at most "
-                              "%d characters", key, STRATA_ISF_EXPR_MAX - 1);
+        st = strata_jctx_fail(c, false,
+                              "%s must be a number or an expression string of at most "
+                              "%d characters",
+                              key, STRATA_ISF_EXPR_MAX - 1);
     strata_result er = {0};
     double x;
     if (st == STRATA_OK && !strata_isf_eval(out, d, 640, 360, NULL, &x, &er))
@@ -391,8 +405,10 @@ static strata_status parse_pass(strata_jctx *c, json_t *p, strata_isf_desc *d, i
         if (ps->target[0] && !strcmp(o->target, ps->target) &&
             (o->persistent != ps->persistent || o->is_float != ps->is_float ||
              strcmp(o->width, ps->width) || strcmp(o->height, ps->height)))
-            st = strata_jctx_fail(c, false, "TARGET \"%s\" is written by PASSES[%d] and [%d] "
-                                  "with different PERSISTENT, FLOAT or size", ps->target, k, idx);
+            st = strata_jctx_fail(c, false,
+                                  "TARGET \"%s\" is written by PASSES[%d] and [%d] "
+                                  "with different PERSISTENT, FLOAT or size",
+                                  ps->target, k, idx);
     }
     return st;
 }
@@ -407,7 +423,8 @@ static strata_status parse_persistent(strata_jctx *c, json_t *root, strata_isf_d
     strata_jctx_push_key(c, "PERSISTENT_BUFFERS");
     strata_status st = STRATA_OK;
     if (!json_is_array(pb) && !json_is_object(pb))
-        st = strata_jctx_fail(c, false, "PERSISTENT_BUFFERS must be an array of names or an "
+        st = strata_jctx_fail(c, false,
+                              "PERSISTENT_BUFFERS must be an array of names or an "
                               "object");
     size_t n = json_is_array(pb) ? json_array_size(pb) : 0;
     const char *key;
@@ -443,8 +460,10 @@ static strata_status parse_persistent(strata_jctx *c, json_t *root, strata_isf_d
                 strata_jctx_push_index(c, k);
             else
                 strata_jctx_push_key(c, names[k]);
-            st = strata_jctx_fail(c, json_is_object(pb), "persistent buffer \"%.40s\" is never "
-                                  "a TARGET of PASSES", names[k]);
+            st = strata_jctx_fail(c, json_is_object(pb),
+                                  "persistent buffer \"%.40s\" is never "
+                                  "a TARGET of PASSES",
+                                  names[k]);
             strata_jctx_pop(c);
         }
     }
@@ -472,6 +491,19 @@ static strata_status parse_passes(strata_jctx *c, json_t *root, strata_isf_desc 
     }
     if (st == STRATA_OK && d->npasses == 0)
         d->npasses = 1; /* no PASSES, or []: one pass to the output */
+    int targets = 0;
+    for (int p = 0; p < d->npasses; p++) {
+        bool first = d->passes[p].target[0] != 0;
+        for (int q = 0; q < p && first; q++)
+            first = strcmp(d->passes[q].target, d->passes[p].target) != 0;
+        targets += first;
+    }
+    if (st == STRATA_OK && targets > STRATA_ISF_MAX_BUFFERS) {
+        strata_jctx_push_key(c, "PASSES");
+        st = strata_jctx_fail(c, false, "PASSES name %d TARGETs; at most %d", targets,
+                              STRATA_ISF_MAX_BUFFERS);
+        strata_jctx_pop(c);
+    }
     return st == STRATA_OK ? parse_persistent(c, root, d) : st;
 }
 
@@ -484,8 +516,7 @@ static strata_status add_import(strata_jctx *c, strata_isf_desc *d, const char *
     if (!is_ident(name) || strlen(name) >= sizeof im->name)
         return strata_jctx_fail(c, false, "IMPORTED \"%.40s\" is not a GLSL name", name);
     if (strata_isf_find_input(d, name) >= 0)
-        return strata_jctx_fail(c, false, "IMPORTED \"%.40s\" is also the name of an INPUT",
-                                name);
+        return strata_jctx_fail(c, false, "IMPORTED \"%.40s\" is also the name of an INPUT", name);
     for (int p = 0; p < d->npasses; p++)
         if (!strcmp(d->passes[p].target, name))
             return strata_jctx_fail(c, false, "IMPORTED \"%.40s\" is also a pass TARGET", name);
@@ -503,11 +534,14 @@ static strata_status parse_imports(strata_jctx *c, json_t *root, strata_isf_desc
         return STRATA_OK;
     strata_jctx_push_key(c, "IMPORTED");
     strata_status st = STRATA_OK;
-    size_t n = json_is_object(im) ? json_object_size(im) : json_is_array(im) ? json_array_size(im)
-                                                                             : 0;
+    size_t n = json_is_object(im)  ? json_object_size(im)
+               : json_is_array(im) ? json_array_size(im)
+                                   : 0;
     if ((!json_is_object(im) && !json_is_array(im)) || n > STRATA_ISF_MAX_IMPORTS)
-        st = strata_jctx_fail(c, false, "IMPORTED must be an object (or array) of at most %d "
-                              "images", STRATA_ISF_MAX_IMPORTS);
+        st = strata_jctx_fail(c, false,
+                              "IMPORTED must be an object (or array) of at most %d "
+                              "images",
+                              STRATA_ISF_MAX_IMPORTS);
     if (st == STRATA_OK && json_is_object(im)) {
         const char *key;
         json_t *v;
@@ -536,7 +570,10 @@ static strata_status parse_meta(strata_jctx *c, json_t *root, strata_isf_desc *d
     strata_status st = get_str(c, root, "DESCRIPTION", d->description, sizeof d->description);
     if (st == STRATA_OK)
         st = get_str(c, root, "CREDIT", d->credit, sizeof d->credit);
-    if (st == STRATA_OK)
+    json_t *vsn = json_object_get(root, "ISFVSN");
+    if (st == STRATA_OK && json_is_number(vsn)) /* "2" or 2 in the wild */
+        snprintf(d->vsn, sizeof d->vsn, "%g", json_number_value(vsn));
+    else if (st == STRATA_OK)
         st = get_str(c, root, "ISFVSN", d->vsn, sizeof d->vsn);
     json_t *cats = json_object_get(root, "CATEGORIES");
     if (st == STRATA_OK && cats) {
@@ -574,25 +611,31 @@ static strata_status find_header(const char *text, size_t len, const char *file,
             line++, col = 1;
     }
     if (p + 1 >= len || text[p] != '/' || text[p + 1] != '*')
-        return strata_fail(r, STRATA_ERR_FORMAT, "%s:%d:%d: no ISF header: the file must open "
-                           "with a /* { JSON } */ comment", file, line, col);
+        return strata_fail(r, STRATA_ERR_FORMAT,
+                           "%s:%d:%d: no ISF header: the file must open "
+                           "with a /* { JSON } */ comment",
+                           file, line, col);
     *open = p;
     for (size_t q = p + 2; q + 1 < len; q++)
         if (text[q] == '*' && text[q + 1] == '/') {
             *close = q;
             return STRATA_OK;
         }
-    return strata_fail(r, STRATA_ERR_FORMAT, "%s:%d:%d: the ISF header comment is never closed "
-                       "(no */)", file, line, col);
+    return strata_fail(r, STRATA_ERR_FORMAT,
+                       "%s:%d:%d: the ISF header comment is never closed "
+                       "(no */)",
+                       file, line, col);
 }
 
-strata_status strata_isf_parse(const char *text, size_t len, const char *file,
-                               strata_isf_desc *out, strata_result *r)
+strata_status strata_isf_parse(const char *text, size_t len, const char *file, strata_isf_desc *out,
+                               strata_result *r)
 {
     memset(out, 0, sizeof *out);
     if (len > STRATA_ISF_MAX_BYTES)
-        return strata_fail(r, STRATA_ERR_FORMAT, "%s: %zu bytes, more than an ISF file may be "
-                           "(%u)", file, len, STRATA_ISF_MAX_BYTES);
+        return strata_fail(r, STRATA_ERR_FORMAT,
+                           "%s: %zu bytes, more than an ISF file may be "
+                           "(%u)",
+                           file, len, STRATA_ISF_MAX_BYTES);
     if (memchr(text, 0, len))
         return strata_fail(r, STRATA_ERR_FORMAT, "%s: not a text file (a NUL byte)", file);
     size_t open = 0, close = 0;

@@ -14,13 +14,19 @@
 
 #include "bank/bank_internal.h"
 
-/* Texture units: 0 every image input, 1..8 pass buffers, 9..11 IMPORTED, 12 and 13 the
- * shader's spectrum and waveform (14 and 15 are strata's own: left alone). */
+/* Texture units: 0 every image input, 1..8 pass buffers (the 9th to 16th on 16..23, where
+ * the GL has 24 units), 9..11 IMPORTED, 12 and 13 the shader's spectrum and waveform (14
+ * and 15 are strata's own: left alone). */
 #define UNIT_IMAGE 0
 #define UNIT_BUFFER 1
 #define UNIT_IMPORT 9
 #define UNIT_FFT 12
 #define UNIT_WAVE 13
+
+static int buffer_unit(int k)
+{
+    return k < 8 ? UNIT_BUFFER + k : 16 + k - 8;
+}
 
 typedef struct program {
     GLuint gl;
@@ -44,7 +50,7 @@ struct strata_isf {
     char path[1024], vs_path[1040], stem[STRATA_ISF_NAME_MAX], dir[1024];
     strata_isf_desc d;
     program pr;
-    buffer buf[STRATA_ISF_MAX_PASSES];
+    buffer buf[STRATA_ISF_MAX_BUFFERS];
     int nbuf;
     int pass_buf[STRATA_ISF_MAX_PASSES]; /* buffer index per pass, -1: the output */
     strata_target out;
@@ -130,8 +136,28 @@ static bool build(const strata_isf_desc *d, const char *file, const char *fs, si
                   size_t n)
 {
     err[0] = 0;
-    char *fsrc = strata_isf_glsl(d, fs, fs_len, false, 330);
-    char *vsrc = strata_isf_glsl(d, vs, vs_len, true, 330);
+    int targets = 0;
+    for (int p = 0; p < d->npasses; p++) {
+        bool first = d->passes[p].target[0] != 0;
+        for (int q = 0; q < p && first; q++)
+            first = strcmp(d->passes[q].target, d->passes[p].target) != 0;
+        targets += first;
+    }
+    GLint units = 16;
+    glGetIntegerv(GL_MAX_TEXTURE_IMAGE_UNITS, &units);
+    if (targets > 8 && units < 24) {
+        snprintf(err, n, "%.300s: %d TARGET buffers need 24 texture units; this GL has %d", file,
+                 targets, units);
+        LOG_ERROR("ISF", "%s", err);
+        return false;
+    }
+    /* GLSL 4.00 where the context has it: its implicit int -> float / uint conversions
+     * are what ISF's desktop hosts accept, and shaders in the wild rely on them. */
+    GLint major = 3;
+    glGetIntegerv(GL_MAJOR_VERSION, &major);
+    int version = major >= 4 ? 400 : 330;
+    char *fsrc = strata_isf_glsl(d, fs, fs_len, false, version);
+    char *vsrc = strata_isf_glsl(d, vs, vs_len, true, version);
     GLuint v = vsrc ? compile(GL_VERTEX_SHADER, vsrc, vs ? vs_file : file, err, n) : 0;
     GLuint f = fsrc && v ? compile(GL_FRAGMENT_SHADER, fsrc, file, err, n) : 0;
     free(fsrc);
@@ -185,7 +211,7 @@ static bool build(const strata_isf_desc *d, const char *file, const char *fs, si
         for (int q = 0; q < p && first; q++)
             first = strcmp(d->passes[q].target, d->passes[p].target) != 0;
         if (first)
-            glUniform1i(glGetUniformLocation(prog, d->passes[p].target), UNIT_BUFFER + b++);
+            glUniform1i(glGetUniformLocation(prog, d->passes[p].target), buffer_unit(b++));
     }
     for (int i = 0; i < d->nimports; i++)
         glUniform1i(glGetUniformLocation(prog, d->imports[i].name), UNIT_IMPORT + i);
@@ -253,14 +279,12 @@ static void imports_free(strata_isf *s)
 
 /* Decode IMPORTED images (paths relative to the file's folder) into textures. Setup
  * and reload only: this reads the disk. A missing image is an error. */
-static bool imports_load(strata_isf *s, const strata_isf_desc *d, GLuint *tex, char *err,
-                         size_t n)
+static bool imports_load(strata_isf *s, const strata_isf_desc *d, GLuint *tex, char *err, size_t n)
 {
     for (int i = 0; i < d->nimports; i++) {
         char path[1400];
         const char *p = d->imports[i].path;
-        snprintf(path, sizeof path, "%s%s%s", p[0] == '/' ? "" : s->dir, p[0] == '/' ? "" : "/",
-                 p);
+        snprintf(path, sizeof path, "%s%s%s", p[0] == '/' ? "" : s->dir, p[0] == '/' ? "" : "/", p);
         char *data = NULL;
         size_t len = 0;
         strata_result r = {0};
@@ -579,9 +603,13 @@ static void set_inputs(const strata_isf *s, const strata_isf_frame *f)
                        ? input_value(s, f, i, c)
                        : 0.0f;
         switch (in->type) {
-        case STRATA_ISF_FLOAT: glUniform1f(loc, v[0]); break;
+        case STRATA_ISF_FLOAT:
+            glUniform1f(loc, v[0]);
+            break;
         case STRATA_ISF_BOOL:
-        case STRATA_ISF_EVENT: glUniform1i(loc, v[0] > 0.5f); break;
+        case STRATA_ISF_EVENT:
+            glUniform1i(loc, v[0] > 0.5f);
+            break;
         case STRATA_ISF_LONG: {
             int best = (int)lroundf(v[0]);
             for (int k = 0, bd = -1; k < in->nvalues; k++) {
@@ -592,9 +620,14 @@ static void set_inputs(const strata_isf *s, const strata_isf_frame *f)
             glUniform1i(loc, best);
             break;
         }
-        case STRATA_ISF_COLOR: glUniform4fv(loc, 1, v); break;
-        case STRATA_ISF_POINT2D: glUniform2fv(loc, 1, v); break;
-        default: break;
+        case STRATA_ISF_COLOR:
+            glUniform4fv(loc, 1, v);
+            break;
+        case STRATA_ISF_POINT2D:
+            glUniform2fv(loc, 1, v);
+            break;
+        default:
+            break;
         }
     }
 }
@@ -705,7 +738,7 @@ const strata_target *strata_isf_run(strata_isf *s, const strata_isf_frame *f)
             dst = &s->buf[b].t[1 - s->buf[b].front];
         }
         for (int k = 0; k < s->nbuf; k++)
-            strata_texture_bind(s->buf[k].t[s->buf[k].front].tex, UNIT_BUFFER + k);
+            strata_texture_bind(s->buf[k].t[s->buf[k].front].tex, buffer_unit(k));
         strata_target_bind(dst);
         glUniform2f(s->pr.size, (float)dst->w, (float)dst->h);
         glUniform1i(s->pr.pass, p);
@@ -752,8 +785,7 @@ const strata_isf_desc *strata_isf_describe(const strata_isf *s)
 
 int strata_isf_param(const strata_isf *s, int input, int comp)
 {
-    return input >= 0 && input < s->d.ninputs && comp >= 0 && comp < 4 ? s->param[input][comp]
-                                                                        : -1;
+    return input >= 0 && input < s->d.ninputs && comp >= 0 && comp < 4 ? s->param[input][comp] : -1;
 }
 
 const char *strata_isf_error(const strata_isf *s)

@@ -36,10 +36,9 @@ static const char *write_isf(const char *name, const char *text)
 static strata_isf *load(const char *name, const char *text, bool params)
 {
     strata_result r = {0};
-    strata_isf *s = strata_isf_load(write_isf(name, text),
-                                    &(strata_isf_opts){.width = W, .height = H,
-                                                       .register_params = params},
-                                    &r);
+    strata_isf *s =
+        strata_isf_load(write_isf(name, text),
+                        &(strata_isf_opts){.width = W, .height = H, .register_params = params}, &r);
     if (!s)
         fail_msg("%s: %s", name, r.msg);
     return s;
@@ -264,8 +263,8 @@ static void audio_inputs_follow_the_audio_frame(void **state)
 static void imported_image_is_read_the_right_way_up(void **state)
 {
     (void)state;
-    static const uint8_t png[16] = {255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 255, 255,
-                                    255, 255};
+    static const uint8_t png[16] = {255, 0, 0,   255, 0,   255, 0,   255,
+                                    0,   0, 255, 255, 255, 255, 255, 255};
     char path[300];
     snprintf(path, sizeof path, "%s/tiles.png", dir);
     assert_int_equal(strata_png_write(path, 2, 2, png, NULL), STRATA_OK);
@@ -337,13 +336,32 @@ static void broken_file_names_its_line_and_reload_keeps_the_last_good(void **sta
     strata_isf_destroy(s);
 }
 
+/* A vertex shader beside the file (x.vs for x.fs) runs, passing its own varying. */
+static void vertex_shader_beside_the_file(void **state)
+{
+    (void)state;
+    write_isf("withvs.vs",
+              "varying vec2 twice;\n"
+              "void main() { isf_vertShaderInit(); twice = isf_FragNormCoord * 2.0; }\n");
+    strata_isf *s = load("withvs.fs",
+                         "/*{\"INPUTS\": [{\"NAME\": \"inputImage\", \"TYPE\": \"image\"}]}*/\n"
+                         "varying vec2 twice;\n"
+                         "void main() { gl_FragColor = vec4(twice.x / 4.0, "
+                         "_inputImage_imgRect.x, 0.0, 1.0); }\n",
+                         false);
+    read_out(strata_isf_run(s, &(strata_isf_frame){0}));
+    for (int x = 0; x < W; x += 5)
+        near(at(x, 3, 0), (x + 0.5) / W * 0.5 * 255, 1, "red from the .vs varying", x);
+    strata_isf_destroy(s);
+}
+
 static void watcher_picks_up_an_edit(void **state)
 {
     (void)state;
     strata_result r = {0};
     const char *path = write_isf("watch.fs", "/*{}*/ void main() { gl_FragColor = vec4(1.0); }\n");
-    strata_isf *s = strata_isf_load(
-        path, &(strata_isf_opts){.width = W, .height = H, .watch = true}, &r);
+    strata_isf *s =
+        strata_isf_load(path, &(strata_isf_opts){.width = W, .height = H, .watch = true}, &r);
     assert_non_null(s);
     usleep(300 * 1000); /* a later mtime than the first write's, on any file system */
     write_isf("watch.fs", "/*{}*/ void main() { gl_FragColor = vec4(0.0, 0.0, 0.0, 1.0); }\n");
@@ -383,6 +401,7 @@ int main(void)
         cmocka_unit_test(audio_inputs_follow_the_audio_frame),
         cmocka_unit_test(imported_image_is_read_the_right_way_up),
         cmocka_unit_test(broken_file_names_its_line_and_reload_keeps_the_last_good),
+        cmocka_unit_test(vertex_shader_beside_the_file),
         cmocka_unit_test(watcher_picks_up_an_edit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -133,10 +133,10 @@ static void bad_headers_name_file_line_column(void **state)
                  "\"LABELS\": [\"x\"]}]}*/",
                  "t.fs:1:", "LABELS must be an array of 2 strings");
     /* Types and names. */
-    expect_error("/*{\"INPUTS\": [{\"NAME\": \"a\", \"TYPE\": \"flaot\"}]}*/", "t.fs:1:",
-                 "did you mean \"float\"");
-    expect_error("/*{\"INPUTS\": [{\"NAME\": \"a b\", \"TYPE\": \"float\"}]}*/", "t.fs:1:",
-                 "not a GLSL name");
+    expect_error("/*{\"INPUTS\": [{\"NAME\": \"a\", \"TYPE\": \"flaot\"}]}*/",
+                 "t.fs:1:", "did you mean \"float\"");
+    expect_error("/*{\"INPUTS\": [{\"NAME\": \"a b\", \"TYPE\": \"float\"}]}*/",
+                 "t.fs:1:", "not a GLSL name");
     expect_error("/*{\"INPUTS\": [{\"NAME\": \"a\", \"TYPE\": \"float\"}, {\"NAME\": \"a\", "
                  "\"TYPE\": \"bool\"}]}*/",
                  "t.fs:1:", "declared twice");
@@ -148,16 +148,16 @@ static void bad_headers_name_file_line_column(void **state)
                  "t.fs:2:", "also the name of an INPUT");
     expect_error("/*{\"PERSISTENT_BUFFERS\": [\"acc\"],\n\"PASSES\": [{\"TARGET\": \"other\"}]}*/",
                  "t.fs:1:", "\"acc\" is never a TARGET");
-    expect_error("/*{\"PASSES\": [{\"TARGET\": \"b\", \"WIDTH\": \"$WIDTH/\"}]}*/", "t.fs:1:",
-                 "unexpected end");
-    expect_error("/*{\"PASSES\": [{\"TARGET\": \"b\", \"WIDTH\": \"$nope*2\"}]}*/", "t.fs:1:",
-                 "unknown $name");
-    expect_error("/*{\"PASSES\": [{\"TARGET\": \"b\", \"PERSISTENT\": \"yes\"}]}*/", "t.fs:1:",
-                 "PERSISTENT must be true or false");
+    expect_error("/*{\"PASSES\": [{\"TARGET\": \"b\", \"WIDTH\": \"$WIDTH/\"}]}*/",
+                 "t.fs:1:", "unexpected end");
+    expect_error("/*{\"PASSES\": [{\"TARGET\": \"b\", \"WIDTH\": \"$nope*2\"}]}*/",
+                 "t.fs:1:", "unknown $name");
+    expect_error("/*{\"PASSES\": [{\"TARGET\": \"b\", \"PERSISTENT\": \"yes\"}]}*/",
+                 "t.fs:1:", "PERSISTENT must be true or false");
     expect_error("/*{\"PASSES\": [{\"TARGET\": \"b\"}, {\"TARGET\": \"b\", \"FLOAT\": true}]}*/",
                  "t.fs:1:", "different PERSISTENT, FLOAT or size");
-    expect_error("/*{\"IMPORTED\": {\"logo\": {\"FILE\": \"x.png\"}}}*/", "t.fs:1:",
-                 "needs a PATH");
+    expect_error("/*{\"IMPORTED\": {\"logo\": {\"FILE\": \"x.png\"}}}*/",
+                 "t.fs:1:", "needs a PATH");
     expect_error("/*[1, 2]*/", "t.fs:1:", "must be a JSON object");
     expect_error("/*{\"DESCRIPTION\": 5}*/", "t.fs:1:", "must be a string");
 }
@@ -172,6 +172,24 @@ static void v1_persistent_buffers_mark_targets(void **state)
                      STRATA_OK);
     assert_true(d.passes[0].persistent);
     assert_false(d.passes[1].persistent);
+}
+
+/* What files in the wild carry: KEYWORDS, a numeric ISFVSN, many passes (16 targets). */
+static void headers_from_the_wild(void **state)
+{
+    (void)state;
+    strata_result r;
+    assert_int_equal(parse("/*{\"ISFVSN\": 2, \"KEYWORDS\": [\"a\"]}*/", &r), STRATA_OK);
+    assert_string_equal(d.vsn, "2");
+    char text[2048] = "/*{\"PASSES\": [";
+    for (int k = 0; k < 17; k++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "%s{\"TARGET\": \"t%d\"}",
+                 k ? ", " : "", k);
+    strcat(text, "]}*/");
+    expect_error(text, "t.fs:1:", "PASSES name 17 TARGETs; at most 16");
+    strcpy(strstr(text, ", {\"TARGET\": \"t16\"}"), "]}*/");
+    assert_int_equal(parse(text, &r), STRATA_OK);
+    assert_int_equal(d.npasses, 16);
 }
 
 static void huge_and_binary_files_are_refused(void **state)
@@ -223,8 +241,8 @@ static void glsl_keeps_the_file_lines(void **state)
     const char *l3 = body;
     for (int k = 0; k < 2; k++)
         l3 = strchr(l3, '\n') + 1;
-    assert_true(strncmp(l3, "//#version 120\nin vec2 uv; // gl_FragColor in a comment stays\n",
-                        60) == 0);
+    assert_true(
+        strncmp(l3, "//#version 120\nin vec2 uv; // gl_FragColor in a comment stays\n", 60) == 0);
     assert_non_null(strstr(l3, "isf_FragColor = texture(inputImage, uv) * k;"));
     free(fs);
     const char *vt = "varying vec2 uv;\nvoid main() { isf_vertShaderInit(); "
@@ -242,6 +260,7 @@ int main(void)
         cmocka_unit_test(no_passes_is_one_pass),
         cmocka_unit_test(bad_headers_name_file_line_column),
         cmocka_unit_test(v1_persistent_buffers_mark_targets),
+        cmocka_unit_test(headers_from_the_wild),
         cmocka_unit_test(huge_and_binary_files_are_refused),
         cmocka_unit_test(glsl_keeps_the_file_lines),
     };

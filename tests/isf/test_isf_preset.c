@@ -26,8 +26,7 @@ static void isf_paths_resolve_against_the_preset(void **state)
     assert_int_equal(parse("{\"isf\": \"plasma.fs\"}", &r), STRATA_OK);
     assert_int_equal(p.n_isf, 1);
     assert_string_equal(p.isf[0], "/shows/a/plasma.fs");
-    assert_int_equal(parse("{\"isf\": [\"fx/kaleido.fs\", \"/opt/isf/glow.fs\"]}", &r),
-                     STRATA_OK);
+    assert_int_equal(parse("{\"isf\": [\"fx/kaleido.fs\", \"/opt/isf/glow.fs\"]}", &r), STRATA_OK);
     assert_int_equal(p.n_isf, 2);
     assert_string_equal(p.isf[0], "/shows/a/fx/kaleido.fs");
     assert_string_equal(p.isf[1], "/opt/isf/glow.fs");
