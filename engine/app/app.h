@@ -12,6 +12,7 @@
 #include "control/control.h"
 #include "core/core.h"
 #include "fx/fx.h"
+#include "midi/midi.h"
 #include "morph/morph.h"
 #include "preset/preset.h"
 #include "render/render.h"
@@ -71,6 +72,12 @@ typedef struct strata_options {
     const char *isf[MAX_SETS]; /* --isf FILE (repeatable): ISF shaders, on at start */
     int nisf;
     const char *isf_dir; /* --isf-dir DIR: every *.fs there, off at start */
+    /* MIDI (live mode; engine/midi) */
+    const char *midi;          /* --midi NAME|INDEX|all: ports to open, NULL: none */
+    const char *midi_api;      /* --midi-api auto|alsa|jack */
+    const char *midi_maps[8];  /* --midi-map FILE (repeatable) */
+    int nmidi_maps;
+    bool list_midi;            /* --list-midi */
     bool bench_osc;        /* bench: flood OSC and report latency */
     double osc_rate;       /* bench --osc: flood messages per second (100000) */
     const char *osc_param; /* bench --osc: the parameter flooded (pulse) */
@@ -111,6 +118,8 @@ typedef struct strata_engine {
     strata_control *control;
     struct strata_oscquery *oscquery; /* live mode: the OSCQuery server, or NULL */
     struct strata_isf_chain *isf;     /* --isf / --isf-dir shaders, or NULL */
+    struct strata_midi *midi;         /* live mode with --midi: controllers, or NULL */
+    strata_midi_clock_state midi_clock; /* this frame's MIDI clock (strata_midi_apply) */
     strata_tempo_state tempo; /* this frame's tempo clock */
     bool offline;             /* render mode: frame clock, frame-exact audio */
     double fps;               /* render mode */
@@ -195,6 +204,11 @@ const strata_target *strata_engine_frame(strata_engine *e, double dt);
  * NULL; else the frame's target. */
 const strata_target *strata_engine_present(strata_engine *e, double dt, const strata_target *dst,
                                            int win_w, int win_h);
+/* MIDI (live mode with --midi): create the module and load --midi-map files; then once a
+ * frame, before the control module's apply, drain it: parameter sets, triggers (as OSC's
+ * commands), the clock into e->midi_clock. */
+strata_status strata_engine_midi_init(strata_engine *e, strata_result *r);
+void strata_engine_midi_frame(strata_engine *e);
 /* Commands from OSC the control module hands to the app (render thread). */
 bool strata_engine_command(strata_control *ctl, const strata_cmd *cmd, void *user);
 /* Live mode's adaptive resolution, once per frame after the swap: work_ms is the frame's

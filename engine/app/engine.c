@@ -1,6 +1,7 @@
 /* The engine: state shared by live, render and bench, and the frame sequence. */
 #include "app.h"
 #include "isf/isf.h"
+#include "midi/midi.h"
 #include "oscquery/oscquery.h"
 
 #include <jansson.h>
@@ -104,6 +105,8 @@ strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool
             return STRATA_ERR_ARG;
     if (o->link)
         strata_control_set_link(e->control, true);
+    if (o->midi && o->mode == MODE_LIVE && strata_engine_midi_init(e, r) != STRATA_OK)
+        return r->status;
     e->offline = o->mode == MODE_RENDER;
     e->fps = o->fps;
     e->wall_start = strata_time_s();
@@ -148,6 +151,8 @@ void strata_engine_shutdown(strata_engine *e)
     e->shots = NULL;
     strata_oscquery_destroy(e->oscquery);
     e->oscquery = NULL;
+    strata_midi_destroy(e->midi);
+    e->midi = NULL;
     strata_control_destroy(e->control);
     e->control = NULL;
     strata_audio_destroy(e->audio_in);
@@ -162,6 +167,74 @@ void strata_engine_shutdown(strata_engine *e)
         strata_target_free(&e->targets[i]);
     strata_render_shutdown();
     strata_gl_close(&e->gl);
+}
+
+/* ---- MIDI (engine/midi) ------------------------------------------------------ */
+
+strata_status strata_engine_midi_init(strata_engine *e, strata_result *r)
+{
+    const strata_options *o = e->opt;
+    strata_midi_config mc = {.ports = o->midi};
+    if (o->midi_api)
+        strata_midi_parse_api(o->midi_api, &mc.api);
+    if (!(e->midi = strata_midi_create(&mc, r)))
+        return r->status;
+    for (int i = 0; i < o->nmidi_maps; i++) {
+        strata_midi_map map;
+        if (strata_midi_map_load(o->midi_maps[i], &map, r) != STRATA_OK ||
+            !strata_midi_add_map(e->midi, &map, r))
+            return r->status ? r->status : STRATA_ERR_FORMAT;
+        LOG_INFO("MIDI", "%s: %d bindings (%s)", o->midi_maps[i], map.n, map.name);
+    }
+    return STRATA_OK;
+}
+
+/* Before the control module's apply: MIDI's parameter sets are smoothed like OSC's, its
+ * triggers run as OSC's commands do (strata_engine_command), a burst is an onset of the
+ * velocity's height this frame. */
+void strata_engine_midi_frame(strata_engine *e)
+{
+    if (!e->midi)
+        return;
+    strata_midi_frame mf = {.params = &e->params, .now = strata_time_s()};
+    strata_midi_apply(e->midi, &mf);
+    for (int i = 0; i < mf.ntriggers; i++) {
+        const strata_midi_trigger *t = &mf.triggers[i];
+        strata_cmd c = {.type = STRATA_CMD_NONE, .ival = t->index, .value = -1};
+        switch (t->action) {
+        case STRATA_MIDI_ACT_TAP:
+            strata_control_tap(e->control);
+            continue;
+        case STRATA_MIDI_ACT_BURST:
+            e->audio.onset = fmaxf(e->audio.onset, t->amount);
+            continue;
+        case STRATA_MIDI_ACT_SCENE_NEXT:
+            c.type = STRATA_CMD_SCENE_NEXT;
+            break;
+        case STRATA_MIDI_ACT_SCENE_PREV:
+            c.type = STRATA_CMD_SCENE_PREV;
+            break;
+        case STRATA_MIDI_ACT_SCENE:
+            c.type = STRATA_CMD_SCENE;
+            if (t->index >= e->setlist.count) {
+                LOG_WARN("MIDI", "scene %d: the setlist has %d", t->index, e->setlist.count);
+                continue;
+            }
+            break;
+        case STRATA_MIDI_ACT_KEY:
+            c.type = STRATA_CMD_KEY;
+            if (t->index >= strata_bank_count(strata_engine_bank(e))) {
+                LOG_WARN("MIDI", "keyframe %d: the bank has %d", t->index,
+                         strata_bank_count(strata_engine_bank(e)));
+                continue;
+            }
+            break;
+        default:
+            continue;
+        }
+        strata_engine_command(e->control, &c, e);
+    }
+    e->midi_clock = mf.clock;
 }
 
 bool strata_engine_command(strata_control *ctl, const strata_cmd *cmd, void *user)
@@ -337,6 +410,7 @@ static const strata_target *frame_run(strata_engine *e, double dt, const strata_
     strata_audio_snapshot(e->audio_in, now, &e->audio);
     /* Drain command queues and update parameters: OSC commands due this frame, the
      * tempo clock, modulation routes, smoothing. The one place commands are applied. */
+    strata_engine_midi_frame(e);
     strata_control_frame cf = {
         .params = &e->params,
         .audio = &e->audio,

@@ -10,10 +10,12 @@ typedef struct live_state {
     bool install; /* kiosk: only a deliberate combination quits */
     bool overlay;
     double last_esc; /* time of the last Esc, for the double-press quit */
+    int last_param;  /* the parameter last moved by its key: what L arms for MIDI learn */
 } live_state;
 
-static void nudge_param(strata_engine *e, SDL_Keycode key, bool down)
+static int nudge_param(strata_engine *e, SDL_Keycode key, bool down)
 {
+    int moved = -1;
     for (int i = 0; i < STRATA_PARAM_COUNT; i++) {
         const strata_param_def *d = &strata_param_defs[i];
         if (!d->key || d->key != (char)key)
@@ -21,7 +23,9 @@ static void nudge_param(strata_engine *e, SDL_Keycode key, bool down)
         float step = (d->max - d->min) * 0.05f * (down ? -1.0f : 1.0f);
         strata_params_set(&e->params, i, e->params.base[i] + step, false);
         LOG_INFO("CONTROL", "%s = %.3f", d->name, e->params.base[i]);
+        moved = i;
     }
+    return moved;
 }
 
 static void handle_key(strata_engine *e, live_state *ls, const SDL_KeyboardEvent *k)
@@ -54,8 +58,16 @@ static void handle_key(strata_engine *e, live_state *ls, const SDL_KeyboardEvent
         ls->overlay = !ls->overlay;
     } else if (key == SDLK_t && !ctrl) {
         strata_control_tap(e->control);
+    } else if (key == SDLK_l && !ctrl && e->midi) {
+        /* MIDI learn: arm the parameter last moved by its key; L again (or Shift+L)
+         * disarms. The overlay shows it armed, then what was bound. */
+        bool armed = strata_midi_learn_armed(e->midi) != NULL;
+        strata_midi_learn(e->midi, armed || shift ? NULL
+                                                  : strata_param_defs[ls->last_param].name);
     } else if (key >= SDLK_a && key <= SDLK_z && !ctrl && key != SDLK_t) {
-        nudge_param(e, key, shift);
+        int moved = nudge_param(e, key, shift);
+        if (moved >= 0)
+            ls->last_param = moved;
     }
 }
 
@@ -129,6 +141,11 @@ static void overlay_text(strata_engine *e, char *buf, size_t len)
     for (int i = 0; i < np && n > 0 && (size_t)n < len; i++)
         n += snprintf(buf + n, len - (size_t)n, "  %-10s gpu %6.2f ms  cpu %5.2f ms\n", pt[i].name,
                       pt[i].gpu_ms, pt[i].cpu_ms);
+    if (e->midi && n > 0 && (size_t)n < len) {
+        char st[256];
+        strata_midi_status(e->midi, st, sizeof st);
+        n += snprintf(buf + n, len - (size_t)n, "%s\n", st);
+    }
     if (n > 0 && (size_t)n < len)
         n += snprintf(buf + n, len - (size_t)n,
                       "%s\ntempo %.1f bpm (%s%s)  beat %.0f  OSC port %d\n"
@@ -151,7 +168,8 @@ int strata_live_run(const strata_options *o)
     }
     if (o->fullscreen)
         SDL_ShowCursor(SDL_DISABLE);
-    live_state ls = {.overlay = o->overlay, .last_esc = -10, .install = o->install};
+    live_state ls = {.overlay = o->overlay, .last_esc = -10, .install = o->install,
+                     .last_param = STRATA_P_glitch};
     bool watchdog = o->watchdog_s > 0;
     /* Fault injection for operators and tests: stall the frame loop once, to see the
      * watchdog end the process and the service bring it back. */

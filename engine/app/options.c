@@ -1,5 +1,6 @@
 /* The command line: modes, options, --help. */
 #include "app.h"
+#include "midi/midi.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -104,6 +105,16 @@ void strata_options_usage(FILE *out)
         "\n"
         "parameters:\n"
         "  --set NAME=VALUE      set a parameter (repeatable); see --list-params\n"
+        "\n"
+        "MIDI (live; docs/MIDI.md):\n"
+        "  --list-midi           list MIDI input ports (index, name) and exit\n"
+        "  --midi NAME|INDEX|all open the input ports whose name contains NAME, the one at\n"
+        "                        INDEX of --list-midi, or all; ports plugged in later are\n"
+        "                        opened, unplugged ones logged; MIDI clock leads the tempo\n"
+        "  --midi-api API        auto (ALSA sequencer if present, else JACK) | alsa | jack\n"
+        "  --midi-map FILE       a controller's bindings (JSON, repeatable); presets add \"midi\"\n"
+        "  L (live)              MIDI learn: arm the parameter last moved by its key (glitch\n"
+        "                        at first), move a control to bind it; /strata/midi/learn NAME\n"
         "\n"
         "ISF shaders (docs/ISF.md):\n"
         "  --isf FILE            an ISF 2.0 shader (.fs): a filter runs on the picture before\n"
@@ -228,6 +239,55 @@ static bool check_out(const char *opt, const char *v, void *dst, strata_result *
     return true;
 }
 
+static bool check_midi_api(const char *opt, const char *v, void *dst, strata_result *r)
+{
+    strata_midi_api api;
+    if (!strata_midi_parse_api(v, &api)) {
+        strata_fail(r, STRATA_ERR_ARG, "%s %.120s: expected auto, alsa or jack", opt, v);
+        return false;
+    }
+    *(const char **)dst = v;
+    return true;
+}
+
+/* --list-params --json: the registry with each parameter's MIDI bindings from --midi-map
+ * files and the preset's (or the setlist's scenes'). */
+static int list_params_json(const strata_options *o)
+{
+    static strata_midi_map maps[8];
+    const strata_midi_map *mp[8 + 1];
+    const char *from[8 + 1];
+    int n = 0;
+    strata_result r = {0};
+    for (int i = 0; i < o->nmidi_maps; i++, n++) {
+        if (strata_midi_map_load(o->midi_maps[i], &maps[i], &r) != STRATA_OK) {
+            fprintf(stderr, "strata: --midi-map %s\n", r.msg);
+            return -1;
+        }
+        mp[n] = &maps[i];
+        from[n] = o->midi_maps[i];
+    }
+    strata_setlist sl = {0};
+    if (o->preset && strata_setlist_load(o->preset, &sl, &r) != STRATA_OK) {
+        fprintf(stderr, "strata: %s\n", r.msg);
+        return -1;
+    }
+    /* A setlist's scenes one after another: one merged map is enough to list them. */
+    static strata_midi_map scenes;
+    scenes.n = 0;
+    for (int i = 0; i < sl.count; i++)
+        for (int b = 0; b < sl.entries[i].preset.midi.n && scenes.n < STRATA_MIDI_MAX_BINDINGS;
+             b++)
+            scenes.b[scenes.n++] = sl.entries[i].preset.midi.b[b];
+    if (scenes.n) {
+        mp[n] = &scenes;
+        from[n++] = o->preset;
+    }
+    bool ok = strata_midi_list_params_json(stdout, mp, from, n);
+    strata_setlist_free(&sl);
+    return ok ? 1 : -1;
+}
+
 /* ---- the parser ------------------------------------------------------------ */
 
 /* One row of an option table (designated, so the rest is zero). */
@@ -258,6 +318,7 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
     int size[2] = {0, 0}, rsize[2] = {0, 0}, nsize[2] = {0, 0};
     strata_arg_list sets = {.items = o->sets, .cap = MAX_SETS};
     strata_arg_list routes = {.items = o->routes, .cap = MAX_SETS};
+    strata_arg_list midi_maps = {.items = o->midi_maps, .cap = 8};
     strata_arg_list isf = {.items = o->isf, .cap = MAX_SETS};
     const bool bench = o->mode == MODE_BENCH;
     const strata_arg table[] = {
@@ -328,6 +389,11 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
         {OPT("--link", STRATA_ARG_FLAG, &o->link)},
         {OPT("--route", STRATA_ARG_LIST, &routes)},
         {OPT("--set", STRATA_ARG_LIST, &sets)},
+        /* MIDI */
+        {OPT("--list-midi", STRATA_ARG_FLAG, &o->list_midi)},
+        {OPT("--midi", STRATA_ARG_STR, &o->midi)},
+        {OPT("--midi-api", STRATA_ARG_FUNC, &o->midi_api), .fn = check_midi_api},
+        {OPT("--midi-map", STRATA_ARG_LIST, &midi_maps)},
         /* ISF shaders */
         {OPT("--isf", STRATA_ARG_LIST, &isf)},
         {OPT("--isf-dir", STRATA_ARG_STR, &o->isf_dir)},
@@ -368,6 +434,7 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
     }
     o->nsets = sets.count;
     o->nroutes = routes.count;
+    o->nmidi_maps = midi_maps.count;
     o->nisf = isf.count;
     if (size[0]) {
         o->width = size[0];
@@ -382,8 +449,21 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
         if (!watchdog_given)
             o->watchdog_s = 2.0;
     }
+    if (list && o->json)
+        return list_params_json(o);
     if (list) {
         strata_control_list_params(stdout, o->json);
+        return 1;
+    }
+    if (o->nmidi_maps && !o->midi) {
+        fprintf(stderr, "%s: --midi-map needs --midi NAME|INDEX|all (see --list-midi)\n", prog);
+        return -1;
+    }
+    if (o->list_midi) {
+        strata_midi_api api = STRATA_MIDI_API_AUTO;
+        if (o->midi_api)
+            strata_midi_parse_api(o->midi_api, &api);
+        strata_midi_list(stdout, api);
         return 1;
     }
     if (o->list_audio) {

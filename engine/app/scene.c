@@ -332,6 +332,8 @@ static void scene_apply(strata_engine *e, const strata_preset *p, bool snap)
         na++;
     }
     strata_control_set_aliases(e->control, al, na);
+    if (e->midi)
+        strata_midi_set_scene_map(e->midi, &p->midi);
 }
 
 static const strata_setlist_entry *entry(const strata_engine *e, int i)

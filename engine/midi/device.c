@@ -206,18 +206,21 @@ static void open_port(strata_midi *m, int index, const char *name)
 static void scan(strata_midi *m)
 {
     char why[160];
-    if (!m->lister) {
-        m->lister = make_in(m->api, m->client, why, sizeof why);
-        if (!m->lister) {
-            if (!m->said_none)
-                LOG_INFO("MIDI", "no MIDI yet (%s); looking again every %.0f s", why,
-                         m->cfg.poll_s);
-            m->said_none = true;
-            return;
-        }
+    /* A fresh lister every scan: with JACK, a client that stayed open kept showing a port
+     * whose client had gone (its view of the graph stopped updating after the sender
+     * process exited), so an unplug was never seen. */
+    RtMidiInPtr lister = make_in(m->api, m->client, why, sizeof why);
+    if (!lister) {
+        if (!m->said_none)
+            LOG_INFO("MIDI", "no MIDI yet (%s); looking again every %.0f s", why, m->cfg.poll_s);
+        m->said_none = true;
+        return;
     }
+    m->said_none = false;
     static char names[64][128]; /* the port thread's own */
-    int n = port_names(m->lister, names, 64);
+    int n = port_names(lister, names, 64);
+    rtmidi_in_free(lister);
+    LOG_DEBUG("MIDI", "scan: %d ports%s%.127s", n, n ? ", first " : "", n ? names[0] : "");
     for (int i = 0; i < STRATA_MIDI_MAX_PORTS; i++) {
         midi_port *p = &m->ports[i];
         if (atomic_load(&p->state) != PORT_OPEN)
@@ -280,7 +283,4 @@ void strata_midi_ports_stop(strata_midi *m)
         }
         atomic_store(&p->state, PORT_FREE);
     }
-    if (m->lister)
-        rtmidi_in_free(m->lister);
-    m->lister = NULL;
 }

@@ -232,6 +232,11 @@ bool strata_midi_learn(strata_midi *m, const char *name)
     return true;
 }
 
+const char *strata_midi_learn_armed(const strata_midi *m)
+{
+    return m->learn[0] ? m->learn : NULL;
+}
+
 char *strata_midi_bindings_json(const strata_midi *m)
 {
     static const char *const from[MAP_COUNT] = {"learned", "scene", "file"};

@@ -174,6 +174,8 @@ void strata_midi_set_scene_map(strata_midi *m, const strata_midi_map *map);
 void strata_midi_apply(strata_midi *m, strata_midi_frame *f);
 /* Arm MIDI learn for parameter `name` (NULL or "" disarms). False when unknown. */
 bool strata_midi_learn(strata_midi *m, const char *name);
+/* The parameter armed for learn, NULL when none. Render thread. */
+const char *strata_midi_learn_armed(const strata_midi *m);
 /* One line for the overlay: "MIDI: 2 ports  learn: glitch armed (move a control)" or
  * "learn: glitch <- cc 21 ch 1". Render thread. */
 void strata_midi_status(const strata_midi *m, char *buf, size_t n);
@@ -181,6 +183,12 @@ void strata_midi_status(const strata_midi *m, char *buf, size_t n);
  * caller frees. Render or setup thread. */
 char *strata_midi_bindings_json(const strata_midi *m);
 void strata_midi_stats_get(const strata_midi *m, strata_midi_stats *s);
+
+/* `--list-params --json` (strata_control_list_params' array) with "midi": [...] added to
+ * each parameter: the bindings of maps[k] that set it, each with "from": from[k] (a map
+ * file, "scene NAME"). False when out of memory. Setup thread. */
+bool strata_midi_list_params_json(FILE *out, const strata_midi_map *const *maps,
+                                  const char *const *from, int nmaps);
 
 /* Feed raw bytes as if port slot `port` had sent them at t_ns (tests, fuzz): the same
  * parser and queue the MIDI thread uses. Only while no real port is open on that slot. */

@@ -131,6 +131,11 @@ void jsend_clock(jsend *s, double bpm)
     atomic_store(&s->mbpm, (int64_t)(bpm * 1000.0));
 }
 
+int jsend_connections(jsend *s)
+{
+    return jack_port_connected(s->out);
+}
+
 void jsend_close(jsend *s)
 {
     if (!s)

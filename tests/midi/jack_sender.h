@@ -23,6 +23,8 @@ jsend *jsend_open(const char *client);
 bool jsend_bytes(jsend *s, const uint8_t *b, size_t n);
 /* Send clock ticks at bpm from the next period on (0: no ticks). */
 void jsend_clock(jsend *s, double bpm);
+/* Connections of its output (strata's input port once it opened it). */
+int jsend_connections(jsend *s);
 void jsend_close(jsend *s);
 
 #endif

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# MIDI end to end: strata live (Xvfb) with --midi and --midi-map on a private JACK server
+# (the dummy backend, no sound card), a sender client (midi_send): a CC moves its parameter,
+# a note goes to the next scene, the scene's own "midi" binding works, junk bytes are
+# skipped, the sender unplugged and plugged back is picked up, and strata's --stats show it.
+. "$STRATA_SOURCE_DIR/tests/app/lib.sh"
+SEND=$STRATA_BINARY_DIR/tests/midi/midi_send
+if ! command -v jackd >/dev/null; then
+    echo "SKIP: jackd not installed (tools/deps.sh --test installs jackd2)"
+    exit 0
+fi
+export JACK_DEFAULT_SERVER=strata-test-$$ JACK_NO_AUDIO_RESERVATION=1 JACK_NO_START_SERVER=1
+jackd --no-realtime -d dummy -r 48000 -p 256 >"$TMP/jackd.log" 2>&1 &
+JACKD=$!
+start_xvfb
+trap 'kill $XVFB_PID $JACKD ${PIDS:-} 2>/dev/null; [ -n "${MIDI_KEEP:-}" ] && cp -r "$TMP" /tmp/midi-e2e-keep; rm -rf "$TMP"' EXIT
+for _ in $(seq 50); do jack_lsp >/dev/null 2>&1 && break; sleep 0.1; done
+check 'jack_lsp >/dev/null 2>&1' "a private jackd on the dummy backend answers"
+
+cat >"$TMP/desk.json" <<'J'
+{"name": "desk", "bindings": [
+  {"cc": 21, "param": "glitch", "max": 0.8},
+  {"note": 36, "trigger": "scene_next"}
+]}
+J
+printf '{"name": "one", "bank": "latent:4:4:1", "midi": {"bindings": [{"cc": 22, "param": "hue"}]}}\n' >"$TMP/one.json"
+printf '{"name": "two", "bank": "latent:4:4:2"}\n' >"$TMP/two.json"
+printf '{"scenes": [{"preset": "one.json", "transition": 0.1}, {"preset": "two.json", "transition": 0.1}]}\n' \
+    >"$TMP/set.json"
+
+mkfifo "$TMP/cmd"
+"$SEND" strata-e2e-desk <"$TMP/cmd" 2>"$TMP/send.err" &
+SENDER=$!
+exec 5>"$TMP/cmd"
+PIDS="$SENDER"
+PORT=$(free_port)
+"$STRATA" "$TMP/set.json" --size 160x90 --no-audio --osc-port "$PORT" --midi strata-e2e \
+    --midi-api jack --midi-map "$TMP/desk.json" --stats "$TMP/s.jsonl" --quit-after 60 \
+    2>"$TMP/strata.err" &
+STRATA_PID=$!
+PIDS="$SENDER $STRATA_PID"
+check 'wait_stats "$TMP/s.jsonl" 30 "d[\"frame\"] > 0"' "strata runs"
+echo "wait 10" >&5
+check '(for i in $(seq 100); do grep -q "MIDI: opened \"strata-e2e-desk:out\"" "$TMP/strata.err" && exit 0; sleep 0.1; done; exit 1)' \
+    "--midi strata-e2e opens the sender's port"
+echo "b0 15 7f" >&5
+check 'wait_stats "$TMP/s.jsonl" 5 "abs(d[\"params\"][\"glitch\"] - 0.8) < 0.01"' \
+    "cc 21 = 127 sets glitch to the map's max 0.8"
+echo "b0 16 7f" >&5
+check 'wait_stats "$TMP/s.jsonl" 5 "abs(d[\"params\"][\"hue\"] - 0.5) < 0.01"' \
+    "the scene's own \"midi\" binding: cc 22 = 127 sets hue to 0.5"
+printf '12 34\nf4 01\nfd\nb0 15 00\n' >&5
+check 'wait_stats "$TMP/s.jsonl" 5 "d[\"params\"][\"glitch\"] < 0.01"' \
+    "junk bytes are skipped; the CC after them lands (glitch 0)"
+echo "90 24 64" >&5
+check 'wait_stats "$TMP/s.jsonl" 10 "d[\"scene\"][\"name\"] == \"two\""' "note 36 goes to the next scene"
+# Unplugged: the sender dies at once, as a controller whose cable is pulled. (A JACK client
+# that closes itself cleanly while strata's input is connected to it hangs in
+# jack_client_close until strata exits: see docs/MIDI.md, known problems.)
+kill -9 $SENDER
+wait $SENDER 2>/dev/null
+exec 5>&-
+check '(for i in $(seq 50); do grep -q "MIDI: \"strata-e2e-desk:out\" unplugged" "$TMP/strata.err" && exit 0; sleep 0.1; done; exit 1)' \
+    "the sender unplugged is logged"
+"$SEND" strata-e2e-desk <"$TMP/cmd" 2>"$TMP/send2.err" &
+SENDER=$!
+exec 5>"$TMP/cmd"
+PIDS="$SENDER $STRATA_PID"
+echo "wait 10" >&5
+echo "b0 15 40" >&5
+check 'wait_stats "$TMP/s.jsonl" 10 "abs(d[\"params\"][\"glitch\"] - 0.8 * 64 / 127) < 0.01"' \
+    "plugged back in: reopened, cc 21 = 64 sets glitch to 0.40"
+check 'grep -q "MIDI: reopened \"strata-e2e-desk:out\"" "$TMP/strata.err"' "and the reopening is logged"
+exec 5>&-
+kill -9 $SENDER
+wait $SENDER 2>/dev/null
+kill $STRATA_PID 2>/dev/null
+wait $STRATA_PID 2>/dev/null
+finish
