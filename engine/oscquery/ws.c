@@ -253,6 +253,9 @@ static void client_start(ws_client *cl)
         return;
     }
     wslay_event_config_set_max_recv_msg_length(cl->ctx, OSCQ_WS_MSG_MAX);
+    /* Frames the client sent with its request (MHD read them): poll() will not see them. */
+    if (cl->extra_n && wslay_event_recv(cl->ctx) != 0)
+        cl->dead = true;
 }
 
 static void client_end(oscq_ws *ws, ws_client *cl)

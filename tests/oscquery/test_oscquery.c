@@ -461,6 +461,41 @@ static void websocket_listen_receives_changes(void **state)
     fx_free(f);
 }
 
+/* A client that sends its LISTEN in the same packet as the upgrade request: libmicrohttpd
+ * has read those bytes already and hands them over; they are not lost. */
+static void websocket_listen_sent_with_the_request(void **state)
+{
+    (void)state;
+    fx *f = fx_make(NULL);
+    frame(f);
+    osc_set(f, "/strata/glitch", 0.375);
+    int fd = dial(f->port);
+    char req[512];
+    int n = snprintf(req, sizeof req, "%s",
+                     "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\n\r\n");
+    const char *msg = "{\"COMMAND\":\"LISTEN\",\"DATA\":\"/strata/glitch\"}";
+    size_t m = strlen(msg);
+    unsigned char *fr = (unsigned char *)req + n;
+    fr[0] = 0x81;
+    fr[1] = (unsigned char)(0x80 | m);
+    memset(fr + 2, 0, 4); /* a zero mask: the payload as it is */
+    memcpy(fr + 6, msg, m);
+    send_all(fd, req, (size_t)n + 6 + m);
+    char c[4] = {0};
+    size_t got = 0; /* skip the 101 answer's head */
+    while (recv(fd, c + (got % 4), 1, 0) == 1) {
+        got++;
+        if (got >= 4 && c[(got - 4) % 4] == '\r' && c[(got - 3) % 4] == '\n' &&
+            c[(got - 2) % 4] == '\r' && c[(got - 1) % 4] == '\n')
+            break;
+    }
+    assert_float_equal(ws_next_glitch(fd), 0.375, 1e-6);
+    close(fd);
+    fx_free(f);
+}
+
 /* A client that listens to everything and never reads is closed once 2048 frames wait for
  * it (past the 128 KB the kernel holds), instead of being buffered without end. Its receive buffer
  * is made tiny first. */
@@ -613,6 +648,7 @@ int main(void)
         cmocka_unit_test(allowlist_refuses),
         cmocka_unit_test(websocket_listen_receives_changes),
         cmocka_unit_test(websocket_client_that_does_not_read_is_closed),
+        cmocka_unit_test(websocket_listen_sent_with_the_request),
         cmocka_unit_test(junk_is_survived),
         cmocka_unit_test(dynamic_parameter_changes_the_path),
     };
