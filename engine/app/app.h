@@ -209,6 +209,7 @@ const strata_target *strata_engine_present(strata_engine *e, double dt, const st
  * commands), the clock into e->midi_clock. */
 strata_status strata_engine_midi_init(strata_engine *e, strata_result *r);
 void strata_engine_midi_frame(strata_engine *e);
+struct json_t *strata_engine_midi_json(const strata_engine *e);
 /* Commands from OSC the control module hands to the app (render thread). */
 bool strata_engine_command(strata_control *ctl, const strata_cmd *cmd, void *user);
 /* Live mode's adaptive resolution, once per frame after the swap: work_ms is the frame's

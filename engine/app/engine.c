@@ -189,6 +189,20 @@ strata_status strata_engine_midi_init(strata_engine *e, strata_result *r)
     return STRATA_OK;
 }
 
+/* --stats' "midi": ports, counters, learn and the clock. */
+json_t *strata_engine_midi_json(const strata_engine *e)
+{
+    strata_midi_stats ms;
+    strata_midi_stats_get(e->midi, &ms);
+    const char *armed = strata_midi_learn_armed(e->midi);
+    const strata_midi_clock_state *c = &e->midi_clock;
+    return json_pack("{s:i, s:I, s:I, s:I, s:I, s:o, s:{s:b, s:b, s:f, s:f}}", "ports",
+                     ms.ports_open, "events", (json_int_t)ms.events, "junk", (json_int_t)ms.junk,
+                     "dropped", (json_int_t)ms.dropped, "applied", (json_int_t)ms.applied,
+                     "learn", armed ? json_string(armed) : json_null(), "clock", "active",
+                     c->active, "running", c->running, "bpm", c->bpm, "beat", c->beat);
+}
+
 /* Before the control module's apply: MIDI's parameter sets are smoothed like OSC's, its
  * triggers run as OSC's commands do (strata_engine_command), a burst is an onset of the
  * velocity's height this frame. */
@@ -720,6 +734,8 @@ void strata_engine_stats(strata_engine *e, double now, double frame_ms)
                              jnum(p50), "frame_ms_p99", jnum(p99), "rss_mb", jnum(strata_rss_mb()),
                              "params", params, "audio", audio, "tempo", stats_tempo(e), "scene",
                              scene, "passes", stats_passes(), "render", render);
+    if (line && e->midi)
+        json_object_set_new(line, "midi", strata_engine_midi_json(e));
     if (line && json_dumpf(line, e->stats, JSON_COMPACT | JSON_REAL_PRECISION(6)) == 0)
         fputc('\n', e->stats);
     json_decref(line);

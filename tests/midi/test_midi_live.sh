@@ -28,6 +28,16 @@ printf '{"name": "two", "bank": "latent:4:4:2"}\n' >"$TMP/two.json"
 printf '{"scenes": [{"preset": "one.json", "transition": 0.1}, {"preset": "two.json", "transition": 0.1}]}\n' \
     >"$TMP/set.json"
 
+# Send these lines to the sender until the last --stats line satisfies expr (3 tries):
+# on this loaded VM the dummy backend has xruns, and a period's MIDI can be lost in one.
+send_until() {
+    for _ in 1 2 3; do
+        printf "$1" >&5
+        wait_stats "$TMP/s.jsonl" 4 "$2" && return 0
+    done
+    return 1
+}
+
 mkfifo "$TMP/cmd"
 "$SEND" strata-e2e-desk <"$TMP/cmd" 2>"$TMP/send.err" &
 SENDER=$!
@@ -43,15 +53,14 @@ check 'wait_stats "$TMP/s.jsonl" 30 "d[\"frame\"] > 0"' "strata runs"
 echo "wait 10" >&5
 check '(for i in $(seq 100); do grep -q "MIDI: opened \"strata-e2e-desk:out\"" "$TMP/strata.err" && exit 0; sleep 0.1; done; exit 1)' \
     "--midi strata-e2e opens the sender's port"
-echo "b0 15 7f" >&5
-check 'wait_stats "$TMP/s.jsonl" 5 "abs(d[\"params\"][\"glitch\"] - 0.8) < 0.01"' \
+check 'send_until "b0 15 7f\n" "abs(d[\"params\"][\"glitch\"] - 0.8) < 0.01"' \
     "cc 21 = 127 sets glitch to the map's max 0.8"
-echo "b0 16 7f" >&5
-check 'wait_stats "$TMP/s.jsonl" 5 "abs(d[\"params\"][\"hue\"] - 0.5) < 0.01"' \
+check 'send_until "b0 16 7f\n" "abs(d[\"params\"][\"hue\"] - 0.5) < 0.01"' \
     "the scene's own \"midi\" binding: cc 22 = 127 sets hue to 0.5"
-printf '12 34\nf4 01\nfd\nb0 15 00\n' >&5
-check 'wait_stats "$TMP/s.jsonl" 5 "d[\"params\"][\"glitch\"] < 0.01"' \
+check 'send_until "12 34\nf4 01\nfd\nb0 15 00\n" "d[\"params\"][\"glitch\"] < 0.01"' \
     "junk bytes are skipped; the CC after them lands (glitch 0)"
+check 'wait_stats "$TMP/s.jsonl" 3 "d[\"midi\"][\"junk\"] >= 3 and d[\"midi\"][\"ports\"] == 1"' \
+    "--stats counts the junk bytes (f4 01 fd: 3 a try) and the open port"
 echo "90 24 64" >&5
 check 'wait_stats "$TMP/s.jsonl" 10 "d[\"scene\"][\"name\"] == \"two\""' "note 36 goes to the next scene"
 # Unplugged: the sender dies at once, as a controller whose cable is pulled. (A JACK client
@@ -67,8 +76,7 @@ SENDER=$!
 exec 5>"$TMP/cmd"
 PIDS="$SENDER $STRATA_PID"
 echo "wait 10" >&5
-echo "b0 15 40" >&5
-check 'wait_stats "$TMP/s.jsonl" 10 "abs(d[\"params\"][\"glitch\"] - 0.8 * 64 / 127) < 0.01"' \
+check 'send_until "b0 15 40\n" "abs(d[\"params\"][\"glitch\"] - 0.8 * 64 / 127) < 0.01"' \
     "plugged back in: reopened, cc 21 = 64 sets glitch to 0.40"
 check 'grep -q "MIDI: reopened \"strata-e2e-desk:out\"" "$TMP/strata.err"' "and the reopening is logged"
 exec 5>&-
