@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -392,6 +393,20 @@ static void preset_midi_round_trip(void **state)
     assert_non_null(strstr(r.msg, "p.json:1:24: a binding needs one of \"param\" and \"trigger\""));
 }
 
+/* The map shipped as an example loads. */
+static void shipped_example_map_loads(void **state)
+{
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/presets/controllers/midi-example.json",
+             getenv("STRATA_SOURCE_DIR"));
+    strata_midi_map map;
+    strata_result r = {0};
+    if (strata_midi_map_load(path, &map, &r) != STRATA_OK)
+        fail_msg("%s", r.msg);
+    assert_int_equal(map.n, 17);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -404,6 +419,7 @@ int main(void)
         cmocka_unit_test(learn_binds_next_control),
         cmocka_unit_test(map_files_are_strict),
         cmocka_unit_test(preset_midi_round_trip),
+        cmocka_unit_test(shipped_example_map_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
