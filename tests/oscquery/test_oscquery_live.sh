@@ -8,8 +8,19 @@
 start_xvfb
 OSC=$(free_port)
 Q=$(free_port)
-"$STRATA" "$STRATA_SOURCE_DIR/presets/vhs-drift.json" --size 160x90 --no-audio --osc-port "$OSC" \
-    --oscquery "$Q" --stats "$TMP/s.jsonl" --quit-after 40 2>"$TMP/s.err" &
+# An ISF generator whose inputs become registry parameters (and so OSCQuery nodes).
+isf() {
+    cat <<EOF
+/*{"ISFVSN": "2.0", "INPUTS": [
+  {"NAME": "depth", "TYPE": "float", "MIN": 0.0, "MAX": 2.0, "DEFAULT": 0.5},
+  {"NAME": "sides", "TYPE": "long", "VALUES": [3, 4, 5], "LABELS": ["3", "4", "5"], "DEFAULT": 4}$1
+]}*/
+void main() { gl_FragColor = vec4(isf_FragNormCoord.x * depth, float(sides) / 5.0, 0.0, 1.0); }
+EOF
+}
+isf "" >"$TMP/wave.fs"
+"$STRATA" "$STRATA_SOURCE_DIR/presets/vhs-drift.json" --isf "$TMP/wave.fs" --size 160x90 --no-audio \
+    --osc-port "$OSC" --oscquery "$Q" --stats "$TMP/s.jsonl" --quit-after 40 2>"$TMP/s.err" &
 PIDS=$!
 check 'wait_stats "$TMP/s.jsonl" 20 "d[\"frame\"] > 0"' "strata runs"
 URL="http://127.0.0.1:$Q"
@@ -65,6 +76,37 @@ PY
 WSPY=python3
 python3 -c "import websockets" 2>/dev/null || WSPY=/usr/bin/python3
 check '"$WSPY" "$TMP/ws.py" "$Q" "$OSC"' "WebSocket LISTEN receives the OSC set as a binary OSC packet"
+check '[ "$(curl -s "$URL/strata/isf/wave/sides")" = "{\"FULL_PATH\":\"/strata/isf/wave/sides\",\"TYPE\":\"i\",\"ACCESS\":3,\"RANGE\":[{\"MIN\":3,\"MAX\":5}],\"CLIPMODE\":[\"both\"],\"VALUE\":[4],\"DESCRIPTION\":\"ISF wave input sides\"}" ]' \
+    "an ISF input is a node: /strata/isf/wave/sides, i, 3..5, 4"
+# The ISF file gains an input (hot reload): a listener hears PATH_CHANGED, the node is there.
+cat >"$TMP/path.py" <<'PY'
+import asyncio, subprocess, sys, urllib.request
+import websockets
+q, fs, newtext = int(sys.argv[1]), sys.argv[2], open(sys.argv[3]).read()
+async def main():
+    async with websockets.connect(f"ws://127.0.0.1:{q}/") as ws:
+        await ws.send('{"COMMAND":"LISTEN","DATA":"/strata/isf/wave/depth"}')
+        await asyncio.wait_for(ws.recv(), 5)
+        open(fs + ".new", "w").write(newtext)
+        subprocess.run(["mv", fs + ".new", fs], check=True)
+        for _ in range(200):
+            m = await asyncio.wait_for(ws.recv(), 10)
+            if isinstance(m, str) and '"PATH_CHANGED"' in m:
+                break
+        else:
+            return 1
+    for _ in range(50):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{q}/strata/isf/wave/extra").read()
+            return 0
+        except Exception:
+            await asyncio.sleep(0.1)
+    return 1
+sys.exit(asyncio.run(main()))
+PY
+isf ', {"NAME": "extra", "TYPE": "bool", "DEFAULT": true}' >"$TMP/wave2.fs"
+check '"$WSPY" "$TMP/path.py" "$Q" "$TMP/wave.fs" "$TMP/wave2.fs"' \
+    "an ISF input added by hot reload: PATH_CHANGED on the WebSocket, /strata/isf/wave/extra served"
 # mDNS: with an Avahi daemon the service is browsable on our port; without one strata
 # said so in one line and went on (both are checked, whichever this machine has).
 if command -v avahi-browse >/dev/null && timeout 5 avahi-browse -rtp _oscjson._tcp >"$TMP/mdns" 2>&1 &&
