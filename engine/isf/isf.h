@@ -43,7 +43,8 @@
  * Threads
  *   strata_isf_parse* and the expression evaluator: any thread. Everything else: the
  *   render thread. A loaded shader's file is watched by a thread of its own (polls the
- *   mtime, reads the new text); the render thread only parses and compiles it.
+ *   mtime, reads the new text and decodes its IMPORTED images); the render thread only
+ *   parses, compiles and uploads: it never waits on the disk after the load.
  *
  * Ownership
  *   strata_isf owns its GL programs, buffers, imported textures, parameters and watcher.

@@ -41,9 +41,14 @@ typedef struct buffer {
     bool persistent, is_float;
 } buffer;
 
+/* A file as read off the render thread: its text, its .vs, its IMPORTED images decoded
+ * (rows bottom first, as GL takes them) or why one could not be. */
 typedef struct mail {
     char *fs, *vs;
     size_t fs_len, vs_len;
+    uint8_t *px[STRATA_ISF_MAX_IMPORTS];
+    int w[STRATA_ISF_MAX_IMPORTS], h[STRATA_ISF_MAX_IMPORTS];
+    char import_err[320];
 } mail;
 
 struct strata_isf {
@@ -75,6 +80,8 @@ static void mail_free(mail *m)
         return;
     free(m->fs);
     free(m->vs);
+    for (int i = 0; i < STRATA_ISF_MAX_IMPORTS; i++)
+        free(m->px[i]);
     free(m);
 }
 
@@ -277,24 +284,57 @@ static void imports_free(strata_isf *s)
     memset(s->import_tex, 0, sizeof s->import_tex);
 }
 
-/* Decode IMPORTED images (paths relative to the file's folder) into textures. Setup
- * and reload only: this reads the disk. A missing image is an error. */
-static bool imports_load(strata_isf *s, const strata_isf_desc *d, GLuint *tex, char *err, size_t n)
+/* Decode the IMPORTED images a file's header names (paths relative to its folder) into
+ * m: on the thread that read the file, never the render thread. A header that does not
+ * parse leaves them out (the render thread's parse reports it). */
+static void imports_read(const char *path, const char *dir, mail *m)
 {
-    for (int i = 0; i < d->nimports; i++) {
-        char path[1400];
+    strata_isf_desc *d = calloc(1, sizeof *d);
+    if (!d || strata_isf_parse(m->fs, m->fs_len, path, d, NULL) != STRATA_OK) {
+        free(d);
+        return;
+    }
+    for (int i = 0; i < d->nimports && !m->import_err[0]; i++) {
+        char file[1400];
         const char *p = d->imports[i].path;
-        snprintf(path, sizeof path, "%s%s%s", p[0] == '/' ? "" : s->dir, p[0] == '/' ? "" : "/", p);
+        snprintf(file, sizeof file, "%s%s%s", p[0] == '/' ? "" : dir, p[0] == '/' ? "" : "/", p);
         char *data = NULL;
         size_t len = 0;
         strata_result r = {0};
-        int w = 0, h = 0;
-        uint8_t *px = NULL;
-        if (strata_file_read(path, &data, &len, 64u << 20, &r) == STRATA_OK)
-            px = strata_bank_decode((const uint8_t *)data, len, &w, &h, &r);
+        if (strata_file_read(file, &data, &len, 64u << 20, &r) == STRATA_OK)
+            m->px[i] = strata_bank_decode((const uint8_t *)data, len, &m->w[i], &m->h[i], &r);
         free(data);
-        if (!px) {
-            snprintf(err, n, "%.200s: IMPORTED \"%s\": %.200s", s->path, d->imports[i].name, r.msg);
+        if (!m->px[i]) {
+            snprintf(m->import_err, sizeof m->import_err, "%.120s: IMPORTED \"%s\": %.150s", path,
+                     d->imports[i].name, r.msg);
+            break;
+        }
+        /* The decoder gives the top row first; GL's first row is the bottom one, and
+         * ISF reads images y up: flip. */
+        size_t row = (size_t)m->w[i] * 4;
+        uint8_t *tmp = malloc(row);
+        for (int y = 0; tmp && y < m->h[i] / 2; y++) {
+            uint8_t *top = m->px[i] + (size_t)y * row;
+            uint8_t *bottom = m->px[i] + (size_t)(m->h[i] - 1 - y) * row;
+            memcpy(tmp, top, row);
+            memcpy(top, bottom, row);
+            memcpy(bottom, tmp, row);
+        }
+        free(tmp);
+    }
+    free(d);
+}
+
+/* Upload m's decoded images as d's IMPORTED textures. */
+static bool imports_load(const strata_isf_desc *d, const mail *m, GLuint *tex, char *err, size_t n)
+{
+    if (m->import_err[0]) {
+        snprintf(err, n, "%s", m->import_err);
+        return false;
+    }
+    for (int i = 0; i < d->nimports; i++) {
+        if (!m->px[i]) { /* the file changed between the two parses */
+            snprintf(err, n, "IMPORTED \"%s\": not read", d->imports[i].name);
             for (int k = 0; k < i; k++)
                 glDeleteTextures(1, &tex[k]);
             return false;
@@ -303,22 +343,12 @@ static bool imports_load(strata_isf *s, const strata_isf_desc *d, GLuint *tex, c
         glGenTextures(1, &tex[i]);
         glBindTexture(GL_TEXTURE_2D, tex[i]);
         glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
-        /* The decoder gives the top row first; GL's first row is the bottom one, and
-         * ISF reads images y up: flip. */
-        size_t row = (size_t)w * 4;
-        uint8_t *tmp = malloc(row);
-        for (int y = 0; tmp && y < h / 2; y++) {
-            memcpy(tmp, px + (size_t)y * row, row);
-            memcpy(px + (size_t)y * row, px + (size_t)(h - 1 - y) * row, row);
-            memcpy(px + (size_t)(h - 1 - y) * row, tmp, row);
-        }
-        free(tmp);
-        glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, w, h, 0, GL_RGBA, GL_UNSIGNED_BYTE, px);
+        glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, m->w[i], m->h[i], 0, GL_RGBA, GL_UNSIGNED_BYTE,
+                     m->px[i]);
         glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
         glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
         glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
         glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-        free(px);
     }
     return true;
 }
@@ -391,7 +421,7 @@ static void values_default(strata_isf *s)
 
 /* ---- the watcher ---------------------------------------------------------- */
 
-static mail *read_files(const char *path, const char *vs_path)
+static mail *read_files(const char *path, const char *vs_path, const char *dir)
 {
     mail *m = calloc(1, sizeof *m);
     if (!m)
@@ -403,6 +433,7 @@ static mail *read_files(const char *path, const char *vs_path)
     }
     if (strata_file_mtime_ns(vs_path))
         strata_file_read(vs_path, &m->vs, &m->vs_len, STRATA_ISF_MAX_BYTES, NULL);
+    imports_read(path, dir, m);
     return m;
 }
 
@@ -417,7 +448,7 @@ static void *watch_main(void *arg)
         strata_sleep_s(0.05); /* let an editor finish its save */
         s->last_fs = fs;
         s->last_vs = vs;
-        mail *m = read_files(s->path, s->vs_path);
+        mail *m = read_files(s->path, s->vs_path, s->dir);
         if (m)
             mail_free(atomic_exchange(&s->mailbox, m));
     }
@@ -451,7 +482,7 @@ static bool apply(strata_isf *s, const mail *m, strata_result *r)
     if (ok && !(ok = build(d, s->path, m->fs, m->fs_len, s->vs_path, m->vs, m->vs_len, &pr, err,
                            sizeof err)))
         strata_fail(r, STRATA_ERR_GL, "%s", err);
-    if (ok && !(ok = imports_load(s, d, tex, err, sizeof err))) {
+    if (ok && !(ok = imports_load(d, m, tex, err, sizeof err))) {
         glDeleteProgram(pr.gl);
         strata_fail(r, STRATA_ERR_IO, "%s", err);
     }
@@ -508,7 +539,7 @@ strata_isf *strata_isf_load(const char *path, const strata_isf_opts *o, strata_r
     s->last_fs = strata_file_mtime_ns(s->path);
     s->last_vs = strata_file_mtime_ns(s->vs_path);
     strata_result rr = {0};
-    mail *m = read_files(path, s->vs_path);
+    mail *m = read_files(path, s->vs_path, s->dir);
     if (!m) {
         /* Again for the message (too large, missing, a FIFO). */
         char *t = NULL;
@@ -573,7 +604,7 @@ int strata_isf_poll(strata_isf *s)
 
 int strata_isf_reload(strata_isf *s)
 {
-    mail *m = read_files(s->path, s->vs_path);
+    mail *m = read_files(s->path, s->vs_path, s->dir);
     if (!m) {
         snprintf(s->error, sizeof s->error, "%.400s: cannot be read", s->path);
         return -1;
