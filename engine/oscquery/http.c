@@ -184,8 +184,9 @@ bool strata_oscq_http_start(strata_oscquery *q, strata_result *r)
         flags, 0, accept_policy, q, request, q, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, q,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)q->cfg.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)q->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)q->cfg.timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)OSCQ_MEMORY_LIMIT, MHD_OPTION_END);
+        (unsigned)(q->cfg.max_connections + 1) / 2, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)q->cfg.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)OSCQ_MEMORY_LIMIT,
+        MHD_OPTION_END);
     if (!q->mhd) {
         strata_fail(r, STRATA_ERR_IO, "oscquery: cannot serve HTTP on port %d (taken?)",
                     q->cfg.port);

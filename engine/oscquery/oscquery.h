@@ -58,7 +58,7 @@ typedef struct strata_oscquery_config {
     bool osc_tcp;            /* HOST_INFO OSC_TRANSPORT: "TCP" instead of "UDP" */
     strata_control *control; /* aliases and --osc-allow; NULL: neither (tests) */
     bool mdns;               /* advertise through Avahi */
-    int max_connections;     /* HTTP connections at once: 0 = 32 */
+    int max_connections;     /* HTTP connections at once: 0 = 32 (half per address) */
     int timeout_s;           /* an idle HTTP connection is closed: 0 = 10 s */
     int max_ws;              /* WebSocket clients at once: 0 = 8 */
 } strata_oscquery_config;

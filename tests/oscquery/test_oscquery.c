@@ -337,6 +337,30 @@ static void slow_request_times_out(void **state)
     fx_free(f);
 }
 
+/* One address holds at most half the connections (16 of 32): a scan or a stuck client
+ * on one host leaves room for the controller on another. */
+static void one_address_takes_half_the_connections(void **state)
+{
+    (void)state;
+    fx *f = fx_make(NULL);
+    int fds[17];
+    for (int i = 0; i < 17; i++)
+        fds[i] = dial(f->port); /* connected at TCP level; MHD accepts or closes */
+    char c;
+    /* The 17th is closed by the server at once, no answer. */
+    send_all(fds[16], "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27);
+    ssize_t k = recv(fds[16], &c, 1, 0); /* EOF, or a reset: it had unread bytes */
+    assert_true(k == 0 || (k < 0 && errno == ECONNRESET));
+    /* The 16th is served. */
+    send_all(fds[15], "GET /?HOST_INFO HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 56);
+    char head[16] = {0};
+    assert_int_equal(recv(fds[15], head, 12, MSG_WAITALL), 12);
+    assert_memory_equal(head, "HTTP/1.1 200", 12);
+    for (int i = 0; i < 17; i++)
+        close(fds[i]);
+    fx_free(f);
+}
+
 static void allowlist_refuses(void **state)
 {
     (void)state;
@@ -645,6 +669,7 @@ int main(void)
         cmocka_unit_test(host_info),
         cmocka_unit_test(bad_requests_are_refused),
         cmocka_unit_test(slow_request_times_out),
+        cmocka_unit_test(one_address_takes_half_the_connections),
         cmocka_unit_test(allowlist_refuses),
         cmocka_unit_test(websocket_listen_receives_changes),
         cmocka_unit_test(websocket_client_that_does_not_read_is_closed),
