@@ -39,8 +39,10 @@
  *   Setup: NULL with a message (port taken, bad bind address). During a show nothing
  *   aborts: a bad request is answered 400/404/405/413/414/431 or refused by
  *   libmicrohttpd's limits (connections, per-connection timeout, request memory), a
- *   sender outside --osc-allow is refused at accept (HTTP and WebSocket alike), a
- *   WebSocket client that sends junk or does not read its stream is closed.
+ *   sender outside --osc-allow is refused at accept (HTTP and WebSocket alike; the first
+ *   one logged), a WebSocket client that breaks the framing or does not read its stream
+ *   is closed, a command that is not {"COMMAND","DATA"} JSON is answered with
+ *   {"COMMAND":"ERROR"}. A busy port is the app's to log (it plays on without OSCQuery).
  */
 #ifndef STRATA_OSCQUERY_H
 #define STRATA_OSCQUERY_H
