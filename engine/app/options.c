@@ -1,5 +1,6 @@
 /* The command line: modes, options, --help. */
 #include "app.h"
+#include "isf/isf.h"
 #include "midi/midi.h"
 
 #include <arpa/inet.h>
@@ -449,11 +450,24 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
         if (!watchdog_given)
             o->watchdog_s = 2.0;
     }
-    if (list && o->json)
-        return list_params_json(o);
     if (list) {
-        strata_control_list_params(stdout, o->json);
-        return 1;
+        /* ISF inputs are parameters too: from the shaders' headers, nothing compiled. */
+        strata_isf_chain *isf = NULL;
+        if (o->nisf || o->isf_dir) {
+            strata_isf_chain_desc id = {.files = o->isf, .nfiles = o->nisf, .dir = o->isf_dir,
+                                        .headers_only = true};
+            if (!(isf = strata_isf_chain_create(&id, &r))) {
+                fprintf(stderr, "%s: %s\n", prog, r.msg);
+                return -1;
+            }
+        }
+        int rc = 1;
+        if (o->json)
+            rc = list_params_json(o);
+        else
+            strata_control_list_params(stdout, false);
+        strata_isf_chain_destroy(isf);
+        return rc;
     }
     if (o->nmidi_maps && !o->midi) {
         fprintf(stderr, "%s: --midi-map needs --midi NAME|INDEX|all (see --list-midi)\n", prog);

@@ -210,9 +210,12 @@ typedef struct strata_isf_chain strata_isf_chain;
 typedef struct strata_isf_chain_desc {
     const char *const *files; /* --isf, in order */
     int nfiles;
-    const char *dir; /* --isf-dir or NULL */
-    int width, height;
-    bool watch; /* hot reload */
+    const char *dir;   /* --isf-dir or NULL */
+    int width, height; /* 0: 1280x720 */
+    bool watch;        /* hot reload */
+    /* --list-params: read the headers only (no GL, nothing compiled or run): the chain
+     * registers the parameters the shaders would have and runs nothing. */
+    bool headers_only;
 } strata_isf_chain_desc;
 
 strata_isf_chain *strata_isf_chain_create(const strata_isf_chain_desc *d, strata_result *r);

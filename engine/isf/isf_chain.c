@@ -1,7 +1,7 @@
 /* The app's ISF chain: --isf files and an --isf-dir folder, each switched by its
  * "isf/<stem>/enabled" parameter; the first enabled generator makes the picture, the
  * enabled filters follow in order. */
-#include "isf.h"
+#include "isf_internal.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -12,10 +12,14 @@
 #include "bank/bank.h"
 
 typedef struct entry {
-    strata_isf *s;
-    int enabled; /* registry id of isf/<stem>/enabled, -1 when refused */
-    bool on;     /* its value without the registry */
-    bool scene;  /* from a preset's "isf": switched with the scene */
+    strata_isf *s; /* NULL in a headers-only chain */
+    char stem[40];
+    char path[1024];
+    bool filter;
+    int param[STRATA_ISF_MAX_INPUTS][4]; /* headers-only: the INPUTS' parameters */
+    int enabled;                         /* registry id of isf/<stem>/enabled, -1 when refused */
+    bool on;                             /* its value without the registry */
+    bool scene;                          /* from a preset's "isf": switched with the scene */
 } entry;
 
 struct strata_isf_chain {
@@ -23,6 +27,7 @@ struct strata_isf_chain {
     int n;
     int w, h;
     bool watch;
+    bool headers_only;
 };
 
 static void stem_from_path(const char *path, char *out, size_t n)
@@ -48,7 +53,7 @@ static void unique_stem(const strata_isf_chain *c, const char *path, char *out, 
     for (int k = 2;; k++) {
         bool taken = false;
         for (int i = 0; i < c->n && !taken; i++)
-            taken = !strcmp(strata_isf_stem(c->e[i].s), out);
+            taken = !strcmp(c->e[i].stem, out);
         if (!taken)
             return;
         snprintf(out, n, "%.24s_%d", base, k);
@@ -63,18 +68,38 @@ static bool add(strata_isf_chain *c, const char *path, bool on, strata_result *r
     }
     char stem[40];
     unique_stem(c, path, stem, sizeof stem);
-    strata_isf_opts o = {
-        .width = c->w, .height = c->h, .register_params = true, .watch = c->watch, .name = stem};
-    strata_isf *s = strata_isf_load(path, &o, r);
-    if (!s)
-        return false;
-    entry *e = &c->e[c->n++];
-    e->s = s;
+    entry *e = &c->e[c->n];
+    memset(e, 0, sizeof *e);
+    memset(e->param, -1, sizeof e->param);
+    if (c->headers_only) {
+        /* --list-params: the parameters from the header alone, no GL. */
+        strata_isf_desc *d = calloc(1, sizeof *d);
+        bool ok = d && strata_isf_parse_file(path, d, r) == STRATA_OK;
+        if (ok) {
+            strata_isf_register_inputs(d, stem, path, c->w, c->h, e->param);
+            e->filter = d->filter;
+        }
+        free(d);
+        if (!ok)
+            return false;
+    } else {
+        strata_isf_opts o = {.width = c->w,
+                             .height = c->h,
+                             .register_params = true,
+                             .watch = c->watch,
+                             .name = stem};
+        if (!(e->s = strata_isf_load(path, &o, r)))
+            return false;
+        e->filter = strata_isf_describe(e->s)->filter;
+    }
+    c->n++;
+    snprintf(e->stem, sizeof e->stem, "%s", stem);
+    snprintf(e->path, sizeof e->path, "%s", path);
     e->on = on;
     strata_param_info pi = {.min = 0, .max = 1, .def = on ? 1.0f : 0.0f, .kind = STRATA_PARAM_BOOL};
     snprintf(pi.name, sizeof pi.name, "isf/%s/enabled", stem);
-    snprintf(pi.desc, sizeof pi.desc, "run the ISF %s %s",
-             strata_isf_describe(s)->filter ? "filter" : "generator", stem);
+    snprintf(pi.desc, sizeof pi.desc, "run the ISF %s %s", e->filter ? "filter" : "generator",
+             stem);
     snprintf(pi.owner, sizeof pi.owner, "isf:%s", stem);
     strata_result pr = {0};
     e->enabled = strata_param_register(&pi, &pr);
@@ -133,9 +158,10 @@ strata_isf_chain *strata_isf_chain_create(const strata_isf_chain_desc *d, strata
         strata_fail(r, STRATA_ERR_NOMEM, "ISF chain: out of memory");
         return NULL;
     }
-    c->w = d->width;
-    c->h = d->height;
-    c->watch = d->watch;
+    c->w = d->width > 0 ? d->width : 1280;
+    c->h = d->height > 0 ? d->height : 720;
+    c->watch = d->watch && !d->headers_only;
+    c->headers_only = d->headers_only;
     bool ok = true;
     for (int i = 0; ok && i < d->nfiles; i++)
         ok = add(c, d->files[i], true, r);
@@ -154,9 +180,18 @@ void strata_isf_chain_destroy(strata_isf_chain *c)
         return;
     for (int i = 0; i < c->n; i++) {
         strata_param_unregister(c->e[i].enabled);
+        for (int k = 0; k < STRATA_ISF_MAX_INPUTS; k++)
+            for (int m = 0; m < 4; m++)
+                strata_param_unregister(c->e[i].param[k][m]);
         strata_isf_destroy(c->e[i].s);
     }
     free(c);
+}
+
+/* From the running program: a hot reload may turn a generator into a filter. */
+static bool is_filter(const entry *e)
+{
+    return e->s ? strata_isf_describe(e->s)->filter : e->filter;
 }
 
 static bool enabled(const entry *e, const strata_isf_frame *f)
@@ -171,11 +206,12 @@ const strata_target *strata_isf_chain_run(strata_isf_chain *c, const strata_targ
         return src;
     strata_isf_frame fr = *f;
     for (int i = 0; i < c->n; i++)
-        strata_isf_poll(c->e[i].s);
+        if (c->e[i].s)
+            strata_isf_poll(c->e[i].s);
     /* The first enabled generator makes the picture, wherever it is in the order. */
     for (int i = 0; i < c->n; i++) {
         entry *e = &c->e[i];
-        if (strata_isf_describe(e->s)->filter || !enabled(e, f))
+        if (!e->s || is_filter(e) || !enabled(e, f))
             continue;
         fr.image = src->tex;
         const strata_target *out = strata_isf_run(e->s, &fr);
@@ -186,7 +222,7 @@ const strata_target *strata_isf_chain_run(strata_isf_chain *c, const strata_targ
     }
     for (int i = 0; i < c->n; i++) {
         entry *e = &c->e[i];
-        if (!strata_isf_describe(e->s)->filter || !enabled(e, f))
+        if (!e->s || !is_filter(e) || !enabled(e, f))
             continue;
         fr.image = src->tex;
         const strata_target *out = strata_isf_run(e->s, &fr);
@@ -202,13 +238,14 @@ void strata_isf_chain_resize(strata_isf_chain *c, int width, int height)
     c->w = width;
     c->h = height;
     for (int i = 0; i < c->n; i++)
-        strata_isf_resize(c->e[i].s, width, height);
+        if (c->e[i].s)
+            strata_isf_resize(c->e[i].s, width, height);
 }
 
 bool strata_isf_chain_add_scene(strata_isf_chain *c, const char *path, strata_result *r)
 {
     for (int i = 0; i < c->n; i++)
-        if (!strcmp(strata_isf_path(c->e[i].s), path)) {
+        if (!strcmp(c->e[i].path, path)) {
             c->e[i].scene = true;
             return true;
         }
@@ -228,7 +265,7 @@ void strata_isf_chain_scene(strata_isf_chain *c, const char (*paths)[512], int n
             continue;
         bool on = false;
         for (int k = 0; k < n && !on; k++)
-            on = !strcmp(paths[k], strata_isf_path(e->s));
+            on = !strcmp(paths[k], e->path);
         e->on = on;
         if (e->enabled >= 0)
             strata_params_set(p, e->enabled, on ? 1.0f : 0.0f, true);
@@ -236,7 +273,7 @@ void strata_isf_chain_scene(strata_isf_chain *c, const char (*paths)[512], int n
     for (int k = 0; k < n; k++) {
         bool found = false;
         for (int i = 0; i < c->n && !found; i++)
-            found = c->e[i].scene && !strcmp(paths[k], strata_isf_path(c->e[i].s));
+            found = c->e[i].scene && !strcmp(paths[k], c->e[i].path);
         if (!found)
             LOG_WARN("ISF", "%s: not loaded (a preset's shaders load at start)", paths[k]);
     }

@@ -2,7 +2,7 @@
  * buffers (ping-pong pairs, so a pass may read its own last frame), bind inputs,
  * imported images and strata's audio textures, register INPUTS as parameters, and
  * hot-reload the file from a watcher thread. */
-#include "isf.h"
+#include "isf_internal.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -373,13 +373,14 @@ static void lower_name(char *out, size_t n, const char *in)
     out[k] = 0;
 }
 
-static void params_register(strata_isf *s)
+void strata_isf_register_inputs(const strata_isf_desc *d, const char *stem, const char *path, int w,
+                                int h, int param[STRATA_ISF_MAX_INPUTS][4])
 {
     static const char *const comp_color[] = {"r", "g", "b", "a"};
     static const char *const comp_point[] = {"x", "y"};
     char input[STRATA_ISF_NAME_MAX];
-    for (int i = 0; i < s->d.ninputs; i++) {
-        const strata_isf_input *in = &s->d.inputs[i];
+    for (int i = 0; i < d->ninputs; i++) {
+        const strata_isf_input *in = &d->inputs[i];
         if (in->ncomp == 0 && in->type != STRATA_ISF_EVENT)
             continue;
         lower_name(input, sizeof input, in->name);
@@ -387,14 +388,14 @@ static void params_register(strata_isf *s)
         for (int c = 0; c < n; c++) {
             strata_param_info pi = {0};
             if (n == 1)
-                snprintf(pi.name, sizeof pi.name, "isf/%.24s/%.28s", s->stem, input);
+                snprintf(pi.name, sizeof pi.name, "isf/%.24s/%.28s", stem, input);
             else
-                snprintf(pi.name, sizeof pi.name, "isf/%.24s/%.28s/%s", s->stem, input,
+                snprintf(pi.name, sizeof pi.name, "isf/%.24s/%.28s/%s", stem, input,
                          n == 4 ? comp_color[c] : comp_point[c]);
             pi.min = in->min[c];
             pi.max = in->max[c];
             if (in->type == STRATA_ISF_POINT2D && !in->has_min && !in->has_max)
-                pi.max = (float)(c == 0 ? s->w : s->h); /* pixels, as ISF hosts do */
+                pi.max = (float)(c == 0 ? w : h); /* pixels, as ISF hosts do */
             if (in->type == STRATA_ISF_EVENT)
                 pi.min = 0, pi.max = 1;
             pi.def = in->type == STRATA_ISF_EVENT ? 0.0f : in->def[c];
@@ -402,15 +403,20 @@ static void params_register(strata_isf *s)
                       : in->type == STRATA_ISF_BOOL  ? STRATA_PARAM_BOOL
                       : in->type == STRATA_ISF_EVENT ? STRATA_PARAM_EVENT
                                                      : STRATA_PARAM_FLOAT;
-            snprintf(pi.desc, sizeof pi.desc, "ISF %s input %s%s%s", s->stem, in->name,
+            snprintf(pi.desc, sizeof pi.desc, "ISF %s input %s%s%s", stem, in->name,
                      in->label[0] ? ": " : "", in->label);
-            snprintf(pi.owner, sizeof pi.owner, "isf:%.40s", s->stem);
+            snprintf(pi.owner, sizeof pi.owner, "isf:%.40s", stem);
             strata_result r = {0};
-            s->param[i][c] = strata_param_register(&pi, &r);
-            if (s->param[i][c] < 0)
-                LOG_WARN("ISF", "%s: input %s keeps its DEFAULT: %s", s->path, in->name, r.msg);
+            param[i][c] = strata_param_register(&pi, &r);
+            if (param[i][c] < 0)
+                LOG_WARN("ISF", "%s: input %s keeps its DEFAULT: %s", path, in->name, r.msg);
         }
     }
+}
+
+static void params_register(strata_isf *s)
+{
+    strata_isf_register_inputs(&s->d, s->stem, s->path, s->w, s->h, s->param);
 }
 
 static void values_default(strata_isf *s)

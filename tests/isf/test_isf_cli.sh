@@ -35,6 +35,15 @@ check '! near "$($PX "$TMP/c/00000.png" 48 18)" 193 128 0' "--isf-dir: shaders s
 check 'grep -q "2 of 2 shaders loaded" "$TMP/ec"' "--isf-dir says what it loaded"
 "$STRATA" $R --isf-dir "$TMP/dir" --set isf/gen/enabled=1 --out "$TMP/d" 2>/dev/null
 check 'near "$($PX "$TMP/d/00000.png" 48 18)" 193 128 0' "--set isf/gen/enabled=1 turns one on"
+# --list-params reads the headers: the inputs and the switch, with their OSC addresses.
+"$STRATA" --list-params --json --isf "$TMP/dir/gen.fs" >"$TMP/params.json" 2>/dev/null
+check 'python3 -c "
+import json, sys
+L = {p[\"name\"]: p for p in json.load(open(sys.argv[1]))}
+p = L[\"isf/gen/level\"]
+assert p[\"osc\"] == \"/strata/isf/gen/level\" and p[\"default\"] == 0.5 and p[\"max\"] == 1
+assert L[\"isf/gen/enabled\"][\"default\"] == 1
+" "$TMP/params.json"' "--list-params --json lists an ISF file's inputs and switch"
 # Bad input: clear errors, no crash.
 printf '/*{"INPUTS": []}*/\nvoid main() {\n    gl_FragColor = vec4(nope);\n}\n' >"$TMP/broken.fs"
 "$STRATA" $R --isf "$TMP/broken.fs" --out "$TMP/e" 2>"$TMP/e1"
