@@ -305,6 +305,14 @@ static void scene_apply(strata_engine *e, const strata_preset *p, bool snap)
         if (p->has_param[i])
             strata_params_set(&e->params, i, p->param[i], snap);
     strata_isf_chain_scene(e->isf, p->isf, p->n_isf, &e->params); /* the scene's ISF on */
+    for (int i = 0; i < p->n_dyn_params; i++) {
+        int id = strata_param_find(p->dyn_param[i].name);
+        if (id >= 0)
+            strata_params_set(&e->params, id, p->dyn_param[i].value, snap);
+        else
+            LOG_WARN("SCENE", "%s: \"params\": %s is not a parameter now", p->name,
+                     p->dyn_param[i].name);
+    }
     for (int i = 0; i < o->nsets; i++)
         strata_params_set_arg(&e->params, o->sets[i], NULL);
     if (o->drift >= 0)

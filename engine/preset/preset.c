@@ -197,9 +197,27 @@ static strata_status parse_params(strata_jctx *c, json_t *obj, strata_preset *p)
     json_t *v;
     json_object_foreach(obj, key, v)
     {
-        (void)v;
+        if (strchr(key, '/')) {
+            /* A dynamic parameter (an ISF input): its range is known when it is there. */
+            strata_jctx_push_key(c, key);
+            strata_status s = STRATA_OK;
+            if (strlen(key) >= STRATA_PARAM_NAME_MAX)
+                s = strata_jctx_fail(c, true, "\"params\": name \"%.60s...\" is too long", key);
+            else if (p->n_dyn_params >= STRATA_PRESET_MAX_DYN_PARAMS)
+                s = strata_jctx_fail(c, true, "\"params\": at most %d names with a '/'",
+                                     STRATA_PRESET_MAX_DYN_PARAMS);
+            else if (!json_is_number(v) || !isfinite(json_number_value(v)))
+                s = strata_jctx_fail(c, false, "\"%s\" must be a number, not %s", key,
+                                     strata_json_type_name(v));
+            strata_jctx_pop(c);
+            if (s != STRATA_OK)
+                return s;
+            snprintf(p->dyn_param[p->n_dyn_params].name, STRATA_PARAM_NAME_MAX, "%s", key);
+            p->dyn_param[p->n_dyn_params++].value = (float)json_number_value(v);
+            continue;
+        }
         int id = strata_param_find(key);
-        if (id < 0) {
+        if (id < 0 || id >= STRATA_PARAM_COUNT) {
             const char *sug = strata_json_suggest(key, names, n);
             char mean[80] = "";
             if (sug)
@@ -796,6 +814,13 @@ strata_status strata_preset_format(const strata_preset *p, const char *path, cha
             continue;
         put(&b, "%s\n    \"%s\": ", any ? "," : "  \"params\": {", strata_param_defs[i].name);
         put_num(&b, p->param[i]);
+        any = true;
+    }
+    for (int i = 0; i < p->n_dyn_params; i++) {
+        put(&b, "%s\n    ", any ? "," : "  \"params\": {");
+        put_str(&b, p->dyn_param[i].name);
+        put(&b, ": ");
+        put_num(&b, p->dyn_param[i].value);
         any = true;
     }
     if (any)

@@ -51,6 +51,7 @@
 #define STRATA_PRESET_MAX_ROUTES 32
 #define STRATA_PRESET_MAX_ALIASES 32
 #define STRATA_PRESET_MAX_ISF 4 /* "isf": ISF shaders per scene */
+#define STRATA_PRESET_MAX_DYN_PARAMS 16 /* "params" of dynamic parameters per scene */
 #define STRATA_PRESET_NEURAL_MAX 128 /* neural_size: the GPU decoder's latent limit a side */
 
 /* An OSC alias of the preset: a message to `address` with one float 0..1 sets `param`
@@ -151,6 +152,14 @@ typedef struct strata_preset {
     /* Starting parameters; those not named keep their current value. */
     bool has_param[STRATA_PARAM_COUNT];
     float param[STRATA_PARAM_COUNT];
+    /* "params" naming dynamic parameters ("isf/plasma/speed": a name with a '/'): looked
+     * up when the scene starts (the shader may load after the preset is read), clamped
+     * to their range then; one not there is logged. */
+    struct {
+        char name[STRATA_PARAM_NAME_MAX];
+        float value;
+    } dyn_param[STRATA_PRESET_MAX_DYN_PARAMS];
+    int n_dyn_params;
     /* Per-effect glitch shape; effects not named keep the chain's default shape. The
      * amounts themselves are the parameters fx_<name>. */
     struct {

@@ -70,16 +70,16 @@ check '[ $rc -eq 0 ] && grep -q "zz_broken.fs:3:" "$TMP/e5"' \
 # A preset's "isf": its shaders run while its scene is on screen. Two scenes: the first
 # names the generator and the filter (0.5 s), the second none.
 cp "$TMP/dir/gen.fs" "$TMP/dir/inv.fs" "$TMP/"
-printf '{"name": "withisf", "isf": ["gen.fs", "inv.fs"]}\n' >"$TMP/withisf.json"
+printf '{"name": "withisf", "isf": ["gen.fs", "inv.fs"], "params": {"isf/gen/level": 0.25}}\n' \
+    >"$TMP/withisf.json"
 printf '{"name": "plain"}\n' >"$TMP/plain.json"
 printf '{"name": "s", "loop": false, "scenes": [{"preset": "withisf.json", "dwell": 0.5,
   "transition": 0.1}, {"preset": "plain.json", "dwell": 10, "transition": 0.1}]}\n' \
     >"$TMP/set.json"
-"$STRATA" render "$TMP/set.json" --frames 12 --fps 10 --size 64x36 --set isf/gen/level=0.25 \
-    --out "$TMP/g" 2>"$TMP/e6"
+"$STRATA" render "$TMP/set.json" --frames 12 --fps 10 --size 64x36 --out "$TMP/g" 2>"$TMP/e6"
 rc=$?
 check '[ $rc -eq 0 ] && near "$($PX "$TMP/g/00000.png" 48 18)" 62 191 255' \
-    "a preset's isf shaders run in its scene"
+    "a preset's isf shaders run in its scene, its \"params\" set their inputs"
 check '! near "$($PX "$TMP/g/00011.png" 48 18)" 62 191 255' "and stop in the next scene"
 printf '{"name": "bad", "isf": ["missing.fs"]}\n' >"$TMP/bad.json"
 "$STRATA" render "$TMP/bad.json" --frames 1 --fps 10 --size 64x36 --out "$TMP/h" 2>"$TMP/e7"

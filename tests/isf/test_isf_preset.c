@@ -45,6 +45,31 @@ static void isf_paths_resolve_against_the_preset(void **state)
     assert_int_equal(p.n_isf, 0);
 }
 
+/* "params" may name an ISF input (a name with a '/'): kept by name, applied when the
+ * scene starts; a fixed parameter beside it works as before. */
+static void params_may_name_isf_inputs(void **state)
+{
+    (void)state;
+    strata_result r;
+    assert_int_equal(parse("{\"params\": {\"glitch\": 0.5, \"isf/gen/level\": 0.25}}", &r),
+                     STRATA_OK);
+    assert_true(p.has_param[STRATA_P_glitch] && p.param[STRATA_P_glitch] == 0.5f);
+    assert_int_equal(p.n_dyn_params, 1);
+    assert_string_equal(p.dyn_param[0].name, "isf/gen/level");
+    assert_true(p.dyn_param[0].value == 0.25f);
+    char *text = NULL;
+    assert_int_equal(strata_preset_format(&p, "/shows/a/scene.json", &text, &r), STRATA_OK);
+    assert_int_equal(parse(text, &r), STRATA_OK);
+    assert_int_equal(p.n_dyn_params, 1);
+    assert_true(p.dyn_param[0].value == 0.25f);
+    free(text);
+    assert_int_equal(parse("{\"params\": {\n  \"isf/gen/level\": \"high\"}}", &r),
+                     STRATA_ERR_FORMAT);
+    assert_non_null(strstr(r.msg, "scene.json:2:20: \"isf/gen/level\" must be a number"));
+    assert_int_equal(parse("{\"params\": {\"glitsh\": 1}}", &r), STRATA_ERR_FORMAT);
+    assert_non_null(strstr(r.msg, "did you mean \"glitch\""));
+}
+
 static void bad_isf_values_name_their_position(void **state)
 {
     (void)state;
@@ -65,6 +90,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(isf_paths_resolve_against_the_preset),
+        cmocka_unit_test(params_may_name_isf_inputs),
         cmocka_unit_test(bad_isf_values_name_their_position),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
