@@ -10,7 +10,7 @@
 static const char *const top_keys[] = {
     "name",  "bank",   "morph", "order",    "fit",    "seed", "transition", "transition_kind",
     "dwell", "params", "fx",    "fx_order", "routes", "osc",  "model",      "neural_size",
-    "midi", "isf",
+    "midi",  "isf",
 };
 #define N_TOP_KEYS (int)(sizeof top_keys / sizeof top_keys[0])
 
@@ -409,6 +409,19 @@ static strata_status parse_alias(strata_jctx *c, const char *addr, json_t *v,
     }
     snprintf(a->address, sizeof a->address, "%s", addr);
     a->param = strata_param_find(pname);
+    if (a->param >= STRATA_PARAM_COUNT) {
+        /* A dynamic parameter (an ISF input) has its own address already; an alias holds
+         * an id, which would not survive the shader's reload. */
+        if (json_is_object(v))
+            strata_jctx_push_key(c, "param");
+        s = strata_jctx_fail(c, false,
+                             "alias \"%s\": \"%.60s\" is a dynamic parameter with "
+                             "its own address (/strata/%.60s); aliases name fixed ones",
+                             addr, pname, pname);
+        if (json_is_object(v))
+            strata_jctx_pop(c);
+        return s;
+    }
     if (a->param < 0) {
         if (json_is_object(v))
             strata_jctx_push_key(c, "param");
