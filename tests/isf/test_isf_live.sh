@@ -13,13 +13,22 @@ void main() { gl_FragColor = vec4(tint.rgb * level, 1.0); }
 ISF
 good=$(cat "$TMP/glow.fs")
 PORT=$(free_port)
-"$STRATA" --size 160x90 --no-audio --osc-port "$PORT" --isf "$TMP/glow.fs" \
+QPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$STRATA" --size 160x90 --no-audio --osc-port "$PORT" --oscquery "$QPORT" --isf "$TMP/glow.fs" \
     --stats "$TMP/m.jsonl" --quit-after 40 2>"$TMP/m.err" &
 PIDS=$!
 check 'wait_stats "$TMP/m.jsonl" 20 "d[\"frame\"] > 0 and d[\"params\"][\"isf/glow/level\"] == 0.5"' \
     "the input is a parameter at its DEFAULT"
 check 'wait_stats "$TMP/m.jsonl" 5 "d[\"params\"][\"isf/glow/tint/r\"] == 1 and d[\"params\"][\"isf/glow/enabled\"] == 1"' \
     "a color input is four parameters; the shader's enabled switch is on"
+if command -v curl >/dev/null; then
+    check 'curl -s "http://127.0.0.1:$QPORT/strata/isf/glow/level" | python3 -c "
+import json, sys
+n = json.load(sys.stdin)
+assert n[\"FULL_PATH\"] == \"/strata/isf/glow/level\" and n[\"RANGE\"][0][\"MAX\"] == 1, n
+assert n[\"VALUE\"] == [0.5], n
+"' "OSCQuery serves the input: path, range, value"
+fi
 oscsend localhost "$PORT" /strata/isf/glow/level f 0.25
 check 'wait_stats "$TMP/m.jsonl" 5 "abs(d[\"params\"][\"isf/glow/level\"] - 0.25) < 1e-6"' \
     "OSC /strata/isf/glow/level sets it"
