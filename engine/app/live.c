@@ -1,5 +1,6 @@
 /* Live mode: the window, keys, overlay and the frame loop. */
 #include "app.h"
+#include "isf/isf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,11 @@ static void overlay_text(strata_engine *e, char *buf, size_t len)
     for (int i = 0; i < np && n > 0 && (size_t)n < len; i++)
         n += snprintf(buf + n, len - (size_t)n, "  %-10s gpu %6.2f ms  cpu %5.2f ms\n", pt[i].name,
                       pt[i].gpu_ms, pt[i].cpu_ms);
+    if (e->isf && n > 0 && (size_t)n < len) {
+        n += strata_isf_chain_status(e->isf, e->params.value, buf + n, len - (size_t)n);
+        if ((size_t)n + 1 < len)
+            buf[n++] = '\n', buf[n] = 0;
+    }
     if (e->midi && n > 0 && (size_t)n < len) {
         char st[256];
         strata_midi_status(e->midi, st, sizeof st);

@@ -225,6 +225,10 @@ const strata_target *strata_isf_chain_run(strata_isf_chain *c, const strata_targ
                                           const strata_isf_frame *f);
 void strata_isf_chain_resize(strata_isf_chain *c, int width, int height);
 int strata_isf_chain_count(const strata_isf_chain *c);
+/* One line for the overlay: "ISF: plasma gen on, kaleido off (+3 more)", and the first
+ * shader's last error ("kaleido.fs:41: error: ...") on a second line. values: the
+ * parameters' values (NULL: the switches as loaded). Returns the length written. */
+int strata_isf_chain_status(const strata_isf_chain *c, const float *values, char *buf, size_t n);
 /* A preset's "isf" shader: loaded off (at setup: this reads the disk), switched by
  * strata_isf_chain_scene. A path already in the chain is not loaded twice. */
 bool strata_isf_chain_add_scene(strata_isf_chain *c, const char *path, strata_result *r);

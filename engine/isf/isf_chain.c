@@ -279,6 +279,30 @@ void strata_isf_chain_scene(strata_isf_chain *c, const char (*paths)[512], int n
     }
 }
 
+int strata_isf_chain_status(const strata_isf_chain *c, const float *values, char *buf, size_t n)
+{
+    if (!c || n == 0)
+        return 0;
+    strata_isf_frame f = {.values = values};
+    int k = snprintf(buf, n, "ISF:");
+    int shown = 0;
+    const char *err = NULL;
+    for (int i = 0; i < c->n && k > 0 && (size_t)k < n; i++) {
+        const entry *e = &c->e[i];
+        if (e->s && strata_isf_error(e->s)[0] && !err)
+            err = strata_isf_error(e->s);
+        if (shown < 6)
+            k += snprintf(buf + k, n - (size_t)k, "%s %s%s %s", shown ? "," : "", e->stem,
+                          is_filter(e) ? "" : " (gen)", enabled(e, &f) ? "on" : "off");
+        shown++;
+    }
+    if (shown > 6 && k > 0 && (size_t)k < n)
+        k += snprintf(buf + k, n - (size_t)k, " (+%d more)", shown - 6);
+    if (err && k > 0 && (size_t)k < n)
+        k += snprintf(buf + k, n - (size_t)k, "\n%.200s", err);
+    return k < 0 ? 0 : (size_t)k < n ? k : (int)n - 1;
+}
+
 int strata_isf_chain_count(const strata_isf_chain *c)
 {
     return c ? c->n : 0;

@@ -355,6 +355,50 @@ static void vertex_shader_beside_the_file(void **state)
     strata_isf_destroy(s);
 }
 
+/* The app's chain: the first enabled generator, then the enabled filters; the overlay's
+ * status line names them and the last error. */
+static void chain_runs_generator_then_filters(void **state)
+{
+    (void)state;
+    char gen[300], inv[300];
+    snprintf(gen, sizeof gen, "%s", write_isf("cgen.fs", gen_fs));
+    snprintf(inv, sizeof inv, "%s", write_isf("cinv.fs", filter_fs));
+    const char *files[] = {inv, gen}; /* the filter first: the generator still goes first */
+    strata_result r = {0};
+    strata_isf_chain *c = strata_isf_chain_create(
+        &(strata_isf_chain_desc){.files = files, .nfiles = 2, .width = W, .height = H}, &r);
+    assert_non_null(c);
+    strata_target src;
+    assert_true(strata_target_init(&src, W, H, GL_RGBA8));
+    strata_target_clear(&src, 0, 0, 0, 1);
+    read_out(strata_isf_chain_run(c, &src, &(strata_isf_frame){.time = 2.5}));
+    /* gen: red = x ramp, green = 0.5, blue 1; then inverted by the filter. */
+    near(at(8, 8, 0), 255 - (8.5 / W * 255), 1, "generator then filter: red", 8);
+    near(at(8, 8, 1), 127.5, 1, "generator then filter: green", 8);
+    near(at(8, 8, 2), 0, 1, "generator then filter: blue", 8);
+    char st[300];
+    strata_isf_chain_status(c, NULL, st, sizeof st);
+    assert_string_equal(st, "ISF: cinv on, cgen (gen) on");
+    /* Switched off through the registry: the picture passes through. */
+    float *vals = calloc(STRATA_PARAM_MAX, sizeof *vals);
+    int en = strata_param_find("isf/cgen/enabled");
+    assert_true(en >= 0);
+    vals[strata_param_find("isf/cinv/enabled")] = 0.0f;
+    vals[en] = 0.0f;
+    assert_ptr_equal(strata_isf_chain_run(c, &src, &(strata_isf_frame){.values = vals}), &src);
+    strata_isf_chain_status(c, vals, st, sizeof st);
+    assert_string_equal(st, "ISF: cinv off, cgen (gen) off");
+    write_isf("cinv.fs", broken_fs);
+    assert_int_equal(strata_isf_reload(strata_isf_chain_get(c, 0)), -1);
+    strata_isf_chain_status(c, vals, st, sizeof st);
+    assert_non_null(strstr(st, "\n"));
+    assert_non_null(strstr(st, "cinv.fs:5: "));
+    free(vals);
+    strata_target_free(&src);
+    strata_isf_chain_destroy(c);
+    assert_int_equal(strata_param_find("isf/cgen/enabled"), -1);
+}
+
 static void watcher_picks_up_an_edit(void **state)
 {
     (void)state;
@@ -402,6 +446,7 @@ int main(void)
         cmocka_unit_test(imported_image_is_read_the_right_way_up),
         cmocka_unit_test(broken_file_names_its_line_and_reload_keeps_the_last_good),
         cmocka_unit_test(vertex_shader_beside_the_file),
+        cmocka_unit_test(chain_runs_generator_then_filters),
         cmocka_unit_test(watcher_picks_up_an_edit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
