@@ -490,7 +490,7 @@ static const strata_target *frame_run(strata_engine *e, double dt, const strata_
     /* ISF: an enabled generator makes the picture, enabled filters run on it. */
     if (e->isf) {
         strata_isf_frame isf = {.time = e->time, .dt = (float)dt, .frame = e->frame,
-                                .values = pv, .audio = &e->audio};
+                                .values = pv, .audio = &e->audio, .params = &e->params};
         if (e->offline) /* DATE from the scene clock: renders stay frame-exact */
             memcpy(isf.date, (float[4]){2000, 1, 1, (float)e->time}, sizeof isf.date);
         strata_isf_chain_resize(e->isf, e->render_w, e->render_h);

@@ -167,6 +167,10 @@ typedef struct strata_isf_frame {
     const float *values;             /* strata_params.value (STRATA_PARAM_MAX long) or NULL */
     const strata_audio_frame *audio; /* audio and audioFFT inputs; NULL: silence */
     float date[4]; /* DATE: year, month, day, seconds of the day; all 0: the clock */
+    /* strata_isf_chain_run: the parameters values came from; a hot reload then carries
+     * each input's value over to the reloaded shader's parameter of the same name and
+     * type (snapped). NULL: reloaded inputs start at their DEFAULTs. */
+    strata_params *params;
 } strata_isf_frame;
 
 /* Load, translate and compile path. NULL with r filled on a parse or compile error. */

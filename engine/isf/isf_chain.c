@@ -199,6 +199,45 @@ static bool enabled(const entry *e, const strata_isf_frame *f)
     return e->enabled >= 0 && f->values ? f->values[e->enabled] > 0.5f : e->on;
 }
 
+/* Apply a reload, carrying the inputs' values (by name, type and component) over to the
+ * parameters the reload registers: a VJ saving an edit keeps the look they dialled in. */
+static void poll_keeping_values(strata_isf *s, const strata_isf_frame *f)
+{
+    if (!f->params || !f->values) {
+        strata_isf_poll(s);
+        return;
+    }
+    const strata_isf_desc *d = strata_isf_describe(s);
+    int n = d->ninputs;
+    struct {
+        char name[STRATA_ISF_NAME_MAX];
+        strata_isf_type type;
+        float v[4];
+        bool have[4];
+    } old[STRATA_ISF_MAX_INPUTS];
+    for (int i = 0; i < n; i++) {
+        snprintf(old[i].name, sizeof old[i].name, "%s", d->inputs[i].name);
+        old[i].type = d->inputs[i].type;
+        for (int k = 0; k < 4; k++) {
+            int id = strata_isf_param(s, i, k);
+            old[i].have[k] = id >= 0;
+            old[i].v[k] = id >= 0 ? f->values[id] : 0.0f;
+        }
+    }
+    if (strata_isf_poll(s) != 1)
+        return;
+    for (int i = 0; i < n; i++) {
+        int j = strata_isf_find_input(d, old[i].name);
+        if (j < 0 || d->inputs[j].type != old[i].type || old[i].type == STRATA_ISF_EVENT)
+            continue;
+        for (int k = 0; k < 4; k++) {
+            int id = strata_isf_param(s, j, k);
+            if (id >= 0 && old[i].have[k])
+                strata_params_set(f->params, id, old[i].v[k], true);
+        }
+    }
+}
+
 const strata_target *strata_isf_chain_run(strata_isf_chain *c, const strata_target *src,
                                           const strata_isf_frame *f)
 {
@@ -207,7 +246,7 @@ const strata_target *strata_isf_chain_run(strata_isf_chain *c, const strata_targ
     strata_isf_frame fr = *f;
     for (int i = 0; i < c->n; i++)
         if (c->e[i].s)
-            strata_isf_poll(c->e[i].s);
+            poll_keeping_values(c->e[i].s, f);
     /* The first enabled generator makes the picture, wherever it is in the order. */
     for (int i = 0; i < c->n; i++) {
         entry *e = &c->e[i];

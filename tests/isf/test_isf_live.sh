@@ -32,6 +32,14 @@ fi
 oscsend localhost "$PORT" /strata/isf/glow/level f 0.25
 check 'wait_stats "$TMP/m.jsonl" 5 "abs(d[\"params\"][\"isf/glow/level\"] - 0.25) < 1e-6"' \
     "OSC /strata/isf/glow/level sets it"
+# A good edit of the body: reloaded, and the input keeps the value OSC gave it.
+printf '%s\n' "$good" | sed 's/tint.rgb \* level/tint.rgb * level * 1.0/' >"$TMP/glow.fs.new"
+mv "$TMP/glow.fs.new" "$TMP/glow.fs"
+check '(for i in $(seq 50); do grep -q "ISF: .*glow.fs: reloaded" "$TMP/m.err" && exit 0; sleep 0.1; done; exit 1)' \
+    "an edit of the body is reloaded"
+sleep 1.5
+check 'wait_stats "$TMP/m.jsonl" 5 "abs(d[\"params\"][\"isf/glow/level\"] - 0.25) < 1e-6"' \
+    "and the input keeps the value OSC set"
 printf '/*{"INPUTS": []}*/\nvoid main() {\n  gl_FragColor = nope;\n}\n' >"$TMP/glow.fs.new"
 mv "$TMP/glow.fs.new" "$TMP/glow.fs"
 check '(for i in $(seq 50); do grep -q "ISF: .*glow.fs:3: " "$TMP/m.err" && exit 0; sleep 0.1; done; exit 1)' \
@@ -44,7 +52,7 @@ check '[ "$f2" -gt "$f1" ]' "and the show goes on (frame $f1 -> $f2)"
 check 'wait_stats "$TMP/m.jsonl" 3 "\"isf/glow/level\" in d[\"params\"]"' "its parameters stay"
 printf '%s\n' "$good" | sed 's/"level"/"gain"/; s/\* level/* gain/' >"$TMP/glow.fs.new"
 mv "$TMP/glow.fs.new" "$TMP/glow.fs"
-check '(for i in $(seq 50); do grep -q "ISF: .*glow.fs: reloaded" "$TMP/m.err" && exit 0; sleep 0.1; done; exit 1)' \
+check '(for i in $(seq 50); do [ "$(grep -c "ISF: .*glow.fs: reloaded" "$TMP/m.err")" -ge 2 ] && exit 0; sleep 0.1; done; exit 1)' \
     "the mended file is taken"
 check 'wait_stats "$TMP/m.jsonl" 5 "\"isf/glow/gain\" in d[\"params\"] and \"isf/glow/level\" not in d[\"params\"]"' \
     "with its new INPUTS as parameters"
