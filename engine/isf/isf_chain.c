@@ -235,6 +235,7 @@ static void poll_keeping_values(strata_isf *s, const strata_isf_frame *f)
             if (id >= 0 && old[i].have[k])
                 strata_params_set(f->params, id, old[i].v[k], true);
         }
+        strata_isf_hold(s, j, old[i].v); /* this frame too, not the DEFAULT */
     }
 }
 

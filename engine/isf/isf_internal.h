@@ -10,4 +10,9 @@
 void strata_isf_register_inputs(const strata_isf_desc *d, const char *stem, const char *path, int w,
                                 int h, int param[STRATA_ISF_MAX_INPUTS][4]);
 
+/* For the next strata_isf_run only, input i reads v (ncomp values) instead of the frame's
+ * parameter values: the frame a reload lands in, before the registry's values for the new
+ * ids catch up (they start at the DEFAULT until the next strata_params_update). */
+void strata_isf_hold(strata_isf *s, int input, const float *v);
+
 #endif

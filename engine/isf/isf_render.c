@@ -65,6 +65,7 @@ struct strata_isf {
     int param[STRATA_ISF_MAX_INPUTS][4];
     int w, h;
     bool register_params;
+    bool hold[STRATA_ISF_MAX_INPUTS]; /* strata_isf_hold: value[i] for the next run */
     char error[512];
     /* --- the watcher: it owns last_* and fills mailbox; the render thread takes it */
     pthread_t watcher;
@@ -622,7 +623,7 @@ int strata_isf_reload(strata_isf *s)
 static float input_value(const strata_isf *s, const strata_isf_frame *f, int i, int c)
 {
     int id = s->param[i][c];
-    if (f->values && id >= 0)
+    if (f->values && id >= 0 && !s->hold[i])
         return f->values[id];
     return s->value[i][c];
 }
@@ -788,6 +789,7 @@ const strata_target *strata_isf_run(strata_isf *s, const strata_isf_frame *f)
         }
     }
     strata_gpu_end();
+    memset(s->hold, 0, sizeof s->hold);
     return last;
 }
 
@@ -838,4 +840,12 @@ const char *strata_isf_path(const strata_isf *s)
 const char *strata_isf_stem(const strata_isf *s)
 {
     return s->stem;
+}
+
+void strata_isf_hold(strata_isf *s, int input, const float *v)
+{
+    if (input < 0 || input >= s->d.ninputs)
+        return;
+    memcpy(s->value[input], v, sizeof s->value[input]);
+    s->hold[input] = true;
 }

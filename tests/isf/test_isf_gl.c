@@ -399,6 +399,57 @@ static void chain_runs_generator_then_filters(void **state)
     assert_int_equal(strata_param_find("isf/cgen/enabled"), -1);
 }
 
+/* A hot reload through the chain keeps an input's value, from the very frame it lands in
+ * (the registry's value for the new id is still the DEFAULT then). */
+static void chain_reload_keeps_values_from_the_first_frame(void **state)
+{
+    (void)state;
+    char path[300];
+    snprintf(path, sizeof path, "%s", write_isf("keep.fs", gen_fs));
+    const char *files[] = {path};
+    strata_result r = {0};
+    strata_isf_chain *c = strata_isf_chain_create(
+        &(strata_isf_chain_desc){
+            .files = files, .nfiles = 1, .width = W, .height = H, .watch = true},
+        &r);
+    assert_non_null(c);
+    strata_params *pa = malloc(sizeof *pa);
+    strata_params_init(pa);
+    int id = strata_param_find("isf/keep/level");
+    assert_true(id >= 0);
+    strata_params_set(pa, id, 0.25f, true);
+    strata_params_update(pa, 1.0f / 60);
+    strata_target src;
+    assert_true(strata_target_init(&src, W, H, GL_RGBA8));
+    strata_isf_frame f = {.time = 2.5, .values = pa->value, .params = pa};
+    read_out(strata_isf_chain_run(c, &src, &f));
+    near(at(3, 3, 1), 63.75, 1, "level 0.25 from the registry", 3);
+    usleep(300 * 1000);
+    /* The same INPUTS, another body: blue off. */
+    char *edited = strdup(gen_fs);
+    char *b = strstr(edited, "tint.b * ");
+    assert_non_null(b);
+    memcpy(b, "0.0   ", 6); /* "float b = 0.0    * float(on) ...": same length, valid */
+    write_isf("keep.fs", edited);
+    free(edited);
+    int now = id;
+    for (int i = 0; i < 100 && now == id; i++) {
+        usleep(50 * 1000);
+        read_out(strata_isf_chain_run(c, &src, &f));
+        now = strata_param_find("isf/keep/level");
+    }
+    assert_true(now >= 0 && now != id); /* reloaded: a new registration */
+    near(at(3, 3, 1), 63.75, 1, "the reloaded frame keeps level 0.25", 3);
+    near(at(3, 3, 2), 0, 0, "and is the new program", 3);
+    strata_params_update(pa, 1.0f / 60);
+    assert_true(pa->value[now] == 0.25f);
+    read_out(strata_isf_chain_run(c, &src, &f));
+    near(at(3, 3, 1), 63.75, 1, "and the frames after", 3);
+    strata_target_free(&src);
+    strata_isf_chain_destroy(c);
+    free(pa);
+}
+
 static void watcher_picks_up_an_edit(void **state)
 {
     (void)state;
@@ -447,6 +498,7 @@ int main(void)
         cmocka_unit_test(broken_file_names_its_line_and_reload_keeps_the_last_good),
         cmocka_unit_test(vertex_shader_beside_the_file),
         cmocka_unit_test(chain_runs_generator_then_filters),
+        cmocka_unit_test(chain_reload_keeps_values_from_the_first_frame),
         cmocka_unit_test(watcher_picks_up_an_edit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
