@@ -90,7 +90,10 @@ static int pick_api(strata_midi_api api)
  * there: no sequencer device, no JACK server. */
 static RtMidiInPtr make_in(int api, const char *client, char *why, size_t n)
 {
-    if (api == RTMIDI_API_UNIX_JACK && !jack_running()) {
+    /* Probe only while no client has been made yet: RtMidi's own attempt would print
+     * libjack's complaints each second while no server runs. */
+    static STRATA_ATOMIC(bool) jack_seen;
+    if (api == RTMIDI_API_UNIX_JACK && !atomic_load(&jack_seen) && !jack_running()) {
         snprintf(why, n, "no JACK server running");
         return NULL;
     }
@@ -99,8 +102,11 @@ static RtMidiInPtr make_in(int api, const char *client, char *why, size_t n)
         return NULL;
     }
     RtMidiInPtr in = rtmidi_in_create((enum RtMidiApi)api, client, 100);
-    if (in && in->ok)
+    if (in && in->ok) {
+        if (api == RTMIDI_API_UNIX_JACK)
+            atomic_store(&jack_seen, true);
         return in;
+    }
     snprintf(why, n, "%s", in && in->msg ? in->msg : "cannot create a MIDI input");
     if (in)
         rtmidi_in_free(in);
@@ -206,20 +212,17 @@ static void open_port(strata_midi *m, int index, const char *name)
 static void scan(strata_midi *m)
 {
     char why[160];
-    /* A fresh lister every scan: with JACK, a client that stayed open kept showing a port
-     * whose client had gone (its view of the graph stopped updating after the sender
-     * process exited), so an unplug was never seen. */
-    RtMidiInPtr lister = make_in(m->api, m->client, why, sizeof why);
-    if (!lister) {
+    /* One lister, made when the MIDI system is first there: a JACK client opened and
+     * closed every second kept a sender's clean jack_client_close waiting. */
+    if (!m->lister && !(m->lister = make_in(m->api, m->client, why, sizeof why))) {
         if (!m->said_none)
             LOG_INFO("MIDI", "no MIDI yet (%s); looking again every %.0f s", why, m->cfg.poll_s);
         m->said_none = true;
         return;
     }
-    m->said_none = false;
+    RtMidiInPtr lister = m->lister;
     static char names[64][128]; /* the port thread's own */
     int n = port_names(lister, names, 64);
-    rtmidi_in_free(lister);
     LOG_DEBUG("MIDI", "scan: %d ports%s%.127s", n, n ? ", first " : "", n ? names[0] : "");
     for (int i = 0; i < STRATA_MIDI_MAX_PORTS; i++) {
         midi_port *p = &m->ports[i];
@@ -283,4 +286,7 @@ void strata_midi_ports_stop(strata_midi *m)
         }
         atomic_store(&p->state, PORT_FREE);
     }
+    if (m->lister)
+        rtmidi_in_free(m->lister);
+    m->lister = NULL;
 }

@@ -44,6 +44,7 @@ struct strata_midi {
     pthread_t thread;
     bool thread_started;
     STRATA_ATOMIC(bool) stop;
+    void *lister; /* RtMidiInPtr: the port list */
     bool said_none;
     char index_name[128]; /* --midi INDEX resolved to a name at the first scan */
     /* --- the render thread */

@@ -63,9 +63,9 @@ check 'wait_stats "$TMP/s.jsonl" 3 "d[\"midi\"][\"junk\"] >= 3 and d[\"midi\"][\
     "--stats counts the junk bytes (f4 01 fd: 3 a try) and the open port"
 echo "90 24 64" >&5
 check 'wait_stats "$TMP/s.jsonl" 10 "d[\"scene\"][\"name\"] == \"two\""' "note 36 goes to the next scene"
-# Unplugged: the sender dies at once, as a controller whose cable is pulled. (A JACK client
-# that closes itself cleanly while strata's input is connected to it hangs in
-# jack_client_close until strata exits: see docs/MIDI.md, known problems.)
+# Unplugged: the sender dies at once, as a controller whose cable is pulled. (A JACK
+# sender that closes its client cleanly while strata runs waits in jack_client_close:
+# docs/MIDI.md, known problems.)
 kill -9 $SENDER
 wait $SENDER 2>/dev/null
 exec 5>&-
