@@ -16,6 +16,14 @@ static void json_str(FILE *out, const char *s)
     fputc('"', out);
 }
 
+static const char *const kind_names[] = {"float", "int", "bool", "event"};
+
+/* The keyboard letter of a parameter: the fixed registry's, none for dynamic ones. */
+static char key_of(int id)
+{
+    return id < STRATA_PARAM_COUNT ? strata_param_defs[id].key : 0;
+}
+
 static void key_str(char key, char *buf)
 {
     buf[0] = key ? key : '-';
@@ -31,25 +39,24 @@ void strata_control_list_params(FILE *out, bool json)
             strata_param_info info;
             if (!strata_param_get(i, &info))
                 continue;
-            const strata_param_def dd = {info.name, info.min, info.max, info.def, info.smooth_s,
-                                         info.unit, i < STRATA_PARAM_COUNT ? strata_param_defs[i].key : 0,
-                                         info.desc};
-            const strata_param_def *d = &dd;
-            char key[2] = {d->key, 0};
+            char key[2] = {key_of(i), 0};
             fprintf(out, "%s  {\"name\": ", first ? "" : ",\n");
             first = false;
-            json_str(out, d->name);
+            json_str(out, info.name);
             fprintf(out,
                     ", \"min\": %g, \"max\": %g, \"default\": %g, \"smoothing\": %g, "
                     "\"unit\": ",
-                    (double)d->min, (double)d->max, (double)d->def, (double)d->smooth_s);
-            json_str(out, d->unit);
+                    (double)info.min, (double)info.max, (double)info.def, (double)info.smooth_s);
+            json_str(out, info.unit);
             fprintf(out, ", \"key\": ");
             json_str(out, key);
-            fprintf(out,
-                    ", \"osc\": \"/strata/%s\", \"uniform\": \"u_%s\", \"description\": ", d->name,
-                    d->name);
-            json_str(out, d->desc);
+            fprintf(out, ", \"kind\": \"%s\", \"osc\": \"/strata/%s\"", kind_names[info.kind],
+                    info.name);
+            /* Only the fixed registry is declared to strata's own shaders. */
+            if (i < STRATA_PARAM_COUNT)
+                fprintf(out, ", \"uniform\": \"u_%s\"", info.name);
+            fprintf(out, ", \"description\": ");
+            json_str(out, info.desc);
             if (info.owner[0]) {
                 fprintf(out, ", \"owner\": ");
                 json_str(out, info.owner);
@@ -65,15 +72,11 @@ void strata_control_list_params(FILE *out, bool json)
         strata_param_info info;
         if (!strata_param_get(i, &info))
             continue;
-        const strata_param_def dd = {info.name, info.min, info.max, info.def, info.smooth_s,
-                                     info.unit, i < STRATA_PARAM_COUNT ? strata_param_defs[i].key : 0,
-                                     info.desc};
-        const strata_param_def *d = &dd;
         char key[2];
-        key_str(d->key, key);
-        fprintf(out, "%-14s %8g %8g %8g %6gs %-5s %-3s %s\n", d->name, (double)d->min,
-                (double)d->max, (double)d->def, (double)d->smooth_s, d->unit[0] ? d->unit : "-",
-                key, d->desc);
+        key_str(key_of(i), key);
+        fprintf(out, "%-14s %8g %8g %8g %6gs %-5s %-3s %s\n", info.name, (double)info.min,
+                (double)info.max, (double)info.def, (double)info.smooth_s,
+                info.unit[0] ? info.unit : "-", key, info.desc);
     }
 }
 

@@ -270,6 +270,8 @@ static void dynamic_parameter_over_osc(void **state)
     json_t *last = json_array_get(j, STRATA_PARAM_COUNT);
     assert_string_equal(json_string_value(json_object_get(last, "osc")), "/strata/isf/wave/depth");
     assert_string_equal(json_string_value(json_object_get(last, "owner")), "isf:wave");
+    assert_string_equal(json_string_value(json_object_get(last, "kind")), "float");
+    assert_null(json_object_get(last, "uniform")); /* no shader of strata's declares it */
     json_decref(j);
     free(out);
 
