@@ -249,6 +249,8 @@ void strata_engine_midi_frame(strata_engine *e)
         strata_engine_command(e->control, &c, e);
     }
     e->midi_clock = mf.clock;
+    strata_control_set_midi_clock(e->control, mf.clock.active, mf.clock.running, mf.clock.bpm,
+                                  mf.clock.beat);
 }
 
 bool strata_engine_command(strata_control *ctl, const strata_cmd *cmd, void *user)
@@ -289,6 +291,13 @@ bool strata_engine_command(strata_control *ctl, const strata_cmd *cmd, void *use
         strata_morph_goto(strata_engine_morph(e), cmd->ival, cmd->value < 0 ? 2.0 : cmd->value);
         return true;
     }
+    case STRATA_CMD_MIDI_LEARN:
+        if (!e->midi)
+            strata_control_reply_error(ctl, cmd, "/strata/midi/learn: MIDI is off (--midi)");
+        else if (!strata_midi_learn(e->midi, cmd->str))
+            strata_control_reply_error(ctl, cmd, "/strata/midi/learn: unknown parameter '%s'",
+                                       cmd->str);
+        return true;
     case STRATA_CMD_SCREENSHOT: {
         /* A bare name the control module checked (it named the unnamed one), always in
          * the screenshot folder; the writer creates it exclusively. */

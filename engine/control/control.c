@@ -124,6 +124,12 @@ void strata_control_set_bpm(strata_control *ctl, double bpm)
         strata_link_set_tempo(ctl->link, ctl->tempo.bpm_manual);
 }
 
+void strata_control_set_midi_clock(strata_control *ctl, bool active, bool running, double bpm,
+                                   double beat)
+{
+    strata_tempo_set_midi(&ctl->tempo, active, running, bpm, beat);
+}
+
 static void tap_at(strata_control *ctl, double at)
 {
     strata_tempo_tap(&ctl->tempo, at);

@@ -178,6 +178,7 @@ typedef enum strata_tempo_source {
     STRATA_TEMPO_AUDIO,    /* the audio beat tracker, while it is confident */
     STRATA_TEMPO_LINK,     /* an Ableton Link session */
     STRATA_TEMPO_AUDIO_HOLD, /* the tracker's last good tempo and phase, free-running */
+    STRATA_TEMPO_MIDI,       /* MIDI clock in (engine/midi), while its ticks arrive */
 } strata_tempo_source;
 
 /* Why the source leads (strata_tempo_state.why); strata_tempo_reason() says it in words. */
@@ -193,6 +194,8 @@ typedef enum strata_tempo_why {
     STRATA_TEMPO_WHY_LEVEL,      /* audio-hold: a reading at another level must persist */
     STRATA_TEMPO_WHY_NO_INPUT,   /* audio-hold: the input stopped */
     STRATA_TEMPO_WHY_LINK,       /* an Ableton Link session */
+    STRATA_TEMPO_WHY_MIDI,       /* MIDI clock in, running: its tempo and beat */
+    STRATA_TEMPO_WHY_MIDI_STOPPED, /* MIDI clock in, stopped: its ticks give the tempo only */
 } strata_tempo_why;
 
 typedef enum strata_tempo_mode {
@@ -240,9 +243,18 @@ typedef struct strata_tempo {
     double cand_since; /* since when, <0 when none */
     double steady_bpm; /* a reading watched for steadiness (acquisition below the upper) */
     double steady_since;
+    /* --- MIDI clock in (strata_tempo_set_midi before each advance) */
+    bool midi_active, midi_running, midi_led;
+    double midi_bpm, midi_beat;
+    double midi_offset; /* whole bars added to the clock's beat: ours never runs back */
 } strata_tempo;
 
 const char *strata_tempo_source_name(strata_tempo_source s);
+/* MIDI clock in (engine/midi's clock state), set before each advance. While active it
+ * leads in either mode (Link, when on, stays above it): its tempo, and while running its
+ * beat (plus whole bars, so the clock's beat never runs back at a Start). When it stops
+ * (no tick for 0.5 s), its last tempo holds as the internal one. Render thread. */
+void strata_tempo_set_midi(strata_tempo *t, bool active, bool running, double bpm, double beat);
 /* One line on why the source leads, for --stats, the overlay and the log, e.g.
  * "audio: confidence 0.72 >= 0.30", "audio-hold: confidence 0.12 < 0.15 for 3.1 s, holding
  * 109.0", "internal: no audio yet", "tap", "link: 2 peers". Writes at most n bytes
@@ -363,6 +375,7 @@ typedef enum strata_cmd_type {
     STRATA_CMD_SCREENSHOT, /* str: a bare file name ([A-Za-z0-9._-]+.png) that did not
                               exist in strata_control_screenshot_dir when checked */
     STRATA_CMD_PING,
+    STRATA_CMD_MIDI_LEARN, /* str: a parameter to arm for MIDI learn, "" disarms (the app) */
     STRATA_CMD_ERROR,      /* internal: str is the reply to send to the sender */
     STRATA_CMD_BUNDLE_END, /* internal: closes bundle `bundle` */
     STRATA_CMD_COUNT
@@ -462,6 +475,10 @@ void strata_control_set_aliases(strata_control *ctl, const strata_control_alias 
 /* Render thread: the T key, and command-line setup. */
 void strata_control_tap(strata_control *ctl);
 void strata_control_set_bpm(strata_control *ctl, double bpm);
+/* MIDI clock in (strata_tempo_set_midi on the module's clock): the app calls it each frame
+ * before strata_control_apply. */
+void strata_control_set_midi_clock(strata_control *ctl, bool active, bool running, double bpm,
+                                   double beat);
 /* Join (true) or leave an Ableton Link session. False with a log line when Link fails. */
 bool strata_control_set_link(strata_control *ctl, bool on);
 const strata_tempo_state *strata_control_tempo(const strata_control *ctl);

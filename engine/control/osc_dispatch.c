@@ -246,6 +246,11 @@ static void handle_strata(strata_control *ctl, const osc_msg *m, const char *res
             return;
         }
         c.type = STRATA_CMD_SCREENSHOT;
+    } else if (strcmp(rest, "midi/learn") == 0) {
+        /* a parameter's name arms MIDI learn (the app checks it); no argument disarms */
+        if (m->argc != 0 && !one_string(ctl, m, &c))
+            return;
+        c.type = STRATA_CMD_MIDI_LEARN;
     } else if (strcmp(rest, "ping") == 0) {
         c.type = STRATA_CMD_PING; /* any arguments: a ping must always answer */
     } else {

@@ -42,6 +42,8 @@ const char *strata_tempo_source_name(strata_tempo_source s)
         return "link";
     case STRATA_TEMPO_AUDIO_HOLD:
         return "audio-hold";
+    case STRATA_TEMPO_MIDI:
+        return "midi";
     }
     return "?";
 }
@@ -68,6 +70,10 @@ const char *strata_tempo_reason(const strata_tempo_state *st, char *buf, size_t 
         return buf;
     case STRATA_TEMPO_TAP:
         snprintf(buf, n, "tap: %.1f", st->bpm);
+        return buf;
+    case STRATA_TEMPO_MIDI:
+        snprintf(buf, n, "midi: clock %.1f, %s", st->bpm,
+                 st->why == STRATA_TEMPO_WHY_MIDI ? "running" : "stopped (tempo only)");
         return buf;
     case STRATA_TEMPO_INTERNAL:
         return internal_reason(st, buf, n);
@@ -313,6 +319,36 @@ static void follow_audio(strata_tempo *t, double now, double dt, const strata_au
     }
 }
 
+void strata_tempo_set_midi(strata_tempo *t, bool active, bool running, double bpm, double beat)
+{
+    t->midi_active = active && bpm > 0.0 && isfinite(bpm) && isfinite(beat);
+    t->midi_running = running;
+    t->midi_bpm = fmin(fmax(bpm, BPM_MIN), BPM_MAX);
+    t->midi_beat = beat;
+}
+
+/* MIDI clock leads: its tempo; its beat while running, shifted by whole bars so that the
+ * clock's beat never runs back (a Start puts the master at 0) and the bar is the master's. */
+static void follow_midi(strata_tempo *t, double dt)
+{
+    forget_audio(t);
+    t->st.bpm = t->midi_bpm;
+    t->bpm_manual = t->midi_bpm; /* when the clock stops, its tempo holds */
+    if (t->midi_running) {
+        double bpb = t->st.beats_per_bar, target = t->midi_beat + t->midi_offset;
+        if (!t->midi_led || target < t->st.beat - 0.5 || target > t->st.beat + bpb) {
+            t->midi_offset = ceil((t->st.beat - t->midi_beat) / bpb) * bpb;
+            target = t->midi_beat + t->midi_offset;
+        }
+        t->st.beat = target;
+    } else {
+        free_run(t, dt, t->midi_bpm);
+    }
+    t->midi_led = true;
+    t->st.source = STRATA_TEMPO_MIDI;
+    t->st.why = t->midi_running ? STRATA_TEMPO_WHY_MIDI : STRATA_TEMPO_WHY_MIDI_STOPPED;
+}
+
 void strata_tempo_advance(strata_tempo *t, double now, const strata_audio_frame *audio)
 {
     bool first = !t->started;
@@ -333,7 +369,9 @@ void strata_tempo_advance(strata_tempo *t, double now, const strata_audio_frame 
     t->st.audio_confidence = reading ? audio->confidence : 0.0f;
     t->st.why_seconds = 0.0f;
     t->st.why_threshold = 0.0f;
-    if (t->mode == STRATA_TEMPO_AUTO) {
+    if (t->midi_active) {
+        follow_midi(t, dt);
+    } else if (t->mode == STRATA_TEMPO_AUTO) {
         follow_audio(t, now, dt, reading ? audio : NULL, first);
     } else {
         forget_audio(t);
@@ -341,6 +379,8 @@ void strata_tempo_advance(strata_tempo *t, double now, const strata_audio_frame 
         t->st.source = t->tapped ? STRATA_TEMPO_TAP : STRATA_TEMPO_INTERNAL;
         t->st.why = t->tapped ? STRATA_TEMPO_WHY_TAP : STRATA_TEMPO_WHY_MANUAL;
     }
+    if (!t->midi_active)
+        t->midi_led = false;
     derive(&t->st);
 }
 

@@ -61,6 +61,30 @@ check 'send_until "12 34\nf4 01\nfd\nb0 15 00\n" "d[\"params\"][\"glitch\"] < 0.
     "junk bytes are skipped; the CC after them lands (glitch 0)"
 check 'wait_stats "$TMP/s.jsonl" 3 "d[\"midi\"][\"junk\"] >= 3 and d[\"midi\"][\"ports\"] == 1"' \
     "--stats counts the junk bytes (f4 01 fd: 3 a try) and the open port"
+# MIDI learn over OSC: arm drift, the next control moved (cc 30) is bound to it.
+python3 - "$PORT" <<'PY'
+import socket, struct, sys
+def s(x):
+    b = x.encode() + b"\0"
+    return b + b"\0" * (-len(b) % 4)
+msg = s("/strata/midi/learn") + s(",s") + s("drift")
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(msg, ("127.0.0.1", int(sys.argv[1])))
+PY
+check '(for i in $(seq 50); do grep -q "MIDI: learn: drift armed" "$TMP/strata.err" && exit 0; sleep 0.1; done; exit 1)' \
+    "/strata/midi/learn drift arms it"
+check 'send_until "b0 1e 7f\n" "abs(d[\"params\"][\"drift\"] - 1.0) < 0.01"' \
+    "the next control moved (cc 30 = 127) is bound: drift 1"
+check 'grep -q "MIDI: learned drift <- cc 30 ch 1" "$TMP/strata.err"' "and the binding is logged"
+# MIDI clock leads the tempo: 174 BPM from a Start.
+printf 'fa\nclock 174\n' >&5
+check 'wait_stats "$TMP/s.jsonl" 10 "d[\"tempo\"][\"source\"] == \"midi\" and abs(d[\"tempo\"][\"bpm\"] - 174) < 0.5 and d[\"midi\"][\"clock\"][\"running\"]"' \
+    "MIDI clock at 174 BPM leads the tempo (within 0.5 BPM)"
+printf 'clock 120\n' >&5
+check 'wait_stats "$TMP/s.jsonl" 10 "d[\"tempo\"][\"source\"] == \"midi\" and abs(d[\"tempo\"][\"bpm\"] - 120) < 0.5"' \
+    "and follows it to 120 BPM"
+printf 'clock 0\n' >&5
+check 'wait_stats "$TMP/s.jsonl" 10 "d[\"tempo\"][\"source\"] != \"midi\" and abs(d[\"tempo\"][\"bpm\"] - 120) < 0.5"' \
+    "the clock stopped: its tempo holds"
 echo "90 24 64" >&5
 check 'wait_stats "$TMP/s.jsonl" 10 "d[\"scene\"][\"name\"] == \"two\""' "note 36 goes to the next scene"
 # Unplugged: the sender dies at once, as a controller whose cable is pulled. (A JACK

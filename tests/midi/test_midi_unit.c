@@ -393,6 +393,41 @@ static void preset_midi_round_trip(void **state)
     assert_non_null(strstr(r.msg, "p.json:1:24: a binding needs one of \"param\" and \"trigger\""));
 }
 
+/* The tempo clock follows MIDI clock: tempo, the beat while running (never back at a
+ * Start, the master's bar), the tempo only while stopped, its tempo held after. */
+static void tempo_follows_midi_clock(void **state)
+{
+    (void)state;
+    strata_tempo t;
+    strata_tempo_init(&t, 120.0);
+    strata_tempo_advance(&t, 0.0, NULL);
+    strata_tempo_advance(&t, 10.0, NULL); /* 20 beats at 120 */
+    assert_true(fabs(t.st.beat - 20.0) < 1e-9);
+    strata_tempo_set_midi(&t, true, true, 174.0, 1.25);
+    strata_tempo_advance(&t, 10.1, NULL);
+    assert_int_equal(t.st.source, STRATA_TEMPO_MIDI);
+    assert_true(t.st.bpm == 174.0);
+    assert_true(t.st.beat >= 20.0 && fabs(t.st.bar_phase - 1.25 / 4) < 1e-6);
+    double before = t.st.beat;
+    strata_tempo_set_midi(&t, true, true, 174.0, 0.0); /* Start: the master goes to 0 */
+    strata_tempo_advance(&t, 10.2, NULL);
+    assert_true(t.st.beat >= before && t.st.bar_phase == 0.0f);
+    char why[96];
+    strata_tempo_reason(&t.st, why, sizeof why);
+    assert_string_equal(why, "midi: clock 174.0, running");
+    strata_tempo_set_midi(&t, true, false, 90.0, 0.0); /* stopped: tempo only, free-running */
+    before = t.st.beat;
+    strata_tempo_advance(&t, 11.2, NULL);
+    assert_true(fabs(t.st.beat - before - 1.5) < 1e-9);
+    strata_tempo_reason(&t.st, why, sizeof why);
+    assert_string_equal(why, "midi: clock 90.0, stopped (tempo only)");
+    strata_tempo_set_midi(&t, false, false, 0, 0); /* the clock went away: 90 holds */
+    strata_tempo_advance(&t, 12.2, NULL);
+    assert_int_equal(t.st.source, STRATA_TEMPO_INTERNAL);
+    assert_true(t.st.bpm == 90.0);
+    assert_string_equal(strata_tempo_source_name(STRATA_TEMPO_MIDI), "midi");
+}
+
 /* The map shipped as an example loads. */
 static void shipped_example_map_loads(void **state)
 {
@@ -420,6 +455,7 @@ int main(void)
         cmocka_unit_test(map_files_are_strict),
         cmocka_unit_test(preset_midi_round_trip),
         cmocka_unit_test(shipped_example_map_loads),
+        cmocka_unit_test(tempo_follows_midi_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
