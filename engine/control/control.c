@@ -545,6 +545,26 @@ void strata_control_set_aliases(strata_control *ctl, const strata_control_alias 
     atomic_store_explicit(&ctl->alias_seq, s + 2, memory_order_release);
 }
 
+int strata_control_get_aliases(const strata_control *ctl, strata_control_alias *out, int max)
+{
+    /* The OSC thread's read (osc_dispatch.c): copy, then retry when the sequence moved. */
+    strata_control *c = (strata_control *)ctl; /* atomics are read, never written */
+    for (int tries = 0; tries < 64; tries++) {
+        uint32_t s1 = atomic_load_explicit(&c->alias_seq, memory_order_acquire);
+        if (s1 & 1)
+            continue;
+        int n = c->naliases;
+        n = n < max ? n : max;
+        n = n < STRATA_CONTROL_MAX_ALIASES ? n : STRATA_CONTROL_MAX_ALIASES;
+        for (int i = 0; i < n; i++)
+            out[i] = c->aliases[i];
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&c->alias_seq, memory_order_relaxed) == s1)
+            return n;
+    }
+    return 0;
+}
+
 void strata_control_apply(strata_control *ctl, strata_control_frame *f)
 {
     uint64_t frame = atomic_fetch_add_explicit(&ctl->frame_no, 1, memory_order_relaxed) + 1;

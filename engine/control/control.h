@@ -413,6 +413,10 @@ typedef bool (*strata_control_command_fn)(strata_control *ctl, const strata_cmd 
 /* Whether "CIDR[,CIDR]" is a valid --osc-allow list (r names the bad entry). Pure; the
  * command line checks with it before anything starts. */
 bool strata_control_check_allow(const char *list, strata_result *r);
+/* Whether a peer at addr (a sockaddr_in or sockaddr_in6 of len bytes) is inside the
+ * control's --osc-allow list; true when there is no list. Any thread: the list is fixed
+ * after create. OSCQuery's HTTP and WebSocket accept ask it. Silent (not counted). */
+bool strata_control_allowed(const strata_control *ctl, const void *addr, size_t len);
 
 typedef struct strata_control_config {
     int osc_port;               /* 0 = 8000; -1 = any free port (tests) */
@@ -471,6 +475,9 @@ typedef struct strata_control_alias {
 /* Render thread: replace the alias table (n 0 clears it; addresses under /strata/ are
  * ignored). Wait-free for the OSC thread. */
 void strata_control_set_aliases(strata_control *ctl, const strata_control_alias *a, int n);
+/* Any thread: copy the alias table now in force (at most max entries); returns how many
+ * (0 when it kept changing under the copy). OSCQuery's namespace reads it. */
+int strata_control_get_aliases(const strata_control *ctl, strata_control_alias *out, int max);
 
 /* Render thread: the T key, and command-line setup. */
 void strata_control_tap(strata_control *ctl);

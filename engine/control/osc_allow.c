@@ -158,6 +158,11 @@ bool strata_osc_addr_allowed(const strata_control *ctl, const void *to, size_t l
     return false;
 }
 
+bool strata_control_allowed(const strata_control *ctl, const void *addr, size_t len)
+{
+    return strata_osc_addr_allowed(ctl, addr, len);
+}
+
 bool strata_osc_sender_allowed(strata_control *ctl, const void *from, size_t len)
 {
     if (strata_osc_addr_allowed(ctl, from, len))

@@ -14,10 +14,6 @@
 
 #include "oscquery/oscquery.h"
 
-/* TEMPORARY until they are in control.h */
-int strata_control_get_aliases(const strata_control *ctl, strata_control_alias *out, int max);
-bool strata_control_allowed(const strata_control *ctl, const void *addr, size_t len);
-
 #define OSCQ_TAG "OSCQUERY"
 #define OSCQ_MEMORY_LIMIT (16 * 1024) /* per connection: request line + headers */
 #define OSCQ_WS_MSG_MAX 4096          /* a WebSocket message from a client */
