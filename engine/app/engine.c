@@ -105,7 +105,8 @@ strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool
             return STRATA_ERR_ARG;
     if (o->link)
         strata_control_set_link(e->control, true);
-    if (o->midi && o->mode == MODE_LIVE && strata_engine_midi_init(e, r) != STRATA_OK)
+    if ((o->midi || o->midi_clock_out) && o->mode == MODE_LIVE &&
+        strata_engine_midi_init(e, r) != STRATA_OK)
         return r->status;
     e->offline = o->mode == MODE_RENDER;
     e->fps = o->fps;
@@ -174,7 +175,7 @@ void strata_engine_shutdown(strata_engine *e)
 strata_status strata_engine_midi_init(strata_engine *e, strata_result *r)
 {
     const strata_options *o = e->opt;
-    strata_midi_config mc = {.ports = o->midi};
+    strata_midi_config mc = {.ports = o->midi, .clock_out = o->midi_clock_out};
     if (o->midi_api)
         strata_midi_parse_api(o->midi_api, &mc.api);
     if (!(e->midi = strata_midi_create(&mc, r)))
@@ -442,6 +443,9 @@ static const strata_target *frame_run(strata_engine *e, double dt, const strata_
     };
     strata_control_apply(e->control, &cf);
     e->tempo = cf.tempo;
+    if (e->midi) /* clock out: where the beat is, unless it comes from MIDI clock in */
+        strata_midi_clock_out_publish(e->midi, strata_time_s(), e->tempo.bpm, e->tempo.beat,
+                                      e->tempo.source == STRATA_TEMPO_MIDI);
     strata_oscquery_publish(e->oscquery, &e->params, &e->tempo);
     const float *pv = e->params.value;
     e->time += dt * pv[STRATA_P_speed];
@@ -487,7 +491,9 @@ static const strata_target *frame_run(strata_engine *e, double dt, const strata_
         /* Outside opening hours, black: the scenes rest. */
         strata_target_clear(&e->targets[next], 0, 0, 0, 1);
         e->cur = next;
-    } else if (!e->fading && !e->incoming && m && strata_morph_view(m, &u, &e->view) &&
+    } else if (!e->fading && !e->incoming && m &&
+               e->setlist.entries[e->scene_index].preset.n_isf == 0 && /* its ISF: in its draw */
+               strata_morph_view(m, &u, &e->view) &&
                e->view.w == e->render_w && e->view.h == e->render_h) {
         /* A held keyframe at the render size: the chain reads it in place, no copy. */
         src = &e->view;
@@ -651,7 +657,7 @@ void strata_engine_picture_state(const strata_engine *e, strata_picture_state *p
     const strata_bank *b = strata_engine_bank(e);
     strata_morph_mode mode = strata_morph_get_mode(m);
     *ps = (strata_picture_state){.scene = strata_engine_scene_name(e),
-                                 .morph = strata_morph_mode_name(mode),
+                                 .morph = m ? strata_morph_mode_name(mode) : "isf",
                                  .latent_scale = strata_morph_latent_scale(m)};
     strata_engine_scene_state(e, &ps->keyframe, &ps->next, &ps->progress);
     ps->keyframe_name = strata_bank_name(b, ps->keyframe);

@@ -114,6 +114,7 @@ void strata_options_usage(FILE *out)
         "                        opened, unplugged ones logged; MIDI clock leads the tempo\n"
         "  --midi-api API        auto (ALSA sequencer if present, else JACK) | alsa | jack\n"
         "  --midi-map FILE       a controller's bindings (JSON, repeatable); presets add \"midi\"\n"
+        "  --midi-clock-out NAME|INDEX  send strata's tempo as MIDI clock to that output port\n"
         "  L (live)              MIDI learn: arm the parameter last moved by its key (glitch\n"
         "                        at first), move a control to bind it; /strata/midi/learn NAME\n"
         "\n"
@@ -395,6 +396,7 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
         {OPT("--midi", STRATA_ARG_STR, &o->midi)},
         {OPT("--midi-api", STRATA_ARG_FUNC, &o->midi_api), .fn = check_midi_api},
         {OPT("--midi-map", STRATA_ARG_LIST, &midi_maps)},
+        {OPT("--midi-clock-out", STRATA_ARG_STR, &o->midi_clock_out)},
         /* ISF shaders */
         {OPT("--isf", STRATA_ARG_LIST, &isf)},
         {OPT("--isf-dir", STRATA_ARG_STR, &o->isf_dir)},
@@ -451,16 +453,32 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
             o->watchdog_s = 2.0;
     }
     if (list) {
-        /* ISF inputs are parameters too: from the shaders' headers, nothing compiled. */
+        /* ISF inputs are parameters too: from the shaders' headers, nothing compiled;
+         * those of --isf, --isf-dir and the shaders the preset's (setlist's) scenes name. */
         strata_isf_chain *isf = NULL;
-        if (o->nisf || o->isf_dir) {
+        strata_setlist sl = {0};
+        if (o->preset && strata_setlist_load(o->preset, &sl, &r) != STRATA_OK) {
+            fprintf(stderr, "%s: %s\n", prog, r.msg);
+            return -1;
+        }
+        bool scene_isf = false;
+        for (int i = 0; i < sl.count; i++)
+            scene_isf = scene_isf || sl.entries[i].preset.n_isf > 0;
+        if (o->nisf || o->isf_dir || scene_isf) {
             strata_isf_chain_desc id = {.files = o->isf, .nfiles = o->nisf, .dir = o->isf_dir,
                                         .headers_only = true};
-            if (!(isf = strata_isf_chain_create(&id, &r))) {
+            bool ok = (isf = strata_isf_chain_create(&id, &r)) != NULL;
+            for (int i = 0; ok && i < sl.count; i++)
+                for (int k = 0; ok && k < sl.entries[i].preset.n_isf; k++)
+                    ok = strata_isf_chain_add_scene(isf, sl.entries[i].preset.isf[k], &r);
+            if (!ok) {
                 fprintf(stderr, "%s: %s\n", prog, r.msg);
+                strata_isf_chain_destroy(isf);
+                strata_setlist_free(&sl);
                 return -1;
             }
         }
+        strata_setlist_free(&sl);
         int rc = 1;
         if (o->json)
             rc = list_params_json(o);

@@ -24,6 +24,8 @@ struct strata_scene {
     strata_morph *morph;
     strata_target out; /* this scene's picture while two scenes share the screen */
     bool drawn;        /* it has drawn a frame: it may be faded in */
+    /* its preset names an ISF generator: the picture is the shader's, no bank */
+    bool gen;
 };
 
 /* ---- the scene loader thread: opens and closes banks off the render thread --------- */
@@ -266,6 +268,12 @@ static void scene_release(strata_engine *e, strata_scene *s)
     free(s);
 }
 
+/* A preset naming an ISF generator: its scene draws the shader instead of a bank. */
+static bool is_generator_scene(const strata_engine *e, const strata_preset *p)
+{
+    return strata_isf_chain_is_generator_scene(e->isf, p->isf, p->n_isf);
+}
+
 /* Open a scene now (setup, offline render): may wait on the disk. */
 static strata_scene *scene_open_now(strata_engine *e, const strata_preset *p, int index,
                                     strata_result *r)
@@ -277,6 +285,19 @@ static strata_scene *scene_open_now(strata_engine *e, const strata_preset *p, in
     }
     s->preset = *p;
     s->index = index;
+    if (is_generator_scene(e, p)) {
+        /* The shader was loaded at start: nothing to open, nothing read from disk. */
+        if (!strata_target_init(&s->out, e->full_w, e->full_h, GL_RGBA8)) {
+            strata_fail(r, STRATA_ERR_GL, "scene target");
+            free(s);
+            return NULL;
+        }
+        s->gen = true;
+        e->bank_open_ms = 0;
+        LOG_INFO("SCENE", "%s: an ISF generator scene (%s): no bank%s", p->name, p->isf[0],
+                 p->bank[0] || e->opt->bank ? " (its \"bank\" and --bank are not opened)" : "");
+        return s;
+    }
     strata_bank_open_desc d;
     bank_desc(e, p, &d);
     double t0 = strata_time_s();
@@ -364,7 +385,7 @@ bool strata_engine_goto_scene(strata_engine *e, int index)
     /* A switch during a fade lands the fade first: the new scene fades from there. */
     if (e->fading)
         finish_crossfade(e);
-    if (e->offline || !e->loader) {
+    if (e->offline || !e->loader || is_generator_scene(e, p)) {
         strata_result r = {0};
         strata_scene *s = scene_open_now(e, p, index, &r);
         if (!s) {
@@ -478,7 +499,8 @@ void strata_engine_scenes_update(strata_engine *e, const strata_traverse_in *in,
         LOG_INFO("PRESET", "%s: reloaded", fresh.path);
         if (idx != e->scene_index)
             continue;
-        bool same_bank = !strcmp(old.bank, fresh.bank) && old.fill == fresh.fill &&
+        bool same_bank = is_generator_scene(e, &fresh) == e->scene->gen &&
+                         !strcmp(old.bank, fresh.bank) && old.fill == fresh.fill &&
                          old.seed == fresh.seed && old.has_order == fresh.has_order &&
                          old.order == fresh.order && !strcmp(old.model, fresh.model) &&
                          old.neural_w == fresh.neural_w && old.neural_h == fresh.neural_h;
@@ -519,13 +541,39 @@ void strata_engine_scenes_update(strata_engine *e, const strata_traverse_in *in,
     }
 }
 
+/* One scene's picture into target: its bank's morph or its ISF generator, then the
+ * filters its preset names. False when nothing could be drawn yet. */
+static bool scene_draw(strata_engine *e, strata_scene *s, const strata_target *target,
+                       const strata_frame_uniforms *u)
+{
+    const strata_preset *p = &s->preset;
+    bool drawn = !s->gen && strata_morph_draw(s->morph, target, u);
+    if (!e->isf || p->n_isf == 0 || (!s->gen && !drawn))
+        return drawn;
+    strata_isf_frame f = {.time = u->time,
+                          .dt = u->dt,
+                          .frame = u->frame,
+                          .values = u->params,
+                          .audio = u->audio,
+                          .params = &e->params};
+    if (e->offline) /* DATE from the scene clock: renders stay frame-exact */
+        memcpy(f.date, (float[4]){2000, 1, 1, (float)u->time}, sizeof f.date);
+    const strata_target *out =
+        strata_isf_chain_run_scene(e->isf, p->isf, p->n_isf, s->gen ? NULL : target, &f);
+    if (!out) /* its generator is switched off or has no working program: black */
+        strata_target_clear(target, 0, 0, 0, 1);
+    else if (out != target)
+        strata_blend_draw(out->tex, out->tex, 0, target);
+    return true;
+}
+
 /* Draw the scene(s) into target. False when nothing could be drawn yet. */
 bool strata_engine_scenes_draw(strata_engine *e, const strata_target *target,
                                const strata_frame_uniforms *u)
 {
     if (e->incoming && !e->fading) {
         /* The incoming scene renders off screen until its first keyframe is there. */
-        if (strata_morph_draw(e->incoming->morph, &e->incoming->out, u)) {
+        if (scene_draw(e, e->incoming, &e->incoming->out, u)) {
             e->incoming->drawn = true;
             start_crossfade(e);
             if (e->xfade_len <= 0)
@@ -533,10 +581,10 @@ bool strata_engine_scenes_draw(strata_engine *e, const strata_target *target,
         }
     }
     if (!e->fading)
-        return strata_morph_draw(e->scene->morph, target, u);
+        return scene_draw(e, e->scene, target, u);
     /* Both scenes render; the old one fades (or flows) into the new one. */
-    bool a = strata_morph_draw(e->scene->morph, &e->scene->out, u);
-    strata_morph_draw(e->incoming->morph, &e->incoming->out, u);
+    bool a = scene_draw(e, e->scene, &e->scene->out, u);
+    scene_draw(e, e->incoming, &e->incoming->out, u);
     if (!a)
         strata_blend_draw(e->incoming->out.tex, e->incoming->out.tex, 0, &e->scene->out);
     float t = (float)(e->xfade_len > 0 ? e->xfade_t / e->xfade_len : 1.0);

@@ -366,22 +366,32 @@ void strata_bank_close(strata_bank *b)
 
 int strata_bank_count(const strata_bank *b)
 {
+    if (!b)
+        return 0; /* a scene without a bank (an ISF generator scene) */
     return b->count;
 }
 
 strata_bank_type strata_bank_kind(const strata_bank *b)
 {
+    if (!b)
+        return 0;
     return b->kind;
 }
 
 void strata_bank_size(const strata_bank *b, int *width, int *height)
 {
+    if (!b) {
+        *width = *height = 0;
+        return;
+    }
     *width = b->w;
     *height = b->h;
 }
 
 const char *strata_bank_name(const strata_bank *b, int i)
 {
+    if (!b)
+        return "?";
     if (i < 0 || i >= b->count)
         return "?";
     if (b->names)

@@ -204,7 +204,9 @@ const char *strata_isf_stem(const strata_isf *s);
  * The shaders of --isf FILE (on at start) and --isf-dir DIR (every *.fs there, in name
  * order, at most STRATA_ISF_CHAIN_MAX, off at start), each with a BOOL parameter
  * "isf/<stem>/enabled". Each frame the first enabled generator replaces the picture,
- * then every enabled filter runs on it in order; the glitch chain follows. A --isf file
+ * then every enabled filter runs on it in order; the glitch chain follows. Presets'
+ * shaders live in the same chain (one parameter namespace, one hot reload) but run in
+ * their scenes' draws (strata_isf_chain_run_scene), so scene transitions mix them. A --isf file
  * that fails to load is an error; a broken file in the folder is logged and skipped.
  * Two files with one stem: the second is named <stem>_2 (and so on). */
 #define STRATA_ISF_CHAIN_MAX 32
@@ -233,13 +235,26 @@ int strata_isf_chain_count(const strata_isf_chain *c);
  * shader's last error ("kaleido.fs:41: error: ...") on a second line. values: the
  * parameters' values (NULL: the switches as loaded). Returns the length written. */
 int strata_isf_chain_status(const strata_isf_chain *c, const float *values, char *buf, size_t n);
-/* A preset's "isf" shader: loaded off (at setup: this reads the disk), switched by
- * strata_isf_chain_scene. A path already in the chain is not loaded twice. */
+/* A preset's "isf" shader (at setup: this reads the disk). It runs inside the draw of
+ * each scene naming it (strata_isf_chain_run_scene), never in strata_isf_chain_run; its
+ * "isf/<stem>/enabled" starts on and bypasses it in every such scene when off. A path
+ * already in the chain is not loaded twice (one given with --isf too runs in both). */
 bool strata_isf_chain_add_scene(strata_isf_chain *c, const char *path, strata_result *r);
-/* The scene on screen names these shaders: the scene shaders among them go on, the other
- * scene shaders off (--isf and --isf-dir ones are left alone), through their enabled
- * parameters in p (snapped). A path not loaded is logged. */
+/* A scene starts with these shaders: a path not loaded is logged (a preset edited mid-show
+ * naming a new file). p is unused: the scenes draw their shaders themselves. */
 void strata_isf_chain_scene(strata_isf_chain *c, const char (*paths)[512], int n, strata_params *p);
+/* True when one of paths is a loaded generator: that scene's picture is the shader's (a
+ * generator scene: the app opens no bank for it). */
+bool strata_isf_chain_is_generator_scene(const strata_isf_chain *c, const char (*paths)[512],
+                                         int n);
+/* A scene's own shaders, in the preset's order: with src NULL the first enabled generator
+ * makes the picture (image inputs read black), then every enabled filter runs on the
+ * picture. Returns the last output (the shader's target, valid until it runs again), src
+ * when none ran, NULL when src is NULL and no generator ran. Polls nothing (the chain's
+ * strata_isf_chain_run does, once a frame). */
+const strata_target *strata_isf_chain_run_scene(strata_isf_chain *c, const char (*paths)[512],
+                                                int n, const strata_target *src,
+                                                const strata_isf_frame *f);
 strata_isf *strata_isf_chain_get(const strata_isf_chain *c, int i);
 
 #endif

@@ -19,7 +19,8 @@ typedef struct entry {
     int param[STRATA_ISF_MAX_INPUTS][4]; /* headers-only: the INPUTS' parameters */
     int enabled;                         /* registry id of isf/<stem>/enabled, -1 when refused */
     bool on;                             /* its value without the registry */
-    bool scene;                          /* from a preset's "isf": switched with the scene */
+    bool scene;  /* a preset's "isf": runs inside the draw of the scenes naming it */
+    bool global; /* --isf or --isf-dir: runs in strata_isf_chain_run, after the scenes */
 } entry;
 
 struct strata_isf_chain {
@@ -60,7 +61,7 @@ static void unique_stem(const strata_isf_chain *c, const char *path, char *out, 
     }
 }
 
-static bool add(strata_isf_chain *c, const char *path, bool on, strata_result *r)
+static bool add(strata_isf_chain *c, const char *path, bool on, bool global, strata_result *r)
 {
     if (c->n >= STRATA_ISF_CHAIN_MAX) {
         strata_fail(r, STRATA_ERR_ARG, "%s: more than %d ISF shaders", path, STRATA_ISF_CHAIN_MAX);
@@ -96,10 +97,11 @@ static bool add(strata_isf_chain *c, const char *path, bool on, strata_result *r
     snprintf(e->stem, sizeof e->stem, "%s", stem);
     snprintf(e->path, sizeof e->path, "%s", path);
     e->on = on;
+    e->global = global;
     strata_param_info pi = {.min = 0, .max = 1, .def = on ? 1.0f : 0.0f, .kind = STRATA_PARAM_BOOL};
     snprintf(pi.name, sizeof pi.name, "isf/%s/enabled", stem);
-    snprintf(pi.desc, sizeof pi.desc, "run the ISF %s %s", e->filter ? "filter" : "generator",
-             stem);
+    snprintf(pi.desc, sizeof pi.desc, "run the ISF %s %s%s", e->filter ? "filter" : "generator",
+             stem, global ? "" : " in the scenes naming it");
     snprintf(pi.owner, sizeof pi.owner, "isf:%s", stem);
     strata_result pr = {0};
     e->enabled = strata_param_register(&pi, &pr);
@@ -138,7 +140,7 @@ static bool add_dir(strata_isf_chain *c, const char *dir, strata_result *r)
         strata_result er = {0};
         if (!names[i] || c->n >= STRATA_ISF_CHAIN_MAX)
             LOG_WARN("ISF", "%s: skipped (at most %d ISF shaders)", path, STRATA_ISF_CHAIN_MAX);
-        else if (!add(c, path, false, &er))
+        else if (!add(c, path, false, true, &er))
             LOG_ERROR("ISF", "skipped: %s", er.msg);
         else
             loaded++;
@@ -164,7 +166,7 @@ strata_isf_chain *strata_isf_chain_create(const strata_isf_chain_desc *d, strata
     c->headers_only = d->headers_only;
     bool ok = true;
     for (int i = 0; ok && i < d->nfiles; i++)
-        ok = add(c, d->files[i], true, r);
+        ok = add(c, d->files[i], true, true, r);
     if (ok && d->dir)
         ok = add_dir(c, d->dir, r);
     if (!ok) {
@@ -251,7 +253,7 @@ const strata_target *strata_isf_chain_run(strata_isf_chain *c, const strata_targ
     /* The first enabled generator makes the picture, wherever it is in the order. */
     for (int i = 0; i < c->n; i++) {
         entry *e = &c->e[i];
-        if (!e->s || is_filter(e) || !enabled(e, f))
+        if (!e->s || !e->global || is_filter(e) || !enabled(e, f))
             continue;
         fr.image = src->tex;
         const strata_target *out = strata_isf_run(e->s, &fr);
@@ -262,12 +264,56 @@ const strata_target *strata_isf_chain_run(strata_isf_chain *c, const strata_targ
     }
     for (int i = 0; i < c->n; i++) {
         entry *e = &c->e[i];
-        if (!e->s || !is_filter(e) || !enabled(e, f))
+        if (!e->s || !e->global || !is_filter(e) || !enabled(e, f))
             continue;
         fr.image = src->tex;
         const strata_target *out = strata_isf_run(e->s, &fr);
         src = out ? out : src;
     }
+    return src;
+}
+
+static entry *find_path(const strata_isf_chain *c, const char *path)
+{
+    for (int i = 0; i < c->n; i++)
+        if (!strcmp(c->e[i].path, path))
+            return (entry *)&c->e[i];
+    return NULL;
+}
+
+bool strata_isf_chain_is_generator_scene(const strata_isf_chain *c, const char (*paths)[512], int n)
+{
+    for (int k = 0; c && k < n; k++) {
+        const entry *e = find_path(c, paths[k]);
+        if (e && !is_filter(e))
+            return true;
+    }
+    return false;
+}
+
+const strata_target *strata_isf_chain_run_scene(strata_isf_chain *c, const char (*paths)[512],
+                                                int n, const strata_target *src,
+                                                const strata_isf_frame *f)
+{
+    if (!c)
+        return src;
+    strata_isf_frame fr = *f;
+    /* The preset's order: the first enabled generator makes the picture, then the
+     * filters; a shader named twice runs once. */
+    for (int pass = 0; pass < 2; pass++)
+        for (int k = 0; k < n; k++) {
+            entry *e = find_path(c, paths[k]);
+            bool dup = false;
+            for (int j = 0; j < k && !dup; j++)
+                dup = !strcmp(paths[j], paths[k]);
+            if (!e || !e->s || dup || is_filter(e) != (pass == 1) || !enabled(e, f))
+                continue;
+            if (pass == 0 && src)
+                continue; /* a picture is there already: one generator */
+            fr.image = src ? src->tex : 0;
+            const strata_target *out = strata_isf_run(e->s, &fr);
+            src = out ? out : src;
+        }
     return src;
 }
 
@@ -289,7 +335,7 @@ bool strata_isf_chain_add_scene(strata_isf_chain *c, const char *path, strata_re
             c->e[i].scene = true;
             return true;
         }
-    if (!add(c, path, false, r))
+    if (!add(c, path, true, false, r))
         return false;
     c->e[c->n - 1].scene = true;
     return true;
@@ -297,19 +343,9 @@ bool strata_isf_chain_add_scene(strata_isf_chain *c, const char *path, strata_re
 
 void strata_isf_chain_scene(strata_isf_chain *c, const char (*paths)[512], int n, strata_params *p)
 {
+    (void)p; /* the scenes draw their shaders themselves (strata_isf_chain_run_scene) */
     if (!c)
         return;
-    for (int i = 0; i < c->n; i++) {
-        entry *e = &c->e[i];
-        if (!e->scene)
-            continue;
-        bool on = false;
-        for (int k = 0; k < n && !on; k++)
-            on = !strcmp(paths[k], e->path);
-        e->on = on;
-        if (e->enabled >= 0)
-            strata_params_set(p, e->enabled, on ? 1.0f : 0.0f, true);
-    }
     for (int k = 0; k < n; k++) {
         bool found = false;
         for (int i = 0; i < c->n && !found; i++)

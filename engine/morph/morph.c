@@ -329,6 +329,8 @@ void strata_morph_destroy(strata_morph *m)
 
 void strata_morph_update(strata_morph *m, const strata_traverse_in *in)
 {
+    if (!m)
+        return; /* a scene without a bank (an ISF generator scene) */
     /* Neural mode streams the previews only until its first decode is complete (live, a
      * split decode takes frames): the preview of the keyframe is shown meanwhile. */
     if (!m->latent_bank && !m->offline && (!decoding(m) || !morph_neural_has_picture(m->neural)))
@@ -359,6 +361,8 @@ void strata_morph_update(strata_morph *m, const strata_traverse_in *in)
 
 void strata_morph_set_latent_scale(strata_morph *m, float scale)
 {
+    if (!m)
+        return;
     if (!m->latent_bank)
         return;
     scale = strata_clampf(scale, 0.1f, 1.0f);
@@ -380,11 +384,15 @@ void strata_morph_set_latent_scale(strata_morph *m, float scale)
 
 float strata_morph_latent_scale(const strata_morph *m)
 {
+    if (!m)
+        return 1.0f;
     return m->latent_bank ? m->latent_scale : 1.0f;
 }
 
 void strata_morph_adapt(strata_morph *m, double frame_ms, double target_ms)
 {
+    if (!m)
+        return;
     if (decoding(m))
         morph_neural_adapt(m->neural, frame_ms, target_ms);
     if (!m->latent_bank || frame_ms <= 0)
@@ -457,6 +465,8 @@ static void latent_now(strata_morph *m, float t, const strata_frame_uniforms *u)
 
 bool strata_morph_draw(strata_morph *m, const strata_target *target, const strata_frame_uniforms *u)
 {
+    if (!m)
+        return false;
     float t = strata_traversal_eased(&m->tr);
     int a = m->tr.a, b = m->tr.b;
     if (decoding(m)) {
@@ -515,6 +525,8 @@ bool strata_morph_draw(strata_morph *m, const strata_target *target, const strat
 
 bool strata_morph_view(strata_morph *m, const strata_frame_uniforms *u, strata_target *view)
 {
+    if (!m)
+        return false;
     if (decoding(m) || (m->latent_bank && m->mode == STRATA_MORPH_LATENT) || m->tr.b >= 0)
         return false;
     GLuint ta = m->latent_bank ? latent_key(m, m->tr.a, u) : cached_tex(m, m->tr.a);
@@ -526,6 +538,8 @@ bool strata_morph_view(strata_morph *m, const strata_frame_uniforms *u, strata_t
 
 void strata_morph_goto(strata_morph *m, int i, double seconds)
 {
+    if (!m)
+        return;
     strata_traversal_goto(&m->tr, i, seconds);
     if (m->offline && !m->latent_bank && !decoding(m))
         load_now(m, i);
@@ -533,6 +547,8 @@ void strata_morph_goto(strata_morph *m, int i, double seconds)
 
 void strata_morph_set_mode(strata_morph *m, strata_morph_mode mode)
 {
+    if (!m)
+        return;
     if (mode == STRATA_MORPH_LATENT && m->neural_bank)
         mode = STRATA_MORPH_NEURAL; /* the latent morph of a neural bank is the neural one */
     if (mode == STRATA_MORPH_NEURAL && m->latent_bank)
@@ -548,11 +564,19 @@ void strata_morph_set_mode(strata_morph *m, strata_morph_mode mode)
 
 strata_morph_mode strata_morph_get_mode(const strata_morph *m)
 {
+    if (!m)
+        return STRATA_MORPH_BLEND;
     return m->mode;
 }
 
 void strata_morph_state(const strata_morph *m, int *a, int *b, float *t)
 {
+    if (!m) {
+        *a = 0;
+        *b = -1;
+        *t = 0.0f;
+        return;
+    }
     *a = m->tr.a;
     *b = m->tr.b;
     *t = strata_traversal_eased(&m->tr);
@@ -560,11 +584,16 @@ void strata_morph_state(const strata_morph *m, int *a, int *b, float *t)
 
 const strata_traversal *strata_morph_traversal(const strata_morph *m)
 {
+    static const strata_traversal none = {.b = -1};
+    if (!m)
+        return &none;
     return &m->tr;
 }
 
 GLuint strata_morph_flow_texture(const strata_morph *m)
 {
+    if (!m)
+        return 0;
     /* Only once the staged estimate for this pair is complete: before that the texture
      * still holds the last pair's flow. */
     return m->mode == STRATA_MORPH_FLOW && m->tr.b >= 0 && m->flow_ready
@@ -574,6 +603,8 @@ GLuint strata_morph_flow_texture(const strata_morph *m)
 
 void strata_morph_set_latent_glitch(strata_morph *m, const strata_latent_glitch *g, uint64_t seed)
 {
+    if (!m)
+        return;
     if (m->neural)
         morph_neural_set_glitch(m->neural, g, seed);
 }
@@ -581,6 +612,8 @@ void strata_morph_set_latent_glitch(strata_morph *m, const strata_latent_glitch 
 bool strata_morph_neural_status_get(const strata_morph *m, strata_morph_neural_status *out)
 {
     memset(out, 0, sizeof *out);
+    if (!m)
+        return false;
     if (!m->neural)
         return false;
     out->neural = true;

@@ -81,6 +81,52 @@ rc=$?
 check '[ $rc -eq 0 ] && near "$($PX "$TMP/g/00000.png" 48 18)" 62 191 255' \
     "a preset's isf shaders run in its scene, its \"params\" set their inputs"
 check '! near "$($PX "$TMP/g/00011.png" 48 18)" 62 191 255' "and stop in the next scene"
+# Generator scenes: a preset naming an ISF generator draws it instead of a bank (its
+# "bank" is never opened: this one does not exist), inside the scene's own draw, so a
+# transition mixes it like any scene, both ways. green: a bank scene whose filter paints
+# it solid green (a preset's filter runs in its scene's draw); red and blue: generators.
+mkdir -p "$TMP/gs"
+printf '/*{"DESCRIPTION": "solid red"}*/\nvoid main() { gl_FragColor = vec4(1.0, 0.0, 0.0, 1.0); }\n' \
+    >"$TMP/gs/red.fs"
+printf '/*{}*/\nvoid main() { gl_FragColor = vec4(0.0, 0.0, 1.0, 1.0); }\n' >"$TMP/gs/blue.fs"
+printf '/*{"INPUTS": [{"NAME": "inputImage", "TYPE": "image"}]}*/
+void main() { gl_FragColor = vec4(0.0, 1.0, 0.0, 1.0) + 0.0 * IMG_THIS_PIXEL(inputImage); }\n' \
+    >"$TMP/gs/green.fs"
+printf '{"name": "red", "isf": "red.fs", "bank": "no/such/folder"}\n' >"$TMP/gs/red.json"
+printf '{"name": "blue", "isf": "blue.fs"}\n' >"$TMP/gs/blue.json"
+printf '{"name": "blueflow", "isf": "blue.fs", "transition_kind": "flow"}\n' >"$TMP/gs/bf.json"
+printf '{"name": "green", "isf": "green.fs"}\n' >"$TMP/gs/green.json"
+printf '{"name": "s", "loop": false, "scenes": [{"preset": "green.json", "dwell": 1},
+  {"preset": "red.json", "dwell": 1, "transition": 1},
+  {"preset": "blue.json", "dwell": 1, "transition": 1},
+  {"preset": "green.json", "dwell": 10, "transition": 1}]}\n' >"$TMP/gs/set.json"
+"$STRATA" render "$TMP/gs/set.json" --frames 75 --fps 10 --size 64x36 --out "$TMP/gs/o" \
+    2>"$TMP/gs/err"
+rc=$?
+XF="python3 $STRATA_SOURCE_DIR/tests/isf/xfade_check.py"
+check '[ $rc -eq 0 ] && $XF "$TMP/gs/o" 75 32 18 0,255,0 255,0,0 0,0,255 0,255,0' \
+    "blend transitions bank->generator->generator->bank: mixes, 8..11 frames, middle 0.5+-0.1"
+check 'grep -q "red: an ISF generator scene (.*red.fs): no bank" "$TMP/gs/err" &&
+    [ "$(grep -c "keyframes (" "$TMP/gs/err")" -eq 2 ]' \
+    "a generator scene opens no bank (its missing \"bank\" is never read)"
+printf '{"name": "f", "loop": false, "scenes": [{"preset": "red.json", "dwell": 1},
+  {"preset": "bf.json", "dwell": 10, "transition": 1}]}\n' >"$TMP/gs/flow.json"
+"$STRATA" render "$TMP/gs/flow.json" --frames 25 --fps 10 --size 64x36 --out "$TMP/gs/f" \
+    2>/dev/null
+rc=$?
+check '[ $rc -eq 0 ] && $XF "$TMP/gs/f" 25 32 18 255,0,0 0,0,255' \
+    "a flow transition between two generator scenes"
+# --list-params with a setlist: the inputs of the shaders its presets name.
+"$STRATA" --list-params --json "$TMP/set.json" >"$TMP/gs/params.json" 2>/dev/null
+check 'python3 -c "
+import json, sys
+L = {p[\"name\"]: p for p in json.load(open(sys.argv[1]))}
+p = L[\"isf/gen/level\"]
+assert p[\"osc\"] == \"/strata/isf/gen/level\" and p[\"default\"] == 0.5
+assert L[\"isf/inv/enabled\"][\"default\"] == 1
+" "$TMP/gs/params.json"' "--list-params --json SETLIST lists the inputs its presets' shaders have"
+"$STRATA" --list-params "$TMP/set.json" >"$TMP/gs/params.txt" 2>/dev/null
+check 'grep -q "^isf/gen/level" "$TMP/gs/params.txt"' "--list-params SETLIST (the table) too"
 printf '{"name": "bad", "isf": ["missing.fs"]}\n' >"$TMP/bad.json"
 "$STRATA" render "$TMP/bad.json" --frames 1 --fps 10 --size 64x36 --out "$TMP/h" 2>"$TMP/e7"
 rc=$?
