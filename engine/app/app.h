@@ -78,6 +78,7 @@ typedef struct strata_options {
     const char *midi_maps[8];  /* --midi-map FILE (repeatable) */
     int nmidi_maps;
     bool list_midi;            /* --list-midi */
+    const char *midi_clock_out; /* --midi-clock-out NAME|INDEX: strata's tempo as MIDI clock */
     bool bench_osc;        /* bench: flood OSC and report latency */
     double osc_rate;       /* bench --osc: flood messages per second (100000) */
     const char *osc_param; /* bench --osc: the parameter flooded (pulse) */

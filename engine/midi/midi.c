@@ -27,6 +27,7 @@ strata_midi *strata_midi_create(const strata_midi_config *cfg, strata_result *r)
         m->cfg.poll_s = 1.0;
     snprintf(m->spec, sizeof m->spec, "%s", cfg->ports ? cfg->ports : "");
     snprintf(m->client, sizeof m->client, "%s", cfg->client ? cfg->client : "strata");
+    snprintf(m->out_spec, sizeof m->out_spec, "%s", cfg->clock_out ? cfg->clock_out : "");
     m->cfg.ports = m->spec;
     m->cfg.client = m->client;
     m->clock_port = -1;
@@ -40,7 +41,7 @@ strata_midi *strata_midi_create(const strata_midi_config *cfg, strata_result *r)
             return NULL;
         }
     }
-    if (!strata_midi_ports_start(m, r)) {
+    if (!strata_midi_ports_start(m, r) || !strata_midi_clock_out_start(m, r)) {
         strata_midi_destroy(m);
         return NULL;
     }
@@ -51,6 +52,7 @@ void strata_midi_destroy(strata_midi *m)
 {
     if (!m)
         return;
+    strata_midi_clock_out_stop(m);
     strata_midi_ports_stop(m);
     for (int i = 0; i < STRATA_MIDI_MAX_PORTS; i++)
         strata_queue_free(&m->ports[i].q);

@@ -128,6 +128,7 @@ typedef struct strata_midi_config {
     strata_midi_api api; /* --midi-api */
     double poll_s;       /* hot-plug poll period: 0 = 1 s */
     const char *client;  /* the client name others see: NULL = "strata" */
+    const char *clock_out; /* --midi-clock-out NAME|INDEX: an output port, NULL: none */
 } strata_midi_config;
 
 typedef struct strata_midi strata_midi;
@@ -183,6 +184,13 @@ void strata_midi_status(const strata_midi *m, char *buf, size_t n);
  * caller frees. Render or setup thread. */
 char *strata_midi_bindings_json(const strata_midi *m);
 void strata_midi_stats_get(const strata_midi *m, strata_midi_stats *s);
+
+/* MIDI clock out (--midi-clock-out): where strata's beat is now, once a frame after the
+ * control module's apply (render thread). A thread sends Start, then a tick at each 24th
+ * of a beat, at its time between frames; mute (the tempo comes from MIDI clock in) sends
+ * nothing. Stop goes out at destroy. */
+void strata_midi_clock_out_publish(strata_midi *m, double now, double bpm, double beat,
+                                   bool mute);
 
 /* `--list-params --json` (strata_control_list_params' array) with "midi": [...] added to
  * each parameter: the bindings of maps[k] that set it, each with "from": from[k] (a map

@@ -47,6 +47,13 @@ struct strata_midi {
     void *lister; /* RtMidiInPtr: the port list */
     bool said_none;
     char index_name[128]; /* --midi INDEX resolved to a name at the first scan */
+    /* --- clock out (clock_out.c): published by the render thread, read by its thread */
+    char out_spec[128];
+    pthread_t out_thread;
+    bool out_started;
+    STRATA_ATOMIC(uint32_t) out_seq;
+    STRATA_ATOMIC(double) out_t, out_bpm, out_beat;
+    STRATA_ATOMIC(bool) out_mute;
     /* --- the render thread */
     midi_bind maps[MAP_COUNT][STRATA_MIDI_MAX_BINDINGS];
     int nmaps[MAP_COUNT];
@@ -59,6 +66,10 @@ struct strata_midi {
 
 /* map.c: one event from the queues (render thread). */
 void strata_midi_map_event(strata_midi *m, const strata_midi_event *ev, strata_midi_frame *f);
+
+/* clock_out.c */
+bool strata_midi_clock_out_start(strata_midi *m, strata_result *r);
+void strata_midi_clock_out_stop(strata_midi *m);
 
 /* device.c: the port thread and RtMidi. */
 bool strata_midi_ports_start(strata_midi *m, strata_result *r);

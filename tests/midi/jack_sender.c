@@ -145,3 +145,67 @@ void jsend_close(jsend *s)
     strata_queue_free(&s->q);
     free(s);
 }
+
+struct jrecv {
+    jack_client_t *client;
+    jack_port_t *in;
+    strata_queue q; /* process callback -> test thread */
+};
+
+static int process_in(jack_nframes_t nframes, void *arg)
+{
+    jrecv *r = arg;
+    void *buf = jack_port_get_buffer(r->in, nframes);
+    /* The wall clock now, as strata's clock in stamps ticks: the dummy backend's frame
+     * clock drifts behind it on a loaded machine, so frame times would not be the tempo. */
+    double now = (double)jack_get_time() * 1e-6;
+    uint32_t n = jack_midi_get_event_count(buf);
+    for (uint32_t i = 0; i < n; i++) {
+        jack_midi_event_t ev;
+        if (jack_midi_event_get(&ev, buf, i) != 0 || ev.size < 1)
+            continue;
+        jrecv_event e = {now, ev.buffer[0]};
+        strata_queue_push(&r->q, &e);
+    }
+    return 0;
+}
+
+jrecv *jrecv_open(const char *client)
+{
+    jack_set_error_function(quiet);
+    jrecv *r = calloc(1, sizeof *r);
+    strata_result res = {0};
+    if (!r || strata_queue_init(&r->q, sizeof(jrecv_event), 8192, &res) != STRATA_OK) {
+        free(r);
+        return NULL;
+    }
+    r->client = jack_client_open(client, JackNoStartServer, NULL);
+    if (!r->client)
+        goto fail;
+    r->in = jack_port_register(r->client, "in", JACK_DEFAULT_MIDI_TYPE, JackPortIsInput, 0);
+    if (!r->in || jack_set_process_callback(r->client, process_in, r) != 0 ||
+        jack_activate(r->client) != 0)
+        goto fail;
+    return r;
+fail:
+    if (r->client)
+        jack_client_close(r->client);
+    strata_queue_free(&r->q);
+    free(r);
+    return NULL;
+}
+
+bool jrecv_pop(jrecv *r, jrecv_event *ev)
+{
+    return strata_queue_pop(&r->q, ev);
+}
+
+void jrecv_close(jrecv *r)
+{
+    if (!r)
+        return;
+    jack_deactivate(r->client);
+    jack_client_close(r->client);
+    strata_queue_free(&r->q);
+    free(r);
+}

@@ -27,4 +27,16 @@ void jsend_clock(jsend *s, double bpm);
 int jsend_connections(jsend *s);
 void jsend_close(jsend *s);
 
+/* A client `client` with a MIDI input "in" that records each event's first byte and the
+ * wall-clock time of the period it came in (seconds, jack_get_time). */
+typedef struct jrecv jrecv;
+typedef struct jrecv_event {
+    double t;
+    uint8_t status;
+} jrecv_event;
+jrecv *jrecv_open(const char *client);
+/* Take the next recorded event; false when none. */
+bool jrecv_pop(jrecv *r, jrecv_event *ev);
+void jrecv_close(jrecv *r);
+
 #endif

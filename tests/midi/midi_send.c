@@ -3,15 +3,45 @@
  *   b0 15 7f      one MIDI event of these hex bytes (any bytes, junk too)
  *   clock BPM     ticks at BPM from now (clock 0: none)
  *   wait S        until strata's port is connected (at most S seconds; exit 3 if not)
- * and quits at end of input. The server is the one JACK_DEFAULT_SERVER names. */
+ * and quits at end of input. The server is the one JACK_DEFAULT_SERVER names.
+ * midi_send --recv NAME SECONDS: a client NAME with an input "in"; prints what came in
+ * SECONDS: "start S ticks N bpm B" (B fitted as strata's clock in fits it, 0: too few). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jack_sender.h"
+#include "midi/midi.h"
+
+static int recv_main(const char *name, double seconds)
+{
+    jrecv *r = jrecv_open(name);
+    if (!r) {
+        fprintf(stderr, "midi_send: no JACK server\n");
+        return 1;
+    }
+    strata_midi_clock c;
+    strata_midi_clock_init(&c);
+    int starts = 0, ticks = 0;
+    double until = strata_time_s() + seconds;
+    while (strata_time_s() < until) {
+        strata_sleep_s(0.01);
+        jrecv_event ev;
+        while (jrecv_pop(r, &ev)) {
+            starts += ev.status == 0xFA;
+            ticks += ev.status == 0xF8;
+            strata_midi_clock_event(&c, &(strata_midi_event){.status = ev.status}, ev.t);
+        }
+    }
+    printf("start %d ticks %d bpm %.3f\n", starts, ticks, c.bpm);
+    jrecv_close(r);
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
+    if (argc == 4 && !strcmp(argv[1], "--recv"))
+        return recv_main(argv[2], atof(argv[3]));
     if (argc != 2) {
         fprintf(stderr, "usage: midi_send NAME < commands\n");
         return 2;

@@ -231,6 +231,45 @@ static void unplug_and_replug(void **state)
     assert_true(fabsf(fx->p.base[STRATA_P_glitch] - 99.0f / 127.0f) < 1e-6f);
 }
 
+/* Clock out: a second module sends strata's tempo (published like the render thread does,
+ * every 10 ms, 128 BPM) to a JACK receiver, whose tick times are fitted like clock in. */
+static void clock_out_follows_tempo(void **state)
+{
+    fixture *fx = *state;
+    SKIP_WITHOUT_JACK(fx);
+    jrecv *rx = jrecv_open("strata-test-recv");
+    assert_non_null(rx);
+    strata_result r = {0};
+    strata_midi_config mc = {.api = STRATA_MIDI_API_JACK, .clock_out = "strata-test-recv",
+                             .client = "strata-out"};
+    strata_midi *out = strata_midi_create(&mc, &r);
+    assert_non_null(out);
+    strata_midi_clock c;
+    strata_midi_clock_init(&c);
+    double t0 = strata_time_s(), until = t0 + 4.0;
+    bool started = false;
+    int ticks = 0;
+    while (strata_time_s() < until) {
+        double now = strata_time_s();
+        strata_midi_clock_out_publish(out, now, 128.0, (now - t0) * 128.0 / 60.0, false);
+        strata_sleep_s(0.01);
+        jrecv_event ev;
+        while (jrecv_pop(rx, &ev)) {
+            started |= ev.status == 0xFA;
+            ticks += ev.status == 0xF8;
+            strata_midi_clock_event(&c, &(strata_midi_event){.status = ev.status}, ev.t);
+        }
+    }
+    strata_midi_clock_state cs;
+    strata_midi_clock_state_at(&c, c.last_t, &cs);
+    printf("clock out at 128 BPM: %d ticks, fitted %.3f BPM\n", ticks, cs.bpm);
+    assert_true(started);
+    assert_true(ticks > 150); /* ~4 s at 51.2 ticks a second, less the port's opening */
+    assert_true(fabs(cs.bpm - 128.0) < 0.5);
+    strata_midi_destroy(out);
+    jrecv_close(rx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +277,7 @@ int main(void)
         cmocka_unit_test(junk_is_skipped),
         cmocka_unit_test(clock_follows_120_and_174),
         cmocka_unit_test(unplug_and_replug),
+        cmocka_unit_test(clock_out_follows_tempo),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -45,7 +45,7 @@ exec 5>"$TMP/cmd"
 PIDS="$SENDER"
 PORT=$(free_port)
 "$STRATA" "$TMP/set.json" --size 160x90 --no-audio --osc-port "$PORT" --midi strata-e2e \
-    --midi-api jack --midi-map "$TMP/desk.json" --stats "$TMP/s.jsonl" --quit-after 60 \
+    --midi-api jack --midi-map "$TMP/desk.json" --midi-clock-out strata-e2e-recv --stats "$TMP/s.jsonl" --quit-after 60 \
     2>"$TMP/strata.err" &
 STRATA_PID=$!
 PIDS="$SENDER $STRATA_PID"
@@ -103,6 +103,12 @@ echo "wait 10" >&5
 check 'send_until "b0 15 40\n" "abs(d[\"params\"][\"glitch\"] - 0.8 * 64 / 127) < 0.01"' \
     "plugged back in: reopened, cc 21 = 64 sets glitch to 0.40"
 check 'grep -q "MIDI: reopened \"strata-e2e-desk:out\"" "$TMP/strata.err"' "and the reopening is logged"
+# Clock out: strata's tempo (120, held from the clock in above) to a receiver.
+"$SEND" --recv strata-e2e-recv 6 >"$TMP/recv.txt" 2>"$TMP/recv.err"
+check 'python3 -c "
+import sys; w = open(sys.argv[1]).read().split(); d = dict(zip(w[::2], map(float, w[1::2])))
+sys.exit(0 if d[\"start\"] >= 1 and d[\"ticks\"] > 100 and abs(d[\"bpm\"] - 120) < 0.5 else 1)" "$TMP/recv.txt"' \
+    "--midi-clock-out sends Start and ticks at strata's 120 BPM ($(cat "$TMP/recv.txt"))"
 exec 5>&-
 kill -9 $SENDER
 wait $SENDER 2>/dev/null
