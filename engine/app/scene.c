@@ -385,7 +385,8 @@ bool strata_engine_goto_scene(strata_engine *e, int index)
     /* A switch during a fade lands the fade first: the new scene fades from there. */
     if (e->fading)
         finish_crossfade(e);
-    if (e->offline || !e->loader || is_generator_scene(e, p)) {
+    /* A generator scene opens nothing from disk; while a bank opens it waits its turn. */
+    if (e->offline || !e->loader || (is_generator_scene(e, p) && !e->incoming_loading)) {
         strata_result r = {0};
         strata_scene *s = scene_open_now(e, p, index, &r);
         if (!s) {
