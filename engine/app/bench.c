@@ -258,7 +258,10 @@ int strata_bench_run(const strata_options *o)
         printf("  peak RSS       %.1f MiB\n", rss);
         printf("  bank           %s: %d keyframes, morph %s, opened in %.2f ms, "
                "%u transitions\n",
-               o->bank ? o->bank : "built-in", strata_bank_count(strata_engine_bank(&e)),
+               !strata_engine_bank(&e) ? "none (ISF generator scene)"
+               : o->bank               ? o->bank
+                                       : "built-in",
+               strata_bank_count(strata_engine_bank(&e)),
                strata_morph_mode_name(strata_morph_get_mode(strata_engine_morph(&e))),
                e.bank_open_ms, strata_morph_traversal(strata_engine_morph(&e))->transitions);
         strata_morph_neural_status ns;

@@ -100,6 +100,8 @@ static int overlay_picture(const strata_engine *e, char *buf, size_t len)
 {
     strata_picture_state ps;
     strata_engine_picture_state(e, &ps);
+    if (!strata_engine_bank(e)) /* a preset's ISF generator is the picture */
+        return snprintf(buf, len, "scene %s: ISF generator, no bank\n", ps.scene);
     char next[160] = "  (holding)";
     if (ps.next >= 0)
         snprintf(next, sizeof next, " -> %d %s (%.0f%%)", ps.next, ps.next_name,
