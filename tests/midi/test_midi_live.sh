@@ -75,6 +75,16 @@ check '(for i in $(seq 50); do grep -q "MIDI: learn: drift armed" "$TMP/strata.e
 check 'send_until "b0 1e 7f\n" "abs(d[\"params\"][\"drift\"] - 1.0) < 0.01"' \
     "the next control moved (cc 30 = 127) is bound: drift 1"
 check 'grep -q "MIDI: learned drift <- cc 30 ch 1" "$TMP/strata.err"' "and the binding is logged"
+# MIDI learn from the keyboard: Z moves zoom (the last parameter moved by its key), L arms
+# it, cc 31 = 127 is bound to it: zoom at its max 4.
+win=$(xdotool search --name '^strata$' 2>/dev/null | head -1)
+xdotool key --window "$win" z
+sleep 0.3
+xdotool key --window "$win" l
+check '(for i in $(seq 50); do grep -q "MIDI: learn: zoom armed" "$TMP/strata.err" && exit 0; sleep 0.1; done; exit 1)' \
+    "Z then L (live keys) arms MIDI learn for zoom"
+check 'send_until "b0 1f 7f\n" "abs(d[\"params\"][\"zoom\"] - 4.0) < 0.01"' \
+    "cc 31 = 127 is bound to zoom: zoom 4"
 # MIDI clock leads the tempo: 174 BPM from a Start.
 printf 'fa\nclock 174\n' >&5
 check 'wait_stats "$TMP/s.jsonl" 10 "d[\"tempo\"][\"source\"] == \"midi\" and abs(d[\"tempo\"][\"bpm\"] - 174) < 0.5 and d[\"midi\"][\"clock\"][\"running\"]"' \
