@@ -98,7 +98,7 @@ strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool
         };
         strata_result qr = {0};
         if (!(e->oscquery = strata_oscquery_create(&qc, &qr)))
-            LOG_ERROR("APP", "%s; running without OSCQuery", qr.msg);
+            LOG_WARN("APP", "%s; running without OSCQuery", qr.msg); /* the show goes on */
     }
     for (int i = 0; i < o->nroutes; i++)
         if (!strata_control_route_parse(e->control, o->routes[i], r))
