@@ -686,19 +686,6 @@ static void frame_date(const strata_isf_frame *f, float date[4])
     date[3] = (float)(tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec) + (float)ts.tv_nsec * 1e-9f;
 }
 
-static GLuint line_texture(int w)
-{
-    GLuint t;
-    glGenTextures(1, &t);
-    glBindTexture(GL_TEXTURE_2D, t);
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_R32F, w, 1, 0, GL_RED, GL_FLOAT, NULL);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-    return t;
-}
-
 /* The waveform as ISF has it (0.5 + 0.5 * sample) and the spectrum, when an input reads
  * them. */
 static void upload_audio(strata_isf *s, const strata_audio_frame *a)
@@ -714,7 +701,7 @@ static void upload_audio(strata_isf *s, const strata_audio_frame *a)
             w[k] = a ? 0.5f + 0.5f * a->waveform[k] : 0.5f;
         if (!s->wave_tex) {
             glActiveTexture(GL_TEXTURE0 + UNIT_WAVE);
-            s->wave_tex = line_texture(STRATA_WAVEFORM_SAMPLES);
+            s->wave_tex = strata_line_texture_create(STRATA_WAVEFORM_SAMPLES);
         }
         strata_texture_bind(s->wave_tex, UNIT_WAVE);
         glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, STRATA_WAVEFORM_SAMPLES, 1, GL_RED, GL_FLOAT, w);
@@ -723,7 +710,7 @@ static void upload_audio(strata_isf *s, const strata_audio_frame *a)
         static const float zero[STRATA_SPECTRUM_BINS];
         if (!s->fft_tex) {
             glActiveTexture(GL_TEXTURE0 + UNIT_FFT);
-            s->fft_tex = line_texture(STRATA_SPECTRUM_BINS);
+            s->fft_tex = strata_line_texture_create(STRATA_SPECTRUM_BINS);
         }
         strata_texture_bind(s->fft_tex, UNIT_FFT);
         glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, STRATA_SPECTRUM_BINS, 1, GL_RED, GL_FLOAT,

@@ -153,6 +153,10 @@ void strata_target_bind(const strata_target *t);
 void strata_target_read(const strata_target *t, uint8_t *out);
 /* Clear t (NULL: the window) to rgba. */
 void strata_target_clear(const strata_target *t, float r, float g, float b, float a);
+/* A w x 1 R32F texture, linear and clamped, for a line of samples (the audio waveform and
+ * spectrum the uniforms bind, an ISF shader's audio inputs). Render thread; the caller
+ * deletes it. */
+GLuint strata_line_texture_create(int w);
 /* Bind t's texture on texture unit `unit`. */
 void strata_texture_bind(GLuint tex, int unit);
 /* Draw the fullscreen triangle (any program using the fullscreen vertex shader). */

@@ -59,7 +59,7 @@ static bool make_buffer(void)
     return U.ubo != 0;
 }
 
-static GLuint make_line_texture(int w)
+GLuint strata_line_texture_create(int w)
 {
     GLuint t;
     glGenTextures(1, &t);
@@ -75,8 +75,8 @@ static GLuint make_line_texture(int w)
 void strata_uniforms_upload_audio(const strata_audio_frame *audio)
 {
     if (!U.spectrum_tex) {
-        U.spectrum_tex = make_line_texture(STRATA_SPECTRUM_BINS);
-        U.waveform_tex = make_line_texture(STRATA_WAVEFORM_SAMPLES);
+        U.spectrum_tex = strata_line_texture_create(STRATA_SPECTRUM_BINS);
+        U.waveform_tex = strata_line_texture_create(STRATA_WAVEFORM_SAMPLES);
     }
     glActiveTexture(GL_TEXTURE14);
     glBindTexture(GL_TEXTURE_2D, U.spectrum_tex);
