@@ -367,8 +367,22 @@ static void timers_sum_a_frame(void **state)
     strata_frame_uniforms u = calm_uniforms(&a, &prm);
     strata_target t;
     assert_true(strata_target_init(&t, 512, 512, GL_RGBA8));
-    for (int f = 0; f < 12; f++) {
+    /* The ratio of each frame's sums, and its median: one frame that the machine's load
+     * stretched (a shared CI host preempts llvmpipe's threads) cannot decide it. */
+    double ratio[16];
+    int nr = 0;
+    for (int f = 0; f < 18; f++) {
         strata_render_begin_frame(&u);
+        if (f >= 2) { /* the frame before's sums (the first frames compile and warm up) */
+            strata_pass_time pt[STRATA_MAX_PASSES];
+            int n = strata_gpu_report(pt, STRATA_MAX_PASSES);
+            const strata_pass_time *once = find_timer("once", pt, n);
+            const strata_pass_time *thrice = find_timer("thrice", pt, n);
+            assert_non_null(once);
+            assert_non_null(thrice);
+            if (once->gpu_ms > 0.0 && nr < 16)
+                ratio[nr++] = thrice->gpu_ms / once->gpu_ms;
+        }
         strata_pass_run(&(strata_pass){.timer = "once", .program = p, .target = &t});
         for (int i = 0; i < 3; i++) {
             strata_pass_run(&(strata_pass){.timer = "thrice", .program = p, .target = &t});
@@ -376,17 +390,18 @@ static void timers_sum_a_frame(void **state)
         }
         strata_gl_finish();
     }
-    strata_render_begin_frame(&u);
-    strata_pass_time pt[STRATA_MAX_PASSES];
-    int n = strata_gpu_report(pt, STRATA_MAX_PASSES);
-    const strata_pass_time *once = find_timer("once", pt, n);
-    const strata_pass_time *thrice = find_timer("thrice", pt, n);
-    assert_non_null(once);
-    assert_non_null(thrice);
-    print_message("once %.3f ms, thrice %.3f ms (avg %.3f / %.3f)\n", once->gpu_ms, thrice->gpu_ms,
-                  once->gpu_avg_ms, thrice->gpu_avg_ms);
+    assert_true(nr >= 8);
+    for (int i = 1; i < nr; i++) /* insertion sort */
+        for (int j = i; j > 0 && ratio[j] < ratio[j - 1]; j--) {
+            double x = ratio[j];
+            ratio[j] = ratio[j - 1];
+            ratio[j - 1] = x;
+        }
+    double median = ratio[nr / 2];
+    print_message("thrice / once per frame: median %.2f of %d (min %.2f, max %.2f)\n", median, nr,
+                  ratio[0], ratio[nr - 1]);
     /* The same work three times: the sum is well above one (1.5x leaves room for noise). */
-    assert_true(thrice->gpu_avg_ms > 1.5 * once->gpu_avg_ms);
+    assert_true(median > 1.5);
     strata_target_free(&t);
 }
 
