@@ -7,12 +7,12 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "neural/neural.h"
+#include "support/corpus.h"
 
 /* Parse, touch every tensor, offer it as a model. Returns the parse status. */
 static strata_status one(const void *data, size_t len, strata_result *r)
@@ -37,50 +37,41 @@ static strata_status one(const void *data, size_t len, strata_result *r)
     return s;
 }
 
+typedef struct tally {
+    int good, bad;
+} tally;
+
+static void replay_file(const char *name, char *data, size_t len, void *user)
+{
+    tally *t = user;
+    strata_result r = {0};
+    strata_status s = one(data, len, &r);
+    if (strncmp(name, "good_", 5) == 0) {
+        if (s != STRATA_OK)
+            fail_msg("%s: refused: %s", name, r.msg);
+        t->good++;
+    } else if (strncmp(name, "bad_", 4) == 0) {
+        if (s == STRATA_OK)
+            fail_msg("%s: accepted", name);
+        if (strncmp(r.msg, "corpus: ", 8) != 0)
+            fail_msg("%s: the message does not name the file: %s", name, r.msg);
+        t->bad++;
+    }
+    for (size_t n = 0; n < len; n++)
+        one(data, n, &r);
+    for (size_t i = 0; i < len && i < 1024; i++) {
+        data[i] ^= 0x5a;
+        one(data, len, &r);
+        data[i] ^= 0x5a;
+    }
+}
+
 static void replay_corpus(void **state)
 {
     (void)state;
-    const char *src = getenv("STRATA_SOURCE_DIR");
-    assert_non_null(src);
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s/tests/fuzz/corpus_safetensors", src);
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int files = 0, good = 0, bad = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[2048];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        char *data;
-        size_t len;
-        strata_result r = {0};
-        assert_int_equal(strata_file_read(path, &data, &len, 1 << 20, &r), STRATA_OK);
-        strata_status s = one(data, len, &r);
-        if (strncmp(e->d_name, "good_", 5) == 0) {
-            if (s != STRATA_OK)
-                fail_msg("%s: refused: %s", e->d_name, r.msg);
-            good++;
-        } else if (strncmp(e->d_name, "bad_", 4) == 0) {
-            if (s == STRATA_OK)
-                fail_msg("%s: accepted", e->d_name);
-            if (strncmp(r.msg, "corpus: ", 8) != 0)
-                fail_msg("%s: the message does not name the file: %s", e->d_name, r.msg);
-            bad++;
-        }
-        for (size_t n = 0; n < len; n++)
-            one(data, n, &r);
-        for (size_t i = 0; i < len && i < 1024; i++) {
-            data[i] ^= 0x5a;
-            one(data, len, &r);
-            data[i] ^= 0x5a;
-        }
-        free(data);
-        files++;
-    }
-    closedir(d);
-    assert_true(files >= 15 && good >= 4 && bad >= 10);
+    tally t = {0};
+    int files = test_corpus_each("tests/fuzz/corpus_safetensors", replay_file, &t);
+    assert_true(files >= 15 && t.good >= 4 && t.bad >= 10);
 }
 
 int main(void)

@@ -7,41 +7,27 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "core/core.h"
+#include "support/corpus.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void replay_file(const char *name, char *data, size_t len, void *user)
+{
+    (void)name;
+    (void)user;
+    for (size_t n = 0; n <= len; n++)
+        LLVMFuzzerTestOneInput((const uint8_t *)data, n);
+}
 
 static void replay_corpus(void **state)
 {
     (void)state;
-    const char *src = getenv("STRATA_SOURCE_DIR");
-    assert_non_null(src);
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s/tests/midi/corpus", src);
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int files = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[2048];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        char *data;
-        size_t len;
-        strata_result r = {0};
-        assert_int_equal(strata_file_read(path, &data, &len, 1 << 20, &r), STRATA_OK);
-        for (size_t n = 0; n <= len; n++)
-            LLVMFuzzerTestOneInput((const uint8_t *)data, n);
-        free(data);
-        files++;
-    }
-    closedir(d);
+    int files = test_corpus_each("tests/midi/corpus", replay_file, NULL);
     assert_true(files >= 6);
     uint32_t x = 99;
     uint8_t buf[512];
