@@ -556,7 +556,8 @@ static bool scene_draw(strata_engine *e, strata_scene *s, const strata_target *t
                           .frame = u->frame,
                           .values = u->params,
                           .audio = u->audio,
-                          .params = &e->params};
+                          .params = &e->params,
+                          .dst = s->gen ? target : NULL}; /* drawn in place, no copy */
     if (e->offline) /* DATE from the scene clock: renders stay frame-exact */
         memcpy(f.date, (float[4]){2000, 1, 1, (float)u->time}, sizeof f.date);
     const strata_target *out =

@@ -171,13 +171,19 @@ typedef struct strata_isf_frame {
      * each input's value over to the reloaded shader's parameter of the same name and
      * type (snapped). NULL: reloaded inputs start at their DEFAULTs. */
     strata_params *params;
+    /* Where the passes without a TARGET (the output) draw, when it is the render size:
+     * a generator scene's own target, saving a copy. NULL: the shader's own target. The
+     * shader must not read it (a filter reading dst as its image would read what it
+     * writes: strata_isf_chain_run_scene gives it to generators only). */
+    const strata_target *dst;
 } strata_isf_frame;
 
 /* Load, translate and compile path. NULL with r filled on a parse or compile error. */
 strata_isf *strata_isf_load(const char *path, const strata_isf_opts *o, strata_result *r);
 void strata_isf_destroy(strata_isf *s);
-/* Run every pass; returns the output target (render size), or NULL when the shader has
- * no working program (the caller shows its input). */
+/* Run every pass; returns the output target (render size: f->dst when given and that
+ * size, else the shader's own), or NULL when the shader has no working program (the
+ * caller shows its input). */
 const strata_target *strata_isf_run(strata_isf *s, const strata_isf_frame *f);
 /* Apply a reloaded file if the watcher has one: parse and compile it; on success the new
  * program (and its parameters) replace the old, on failure the error is logged with

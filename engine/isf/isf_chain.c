@@ -311,6 +311,7 @@ const strata_target *strata_isf_chain_run_scene(strata_isf_chain *c, const char 
             if (pass == 0 && src)
                 continue; /* a picture is there already: one generator */
             fr.image = src ? src->tex : 0;
+            fr.dst = pass == 0 ? f->dst : NULL; /* a filter reads the picture: its own target */
             const strata_target *out = strata_isf_run(e->s, &fr);
             src = out ? out : src;
         }

@@ -751,10 +751,12 @@ const strata_target *strata_isf_run(strata_isf *s, const strata_isf_frame *f)
     strata_texture_bind(f->image, UNIT_IMAGE);
     for (int i = 0; i < s->d.nimports; i++)
         strata_texture_bind(s->import_tex[i], UNIT_IMPORT + i);
-    const strata_target *last = &s->out;
+    const strata_target *out =
+        f->dst && f->dst->w == s->w && f->dst->h == s->h ? f->dst : &s->out;
+    const strata_target *last = out;
     for (int p = 0; p < s->d.npasses; p++) {
         int b = s->pass_buf[p];
-        const strata_target *dst = &s->out;
+        const strata_target *dst = out;
         if (b >= 0) {
             int w = pass_size(s, s->d.passes[p].width, s->w, vals);
             int h = pass_size(s, s->d.passes[p].height, s->h, vals);
@@ -772,7 +774,7 @@ const strata_target *strata_isf_run(strata_isf *s, const strata_isf_frame *f)
             s->buf[b].front = 1 - s->buf[b].front;
             last = &s->buf[b].t[s->buf[b].front];
         } else {
-            last = &s->out;
+            last = out;
         }
     }
     strata_gpu_end();

@@ -97,6 +97,24 @@ static void generator_draws_what_the_spec_says(void **state)
         near(at(x, 8, 3), 63.75, 1, "alpha = TIME / 10", x);
     }
     near(at(4, 2, 2), 127.5, 1, "the point2D spot", 4);
+    /* Into a target of the caller's (a generator scene's own): drawn there, the same
+     * pixels; one of another size is not used. */
+    strata_target mine, small;
+    assert_true(strata_target_init(&mine, W, H, GL_RGBA8));
+    assert_true(strata_target_init(&small, W / 2, H, GL_RGBA8));
+    uint8_t want[W * H * 4];
+    memcpy(want, px, sizeof want);
+    assert_ptr_equal(strata_isf_run(s, &(strata_isf_frame){.time = 2.5, .frame = 3, .dst = &mine}),
+                     &mine);
+    read_out(&mine);
+    assert_memory_equal(px, want, sizeof want);
+    const strata_target *o =
+        strata_isf_run(s, &(strata_isf_frame){.time = 2.5, .frame = 3, .dst = &small});
+    assert_ptr_not_equal(o, &small);
+    read_out(o);
+    assert_memory_equal(px, want, sizeof want);
+    strata_target_free(&mine);
+    strata_target_free(&small);
 
     /* INPUTS as registry parameters: values come from the frame's parameter array. */
     int level = strata_param_find("isf/gen/level");
