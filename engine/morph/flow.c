@@ -33,12 +33,24 @@ struct strata_flow {
     strata_target cab, cba;         /* confidence of ab and ba, 0..1 (R8: within 4/255 of R32F) */
     int sw, sh;                     /* splat grid */
     strata_target splat_a, splat_b; /* (F w, w, conf w) accumulators on the splat grid */
+    int mw, mh;                     /* the compose mesh's vertex lattice (flow_compose_prep) */
+    strata_target warp, weights;    /* per vertex: warped uvs (RGBA32F), weights (RGBA16F) */
+    strata_target cells;            /* per cell of the mesh: 1 where any corner warps (R8) */
     int stage;
     GLuint tex_a, tex_b;
 };
 
+/* Mesh vertices per splat texel along each axis (flow_compose_prep.frag): with one, a
+ * vertex normalised the sums of its own texel and the in-between pixels interpolated
+ * those, where the per-pixel compose normalised interpolated sums; a trusted point's
+ * heavy softmax weight then no longer reached its neighbours' pixels, and
+ * test_morph_gl's moving disc left a ghost at 53.5/255 where it started (limit 40;
+ * 23.7 per pixel). Two: 33.1. */
+#define COMPOSE_SUB 2
+
 static strata_program p_gray, p_down, p_grad, p_search, p_lk, p_smooth, p_bars, p_match, p_check,
-    p_splat, p_compose, p_compose_same, p_blend;
+    p_splat, p_prep_warp, p_prep_weights, p_prep_cells, p_compose, p_compose_same, p_blend,
+    p_blend_same;
 
 static void make_programs(void)
 {
@@ -54,9 +66,15 @@ static void make_programs(void)
     p_match = strata_program_make("morph/flow_match.frag", NULL);
     p_check = strata_program_make("morph/flow_check.frag", NULL);
     p_splat = strata_program_make("morph/flow_splat.frag", "morph/flow_splat.vert");
-    p_compose = strata_program_make("morph/flow_compose.frag", NULL);
-    p_compose_same =
-        strata_program_make_defs("morph/flow_compose.frag", NULL, "#define FLOW_SAME_SIZE 1\n");
+    p_prep_warp = strata_program_make_defs("morph/flow_compose_prep.frag", NULL,
+                                           "#define FLOW_PREP_WARP 1\n");
+    p_prep_weights = strata_program_make_defs("morph/flow_compose_prep.frag", NULL,
+                                              "#define FLOW_PREP_WEIGHTS 1\n");
+    p_prep_cells = strata_program_make_defs("morph/flow_compose_prep.frag", NULL,
+                                            "#define FLOW_PREP_CELLS 1\n");
+    p_compose = strata_program_make("morph/flow_compose.frag", "morph/flow_compose.vert");
+    p_compose_same = strata_program_make_defs("morph/flow_compose.frag", "morph/flow_compose.vert",
+                                              "#define FLOW_SAME_SIZE 1\n");
 }
 
 strata_flow *strata_flow_create(int width, int height)
@@ -134,6 +152,13 @@ strata_flow *strata_flow_create_base(int width, int height, int base_w)
      * floats (inf / inf = NaN: black holes in the in-between frames). */
     ok &= strata_target_init(&f->splat_a, f->sw, f->sh, GL_RGBA32F);
     ok &= strata_target_init(&f->splat_b, f->sw, f->sh, GL_RGBA32F);
+    /* The lattice: the splat texels' centres, COMPOSE_SUB - 1 vertices between each two,
+     * and the frame's edges. Weights are 0..1: half floats keep them within 1/2048. */
+    f->mw = (f->sw - 1) * COMPOSE_SUB + 3;
+    f->mh = (f->sh - 1) * COMPOSE_SUB + 3;
+    ok &= strata_target_init(&f->warp, f->mw, f->mh, GL_RGBA32F);
+    ok &= strata_target_init(&f->weights, f->mw, f->mh, GL_RGBA16F);
+    ok &= strata_target_init(&f->cells, f->mw - 1, f->mh - 1, GL_R8);
     if (!ok) {
         LOG_ERROR("MORPH", "flow: cannot create float render targets");
         strata_flow_destroy(f);
@@ -166,6 +191,9 @@ void strata_flow_destroy(strata_flow *f)
     strata_target_free(&f->cba);
     strata_target_free(&f->splat_a);
     strata_target_free(&f->splat_b);
+    strata_target_free(&f->warp);
+    strata_target_free(&f->weights);
+    strata_target_free(&f->cells);
     free(f);
 }
 
@@ -330,25 +358,63 @@ static void splat(strata_flow *f, const strata_target *dst, GLuint flow, GLuint 
     });
 }
 
-/* True when tex is exactly the target's size: the compose can then read its texels by
- * index (no filtering) where it samples at the pixel's own centre. */
+static void blend(const char *timer, GLuint tex_a, GLuint tex_b, bool same, float t,
+                  const strata_target *target)
+{
+    if (!strata_program_valid(p_blend)) {
+        p_blend = strata_program_make("morph/blend.frag", NULL);
+        p_blend_same =
+            strata_program_make_defs("morph/blend.frag", NULL, "#define BLEND_SAME_SIZE 1\n");
+    }
+    strata_pass_run(&(strata_pass){
+        .timer = timer,
+        .program = same ? p_blend_same : p_blend,
+        .target = target,
+        .in = {{"u_a", tex_a}, {"u_b", tex_b}},
+        .uni = {STRATA_UF("u_t", t)},
+    });
+}
+
+/* The compose: from the splat sums, per vertex of a mesh (flow_compose_prep: where to
+ * sample each keyframe and how much of each, and which cells warp at all); then the
+ * cross-fade over the whole target and the mesh over the cells that warp. Where the
+ * keyframes are the target's size, the cross-fade reads their texels by index. */
 void strata_flow_compose(strata_flow *f, GLuint tex_a, GLuint tex_b, float t,
                          const strata_target *target)
 {
     splat(f, &f->splat_a, f->ab.tex, f->cab.tex, t, 1.0f);
     splat(f, &f->splat_b, f->ba.tex, f->cba.tex, 1.0f - t, -1.0f);
+    strata_pass prep = {
+        .in = {{"u_splat_a", f->splat_a.tex}, {"u_splat_b", f->splat_b.tex}},
+        .uni = {STRATA_UI2("u_grid", f->sw, f->sh), STRATA_UI("u_sub", COMPOSE_SUB),
+                STRATA_UF("u_t", t)},
+    };
+    flow_pass("flow_compose", p_prep_warp, &f->warp, &prep);
+    flow_pass("flow_compose", p_prep_weights, &f->weights, &prep);
+    flow_pass("flow_compose", p_prep_cells, &f->cells,
+              &(strata_pass){.in = {{"u_weights", f->weights.tex}}});
+    bool same = target->w == f->w && target->h == f->h; /* the keyframes are the flow's size */
+    blend("flow_compose", tex_a, tex_b, same, t, target);
     strata_pass_run(&(strata_pass){
         .timer = "flow_compose",
-        /* The keyframes are the flow's size (morph.h): where the target is too, the
-         * cross-fade reads their own texels (texelFetch), not filtered taps. */
-        .program = target->w == f->w && target->h == f->h ? p_compose_same : p_compose,
+        .program = same ? p_compose_same : p_compose,
         .target = target,
         .in = {{"u_a", tex_a},
                {"u_b", tex_b},
-               {"u_splat_a", f->splat_a.tex},
-               {"u_splat_b", f->splat_b.tex}},
-        .uni = {STRATA_UF("u_t", t)},
+               {"u_warp", f->warp.tex},
+               {"u_weights", f->weights.tex},
+               {"u_cells", f->cells.tex}},
+        .uni = {STRATA_UI2("u_grid", f->sw, f->sh), STRATA_UI("u_sub", COMPOSE_SUB)},
+        /* Two triangles a cell (flow_compose.vert). */
+        .primitive = GL_TRIANGLES,
+        .count = 6 * (f->mw - 1) * (f->mh - 1),
     });
+}
+
+void strata_flow_fade(const strata_flow *f, GLuint tex_a, GLuint tex_b, float t,
+                      const strata_target *target)
+{
+    blend("morph_blend", tex_a, tex_b, target->w == f->w && target->h == f->h, t, target);
 }
 
 GLuint strata_flow_texture(const strata_flow *f)
@@ -358,13 +424,6 @@ GLuint strata_flow_texture(const strata_flow *f)
 
 void strata_blend_draw(GLuint tex_a, GLuint tex_b, float t, const strata_target *target)
 {
-    if (!strata_program_valid(p_blend))
-        p_blend = strata_program_make("morph/blend.frag", NULL);
-    strata_pass_run(&(strata_pass){
-        .timer = tex_a == tex_b ? "morph_copy" : "morph_blend", /* a copy: a held keyframe */
-        .program = p_blend,
-        .target = target,
-        .in = {{"u_a", tex_a}, {"u_b", tex_b}},
-        .uni = {STRATA_UF("u_t", t)},
-    });
+    blend(tex_a == tex_b ? "morph_copy" : "morph_blend", tex_a, tex_b, false, t,
+          target); /* a copy: a held keyframe */
 }
