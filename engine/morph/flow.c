@@ -18,7 +18,10 @@
 #define BASE_MIN 160 /* texels: below that, an eighth is too coarse (the tests) */
 #define BASE_MAX 240 /* the flow of a 4K frame needs no more than that of 1080p */
 
-enum { STAGE_IDLE, STAGE_PYRAMIDS, STAGE_AB, STAGE_BA, STAGE_CHECK, STAGE_DONE };
+/* Each flow's evidence goes with its estimate and each confidence is a stage of its own:
+ * the whole check in one stage was the transition's worst frame (bench_morph at 720p
+ * on llvmpipe: 28 ms wall, the other stages 3-8). */
+enum { STAGE_IDLE, STAGE_PYRAMIDS, STAGE_AB, STAGE_BA, STAGE_CHECK_AB, STAGE_CHECK_BA, STAGE_DONE };
 
 struct strata_flow {
     int w, h; /* render size */
@@ -52,10 +55,15 @@ static strata_program p_gray, p_down, p_grad, p_search, p_lk, p_smooth, p_bars, 
     p_splat, p_prep_warp, p_prep_weights, p_prep_cells, p_compose, p_compose_same, p_blend,
     p_blend_same;
 
+/* Whether this set of programs has drawn once (warm()): llvmpipe keeps what it compiled
+ * with the program. */
+static bool programs_warm;
+
 static void make_programs(void)
 {
     if (strata_program_valid(p_gray))
         return;
+    programs_warm = false;
     p_gray = strata_program_make("morph/flow_gray.frag", NULL);
     p_down = strata_program_make("morph/flow_down.frag", NULL);
     p_grad = strata_program_make("morph/flow_grad.frag", NULL);
@@ -87,6 +95,8 @@ void strata_flow_base_size(const strata_flow *f, int *w, int *h)
     *w = f->lw[0];
     *h = f->lh[0];
 }
+
+static void warm(strata_flow *f);
 
 strata_flow *strata_flow_create_base(int width, int height, int base_w)
 {
@@ -164,6 +174,7 @@ strata_flow *strata_flow_create_base(int width, int height, int base_w)
         strata_flow_destroy(f);
         return NULL;
     }
+    warm(f);
     return f;
 }
 
@@ -197,6 +208,21 @@ void strata_flow_destroy(strata_flow *f)
     free(f);
 }
 
+/* True while warm() runs: its passes go untimed, so that compiling shaders at a bank's
+ * opening does not count as a transition's GPU time. Render thread only. */
+static bool warming;
+
+static void pass_run(const strata_pass *p)
+{
+    if (!warming) {
+        strata_pass_run(p);
+        return;
+    }
+    strata_pass q = *p;
+    q.timer = NULL;
+    strata_pass_run(&q);
+}
+
 /* Every flow pass: a fullscreen pass into dst under a timer, with u_texel one texel of
  * dst (the shaders step in the level they write). in and uni end at a NULL name. */
 static void flow_pass(const char *timer, strata_program p, const strata_target *dst,
@@ -210,7 +236,7 @@ static void flow_pass(const char *timer, strata_program p, const strata_target *
     while (k < STRATA_PASS_UNIFORMS - 1 && ps.uni[k].name)
         k++;
     ps.uni[k] = STRATA_U2("u_texel", 1.0f / (float)dst->w, 1.0f / (float)dst->h);
-    strata_pass_run(&ps);
+    pass_run(&ps);
 }
 
 static void pyramid(strata_flow *f, GLuint src, strata_target *lev, strata_target *grad)
@@ -255,8 +281,8 @@ static void estimate_one(strata_flow *f, const strata_target *ga, const strata_t
 
 /* Confidence of both flows: the evidence of each (the patches it pairs: flow_match, one
  * pass each), then forward-backward consistency and the neighbours' support (flow_check,
- * reading the evidence of a texel and its neighbours once each). Quarter size, once per
- * transition. */
+ * reading the evidence of a texel and its neighbours once each). At the base level, once
+ * per transition. */
 /* The bars of the picture with luma g (flow_bars): a column and a row texture. */
 static void bars(strata_flow *f, GLuint g, strata_target *out)
 {
@@ -282,12 +308,23 @@ static void match(const strata_target *dst, GLuint flow, GLuint la, GLuint lb,
                                     {"u_rows_b", bb[1].tex}}});
 }
 
-static void check(strata_flow *f)
+/* The evidence of ab (with the bars of both pictures), then, a stage later, that of ba:
+ * each with the estimate of its flow, so that no stage holds more than one check. */
+static void evidence_ab(strata_flow *f)
 {
     bars(f, f->ga[0].tex, f->bars[0]);
     bars(f, f->gb[0].tex, f->bars[1]);
     match(&f->mab, f->ab.tex, f->ga[0].tex, f->gb[0].tex, f->bars[0], f->bars[1]);
+}
+
+static void evidence_ba(strata_flow *f)
+{
     match(&f->mba, f->ba.tex, f->gb[0].tex, f->ga[0].tex, f->bars[1], f->bars[0]);
+}
+
+/* The confidence of ab (it reads the evidence of both flows), then that of ba. */
+static void check_ab(strata_flow *f)
+{
     flow_pass("flow_check", p_check, &f->cab,
               &(strata_pass){.in = {{"u_fwd", f->ab.tex},
                                     {"u_bwd", f->ba.tex},
@@ -295,6 +332,10 @@ static void check(strata_flow *f)
                                     {"u_mb", f->mba.tex},
                                     {"u_a", f->ga[0].tex},
                                     {"u_b", f->gb[0].tex}}});
+}
+
+static void check_ba(strata_flow *f)
+{
     flow_pass("flow_check", p_check, &f->cba,
               &(strata_pass){.in = {{"u_fwd", f->ba.tex},
                                     {"u_bwd", f->ab.tex},
@@ -320,12 +361,17 @@ bool strata_flow_step(strata_flow *f)
         break;
     case STAGE_AB:
         estimate_one(f, f->ga, f->gb, f->da, f->db, &f->ab);
+        evidence_ab(f);
         break;
     case STAGE_BA:
         estimate_one(f, f->gb, f->ga, f->db, f->da, &f->ba);
+        evidence_ba(f);
         break;
-    case STAGE_CHECK:
-        check(f);
+    case STAGE_CHECK_AB:
+        check_ab(f);
+        break;
+    case STAGE_CHECK_BA:
+        check_ba(f);
         break;
     default:
         return true;
@@ -344,7 +390,7 @@ void strata_flow_estimate(strata_flow *f, GLuint tex_a, GLuint tex_b)
 static void splat(strata_flow *f, const strata_target *dst, GLuint flow, GLuint conf, float move,
                   float sign)
 {
-    strata_pass_run(&(strata_pass){
+    pass_run(&(strata_pass){
         .timer = "flow_splat",
         .program = p_splat,
         .target = dst,
@@ -366,7 +412,7 @@ static void blend(const char *timer, GLuint tex_a, GLuint tex_b, bool same, floa
         p_blend_same =
             strata_program_make_defs("morph/blend.frag", NULL, "#define BLEND_SAME_SIZE 1\n");
     }
-    strata_pass_run(&(strata_pass){
+    pass_run(&(strata_pass){
         .timer = timer,
         .program = same ? p_blend_same : p_blend,
         .target = target,
@@ -395,7 +441,7 @@ void strata_flow_compose(strata_flow *f, GLuint tex_a, GLuint tex_b, float t,
               &(strata_pass){.in = {{"u_weights", f->weights.tex}}});
     bool same = target->w == f->w && target->h == f->h; /* the keyframes are the flow's size */
     blend("flow_compose", tex_a, tex_b, same, t, target);
-    strata_pass_run(&(strata_pass){
+    pass_run(&(strata_pass){
         .timer = "flow_compose",
         .program = same ? p_compose_same : p_compose,
         .target = target,
@@ -415,6 +461,30 @@ void strata_flow_fade(const strata_flow *f, GLuint tex_a, GLuint tex_b, float t,
                       const strata_target *target)
 {
     blend("morph_blend", tex_a, tex_b, target->w == f->w && target->h == f->h, t, target);
+}
+
+/* One whole transition on stand-in keyframes of the flow's size and format, once per set
+ * of programs: llvmpipe compiles a shader (per texture and target format) at its first
+ * draw, which made the first transition's first frames 40 (pyramids), 25 (estimate) and
+ * 40 (compose) ms slower than the next ones (bench_morph's cold run, 720p); now that is
+ * paid where the first flow is made (the morph makes it when its bank opens). */
+static void warm(strata_flow *f)
+{
+    if (programs_warm)
+        return;
+    programs_warm = true;
+    strata_target key = {0}, out = {0};
+    warming = true;
+    if (strata_target_init(&key, f->w, f->h, GL_RGBA8) &&
+        strata_target_init(&out, f->w, f->h, GL_RGBA8)) {
+        strata_flow_estimate(f, key.tex, key.tex);
+        strata_flow_compose(f, key.tex, key.tex, 0.5f, &out);
+        strata_flow_fade(f, key.tex, key.tex, 0.5f, &out);
+    }
+    warming = false;
+    strata_target_free(&key);
+    strata_target_free(&out);
+    f->stage = STAGE_IDLE;
 }
 
 GLuint strata_flow_texture(const strata_flow *f)
