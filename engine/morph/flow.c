@@ -55,15 +55,10 @@ static strata_program p_gray, p_down, p_grad, p_search, p_lk, p_smooth, p_bars, 
     p_splat, p_prep_warp, p_prep_weights, p_prep_cells, p_compose, p_compose_same, p_blend,
     p_blend_same;
 
-/* Whether this set of programs has drawn once (warm()): llvmpipe keeps what it compiled
- * with the program. */
-static bool programs_warm;
-
 static void make_programs(void)
 {
     if (strata_program_valid(p_gray))
         return;
-    programs_warm = false;
     p_gray = strata_program_make("morph/flow_gray.frag", NULL);
     p_down = strata_program_make("morph/flow_down.frag", NULL);
     p_grad = strata_program_make("morph/flow_grad.frag", NULL);
@@ -95,8 +90,6 @@ void strata_flow_base_size(const strata_flow *f, int *w, int *h)
     *w = f->lw[0];
     *h = f->lh[0];
 }
-
-static void warm(strata_flow *f);
 
 strata_flow *strata_flow_create_base(int width, int height, int base_w)
 {
@@ -174,7 +167,6 @@ strata_flow *strata_flow_create_base(int width, int height, int base_w)
         strata_flow_destroy(f);
         return NULL;
     }
-    warm(f);
     return f;
 }
 
@@ -208,21 +200,6 @@ void strata_flow_destroy(strata_flow *f)
     free(f);
 }
 
-/* True while warm() runs: its passes go untimed, so that compiling shaders at a bank's
- * opening does not count as a transition's GPU time. Render thread only. */
-static bool warming;
-
-static void pass_run(const strata_pass *p)
-{
-    if (!warming) {
-        strata_pass_run(p);
-        return;
-    }
-    strata_pass q = *p;
-    q.timer = NULL;
-    strata_pass_run(&q);
-}
-
 /* Every flow pass: a fullscreen pass into dst under a timer, with u_texel one texel of
  * dst (the shaders step in the level they write). in and uni end at a NULL name. */
 static void flow_pass(const char *timer, strata_program p, const strata_target *dst,
@@ -236,7 +213,7 @@ static void flow_pass(const char *timer, strata_program p, const strata_target *
     while (k < STRATA_PASS_UNIFORMS - 1 && ps.uni[k].name)
         k++;
     ps.uni[k] = STRATA_U2("u_texel", 1.0f / (float)dst->w, 1.0f / (float)dst->h);
-    pass_run(&ps);
+    strata_pass_run(&ps);
 }
 
 static void pyramid(strata_flow *f, GLuint src, strata_target *lev, strata_target *grad)
@@ -390,7 +367,7 @@ void strata_flow_estimate(strata_flow *f, GLuint tex_a, GLuint tex_b)
 static void splat(strata_flow *f, const strata_target *dst, GLuint flow, GLuint conf, float move,
                   float sign)
 {
-    pass_run(&(strata_pass){
+    strata_pass_run(&(strata_pass){
         .timer = "flow_splat",
         .program = p_splat,
         .target = dst,
@@ -412,7 +389,7 @@ static void blend(const char *timer, GLuint tex_a, GLuint tex_b, bool same, floa
         p_blend_same =
             strata_program_make_defs("morph/blend.frag", NULL, "#define BLEND_SAME_SIZE 1\n");
     }
-    pass_run(&(strata_pass){
+    strata_pass_run(&(strata_pass){
         .timer = timer,
         .program = same ? p_blend_same : p_blend,
         .target = target,
@@ -441,7 +418,7 @@ void strata_flow_compose(strata_flow *f, GLuint tex_a, GLuint tex_b, float t,
               &(strata_pass){.in = {{"u_weights", f->weights.tex}}});
     bool same = target->w == f->w && target->h == f->h; /* the keyframes are the flow's size */
     blend("flow_compose", tex_a, tex_b, same, t, target);
-    pass_run(&(strata_pass){
+    strata_pass_run(&(strata_pass){
         .timer = "flow_compose",
         .program = same ? p_compose_same : p_compose,
         .target = target,
@@ -461,30 +438,6 @@ void strata_flow_fade(const strata_flow *f, GLuint tex_a, GLuint tex_b, float t,
                       const strata_target *target)
 {
     blend("morph_blend", tex_a, tex_b, target->w == f->w && target->h == f->h, t, target);
-}
-
-/* One whole transition on stand-in keyframes of the flow's size and format, once per set
- * of programs: llvmpipe compiles a shader (per texture and target format) at its first
- * draw, which made the first transition's first frames 40 (pyramids), 25 (estimate) and
- * 40 (compose) ms slower than the next ones (bench_morph's cold run, 720p); now that is
- * paid where the first flow is made (the morph makes it when its bank opens). */
-static void warm(strata_flow *f)
-{
-    if (programs_warm)
-        return;
-    programs_warm = true;
-    strata_target key = {0}, out = {0};
-    warming = true;
-    if (strata_target_init(&key, f->w, f->h, GL_RGBA8) &&
-        strata_target_init(&out, f->w, f->h, GL_RGBA8)) {
-        strata_flow_estimate(f, key.tex, key.tex);
-        strata_flow_compose(f, key.tex, key.tex, 0.5f, &out);
-        strata_flow_fade(f, key.tex, key.tex, 0.5f, &out);
-    }
-    warming = false;
-    strata_target_free(&key);
-    strata_target_free(&out);
-    f->stage = STAGE_IDLE;
 }
 
 GLuint strata_flow_texture(const strata_flow *f)

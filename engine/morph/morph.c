@@ -302,10 +302,6 @@ strata_morph *strata_morph_create(const strata_morph_desc *d, strata_result *r)
         else
             stream(m);
     }
-    /* The flow now rather than at the first transition: making it compiles its shaders
-     * (strata_flow_create), a hitch mid-show. A mode switched to flow later makes it then. */
-    if (m->mode == STRATA_MORPH_FLOW)
-        m->flow = strata_flow_create(m->w, m->h);
     return m;
 }
 
