@@ -157,8 +157,9 @@ int main(int argc, char **argv)
     }
     int bw, bh;
     strata_flow_base_size(f, &bw, &bh);
-    printf("bench_morph %dx%d on %s: flow base %dx%d, median (and min) of %d runs (wall, glFinish)\n", w, h,
-           gl.renderer, bw, bh, runs);
+    printf(
+        "bench_morph %dx%d on %s: flow base %dx%d, median (and min) of %d runs (wall, glFinish)\n",
+        w, h, gl.renderer, bw, bh, runs);
     double worst = 0;
     for (int s = 0; s < N; s++) {
         if (s >= nsteps && s < STEPS)
