@@ -50,8 +50,10 @@ struct strata_flow {
  * those, where the per-pixel compose normalised interpolated sums; a trusted point's
  * heavy softmax weight then no longer reached its neighbours' pixels, and
  * test_morph_gl's moving disc left a ghost at 53.5/255 where it started (limit 40;
- * 23.7 per pixel). Two: 33.1. */
+ * 23.7 per pixel). Two: 33.1. 1 or 2: only then do the lattice's first and last
+ * vertices land on the frame's edges (flow_compose_prep.frag). */
 #define COMPOSE_SUB 2
+_Static_assert(COMPOSE_SUB == 1 || COMPOSE_SUB == 2, "the lattice's edges");
 
 static strata_program p_gray, p_down, p_grad, p_search, p_lk, p_smooth, p_bars, p_match, p_check,
     p_splat, p_prep_warp, p_prep_weights, p_prep_cells, p_compose, p_compose_same, p_blend,
