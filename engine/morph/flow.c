@@ -2,9 +2,11 @@
  * search at the coarsest pyramid level, Lucas-Kanade refinement on the way up,
  * edge-aware smoothing), a confidence per flow texel (forward-backward consistency and
  * patch likeness, flow_check), then softmax forward splatting of both flows and their
- * confidence to time t and a compose pass that samples each keyframe along its flow
- * where the flow is trusted and cross-fades where it is not (between unrelated
- * pictures the flow is noise, and following it tore the frame into blocks).
+ * confidence to time t and a compose that samples each keyframe along its flow where
+ * the flow is trusted and cross-fades where it is not (between unrelated pictures the
+ * flow is noise, and following it tore the frame into blocks). The compose works out
+ * where to sample and how much per vertex of a mesh on the splat grid and draws that
+ * mesh only where anything warps, over a full-screen cross-fade (flow_compose.vert).
  *
  * The estimate runs in stages, one per frame (strata_flow_step), so a transition
  * never costs one long frame: the eased progress is still ~0 for those first frames,
@@ -18,7 +20,10 @@
 #define BASE_MIN 160 /* texels: below that, an eighth is too coarse (the tests) */
 #define BASE_MAX 240 /* the flow of a 4K frame needs no more than that of 1080p */
 
-enum { STAGE_IDLE, STAGE_PYRAMIDS, STAGE_AB, STAGE_BA, STAGE_CHECK, STAGE_DONE };
+/* Each flow's evidence goes with its estimate and each confidence is a stage of its own:
+ * the whole check in one stage was the transition's worst frame (bench_morph at 720p
+ * on llvmpipe: 22-31 ms wall under load, the other stages 3-8). */
+enum { STAGE_IDLE, STAGE_PYRAMIDS, STAGE_AB, STAGE_BA, STAGE_CHECK_AB, STAGE_CHECK_BA, STAGE_DONE };
 
 struct strata_flow {
     int w, h; /* render size */
@@ -33,12 +38,26 @@ struct strata_flow {
     strata_target cab, cba;         /* confidence of ab and ba, 0..1 (R8: within 4/255 of R32F) */
     int sw, sh;                     /* splat grid */
     strata_target splat_a, splat_b; /* (F w, w, conf w) accumulators on the splat grid */
+    int mw, mh;                     /* the compose mesh's vertex lattice (flow_compose_prep) */
+    strata_target warp, weights;    /* per vertex: warped uvs (RGBA32F), weights (RGBA16F) */
+    strata_target cells;            /* per cell of the mesh: 1 where any corner warps (R8) */
     int stage;
     GLuint tex_a, tex_b;
 };
 
+/* Mesh vertices per splat texel along each axis (flow_compose_prep.frag): with one, a
+ * vertex normalised the sums of its own texel and the in-between pixels interpolated
+ * those, where the per-pixel compose normalised interpolated sums; a trusted point's
+ * heavy softmax weight then no longer reached its neighbours' pixels, and
+ * test_morph_gl's moving disc left a ghost at 53.5/255 where it started (limit 40;
+ * 23.7 per pixel). Two: 33.1. 1 or 2: only then do the lattice's first and last
+ * vertices land on the frame's edges (flow_compose_prep.frag). */
+#define COMPOSE_SUB 2
+_Static_assert(COMPOSE_SUB == 1 || COMPOSE_SUB == 2, "the lattice's edges");
+
 static strata_program p_gray, p_down, p_grad, p_search, p_lk, p_smooth, p_bars, p_match, p_check,
-    p_splat, p_compose, p_compose_same, p_blend;
+    p_splat, p_prep_warp, p_prep_weights, p_prep_cells, p_compose, p_compose_same, p_blend,
+    p_blend_same;
 
 static void make_programs(void)
 {
@@ -54,9 +73,15 @@ static void make_programs(void)
     p_match = strata_program_make("morph/flow_match.frag", NULL);
     p_check = strata_program_make("morph/flow_check.frag", NULL);
     p_splat = strata_program_make("morph/flow_splat.frag", "morph/flow_splat.vert");
-    p_compose = strata_program_make("morph/flow_compose.frag", NULL);
-    p_compose_same =
-        strata_program_make_defs("morph/flow_compose.frag", NULL, "#define FLOW_SAME_SIZE 1\n");
+    p_prep_warp = strata_program_make_defs("morph/flow_compose_prep.frag", NULL,
+                                           "#define FLOW_PREP_WARP 1\n");
+    p_prep_weights = strata_program_make_defs("morph/flow_compose_prep.frag", NULL,
+                                              "#define FLOW_PREP_WEIGHTS 1\n");
+    p_prep_cells = strata_program_make_defs("morph/flow_compose_prep.frag", NULL,
+                                            "#define FLOW_PREP_CELLS 1\n");
+    p_compose = strata_program_make("morph/flow_compose.frag", "morph/flow_compose.vert");
+    p_compose_same = strata_program_make_defs("morph/flow_compose.frag", "morph/flow_compose.vert",
+                                              "#define FLOW_SAME_SIZE 1\n");
 }
 
 strata_flow *strata_flow_create(int width, int height)
@@ -134,6 +159,13 @@ strata_flow *strata_flow_create_base(int width, int height, int base_w)
      * floats (inf / inf = NaN: black holes in the in-between frames). */
     ok &= strata_target_init(&f->splat_a, f->sw, f->sh, GL_RGBA32F);
     ok &= strata_target_init(&f->splat_b, f->sw, f->sh, GL_RGBA32F);
+    /* The lattice: the splat texels' centres, COMPOSE_SUB - 1 vertices between each two,
+     * and the frame's edges. Weights are 0..1: half floats keep them within 1/2048. */
+    f->mw = (f->sw - 1) * COMPOSE_SUB + 3;
+    f->mh = (f->sh - 1) * COMPOSE_SUB + 3;
+    ok &= strata_target_init(&f->warp, f->mw, f->mh, GL_RGBA32F);
+    ok &= strata_target_init(&f->weights, f->mw, f->mh, GL_RGBA16F);
+    ok &= strata_target_init(&f->cells, f->mw - 1, f->mh - 1, GL_R8);
     if (!ok) {
         LOG_ERROR("MORPH", "flow: cannot create float render targets");
         strata_flow_destroy(f);
@@ -166,6 +198,9 @@ void strata_flow_destroy(strata_flow *f)
     strata_target_free(&f->cba);
     strata_target_free(&f->splat_a);
     strata_target_free(&f->splat_b);
+    strata_target_free(&f->warp);
+    strata_target_free(&f->weights);
+    strata_target_free(&f->cells);
     free(f);
 }
 
@@ -227,8 +262,8 @@ static void estimate_one(strata_flow *f, const strata_target *ga, const strata_t
 
 /* Confidence of both flows: the evidence of each (the patches it pairs: flow_match, one
  * pass each), then forward-backward consistency and the neighbours' support (flow_check,
- * reading the evidence of a texel and its neighbours once each). Quarter size, once per
- * transition. */
+ * reading the evidence of a texel and its neighbours once each). At the base level, once
+ * per transition. */
 /* The bars of the picture with luma g (flow_bars): a column and a row texture. */
 static void bars(strata_flow *f, GLuint g, strata_target *out)
 {
@@ -254,12 +289,23 @@ static void match(const strata_target *dst, GLuint flow, GLuint la, GLuint lb,
                                     {"u_rows_b", bb[1].tex}}});
 }
 
-static void check(strata_flow *f)
+/* The evidence of ab (with the bars of both pictures), then, a stage later, that of ba:
+ * each with the estimate of its flow, so that no stage holds more than one check. */
+static void evidence_ab(strata_flow *f)
 {
     bars(f, f->ga[0].tex, f->bars[0]);
     bars(f, f->gb[0].tex, f->bars[1]);
     match(&f->mab, f->ab.tex, f->ga[0].tex, f->gb[0].tex, f->bars[0], f->bars[1]);
+}
+
+static void evidence_ba(strata_flow *f)
+{
     match(&f->mba, f->ba.tex, f->gb[0].tex, f->ga[0].tex, f->bars[1], f->bars[0]);
+}
+
+/* The confidence of ab (it reads the evidence of both flows), then that of ba. */
+static void check_ab(strata_flow *f)
+{
     flow_pass("flow_check", p_check, &f->cab,
               &(strata_pass){.in = {{"u_fwd", f->ab.tex},
                                     {"u_bwd", f->ba.tex},
@@ -267,6 +313,10 @@ static void check(strata_flow *f)
                                     {"u_mb", f->mba.tex},
                                     {"u_a", f->ga[0].tex},
                                     {"u_b", f->gb[0].tex}}});
+}
+
+static void check_ba(strata_flow *f)
+{
     flow_pass("flow_check", p_check, &f->cba,
               &(strata_pass){.in = {{"u_fwd", f->ba.tex},
                                     {"u_bwd", f->ab.tex},
@@ -292,12 +342,17 @@ bool strata_flow_step(strata_flow *f)
         break;
     case STAGE_AB:
         estimate_one(f, f->ga, f->gb, f->da, f->db, &f->ab);
+        evidence_ab(f);
         break;
     case STAGE_BA:
         estimate_one(f, f->gb, f->ga, f->db, f->da, &f->ba);
+        evidence_ba(f);
         break;
-    case STAGE_CHECK:
-        check(f);
+    case STAGE_CHECK_AB:
+        check_ab(f);
+        break;
+    case STAGE_CHECK_BA:
+        check_ba(f);
         break;
     default:
         return true;
@@ -330,25 +385,63 @@ static void splat(strata_flow *f, const strata_target *dst, GLuint flow, GLuint 
     });
 }
 
-/* True when tex is exactly the target's size: the compose can then read its texels by
- * index (no filtering) where it samples at the pixel's own centre. */
+static void blend(const char *timer, GLuint tex_a, GLuint tex_b, bool same, float t,
+                  const strata_target *target)
+{
+    if (!strata_program_valid(p_blend)) {
+        p_blend = strata_program_make("morph/blend.frag", NULL);
+        p_blend_same =
+            strata_program_make_defs("morph/blend.frag", NULL, "#define BLEND_SAME_SIZE 1\n");
+    }
+    strata_pass_run(&(strata_pass){
+        .timer = timer,
+        .program = same ? p_blend_same : p_blend,
+        .target = target,
+        .in = {{"u_a", tex_a}, {"u_b", tex_b}},
+        .uni = {STRATA_UF("u_t", t)},
+    });
+}
+
+/* The compose: from the splat sums, per vertex of a mesh (flow_compose_prep: where to
+ * sample each keyframe and how much of each, and which cells warp at all); then the
+ * cross-fade over the whole target and the mesh over the cells that warp. Where the
+ * keyframes are the target's size, the cross-fade reads their texels by index. */
 void strata_flow_compose(strata_flow *f, GLuint tex_a, GLuint tex_b, float t,
                          const strata_target *target)
 {
     splat(f, &f->splat_a, f->ab.tex, f->cab.tex, t, 1.0f);
     splat(f, &f->splat_b, f->ba.tex, f->cba.tex, 1.0f - t, -1.0f);
+    strata_pass prep = {
+        .in = {{"u_splat_a", f->splat_a.tex}, {"u_splat_b", f->splat_b.tex}},
+        .uni = {STRATA_UI2("u_grid", f->sw, f->sh), STRATA_UI("u_sub", COMPOSE_SUB),
+                STRATA_UF("u_t", t)},
+    };
+    flow_pass("flow_compose", p_prep_warp, &f->warp, &prep);
+    flow_pass("flow_compose", p_prep_weights, &f->weights, &prep);
+    flow_pass("flow_compose", p_prep_cells, &f->cells,
+              &(strata_pass){.in = {{"u_weights", f->weights.tex}}});
+    bool same = target->w == f->w && target->h == f->h; /* the keyframes are the flow's size */
+    blend("flow_compose", tex_a, tex_b, same, t, target);
     strata_pass_run(&(strata_pass){
         .timer = "flow_compose",
-        /* The keyframes are the flow's size (morph.h): where the target is too, the
-         * cross-fade reads their own texels (texelFetch), not filtered taps. */
-        .program = target->w == f->w && target->h == f->h ? p_compose_same : p_compose,
+        .program = same ? p_compose_same : p_compose,
         .target = target,
         .in = {{"u_a", tex_a},
                {"u_b", tex_b},
-               {"u_splat_a", f->splat_a.tex},
-               {"u_splat_b", f->splat_b.tex}},
-        .uni = {STRATA_UF("u_t", t)},
+               {"u_warp", f->warp.tex},
+               {"u_weights", f->weights.tex},
+               {"u_cells", f->cells.tex}},
+        .uni = {STRATA_UI2("u_grid", f->sw, f->sh), STRATA_UI("u_sub", COMPOSE_SUB)},
+        /* Two triangles a cell (flow_compose.vert). */
+        .primitive = GL_TRIANGLES,
+        .count = 6 * (f->mw - 1) * (f->mh - 1),
     });
+}
+
+void strata_flow_fade(const strata_flow *f, GLuint tex_a, GLuint tex_b, float t,
+                      const strata_target *target)
+{
+    blend("morph_blend", tex_a, tex_b, target->w == f->w && target->h == f->h, t, target);
 }
 
 GLuint strata_flow_texture(const strata_flow *f)
@@ -358,13 +451,6 @@ GLuint strata_flow_texture(const strata_flow *f)
 
 void strata_blend_draw(GLuint tex_a, GLuint tex_b, float t, const strata_target *target)
 {
-    if (!strata_program_valid(p_blend))
-        p_blend = strata_program_make("morph/blend.frag", NULL);
-    strata_pass_run(&(strata_pass){
-        .timer = tex_a == tex_b ? "morph_copy" : "morph_blend", /* a copy: a held keyframe */
-        .program = p_blend,
-        .target = target,
-        .in = {{"u_a", tex_a}, {"u_b", tex_b}},
-        .uni = {STRATA_UF("u_t", t)},
-    });
+    blend(tex_a == tex_b ? "morph_copy" : "morph_blend", tex_a, tex_b, false, t,
+          target); /* a copy: a held keyframe */
 }

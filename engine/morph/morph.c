@@ -510,7 +510,7 @@ bool strata_morph_draw(strata_morph *m, const strata_target *target, const strat
                 m->flow_ready = strata_flow_step(m->flow);
             }
             if (!m->flow_ready) {
-                strata_blend_draw(ta, tb, t, target); /* t is ~0 here: this is A */
+                strata_flow_fade(m->flow, ta, tb, t, target); /* t is ~0 here: this is A */
                 return true;
             }
         }

@@ -239,6 +239,10 @@ bool strata_flow_step(strata_flow *f);
 void strata_flow_compose(strata_flow *f, GLuint tex_a, GLuint tex_b, float t,
                          const strata_target *target);
 GLuint strata_flow_texture(const strata_flow *f);
+/* strata_blend_draw of the flow's keyframes: where target is their size, it reads their
+ * texels by index, unfiltered (the frames of a transition while its flow is estimated). */
+void strata_flow_fade(const strata_flow *f, GLuint tex_a, GLuint tex_b, float t,
+                      const strata_target *target);
 /* Plain crossfade (t already eased). */
 void strata_blend_draw(GLuint tex_a, GLuint tex_b, float t, const strata_target *target);
 /* The CPPN for a latent, on the GPU: weights from c, latent z (c->dim floats). */

@@ -5,34 +5,27 @@
 // cross-fade, so where the flow is noise (unrelated pictures) the morph dissolves
 // instead of tearing into blocks. t = 0 gives A exactly and t = 1 gives B.
 //
-// Cost on llvmpipe, which runs both sides of every branch and pays most for the float
-// reads: no branches, one reciprocal per splat sum, and (FLOW_SAME_SIZE: the keyframes
-// are the target's size) the fade reads the pixel's own texels by index, unfiltered.
-in vec2 v_uv;
+// What depends on the splat sums only (where to sample, how much of each) comes per
+// vertex of a mesh on the splat grid (flow_compose.vert); per pixel there are the two
+// warped reads, the two cross-fade reads and one weighted sum, on the cells that warp at
+// all (elsewhere the cross-fade of blend.frag stays). Cost on llvmpipe, which
+// pays most for float reads and transcendental ALU: FLOW_SAME_SIZE (the keyframes are
+// the target's size) reads the cross-fade's texels by index, unfiltered.
+noperspective in vec2 v_uv;
+noperspective in vec4 v_warp;
+noperspective in vec4 v_k;
 out vec4 o_color;
 uniform sampler2D u_a;
 uniform sampler2D u_b;
-uniform sampler2D u_splat_a; // (F w, w, conf w) landed from A
-uniform sampler2D u_splat_b; // (F w, w, conf w) landed from B (A->B direction)
-uniform float u_t;
 
 void main()
 {
-    vec4 sa = texture(u_splat_a, v_uv);
-    vec4 sb = texture(u_splat_b, v_uv);
-    float ia = 1.0 / max(sa.b, 1e-6), ib = 1.0 / max(sb.b, 1e-6);
-    float wa = (1.0 - u_t) * max(smoothstep(0.0, 0.5, sa.b), 1e-4);
-    float wb = u_t * max(smoothstep(0.0, 0.5, sb.b), 1e-4);
-    float iw = 1.0 / (wa + wb);
-    float conf = smoothstep(0.15, 0.6, (wa * sa.a * ia + wb * sb.a * ib) * iw);
-    vec3 ca = texture(u_a, v_uv - u_t * ia * sa.rg).rgb;
-    vec3 cb = texture(u_b, v_uv + (1.0 - u_t) * ib * sb.rg).rgb;
-    vec3 warped = (ca * wa + cb * wb) * iw;
 #ifdef FLOW_SAME_SIZE
     ivec2 p = ivec2(gl_FragCoord.xy);
-    vec3 fade = mix(texelFetch(u_a, p, 0).rgb, texelFetch(u_b, p, 0).rgb, u_t);
+    vec3 a0 = texelFetch(u_a, p, 0).rgb, b0 = texelFetch(u_b, p, 0).rgb;
 #else
-    vec3 fade = mix(texture(u_a, v_uv).rgb, texture(u_b, v_uv).rgb, u_t);
+    vec3 a0 = texture(u_a, v_uv).rgb, b0 = texture(u_b, v_uv).rgb;
 #endif
-    o_color = vec4(mix(fade, warped, conf), 1.0);
+    vec3 ca = texture(u_a, v_warp.xy).rgb, cb = texture(u_b, v_warp.zw).rgb;
+    o_color = vec4(v_k.x * a0 + v_k.y * b0 + v_k.z * ca + v_k.w * cb, 1.0);
 }
