@@ -5,6 +5,7 @@
 // split in whole pixels.
 
 #define FX_RGB_TAPS 3
+#define FX_RGB_SELECTS 1  // its channels are its inputs' 8-bit channels
 
 // The split's direction this 1/7.5 s, (cos t, 0.35 sin t) with t = fx_hash(tick, 17, 0) *
 // TAU, from fx.c: the same for every pixel (llvmpipe would compute it in every one).
