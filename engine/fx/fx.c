@@ -206,6 +206,7 @@ static struct {
     strata_program grade;                 /* the chain with the grade alone */
     strata_program sort_seedless;         /* sort passes after a frame's first */
     strata_program motion;
+    strata_program block_moshed; /* block's moshed quads (prog[BLOCK]: its live ones) */
 } shared;
 
 /* A handle that was made and no longer names a program: the render state was re-made. */
@@ -214,21 +215,31 @@ static bool stale(strata_program p)
     return p.id != 0 && !strata_program_valid(p);
 }
 
+/* An effect's own program: a one-stage chain, block's live quads, sort's or trails'. */
+static strata_program make_effect(strata_fx_effect e)
+{
+    if (is_pixel(e))
+        return make_chain(false, false, &e, 1);
+    if (e == STRATA_FX_BLOCK)
+        return strata_program_make_defs(shader_files[e], "fx/block.vert",
+                                        "#define FX_BLOCK_MOSHED 0\n");
+    return strata_program_make(shader_files[e], NULL);
+}
+
 static void make_programs(void)
 {
     /* Made once (the first create), again only when the render state was re-made: not
      * every time one could not be made (a full program table). */
     bool need = shared.motion.id == 0 || stale(shared.motion) || stale(shared.grade) ||
-                stale(shared.sort_seedless);
+                stale(shared.sort_seedless) || stale(shared.block_moshed);
     for (int i = 0; i < STRATA_FX_COUNT; i++)
         need = need || stale(shared.prog[i]);
     if (!need)
         return;
-    for (int i = 0; i < STRATA_FX_COUNT; i++) {
-        strata_fx_effect e = (strata_fx_effect)i;
-        shared.prog[i] = is_pixel(e) ? make_chain(false, false, &e, 1)
-                                     : strata_program_make(shader_files[i], NULL);
-    }
+    for (int i = 0; i < STRATA_FX_COUNT; i++)
+        shared.prog[i] = make_effect((strata_fx_effect)i);
+    shared.block_moshed =
+        strata_program_make_defs("fx/block.frag", "fx/block.vert", "#define FX_BLOCK_MOSHED 1\n");
     shared.grade = make_chain(true, false, NULL, 0);
     shared.sort_seedless =
         strata_program_make_defs("fx/sort.frag", NULL, "#define FX_SORT_SEEDLESS 1\n");
@@ -543,14 +554,24 @@ static const strata_target *run_block(strata_fx *fx, const strata_target *in,
     /* No history yet, or one older than a block's fate (6 ticks: 0.2 s): the moshed
      * blocks throw the live picture instead (block.frag). */
     bool live = !fx->ran_last[e] || ticks > 6.0f;
-    strata_pass p = chain_pass(timer_names[e], shared.prog[e], out, in, fi);
-    p.in[1].name = "u_fx_hist";
-    p.in[1].tex = live ? in->tex : hs->t[hs->cur].tex;
-    p.in[2].name = "u_fx_mvec";
-    p.in[2].tex = fx->motion.t[fx->motion.cur].tex;
-    p.uni[0] = STRATA_UF("u_fx_block_px", (float)fx->block_px);
-    if (!strata_pass_run(&p))
-        return in;
+    /* Two draws of one quad per block (fx/block.vert): the live blocks, then the moshed
+     * ones; every pixel is in one block of one of them. */
+    const strata_target *mv = &fx->motion.t[fx->motion.cur];
+    for (int moshed = 0; moshed < 2; moshed++) {
+        strata_program prog = moshed ? shared.block_moshed : shared.prog[e];
+        strata_pass p = chain_pass(timer_names[e], prog, out, in, fi);
+        p.in[1].name = "u_fx_hist";
+        p.in[1].tex = live ? in->tex : hs->t[hs->cur].tex;
+        p.in[2].name = "u_fx_mvec";
+        p.in[2].tex = mv->tex;
+        p.uni[0] = STRATA_UF("u_fx_block_px", (float)fx->block_px);
+        p.uni[1] = STRATA_U2("u_fx_px", (float)out->w, (float)out->h);
+        p.uni[2] = STRATA_UI("u_fx_moshed", moshed);
+        p.primitive = GL_TRIANGLES;
+        p.count = 6 * mv->w * mv->h;
+        if (!strata_pass_run(&p))
+            return in;
+    }
     hs->cur ^= 1;
     return out;
 }

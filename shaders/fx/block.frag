@@ -9,28 +9,23 @@
 #include "fx/fx_common.glsl"
 
 uniform sampler2D u_fx_hist;  // this pass's last output (the input while it has none)
-uniform sampler2D u_fx_mvec;  // unit 2: one texel per block (block_motion.frag): .xy its
-                              // displacement in pixels, .w 1 when it is moshed
-uniform float u_fx_block_px;  // block size in pixels
 
-in vec2 v_uv;
+flat in vec2 v_mv;  // the block's displacement this frame in pixels (fx/block.vert)
 out vec4 o_color;
 
+// The block's fate (one hash per block and 0.2 s epoch: moshed or not, and its kick) and
+// its displacement (motion x (1 + amount) + kick x ticks) are per block: the motion pass
+// computes them once per block, and fx.c draws the live blocks (FX_BLOCK_MOSHED 0) and the
+// moshed ones (1) as quads of their own (fx/block.vert), so a pixel does one read: a point
+// read of the live pixel, or a bilinear read of the history, where fx.c binds the live
+// picture as the history while there is none yet or it is older than a block's fate (dt
+// over 0.2 s: offline at under 5 fps), as a fast render's block would show the live
+// picture, thrown.
 void main()
 {
-    // The block's fate (one hash per block and 0.2 s epoch: moshed or not, and its kick)
-    // and its displacement (motion x (1 + amount) + kick x ticks) are per block: the
-    // motion pass computes them once per block, not in every pixel.
-    vec4 m = texelFetch(u_fx_mvec, ivec2(gl_FragCoord.xy / u_fx_block_px), 0);
-    vec2 huv = (gl_FragCoord.xy - m.xy) / u_resolution;
-    // llvmpipe runs every side of a branch (masked), so each texture read here costs
-    // every pixel: one point read of the live pixel and one bilinear read of the
-    // history, where fx.c binds the live picture as the history while there is none yet
-    // or it is older than a block's fate (dt over 0.2 s: offline at under 5 fps), as a
-    // fast render's block would show the live picture, thrown. (Three bilinear reads
-    // before: the same picture, about a third more time.)
-    if (m.w < 0.5)
-        o_color = texelFetch(u_fx_src, ivec2(gl_FragCoord.xy), 0);
-    else
-        o_color = texture(u_fx_hist, huv);
+#if FX_BLOCK_MOSHED
+    o_color = texture(u_fx_hist, (gl_FragCoord.xy - v_mv) / u_resolution);
+#else
+    o_color = texelFetch(u_fx_src, ivec2(gl_FragCoord.xy), 0);
+#endif
 }
