@@ -82,10 +82,9 @@ struct strata_fx {
     strata_target pp[2]; /* ping-pong for the fused and per-pixel passes */
     history block, trails, sort;
     history motion; /* per block: displacement (pixels), centre luma, moshed; RGBA32F */
-    /* The per-row tables of tear and vhs (fx_common.glsl's u_fx_rowx, 1 x h R32I, and
-     * u_fx_rows, 1 x h RG32UI), filled once per frame from `rows` (3 words a row: the
-     * shifts, then the band and the hash; made with the targets). */
-    GLuint rowx_tex, rows_tex;
+    /* The per-row table of tear and vhs (fx_common.glsl's u_fx_rows): 1 x h RGBA32UI,
+     * filled once per frame from `rows` (4 words a row, made with the targets). */
+    GLuint rows_tex;
     uint32_t *rows;
     int block_px; /* datamosh block size */
     step plan[PLAN_MAX];
@@ -331,20 +330,20 @@ static void free_targets(strata_fx *fx)
         strata_target_free(&fx->sort.t[i]);
         strata_target_free(&fx->motion.t[i]);
     }
-    GLuint tex[2] = {fx->rowx_tex, fx->rows_tex};
-    glDeleteTextures(2, tex); /* 0 is ignored */
-    fx->rowx_tex = fx->rows_tex = 0;
+    if (fx->rows_tex)
+        glDeleteTextures(1, &fx->rows_tex);
+    fx->rows_tex = 0;
     free(fx->rows);
     fx->rows = NULL;
 }
 
 /* The row table's texture: integer, so nearest (a linear integer texture is incomplete). */
-static GLuint make_rows_tex(int h, GLenum format, GLenum layout, GLenum type)
+static GLuint make_rows_tex(int h)
 {
     GLuint t;
     glGenTextures(1, &t);
     glBindTexture(GL_TEXTURE_2D, t);
-    glTexImage2D(GL_TEXTURE_2D, 0, (GLint)format, h, 1, 0, layout, type, NULL);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA32UI, h, 1, 0, GL_RGBA_INTEGER, GL_UNSIGNED_INT, NULL);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
@@ -370,13 +369,9 @@ static bool make_targets(strata_fx *fx, int w, int h)
     for (int i = 0; ok && i < 2; i++)
         ok = strata_target_init(&fx->motion.t[i], bw, bh, GL_RGBA32F);
     if (ok) {
-        fx->rows = calloc((size_t)h * 3, sizeof *fx->rows);
-        ok = fx->rows != NULL;
-    }
-    if (ok) {
-        fx->rowx_tex = make_rows_tex(h, GL_R32I, GL_RED_INTEGER, GL_INT);
-        fx->rows_tex = make_rows_tex(h, GL_RG32UI, GL_RG_INTEGER, GL_UNSIGNED_INT);
-        ok = fx->rowx_tex && fx->rows_tex;
+        fx->rows = calloc((size_t)h * 4, sizeof *fx->rows);
+        fx->rows_tex = fx->rows ? make_rows_tex(h) : 0;
+        ok = fx->rows_tex != 0;
     }
     if (!ok)
         free_targets(fx);
@@ -714,12 +709,12 @@ static void fill_rows(strata_fx *fx, const strata_fx_inputs *fi)
     const float roll = 1.0f - (t * 0.14f - floorf(t * 0.14f));
     const uint32_t k30 = hash_u((uint32_t)t30 + 0x9e3779b9u);
     for (int y = 0; y < fx->h; y++) {
-        uint32_t *x = fx->rows + y, *r = fx->rows + fx->h + 2 * y;
+        uint32_t *r = fx->rows + 4 * y;
         int band = (int)(((float)y + 0.5f) / band_h);
         float torn = hash3(band, epoch, 2) <= 0.4f * at ? 1.0f : 0.0f;
         float shift = torn * (hash3(band, epoch, 3) - 0.5f) * 0.25f * at;
         float jitter = (hash3(y, t30, 4) - 0.5f) * 4.0f * scale * at;
-        int dx = (int)rintf(shift * w + jitter);
+        r[0] = (uint32_t)(int)rintf(shift * w + jitter);
         float yy = ((float)y + 0.5f) / h;
         float wob =
             (0.6f * sinf(yy * 23.0f + t * 2.7f) + 0.4f * sinf(yy * 161.0f - t * 9.0f)) * 3.0f;
@@ -727,18 +722,13 @@ static void fill_rows(strata_fx *fx, const strata_fx_inputs *fi)
         float vband = smoothstepf(0.07f, 0.0f, fminf(dist, 1.0f - dist)) * av;
         float tear = vband * (hash3(y, t30, 5) - 0.3f) * 40.0f;
         float head = (yy <= 0.02f ? 1.0f : 0.0f) * (1.0f - yy / 0.02f) * 30.0f;
-        int xoff = (int)rintf((wob + tear + head) * scale * av);
-        /* Both fit 16 bits: |dx| <= w / 8 + 2, |xoff| <= 100 px at 720p, sides <= 8192. */
-        *x = ((uint32_t)xoff << 16) | ((uint32_t)dx & 0xffffu);
-        memcpy(&r[0], &vband, sizeof vband);
-        r[1] = hash_u((uint32_t)y ^ k30);
+        r[1] = (uint32_t)(int)rintf((wob + tear + head) * scale * av);
+        memcpy(&r[2], &vband, sizeof vband);
+        r[3] = hash_u((uint32_t)y ^ k30);
     }
     glActiveTexture(GL_TEXTURE0);
-    glBindTexture(GL_TEXTURE_2D, fx->rowx_tex);
-    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, fx->h, 1, GL_RED_INTEGER, GL_INT, fx->rows);
     glBindTexture(GL_TEXTURE_2D, fx->rows_tex);
-    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, fx->h, 1, GL_RG_INTEGER, GL_UNSIGNED_INT,
-                    fx->rows + fx->h);
+    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, fx->h, 1, GL_RGBA_INTEGER, GL_UNSIGNED_INT, fx->rows);
 }
 
 /* A chain program with stage amounts a[1..n] (a[0] unused): one fused run, or one stage. */
@@ -746,10 +736,8 @@ static bool run_chain(strata_fx *fx, strata_program prog, const char *timer, con
                       const strata_target *in, const dest *d, const strata_fx_inputs *fi)
 {
     strata_pass p = chain_pass(timer, prog, d->target, in, fi);
-    p.in[1].name = "u_fx_rowx";
-    p.in[1].tex = fx->rowx_tex;
-    p.in[2].name = "u_fx_rows";
-    p.in[2].tex = fx->rows_tex;
+    p.in[1].name = "u_fx_rows";
+    p.in[1].tex = fx->rows_tex;
     int k = 0;
     for (int i = 1; i <= n; i++)
         p.uni[k++] = STRATA_UF(stage_amount[i], a[i]);

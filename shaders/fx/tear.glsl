@@ -10,7 +10,7 @@
 // max(2, floor(mix(6, 80, fx_hash(epoch, 1, 0)) * h / 720)) lines, torn when
 // fx_hash(band, epoch, 2) <= 0.4 a, shift (fx_hash(band, epoch, 3) - 0.5) * a / 4 of the
 // width, epoch the 1/15 s tick) and the line's jitter ((fx_hash(y, tick30, 4) - 0.5) * 4 a
-// px at 720p), is fx_rowx(y)'s low 16 bits: computed per frame in fx.c (fill_rows), not per tap.
+// px at 720p), is fx_row(y).x: computed per frame in fx.c (fill_rows), not per tap.
 
 #define FX_TEAR_TAPS 1
 #define FX_TEAR_SELECTS 1  // its result is a texel of its input: no rounding after it
@@ -18,7 +18,7 @@
 ivec2 fx_tear_tap(ivec2 p, float a, int i)
 {
     int w = int(u_resolution.x);
-    int x = p.x + ((fx_rowx(p.y) << 16) >> 16);  // |dx| <= w / 8 + 2
+    int x = p.x + int(fx_row(p.y).x);  // |dx| <= w / 8 + 2
     // Wrap without %: an integer division is scalar on llvmpipe, a select is not.
     x += x < 0 ? w : 0;
     return ivec2(x >= w ? x - w : x, p.y);

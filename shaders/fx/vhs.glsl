@@ -20,13 +20,13 @@ vec3 fx_yiq2rgb(vec3 c)
 }
 
 // Per line, from fx.c (fill_rows) once per frame, not per tap and pixel:
-// fx_rowx(y) >> 16, the x offset round((wob + tear + head) * a) at 720p: tape wobble, two slow
+// fx_row(y).y, the x offset round((wob + tear + head) * a) at 720p: tape wobble, two slow
 //   sines over the height (0.6 sin(y 23 + t 2.7) + 0.4 sin(y 161 - t 9)) * 3 px; inside
 //   the tracking roll band (crawling down every ~7 s) a tear of (fx_hash(y, tick30, 5) -
 //   0.3) * 40 px times the band; head switching, the last 2% of lines sliding up to 30 px
 //   as a real deck's bottom edge does;
-// fx_row(y).x, the band: smoothstep(0.07, 0, distance to the roll line) * a;
-// fx_row(y).y, the noise's hash of the line and tick (fx_hash's two inner rounds).
+// fx_row(y).z, the band: smoothstep(0.07, 0, distance to the roll line) * a;
+// fx_row(y).w, the noise's hash of the line and tick (fx_hash's two inner rounds).
 
 #define FX_VHS_TAPS 3
 #define FX_VHS_SELECTS 0
@@ -35,7 +35,7 @@ uniform int u_fx_vhs_bleed;  // round((2 + 6 a) * h / 720) px, from fx.c
 
 ivec2 fx_vhs_tap(ivec2 p, float a, int i)
 {
-    int x = p.x + (fx_rowx(p.y) >> 16) - i * u_fx_vhs_bleed;
+    int x = p.x + int(fx_row(p.y).y) - i * u_fx_vhs_bleed;
     return ivec2(clamp(x, 0, int(u_resolution.x) - 1), p.y);
 }
 
@@ -43,9 +43,9 @@ vec4 fx_vhs_mix(ivec2 p, float a, vec4 t0, vec4 t1, vec4 t2)
 {
     vec3 c0 = fx_rgb2yiq(t0.rgb), c1 = fx_rgb2yiq(t1.rgb), c2 = fx_rgb2yiq(t2.rgb);
     vec2 iq = mix(c0.yz, (c0.yz + c1.yz + c2.yz) / 3.0, a) * (1.0 - 0.25 * a);
-    uvec2 row = fx_row(p.y);
+    uvec4 row = fx_row(p.y);
     // fx_hash(p.x, p.y, tick30): the outer round of the row's hash.
-    float n = float(fx_hash_u(uint(p.x) ^ row.y) >> 8) * (1.0 / 16777216.0) - 0.5;
-    float luma = c0.x + n * (0.12 * a + 0.6 * uintBitsToFloat(row.x)) + 0.04 * a;
+    float n = float(fx_hash_u(uint(p.x) ^ row.w) >> 8) * (1.0 / 16777216.0) - 0.5;
+    float luma = c0.x + n * (0.12 * a + 0.6 * uintBitsToFloat(row.z)) + 0.04 * a;
     return vec4(clamp(fx_yiq2rgb(vec3(luma, iq)), 0.0, 1.0), 1.0);
 }
