@@ -742,7 +742,10 @@ static bool run_chain(strata_fx *fx, strata_program prog, const char *timer, con
     for (int i = 1; i <= n; i++)
         p.uni[k++] = STRATA_UF(stage_amount[i], a[i]);
     float ang = hash3(tick(fi, 7.5f), 17, 0) * 6.28318530717959f;
-    p.uni[k++] = STRATA_U2("u_fx_rgb_dir", cosf(ang), 0.35f * sinf(ang));
+    const float ar = fx->amount[STRATA_FX_RGB], rw = (float)in->w, rh = (float)in->h;
+    p.uni[k++] = STRATA_U2("u_fx_rgb_k", ar * rw * (0.012f * cosf(ang) - 0.01f),
+                           ar * rh * (0.012f * 0.35f * sinf(ang) - 0.01f));
+    p.uni[k++] = STRATA_UF("u_fx_rgb_l", 0.02f * ar);
     /* Per-frame values of vhs and crush (vhs.glsl, crush.glsl), in the shaders' order. */
     const float scale = (float)in->h / 720.0f, av = fx->amount[STRATA_FX_VHS];
     const float ac = fx->amount[STRATA_FX_CRUSH];
