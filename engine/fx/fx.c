@@ -205,7 +205,7 @@ static struct {
     strata_program grade;                 /* the chain with the grade alone */
     strata_program sort_seedless;         /* sort passes after a frame's first */
     strata_program motion;
-    strata_program block_moshed; /* block's moshed quads (prog[BLOCK]: its live ones) */
+    strata_program block_moshed; /* block's moshed quads (prog[BLOCK]: the live picture) */
 } shared;
 
 /* A handle that was made and no longer names a program: the render state was re-made. */
@@ -219,9 +219,6 @@ static strata_program make_effect(strata_fx_effect e)
 {
     if (is_pixel(e))
         return make_chain(false, false, &e, 1);
-    if (e == STRATA_FX_BLOCK)
-        return strata_program_make_defs(shader_files[e], "fx/block.vert",
-                                        "#define FX_BLOCK_MOSHED 0\n");
     return strata_program_make(shader_files[e], NULL);
 }
 
@@ -549,8 +546,8 @@ static const strata_target *run_block(strata_fx *fx, const strata_target *in,
     /* No history yet, or one older than a block's fate (6 ticks: 0.2 s): the moshed
      * blocks throw the live picture instead (block.frag). */
     bool live = !fx->ran_last[e] || ticks > 6.0f;
-    /* Two draws of one quad per block (fx/block.vert): the live blocks, then the moshed
-     * ones; every pixel is in one block of one of them. */
+    /* The live picture over the whole target, then the moshed blocks as quads of their
+     * own (fx/block.vert): only their pixels read the history. */
     const strata_target *mv = &fx->motion.t[fx->motion.cur];
     for (int moshed = 0; moshed < 2; moshed++) {
         strata_program prog = moshed ? shared.block_moshed : shared.prog[e];
@@ -561,9 +558,10 @@ static const strata_target *run_block(strata_fx *fx, const strata_target *in,
         p.in[2].tex = mv->tex;
         p.uni[0] = STRATA_UF("u_fx_block_px", (float)fx->block_px);
         p.uni[1] = STRATA_U2("u_fx_px", (float)out->w, (float)out->h);
-        p.uni[2] = STRATA_UI("u_fx_moshed", moshed);
-        p.primitive = GL_TRIANGLES;
-        p.count = 6 * mv->w * mv->h;
+        if (moshed) {
+            p.primitive = GL_TRIANGLES;
+            p.count = 6 * mv->w * mv->h;
+        }
         if (!strata_pass_run(&p))
             return in;
     }

@@ -10,17 +10,20 @@
 
 uniform sampler2D u_fx_hist;  // this pass's last output (the input while it has none)
 
+#if FX_BLOCK_MOSHED
 flat in vec2 v_mv;  // the block's displacement this frame in pixels (fx/block.vert)
+#endif
 out vec4 o_color;
 
 // The block's fate (one hash per block and 0.2 s epoch: moshed or not, and its kick) and
 // its displacement (motion x (1 + amount) + kick x ticks) are per block: the motion pass
-// computes them once per block, and fx.c draws the live blocks (FX_BLOCK_MOSHED 0) and the
-// moshed ones (1) as quads of their own (fx/block.vert), so a pixel does one read: a point
-// read of the live pixel, or a bilinear read of the history, where fx.c binds the live
-// picture as the history while there is none yet or it is older than a block's fate (dt
-// over 0.2 s: offline at under 5 fps), as a fast render's block would show the live
-// picture, thrown.
+// computes them once per block. fx.c draws the live picture over the whole target
+// (FX_BLOCK_MOSHED 0, a point read) and then the moshed blocks as quads of their own
+// (FX_BLOCK_MOSHED 1, fx/block.vert) with a bilinear read of the history, where fx.c
+// binds the live picture as the history while there is none yet or it is older than a
+// block's fate (dt over 0.2 s: offline at under 5 fps), as a fast render's block would
+// show the live picture, thrown. A pixel does one read, or two where a block is moshed,
+// not both in every pixel (llvmpipe runs both sides of a branch, masked).
 void main()
 {
 #if FX_BLOCK_MOSHED
