@@ -547,9 +547,18 @@ static const strata_target *run_block(strata_fx *fx, const strata_target *in,
      * blocks throw the live picture instead (block.frag). */
     bool live = !fx->ran_last[e] || ticks > 6.0f;
     /* The live picture over the whole target, then the moshed blocks as quads of their
-     * own (fx/block.vert): only their pixels read the history. */
+     * own (fx/block.vert): only their pixels read the history. The live picture is a
+     * copy (a memcpy on llvmpipe, not a shader pass) where the formats allow one. */
     const strata_target *mv = &fx->motion.t[fx->motion.cur];
-    for (int moshed = 0; moshed < 2; moshed++) {
+    int first = 0;
+    if (in->format == GL_RGBA8 && out->format == GL_RGBA8 && in->w == out->w && in->h == out->h &&
+        (GLEW_VERSION_4_3 || GLEW_ARB_copy_image)) {
+        strata_gpu_begin(timer_names[e]); /* the pass below shares its query */
+        glCopyImageSubData(in->tex, GL_TEXTURE_2D, 0, 0, 0, 0, out->tex, GL_TEXTURE_2D, 0, 0, 0, 0,
+                           in->w, in->h, 1);
+        first = 1;
+    }
+    for (int moshed = first; moshed < 2; moshed++) {
         strata_program prog = moshed ? shared.block_moshed : shared.prog[e];
         strata_pass p = chain_pass(timer_names[e], prog, out, in, fi);
         p.in[1].name = "u_fx_hist";
