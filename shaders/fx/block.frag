@@ -17,8 +17,9 @@ out vec4 o_color;
 
 // The block's fate (one hash per block and 0.2 s epoch: moshed or not, and its kick) and
 // its displacement (motion x (1 + amount) + kick x ticks) are per block: the motion pass
-// computes them once per block. fx.c draws the live picture over the whole target
-// (FX_BLOCK_MOSHED 0, a point read) and then the moshed blocks as quads of their own
+// computes them once per block. fx.c puts the live picture in the whole target (a copy
+// where GL allows one, else FX_BLOCK_MOSHED 0: a point read) and then draws the moshed
+// blocks as quads of their own
 // (FX_BLOCK_MOSHED 1, fx/block.vert) with a bilinear read of the history, where fx.c
 // binds the live picture as the history while there is none yet or it is older than a
 // block's fate (dt over 0.2 s: offline at under 5 fps), as a fast render's block would
