@@ -10,6 +10,10 @@
 #define SORT_PASSES_MAX 4
 
 #define FUSE_MAX 4 /* per-pixel stages of one fused pass: tear, rgb, vhs, crush */
+/* A fused program's set of stages: bit 0 the grade, bit i + 1 stage i, and this bit: the
+ * input is not RGBA8 and the first stage selects (FX_SRC_Q: stage 0 rounds it). */
+#define MASK_SRC_Q (1u << (FUSE_MAX + 1))
+#define MASKS (1 << (FUSE_MAX + 2))
 
 static const char *const effect_names[STRATA_FX_COUNT] = {
     "block", "sort", "trails", "tear", "rgb", "vhs", "crush",
@@ -64,8 +68,8 @@ typedef struct step {
      * stage at amount 0 is left out, not branched around (llvmpipe pays for both sides
      * of a branch). The set with every stage is made with the plan, others on first use;
      * all of them live until the order changes. */
-    strata_program var[1 << (FUSE_MAX + 1)];
-    uint32_t tried; /* fused: the sets made (or tried) since the plan was made */
+    strata_program var[MASKS];
+    uint64_t tried; /* fused: the sets made (or tried) since the plan was made */
 } step;
 
 /* The program table is shared and finite (128): a run makes at most this many sets; past
@@ -77,8 +81,12 @@ struct strata_fx {
     bool ok;             /* targets exist; false after a failed resize: bypass */
     strata_target pp[2]; /* ping-pong for the fused and per-pixel passes */
     history block, trails, sort;
-    history motion; /* per block: motion (pixels) and centre luma, RGBA16F */
-    int block_px;   /* datamosh block size */
+    history motion; /* per block: displacement (pixels), centre luma, moshed; RGBA32F */
+    /* The per-row table of tear and vhs (fx_common.glsl's u_fx_rows): 1 x h RGBA32UI,
+     * filled once per frame from `rows` (4 words a row, made with the targets). */
+    GLuint rows_tex;
+    uint32_t *rows;
+    int block_px; /* datamosh block size */
     step plan[PLAN_MAX];
     int nplan;
     bool fused; /* false: every stage its own pass (strata_fx_set_fused) */
@@ -158,23 +166,33 @@ static bool is_pixel(strata_fx_effect e)
     return e == STRATA_FX_TEAR || e == STRATA_FX_RGB || e == STRATA_FX_VHS || e == STRATA_FX_CRUSH;
 }
 
-/* The #defines of fx/chain.frag for a run: grade or not, then the stages in order. */
-static void stage_defines(char *buf, size_t len, bool grade, const strata_fx_effect *st, int n)
+/* A stage whose result is its inputs' values (FX_<E>_SELECTS): tear moves texels, rgb picks
+ * channels. The fused chain does not round after it, so its input must be 8-bit. */
+static bool selects(strata_fx_effect e)
 {
-    int k = snprintf(buf, len, "#define FX_GRADE %d\n#define FX_N %d\n", grade ? 1 : 0, n);
+    return e == STRATA_FX_TEAR || e == STRATA_FX_RGB;
+}
+
+/* The #defines of fx/chain.frag for a run: grade or not, then the stages in order. */
+static void stage_defines(char *buf, size_t len, bool grade, bool src_q, const strata_fx_effect *st,
+                          int n)
+{
+    int k = snprintf(buf, len, "#define FX_GRADE %d\n#define FX_SRC_Q %d\n#define FX_N %d\n",
+                     grade ? 1 : 0, src_q ? 1 : 0, n);
     for (int i = 0; i < n && k > 0 && (size_t)k < len; i++) {
         const char *m = stage_macro[st[i]], *name = effect_names[st[i]];
         k += snprintf(buf + k, len - (size_t)k,
                       "#define FX_USE_%s 1\n#define FX_TAP%d fx_%s_tap\n"
-                      "#define FX_MIX%d fx_%s_mix\n#define FX_T%d FX_%s_TAPS\n",
-                      m, i + 1, name, i + 1, name, i + 1, m);
+                      "#define FX_MIX%d fx_%s_mix\n#define FX_T%d FX_%s_TAPS\n"
+                      "#define FX_SEL%d FX_%s_SELECTS\n",
+                      m, i + 1, name, i + 1, name, i + 1, m, i + 1, m);
     }
 }
 
-static strata_program make_chain(bool grade, const strata_fx_effect *st, int n)
+static strata_program make_chain(bool grade, bool src_q, const strata_fx_effect *st, int n)
 {
-    char defs[1024];
-    stage_defines(defs, sizeof defs, grade, st, n);
+    char defs[1280];
+    stage_defines(defs, sizeof defs, grade, src_q, st, n);
     return strata_program_make_defs("fx/chain.frag", NULL, defs);
 }
 
@@ -187,6 +205,7 @@ static struct {
     strata_program grade;                 /* the chain with the grade alone */
     strata_program sort_seedless;         /* sort passes after a frame's first */
     strata_program motion;
+    strata_program block_moshed; /* block's moshed quads (prog[BLOCK]: the live picture) */
 } shared;
 
 /* A handle that was made and no longer names a program: the render state was re-made. */
@@ -195,22 +214,29 @@ static bool stale(strata_program p)
     return p.id != 0 && !strata_program_valid(p);
 }
 
+/* An effect's own program: a one-stage chain, block's live quads, sort's or trails'. */
+static strata_program make_effect(strata_fx_effect e)
+{
+    if (is_pixel(e))
+        return make_chain(false, false, &e, 1);
+    return strata_program_make(shader_files[e], NULL);
+}
+
 static void make_programs(void)
 {
     /* Made once (the first create), again only when the render state was re-made: not
      * every time one could not be made (a full program table). */
     bool need = shared.motion.id == 0 || stale(shared.motion) || stale(shared.grade) ||
-                stale(shared.sort_seedless);
+                stale(shared.sort_seedless) || stale(shared.block_moshed);
     for (int i = 0; i < STRATA_FX_COUNT; i++)
         need = need || stale(shared.prog[i]);
     if (!need)
         return;
-    for (int i = 0; i < STRATA_FX_COUNT; i++) {
-        strata_fx_effect e = (strata_fx_effect)i;
-        shared.prog[i] =
-            is_pixel(e) ? make_chain(false, &e, 1) : strata_program_make(shader_files[i], NULL);
-    }
-    shared.grade = make_chain(true, NULL, 0);
+    for (int i = 0; i < STRATA_FX_COUNT; i++)
+        shared.prog[i] = make_effect((strata_fx_effect)i);
+    shared.block_moshed =
+        strata_program_make_defs("fx/block.frag", "fx/block.vert", "#define FX_BLOCK_MOSHED 1\n");
+    shared.grade = make_chain(true, false, NULL, 0);
     shared.sort_seedless =
         strata_program_make_defs("fx/sort.frag", NULL, "#define FX_SORT_SEEDLESS 1\n");
     shared.motion = strata_program_make("fx/block_motion.frag", NULL);
@@ -219,7 +245,7 @@ static void make_programs(void)
 static void free_plan(strata_fx *fx)
 {
     for (int i = 0; i < fx->nplan; i++)
-        for (int m = 0; m < 1 << (FUSE_MAX + 1); m++)
+        for (int m = 0; m < MASKS; m++)
             strata_program_free(fx->plan[i].var[m]); /* 0 and stale handles are ignored */
     fx->nplan = 0;
 }
@@ -228,16 +254,16 @@ static void free_plan(strata_fx *fx)
  * an invalid handle (which draws nothing) when over VARIANTS_MAX or it could not be made. */
 static strata_program variant(step *s, unsigned mask)
 {
-    bool tried = s->tried & (1u << mask);
-    int made = __builtin_popcount(s->tried);
+    bool tried = s->tried & (1ull << mask);
+    int made = __builtin_popcountll(s->tried);
     if (!strata_program_valid(s->var[mask]) && !tried && made < VARIANTS_MAX) {
-        s->tried |= 1u << mask;
+        s->tried |= 1ull << mask;
         strata_fx_effect st[FUSE_MAX];
         int n = 0;
         for (int i = 0; i < s->n; i++)
             if (mask & (2u << i))
                 st[n++] = s->st[i];
-        s->var[mask] = make_chain(mask & 1u, st, n);
+        s->var[mask] = make_chain(mask & 1u, mask & MASK_SRC_Q, st, n);
     }
     return s->var[mask];
 }
@@ -301,6 +327,25 @@ static void free_targets(strata_fx *fx)
         strata_target_free(&fx->sort.t[i]);
         strata_target_free(&fx->motion.t[i]);
     }
+    if (fx->rows_tex)
+        glDeleteTextures(1, &fx->rows_tex);
+    fx->rows_tex = 0;
+    free(fx->rows);
+    fx->rows = NULL;
+}
+
+/* The row table's texture: integer, so nearest (a linear integer texture is incomplete). */
+static GLuint make_rows_tex(int h)
+{
+    GLuint t;
+    glGenTextures(1, &t);
+    glBindTexture(GL_TEXTURE_2D, t);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA32UI, h, 1, 0, GL_RGBA_INTEGER, GL_UNSIGNED_INT, NULL);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    return t;
 }
 
 static bool make_targets(strata_fx *fx, int w, int h)
@@ -317,8 +362,14 @@ static bool make_targets(strata_fx *fx, int w, int h)
     /* 16 px blocks at 720p, like an MPEG macroblock, scaled with the picture. */
     fx->block_px = h / 45 < 4 ? 4 : h / 45;
     int bw = (w + fx->block_px - 1) / fx->block_px, bh = (h + fx->block_px - 1) / fx->block_px;
+    /* 32-bit: .xy is the block's whole displacement, the history read's position. */
     for (int i = 0; ok && i < 2; i++)
-        ok = strata_target_init(&fx->motion.t[i], bw, bh, GL_RGBA16F);
+        ok = strata_target_init(&fx->motion.t[i], bw, bh, GL_RGBA32F);
+    if (ok) {
+        fx->rows = calloc((size_t)h * 4, sizeof *fx->rows);
+        fx->rows_tex = fx->rows ? make_rows_tex(h) : 0;
+        ok = fx->rows_tex != 0;
+    }
     if (!ok)
         free_targets(fx);
     fx->ok = ok;
@@ -458,8 +509,10 @@ static strata_pass chain_pass(const char *timer, strata_program prog, const stra
     };
 }
 
-/* One motion vector per block into fx->motion. False when its program FAILED. */
-static bool block_motion(strata_fx *fx, const strata_target *in, const strata_fx_inputs *fi)
+/* One texel per block into fx->motion: its displacement this frame and whether it is
+ * moshed (block_motion.frag). False when its program FAILED. */
+static bool block_motion(strata_fx *fx, const strata_target *in, const strata_fx_inputs *fi,
+                         float ticks)
 {
     history *hs = &fx->motion;
     strata_pass p = chain_pass("fx_motion", shared.motion, &hs->t[hs->cur ^ 1], in, fi);
@@ -473,6 +526,8 @@ static bool block_motion(strata_fx *fx, const strata_target *in, const strata_fx
                          unit ? 1.0f : fi->flow_scale[1]);
     p.uni[2] = STRATA_UF("u_fx_fresh", fx->ran_last[STRATA_FX_BLOCK] ? 0.0f : 1.0f);
     p.uni[3] = STRATA_UF("u_fx_block_px", (float)fx->block_px);
+    p.uni[4] = STRATA_UF("u_fx_amount", fx->amount[STRATA_FX_BLOCK]);
+    p.uni[5] = STRATA_UF("u_fx_ticks", ticks);
     if (!strata_pass_run(&p))
         return false;
     hs->cur ^= 1;
@@ -485,22 +540,40 @@ static const strata_target *run_block(strata_fx *fx, const strata_target *in,
     const strata_fx_effect e = STRATA_FX_BLOCK;
     history *hs = &fx->block;
     strata_target *out = &hs->t[hs->cur ^ 1];
-    if (!block_motion(fx, in, fi))
-        return in;
     float ticks = fi->u->dt > 0.0f ? fi->u->dt * 30.0f : 0.0f;
+    if (!block_motion(fx, in, fi, ticks))
+        return in;
     /* No history yet, or one older than a block's fate (6 ticks: 0.2 s): the moshed
      * blocks throw the live picture instead (block.frag). */
     bool live = !fx->ran_last[e] || ticks > 6.0f;
-    strata_pass p = chain_pass(timer_names[e], shared.prog[e], out, in, fi);
-    p.in[1].name = "u_fx_hist";
-    p.in[1].tex = live ? in->tex : hs->t[hs->cur].tex;
-    p.in[2].name = "u_fx_mvec";
-    p.in[2].tex = fx->motion.t[fx->motion.cur].tex;
-    p.uni[0] = STRATA_UF("u_fx_amount", fx->amount[e]);
-    p.uni[1] = STRATA_UF("u_fx_block_px", (float)fx->block_px);
-    p.uni[2] = STRATA_UF("u_fx_ticks", ticks);
-    if (!strata_pass_run(&p))
-        return in;
+    /* The live picture over the whole target, then the moshed blocks as quads of their
+     * own (fx/block.vert): only their pixels read the history. The live picture is a
+     * copy (a memcpy on llvmpipe, not a shader pass) where the formats allow one. */
+    const strata_target *mv = &fx->motion.t[fx->motion.cur];
+    int first = 0;
+    if (in->format == GL_RGBA8 && out->format == GL_RGBA8 && in->w == out->w && in->h == out->h &&
+        (GLEW_VERSION_4_3 || GLEW_ARB_copy_image)) {
+        strata_gpu_begin(timer_names[e]); /* the pass below shares its query */
+        glCopyImageSubData(in->tex, GL_TEXTURE_2D, 0, 0, 0, 0, out->tex, GL_TEXTURE_2D, 0, 0, 0, 0,
+                           in->w, in->h, 1);
+        first = 1;
+    }
+    for (int moshed = first; moshed < 2; moshed++) {
+        strata_program prog = moshed ? shared.block_moshed : shared.prog[e];
+        strata_pass p = chain_pass(timer_names[e], prog, out, in, fi);
+        p.in[1].name = "u_fx_hist";
+        p.in[1].tex = live ? in->tex : hs->t[hs->cur].tex;
+        p.in[2].name = "u_fx_mvec";
+        p.in[2].tex = mv->tex;
+        p.uni[0] = STRATA_UF("u_fx_block_px", (float)fx->block_px);
+        p.uni[1] = STRATA_U2("u_fx_px", (float)out->w, (float)out->h);
+        if (moshed) {
+            p.primitive = GL_TRIANGLES;
+            p.count = 6 * mv->w * mv->h;
+        }
+        if (!strata_pass_run(&p))
+            return in;
+    }
     hs->cur ^= 1;
     return out;
 }
@@ -603,23 +676,91 @@ static float hash3(int a, int b, int c)
     return (float)(h >> 8) * (1.0f / 16777216.0f);
 }
 
+/* The shaders' u_time: the frame block's time, wrapped as render/uniforms.c wraps it. */
+static float shader_time(const strata_fx_inputs *fi)
+{
+    double t = fi->u->time;
+    return (float)(t - 10000.0 * (double)(int64_t)(t / 10000.0));
+}
+
 static int tick(const strata_fx_inputs *fi, float hz)
 {
-    return (int)floorf((float)fi->u->time * hz + 1e-3f);
+    return (int)floorf(shader_time(fi) * hz + 1e-3f);
+}
+
+/* Tear's band height this 1/15 s (tear.glsl). */
+static float tear_band(const strata_fx_inputs *fi, int h)
+{
+    float band = floorf((6.0f + 74.0f * hash3(tick(fi, 15.0f), 1, 0)) * (float)h / 720.0f);
+    return band > 2.0f ? band : 2.0f;
+}
+
+static float smoothstepf(float e0, float e1, float x)
+{
+    float t = (x - e0) / (e1 - e0);
+    t = t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t);
+    return t * t * (3.0f - 2.0f * t);
+}
+
+/* The row table of this frame (fx_common.glsl's u_fx_rows; what tear.glsl and vhs.glsl
+ * describe, in the shaders' float arithmetic): every row's tear shift, vhs offset, vhs
+ * band and the vhs noise's row hash. Done in C once per frame instead of in every tap
+ * of every pixel (up to 9 tear evaluations a pixel in a fused pass); the fused and the
+ * one-pass-per-stage paths read the same table. */
+static void fill_rows(strata_fx *fx, const strata_fx_inputs *fi)
+{
+    const float at = fx->amount[STRATA_FX_TEAR], av = fx->amount[STRATA_FX_VHS];
+    const float w = (float)fx->w, h = (float)fx->h, scale = h / 720.0f, t = shader_time(fi);
+    const int epoch = tick(fi, 15.0f), t30 = tick(fi, 30.0f);
+    const float band_h = tear_band(fi, fx->h);
+    const float roll = 1.0f - (t * 0.14f - floorf(t * 0.14f));
+    const uint32_t k30 = hash_u((uint32_t)t30 + 0x9e3779b9u);
+    for (int y = 0; y < fx->h; y++) {
+        uint32_t *r = fx->rows + 4 * y;
+        int band = (int)(((float)y + 0.5f) / band_h);
+        float torn = hash3(band, epoch, 2) <= 0.4f * at ? 1.0f : 0.0f;
+        float shift = torn * (hash3(band, epoch, 3) - 0.5f) * 0.25f * at;
+        float jitter = (hash3(y, t30, 4) - 0.5f) * 4.0f * scale * at;
+        r[0] = (uint32_t)(int)rintf(shift * w + jitter);
+        float yy = ((float)y + 0.5f) / h;
+        float wob =
+            (0.6f * sinf(yy * 23.0f + t * 2.7f) + 0.4f * sinf(yy * 161.0f - t * 9.0f)) * 3.0f;
+        float dist = fabsf(yy - roll);
+        float vband = smoothstepf(0.07f, 0.0f, fminf(dist, 1.0f - dist)) * av;
+        float tear = vband * (hash3(y, t30, 5) - 0.3f) * 40.0f;
+        float head = (yy <= 0.02f ? 1.0f : 0.0f) * (1.0f - yy / 0.02f) * 30.0f;
+        r[1] = (uint32_t)(int)rintf((wob + tear + head) * scale * av);
+        memcpy(&r[2], &vband, sizeof vband);
+        r[3] = hash_u((uint32_t)y ^ k30);
+    }
+    glActiveTexture(GL_TEXTURE0);
+    glBindTexture(GL_TEXTURE_2D, fx->rows_tex);
+    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, fx->h, 1, GL_RGBA_INTEGER, GL_UNSIGNED_INT, fx->rows);
 }
 
 /* A chain program with stage amounts a[1..n] (a[0] unused): one fused run, or one stage. */
-static bool run_chain(strata_program prog, const char *timer, const float *a, int n,
+static bool run_chain(strata_fx *fx, strata_program prog, const char *timer, const float *a, int n,
                       const strata_target *in, const dest *d, const strata_fx_inputs *fi)
 {
     strata_pass p = chain_pass(timer, prog, d->target, in, fi);
+    p.in[1].name = "u_fx_rows";
+    p.in[1].tex = fx->rows_tex;
     int k = 0;
     for (int i = 1; i <= n; i++)
         p.uni[k++] = STRATA_UF(stage_amount[i], a[i]);
-    float band = floorf((6.0f + 74.0f * hash3(tick(fi, 15.0f), 1, 0)) * (float)in->h / 720.0f);
     float ang = hash3(tick(fi, 7.5f), 17, 0) * 6.28318530717959f;
-    p.uni[k++] = STRATA_UF("u_fx_tear_band", band > 2.0f ? band : 2.0f);
-    p.uni[k++] = STRATA_U2("u_fx_rgb_dir", cosf(ang), 0.35f * sinf(ang));
+    const float ar = fx->amount[STRATA_FX_RGB], rw = (float)in->w, rh = (float)in->h;
+    p.uni[k++] = STRATA_U2("u_fx_rgb_k", ar * rw * (0.012f * cosf(ang) - 0.01f),
+                           ar * rh * (0.012f * 0.35f * sinf(ang) - 0.01f));
+    p.uni[k++] = STRATA_UF("u_fx_rgb_l", 0.02f * ar);
+    /* Per-frame values of vhs and crush (vhs.glsl, crush.glsl), in the shaders' order. */
+    const float scale = (float)in->h / 720.0f, av = fx->amount[STRATA_FX_VHS];
+    const float ac = fx->amount[STRATA_FX_CRUSH];
+    p.uni[k++] = STRATA_UI("u_fx_vhs_bleed", (int)rintf((2.0f + 6.0f * av) * scale));
+    float cell = fmaxf(1.0f, floorf(1.0f + ac * 7.0f * (float)in->h / 720.0f));
+    float levels = floorf(32.0f + (5.0f - 32.0f) * ac);
+    p.uni[k++] =
+        STRATA_U4("u_fx_crush_k", cell, 1.0f / cell, levels - 1.0f, fminf(1.0f, ac * 10.0f));
     /* Always all three: a program keeps its uniforms from its last draw. */
     p.uni[k] = STRATA_UI2("u_fx_origin", 0, 0);
     p.uni[k + 1] = STRATA_UI("u_fx_present", 0);
@@ -640,6 +781,18 @@ static bool run_chain(strata_program prog, const char *timer, const float *a, in
         p.uni[k + 2] = STRATA_UF("u_fx_gain", strata_output_gain());
     }
     return strata_pass_run(&p);
+}
+
+/* The program set for a run's stages in `mask`: with FX_SRC_Q when the input is not
+ * 8-bit, the grade does not round it first and the first stage running selects. */
+static unsigned fused_mask(const step *s, unsigned mask, const strata_target *in)
+{
+    if (in->format == GL_RGBA8 || (mask & 1u))
+        return mask;
+    for (int i = 0; i < s->n; i++)
+        if (mask & (2u << i))
+            return selects(s->st[i]) ? mask | MASK_SRC_Q : mask;
+    return mask;
 }
 
 /* A fused run: the grade (while not neutral) and its stages running this frame in one
@@ -665,7 +818,7 @@ static const strata_target *run_fused(strata_fx *fx, step *s, const strata_targe
     strata_target *pp = in == &fx->pp[0] ? &fx->pp[1] : &fx->pp[0];
     if (fx->fused) {
         dest d = {.target = pp, .out = out};
-        if (run_chain(variant(s, mask), "fx_chain", a, n, in, &d, fi)) {
+        if (run_chain(fx, variant(s, fused_mask(s, mask, in)), "fx_chain", a, n, in, &d, fi)) {
             for (int i = 0; i < n; i++)
                 ran[st[i]] = true;
             return out ? NULL : pp;
@@ -676,9 +829,9 @@ static const strata_target *run_fused(strata_fx *fx, step *s, const strata_targe
         strata_target *next = cur == &fx->pp[0] ? &fx->pp[1] : &fx->pp[0];
         dest d = {.target = next};
         float one[2] = {0.0f, a[i]};
-        bool ok =
-            i == 0 ? run_chain(shared.grade, "grade", one, 0, cur, &d, fi)
-                   : run_chain(shared.prog[st[i - 1]], timer_names[st[i - 1]], one, 1, cur, &d, fi);
+        bool ok = i == 0 ? run_chain(fx, shared.grade, "grade", one, 0, cur, &d, fi)
+                         : run_chain(fx, shared.prog[st[i - 1]], timer_names[st[i - 1]], one, 1,
+                                     cur, &d, fi);
         if (ok && i > 0)
             ran[st[i - 1]] = true;
         if (ok)
@@ -755,6 +908,8 @@ static const strata_target *run_chain_to(strata_fx *fx, const strata_target *src
         return src;
     }
     check_plan(fx);
+    if (fx->amount[STRATA_FX_TEAR] > 0.0f || fx->amount[STRATA_FX_VHS] > 0.0f)
+        fill_rows(fx, in);
     /* The last step that draws may draw straight to the output when it is a fused run and
      * the picture fills the output's viewport at its own size. */
     int last = -1;

@@ -4,33 +4,36 @@
 // cell the lower right of the middle four).
 
 #define FX_CRUSH_TAPS 1
+#define FX_CRUSH_SELECTS 0
 
-const float FX_BAYER[16] = float[16](0.0, 8.0, 2.0, 10.0, 12.0, 4.0, 14.0, 6.0,
-                                     3.0, 11.0, 1.0, 9.0, 15.0, 7.0, 13.0, 5.0);
+// From fx.c, per frame: x the cell size max(1, floor(1 + 7 a h / 720)), y 1 / cell,
+// z the levels less one, floor(mix(32, 5, a)) - 1, w the quantisation's fade min(1, 10 a).
+uniform vec4 u_fx_crush_k;
 
-float fx_crush_cell(float a)
-{
-    return max(1.0, floor(1.0 + a * 7.0 * u_resolution.y / 720.0));
-}
+// The cell of p: floor((p + 0.5) / cell), which is never within rounding of an integer
+// (p + 0.5 is a half, cell an integer), so the reciprocal gives the same cell.
+vec2 fx_crush_cid(ivec2 p) { return floor((vec2(p) + 0.5) * u_fx_crush_k.y); }
 
 ivec2 fx_crush_tap(ivec2 p, float a, int i)
 {
-    float cell = fx_crush_cell(a);
-    vec2 cid = floor((vec2(p) + 0.5) / cell);
-    return min(ivec2(cid * cell + floor(0.5 * cell)), ivec2(u_resolution) - 1);
+    float cell = u_fx_crush_k.x;
+    return min(ivec2(fx_crush_cid(p) * cell + floor(0.5 * cell)), ivec2(u_resolution) - 1);
 }
 
 vec4 fx_crush_mix(ivec2 p, float a, vec4 c0, vec4 c1, vec4 c2)
 {
-    float cell = fx_crush_cell(a);
-    vec2 cid = floor((vec2(p) + 0.5) / cell);
     vec3 c = c0.rgb;
-    float levels = floor(mix(32.0, 5.0, a));
-    // Dither per cell, not per pixel, so a cell stays one flat colour.
-    ivec2 b = ivec2(mod(cid, 4.0));
-    float d = (FX_BAYER[b.y * 4 + b.x] + 0.5) / 16.0;
-    vec3 q = floor(c * (levels - 1.0) + d) / (levels - 1.0);
+    float l1 = u_fx_crush_k.z;
+    // Dither per cell, not per pixel, so a cell stays one flat colour. The 4x4 Bayer
+    // matrix (0 8 2 10 / 12 4 14 6 / 3 11 1 9 / 15 7 13 5) by its bits: with v = x ^ y,
+    // v's bit 0 gives 8, y's bit 0 gives 4, v's bit 1 gives 2, y's bit 1 gives 1 (a
+    // constant array indexed per pixel is a gather on llvmpipe).
+    ivec2 b = ivec2(fx_crush_cid(p)) & 3;
+    int v = b.x ^ b.y;
+    int m = ((v & 1) << 3) | ((b.y & 1) << 2) | (v & 2) | (b.y >> 1);
+    float d = (float(m) + 0.5) / 16.0;
+    vec3 q = floor(c * l1 + d) / l1;
     // Fade the quantisation in over the first tenth (cells are still 1 px there), so a
     // rising glitch does not switch 32 levels on at once.
-    return vec4(clamp(mix(c, q, min(1.0, a * 10.0)), 0.0, 1.0), 1.0);
+    return vec4(clamp(mix(c, q, u_fx_crush_k.w), 0.0, 1.0), 1.0);
 }

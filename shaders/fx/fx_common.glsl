@@ -7,6 +7,14 @@
 
 uniform sampler2D u_fx_src;  // unit 0: the effect's input
 uniform float u_fx_amount;     // 0..1: curve(glitch) * fx_<name> + burst
+// The chain's per-row table of this frame (engine/fx/fx.c fill_rows), one texel per row
+// (x = the row): .x tear's shift in pixels, .y vhs's x offset in pixels (both ints), .z
+// vhs's roll band strength (float bits), .w vhs's noise hash of the row and tick. They
+// depend only on the row, the frame and the amounts: llvmpipe would compute them in
+// every pixel and every tap (a fused pass evaluates tear up to 9 times a pixel).
+uniform usampler2D u_fx_rows;
+
+uvec4 fx_row(int y) { return texelFetch(u_fx_rows, ivec2(y, 0), 0); }
 
 uint fx_hash_u(uint x)
 {

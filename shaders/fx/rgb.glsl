@@ -5,17 +5,30 @@
 // split in whole pixels.
 
 #define FX_RGB_TAPS 3
+#define FX_RGB_SELECTS 1  // its channels are its inputs' 8-bit channels
 
-// The split's direction this 1/7.5 s, (cos t, 0.35 sin t) with t = fx_hash(tick, 17, 0) *
-// TAU, from fx.c: the same for every pixel (llvmpipe would compute it in every one).
-uniform vec2 u_fx_rgb_dir;
+// The split, a * (0.012 (cos t, 0.35 sin t) + 0.02 (uv - 0.5)) * size in pixels, t =
+// fx_hash(tick, 17, 0) * TAU jumping 7.5 times a second, is k + l * (p + 0.5) with
+// u_fx_rgb_k = a * size * (0.012 (cos t, 0.35 sin t) - 0.01) and u_fx_rgb_l = 0.02 a from
+// fx.c: the same for every pixel (llvmpipe would compute them in every one, and the
+// division by the size at every tap).
+uniform vec2 u_fx_rgb_k;
+uniform float u_fx_rgb_l;
 
 ivec2 fx_rgb_tap(ivec2 p, float a, int i)
 {
     // Radial part: the edges split more than the centre, as through a cheap lens.
-    vec2 uv = (vec2(p) + 0.5) / u_resolution;
-    ivec2 d = ivec2(round(a * (0.012 * u_fx_rgb_dir + 0.02 * (uv - 0.5)) * u_resolution));
-    return i == 0 ? p : fx_clampi(i == 1 ? p + d : p - d);
+    // Per component: d.y depends on the row alone, so the three taps of a vhs stage
+    // after this one (one row) share it and tear's row reads (the compiler merges equal
+    // scalar work, not vectors that differ in x).
+    int dx = int(round(u_fx_rgb_k.x + u_fx_rgb_l * (float(p.x) + 0.5)));
+    int dy = int(round(u_fx_rgb_k.y + u_fx_rgb_l * (float(p.y) + 0.5)));
+    if (i == 2) {
+        dx = -dx;
+        dy = -dy;
+    }
+    ivec2 size = ivec2(u_resolution);
+    return i == 0 ? p : ivec2(clamp(p.x + dx, 0, size.x - 1), clamp(p.y + dy, 0, size.y - 1));
 }
 
 vec4 fx_rgb_mix(ivec2 p, float a, vec4 c, vec4 red, vec4 blue)

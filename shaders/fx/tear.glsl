@@ -6,21 +6,19 @@
 
 #define FX_TEAR_TAPS 1
 
-// The band height of this 1/15 s, max(2, floor(mix(6, 80, fx_hash(epoch, 1, 0)) * h / 720)),
-// from fx.c: the same for every pixel, and a fused pass evaluates this stage up to 9
-// times a pixel (llvmpipe does not hoist work that only depends on uniforms).
-uniform float u_fx_tear_band;
+// The shift of each line, round(shift * width + jitter) with the band's tear (a band of
+// max(2, floor(mix(6, 80, fx_hash(epoch, 1, 0)) * h / 720)) lines, torn when
+// fx_hash(band, epoch, 2) <= 0.4 a, shift (fx_hash(band, epoch, 3) - 0.5) * a / 4 of the
+// width, epoch the 1/15 s tick) and the line's jitter ((fx_hash(y, tick30, 4) - 0.5) * 4 a
+// px at 720p), is fx_row(y).x: computed per frame in fx.c (fill_rows), not per tap.
+
+#define FX_TEAR_TAPS 1
+#define FX_TEAR_SELECTS 1  // its result is a texel of its input: no rounding after it
 
 ivec2 fx_tear_tap(ivec2 p, float a, int i)
 {
-    int epoch = fx_tick(15.0);  // tears hold 1/15 s: a 1/30 s flicker reads as noise
-    float scale = u_resolution.y / 720.0;
-    int band = int((float(p.y) + 0.5) / u_fx_tear_band);
-    float torn = step(fx_hash(band, epoch, 2), 0.4 * a);
-    float shift = torn * (fx_hash(band, epoch, 3) - 0.5) * 0.25 * a;
-    float jitter = (fx_hash(p.y, fx_tick(30.0), 4) - 0.5) * 4.0 * scale * a;
     int w = int(u_resolution.x);
-    int x = p.x + int(round(shift * u_resolution.x + jitter));  // |dx| <= w / 8 + 2
+    int x = p.x + int(fx_row(p.y).x);  // |dx| <= w / 8 + 2
     // Wrap without %: an integer division is scalar on llvmpipe, a select is not.
     x += x < 0 ? w : 0;
     return ivec2(x >= w ? x - w : x, p.y);

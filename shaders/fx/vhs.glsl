@@ -7,48 +7,41 @@
 
 #define FX_VHS_TAPS 3
 
-vec3 fx_rgb2yiq(vec3 c)
-{
-    return vec3(dot(c, vec3(0.299, 0.587, 0.114)), dot(c, vec3(0.596, -0.274, -0.322)),
-                dot(c, vec3(0.211, -0.523, 0.312)));
-}
+// Per line, from fx.c (fill_rows) once per frame, not per tap and pixel:
+// fx_row(y).y, the x offset round((wob + tear + head) * a) at 720p: tape wobble, two slow
+//   sines over the height (0.6 sin(y 23 + t 2.7) + 0.4 sin(y 161 - t 9)) * 3 px; inside
+//   the tracking roll band (crawling down every ~7 s) a tear of (fx_hash(y, tick30, 5) -
+//   0.3) * 40 px times the band; head switching, the last 2% of lines sliding up to 30 px
+//   as a real deck's bottom edge does;
+// fx_row(y).z, the band: smoothstep(0.07, 0, distance to the roll line) * a;
+// fx_row(y).w, the noise's hash of the line and tick (fx_hash's two inner rounds).
 
-vec3 fx_yiq2rgb(vec3 c)
-{
-    return vec3(dot(c, vec3(1.0, 0.956, 0.621)), dot(c, vec3(1.0, -0.272, -0.647)),
-                dot(c, vec3(1.0, -1.106, 1.703)));
-}
+#define FX_VHS_TAPS 3
+#define FX_VHS_SELECTS 0
 
-// The tracking roll band's strength at line p.y (0 outside the band).
-float fx_vhs_band(ivec2 p, float a)
-{
-    float y = (float(p.y) + 0.5) / u_resolution.y;
-    // Tracking roll: a band crawls down the picture every ~7 s, torn and noisy inside.
-    float roll = 1.0 - fract(u_time * 0.14);
-    float dist = abs(y - roll);
-    return smoothstep(0.07, 0.0, min(dist, 1.0 - dist)) * a;
-}
+uniform int u_fx_vhs_bleed;  // round((2 + 6 a) * h / 720) px, from fx.c
 
 ivec2 fx_vhs_tap(ivec2 p, float a, int i)
 {
-    float scale = u_resolution.y / 720.0;
-    float t = u_time;
-    float y = (float(p.y) + 0.5) / u_resolution.y;
-    // Tape wobble: two slow sines over the height, a few pixels at 720p.
-    float wob = (0.6 * sin(y * 23.0 + t * 2.7) + 0.4 * sin(y * 161.0 - t * 9.0)) * 3.0;
-    float tear = fx_vhs_band(p, a) * (fx_hash(p.y, fx_tick(30.0), 5) - 0.3) * 40.0;
-    // Head switching: the last 2% of lines slide, as a real deck's bottom edge does.
-    float head = step(y, 0.02) * (1.0 - y / 0.02) * 30.0;
-    int xoff = int(round((wob + tear + head) * scale * a));
-    int bleed = int(round((2.0 + 6.0 * a) * scale));
-    return fx_clampi(ivec2(p.x + xoff - i * bleed, p.y));
+    int x = p.x + int(fx_row(p.y).y) - i * u_fx_vhs_bleed;
+    return ivec2(clamp(x, 0, int(u_resolution.x) - 1), p.y);
 }
+
+// Chroma: the taps' I and Q averaged (the bleed), mixed with the pixel's by a, times
+// 1 - a / 4, back to RGB with the luma. All of it is linear in the taps, so it is one
+// matrix (RGB -> IQ -> RGB, FX_VHS_IQ) of w0 t0 + w1 (t1 + t2), with w0 = (1 - 2a/3)(1 - a/4)
+// and w1 = a/3 (1 - a/4): 3 dot products a pixel instead of 13.
+const mat3 FX_VHS_IQ = mat3(0.956, -0.272, -1.106, 0.621, -0.647, 1.703, 0.0, 0.0, 0.0) *
+                       mat3(0.596, 0.211, 0.0, -0.274, -0.523, 0.0, -0.322, 0.312, 0.0);
 
 vec4 fx_vhs_mix(ivec2 p, float a, vec4 t0, vec4 t1, vec4 t2)
 {
-    vec3 c0 = fx_rgb2yiq(t0.rgb), c1 = fx_rgb2yiq(t1.rgb), c2 = fx_rgb2yiq(t2.rgb);
-    vec2 iq = mix(c0.yz, (c0.yz + c1.yz + c2.yz) / 3.0, a) * (1.0 - 0.25 * a);
-    float n = fx_hash(p.x, p.y, fx_tick(30.0)) - 0.5;
-    float luma = c0.x + n * (0.12 * a + 0.6 * fx_vhs_band(p, a)) + 0.04 * a;
-    return vec4(clamp(fx_yiq2rgb(vec3(luma, iq)), 0.0, 1.0), 1.0);
+    float s = 1.0 - 0.25 * a, w1 = a / 3.0 * s, w0 = s - 2.0 * w1;
+    vec3 chroma = FX_VHS_IQ * (w0 * t0.rgb + w1 * (t1.rgb + t2.rgb));
+    uvec4 row = fx_row(p.y);
+    // fx_hash(p.x, p.y, tick30): the outer round of the row's hash.
+    float n = float(fx_hash_u(uint(p.x) ^ row.w) >> 8) * (1.0 / 16777216.0) - 0.5;
+    float luma = dot(t0.rgb, vec3(0.299, 0.587, 0.114)) +
+                 n * (0.12 * a + 0.6 * uintBitsToFloat(row.z)) + 0.04 * a;
+    return vec4(clamp(luma + chroma, 0.0, 1.0), 1.0);
 }

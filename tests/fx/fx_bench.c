@@ -1,9 +1,12 @@
-/* fx_bench [WxH] [FRAMES] [PNG] [EFFECT]: per-effect GPU ms of the fx chain at glitch 1,
+/* fx_bench [WxH] [FRAMES] [PNG] [EFFECT|workload]: per-effect GPU ms of the fx chain at glitch 1,
  * every effect at amount 1 (feedback 0.5), on the default scene rendered once at the given
  * size (1280x720 by default). Prints one row per pass from the GPU timers. Not a test:
  * figures go to docs/BENCHMARKS.md. PNG: write the last frame there, to look at. EFFECT:
  * run that effect alone ("rgb", "sort", ...). Then the whole chain's wall time fused and
- * unfused (strata_fx_set_fused), and each effect alone. */
+ * unfused (strata_fx_set_fused), and each effect alone. "workload": the chain as issue 12's
+ * workload runs it (default shapes, parameters and order at glitch 0.5: block, then tear,
+ * rgb, vhs and crush fused), whole, its block alone and its fused run alone, wall and CPU
+ * per frame (CPU moves less on a machine shared with other work). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +80,49 @@ static void compile_table(strata_fx *fx, const strata_target *src, strata_frame_
            make, ms[0], ms[1], ms[2]);
 }
 
+/* Wall and CPU ms per frame, glFinish included, of the chain in `order` (n 0: default). */
+static void timed_order(strata_fx *fx, const strata_target *src, strata_frame_uniforms *u,
+                        int frames, const char *label, const strata_fx_effect *order, int n)
+{
+    strata_fx_effect all[STRATA_FX_COUNT];
+    for (int i = 0; i < STRATA_FX_COUNT; i++)
+        all[i] = (strata_fx_effect)i;
+    strata_fx_set_order(fx, n ? order : all, n ? n : STRATA_FX_COUNT);
+    strata_fx_reset(fx);
+    for (int f = 0; f < 3; f++) {
+        u->frame = f;
+        strata_fx_run(fx, src, &(strata_fx_inputs){.u = u});
+        glFinish();
+    }
+    uint64_t t0 = strata_time_ns();
+    double c0 = cpu_ms();
+    for (int f = 3; f < frames + 3; f++) {
+        u->frame = f;
+        u->time = 1.0 + f / 30.0;
+        strata_fx_run(fx, src, &(strata_fx_inputs){.u = u});
+        glFinish();
+    }
+    printf("%-10s %9.2f %9.2f\n", label, (double)(strata_time_ns() - t0) * 1e-6 / frames,
+           (cpu_ms() - c0) / frames);
+}
+
+static void workload_table(strata_fx *fx, const strata_target *src, strata_frame_uniforms *u,
+                           int frames)
+{
+    const strata_fx_effect block = STRATA_FX_BLOCK;
+    const strata_fx_effect pixel[] = {STRATA_FX_TEAR, STRATA_FX_RGB, STRATA_FX_VHS,
+                                      STRATA_FX_CRUSH};
+    float a[STRATA_FX_COUNT];
+    strata_fx_amounts(fx, a);
+    printf("\nworkload amounts:");
+    for (int e = 0; e < STRATA_FX_COUNT; e++)
+        printf(" %s %.3f", strata_fx_effect_name((strata_fx_effect)e), (double)a[e]);
+    printf("\nms per frame incl. glFinish, wall and CPU (all threads)\n");
+    timed_order(fx, src, u, frames, "whole", NULL, 0);
+    timed_order(fx, src, u, frames, "block", &block, 1);
+    timed_order(fx, src, u, frames, "fused", pixel, 4);
+}
+
 /* Wall ms per frame, glFinish included, of the whole chain fused and one pass per stage. */
 static void fused_table(strata_fx *fx, const strata_target *src, strata_frame_uniforms *u,
                         int frames)
@@ -116,6 +162,7 @@ int main(int argc, char **argv)
     if (frames < 1)
         frames = 1;
     const char *png = argc > 3 ? argv[3] : NULL;
+    bool workload = argc > 4 && !strcmp(argv[4], "workload");
     int only = argc > 4 ? strata_fx_effect_find(argv[4]) : -1;
     strata_gl gl;
     if (!test_gl_open(&gl, NULL))
@@ -125,14 +172,16 @@ int main(int argc, char **argv)
     strata_uniforms_upload_audio(&audio);
     strata_params prm;
     strata_params_init(&prm);
-    prm.value[STRATA_P_glitch] = 1.0f;
-    prm.value[STRATA_P_feedback] = 0.5f;
-    for (int i = 0; i < STRATA_PARAM_COUNT; i++)
+    prm.value[STRATA_P_glitch] = workload ? 0.5f : 1.0f;
+    prm.value[STRATA_P_feedback] = workload ? prm.value[STRATA_P_feedback] : 0.5f;
+    for (int i = 0; !workload && i < STRATA_PARAM_COUNT; i++)
         if (!strncmp(strata_param_defs[i].name, "fx_", 3) &&
             strcmp(strata_param_defs[i].name, "fx_sort_threshold") != 0)
             prm.value[i] = 1.0f;
-    prm.value[STRATA_P_fx_trails_zoom] = 0.2f;
-    prm.value[STRATA_P_fx_trails_rotate] = 0.2f;
+    if (!workload) {
+        prm.value[STRATA_P_fx_trails_zoom] = 0.2f;
+        prm.value[STRATA_P_fx_trails_rotate] = 0.2f;
+    }
 
     strata_target src;
     if (!strata_target_init(&src, w, h, GL_RGBA8))
@@ -156,7 +205,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "fx_bench: %s\n", r.msg);
         return 1;
     }
-    for (int i = 0; i < STRATA_FX_COUNT; i++)
+    for (int i = 0; !workload && i < STRATA_FX_COUNT; i++)
         strata_fx_set_shape(fx, i, (strata_fx_shape){STRATA_FX_CURVE_LINEAR, 0, 0});
     if (only >= 0) {
         strata_fx_effect e = (strata_fx_effect)only;
@@ -211,7 +260,9 @@ int main(int argc, char **argv)
             free(px);
         }
     }
-    if (only < 0) {
+    if (workload) {
+        workload_table(fx, &src, &u, frames);
+    } else if (only < 0) {
         fused_table(fx, &src, &u, frames);
         compile_table(fx, &src, &u, prm.value);
         solo_table(fx, &src, &u, frames);

@@ -356,6 +356,62 @@ static void every_stage_set_fused_equals_unfused(void **state)
     strata_target_free(&src);
 }
 
+/* A float input (an ISF scene's float target may be the chain's source): its values lie
+ * between the 8-bit steps. Tear and rgb only select, and the fused pass does not round
+ * after them, so its stage 0 rounds such an input (FX_SRC_Q) as the unfused first
+ * pass's RGBA8 target does; a first stage that computes (vhs) reads it as it is in both.
+ * Equal to the bit, every order of the four stages that starts with each of them. */
+static void float_input_fused_equals_unfused(void **state)
+{
+    (void)state;
+    setup s;
+    defaults(&s);
+    s.prm[STRATA_P_glitch] = 0.9f;
+    s.prm[STRATA_P_fx_tear] = 0.8f;
+    s.prm[STRATA_P_fx_rgb] = 0.8f;
+    s.prm[STRATA_P_fx_vhs] = 0.8f;
+    s.prm[STRATA_P_fx_crush] = 0.8f;
+    strata_target src;
+    assert_true(strata_target_init(&src, W, H, GL_RGBA16F));
+    float *fpx = malloc((size_t)W * H * 4 * sizeof *fpx);
+    assert_non_null(fpx);
+    make_picture(px, 0);
+    /* A third of a step off the 8-bit grid, varying over the picture. */
+    for (size_t i = 0; i < (size_t)W * H * 4; i++)
+        fpx[i] = i % 4 == 3 ? 1.0f : ((float)px[i] + 0.1f + 0.6f * (float)(i % 7) / 7.0f) / 255.0f;
+    glBindTexture(GL_TEXTURE_2D, src.tex);
+    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, W, H, GL_RGBA, GL_FLOAT, fpx);
+    free(fpx);
+    static const strata_fx_effect orders[][4] = {
+        {STRATA_FX_TEAR, STRATA_FX_RGB, STRATA_FX_VHS, STRATA_FX_CRUSH},
+        {STRATA_FX_RGB, STRATA_FX_VHS, STRATA_FX_TEAR, STRATA_FX_CRUSH},
+        {STRATA_FX_VHS, STRATA_FX_TEAR, STRATA_FX_RGB, STRATA_FX_CRUSH},
+        {STRATA_FX_CRUSH, STRATA_FX_TEAR, STRATA_FX_RGB, STRATA_FX_VHS},
+    };
+    for (int o = 0; o < 4; o++) {
+        memcpy(s.order, orders[o], sizeof orders[o]);
+        s.norder = 4;
+        strata_fx *fa = make_chain(&s, true), *fb = make_chain(&s, false);
+        strata_frame_uniforms u = {.time = 1.0,
+                                   .frame = 30,
+                                   .dt = 1.0f / 30,
+                                   .width = W,
+                                   .height = H,
+                                   .audio = &audio,
+                                   .params = s.prm};
+        strata_fx_inputs in = {.u = &u};
+        strata_target_read(strata_fx_run(fa, &src, &in), img_a);
+        strata_target_read(strata_fx_run(fb, &src, &in), img_b);
+        int d = max_diff(img_a, img_b, (size_t)W * H * 4, false);
+        printf("float input, %s first: max difference %d/255\n",
+               strata_fx_effect_name(orders[o][0]), d);
+        assert_int_equal(d, 0);
+        strata_fx_destroy(fa);
+        strata_fx_destroy(fb);
+    }
+    strata_target_free(&src);
+}
+
 /* The fused pass drawn straight into the output equals the unfused picture drawn by the
  * output pass: at the same size and letterboxed in a taller output, with a gain. */
 static void present_equals_output_copy(void **state)
@@ -487,6 +543,7 @@ int main(void)
         cmocka_unit_test(every_preset_fused_equals_unfused),
         cmocka_unit_test(random_chains_fused_equal_unfused),
         cmocka_unit_test(every_stage_set_fused_equals_unfused),
+        cmocka_unit_test(float_input_fused_equals_unfused),
         cmocka_unit_test(present_equals_output_copy),
         cmocka_unit_test(grade_at_glitch_zero_is_the_grade_pass),
     };
