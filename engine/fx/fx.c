@@ -756,7 +756,7 @@ static bool run_chain(strata_fx *fx, strata_program prog, const char *timer, con
     /* Per-frame values of vhs and crush (vhs.glsl, crush.glsl), in the shaders' order. */
     const float scale = (float)in->h / 720.0f, av = fx->amount[STRATA_FX_VHS];
     const float ac = fx->amount[STRATA_FX_CRUSH];
-    p.uni[k++] = STRATA_UI("u_fx_vhs_bleed", (int)rintf((2.0f + 6.0f * av) * scale));
+    p.uni[k++] = STRATA_UI("u_fx_vhs_bleed", (int)rintf(1.5f * rintf((2.0f + 6.0f * av) * scale)));
     float cell = fmaxf(1.0f, floorf(1.0f + ac * 7.0f * (float)in->h / 720.0f));
     float levels = floorf(32.0f + (5.0f - 32.0f) * ac);
     p.uni[k++] =
