@@ -21,6 +21,10 @@
 // the taps (rgb 3 x vhs 2: 6 evaluations of the stages before rgb), inlined.
 #include "common.glsl"
 #include "fx/fx_common.glsl"
+// Set by rgb's tap (rgb.glsl) for the stage it calls: the pixel it taps for and which tap.
+// A tear stage right under rgb (FX_TEAR_UNDER_RGB) takes its shift from there.
+ivec2 fx_up_p;
+int fx_up_i;
 #ifndef FX_N
 #define FX_N 0
 #endif
