@@ -186,6 +186,9 @@ static void stage_defines(char *buf, size_t len, bool grade, bool src_q, const s
                       "#define FX_MIX%d fx_%s_mix\n#define FX_T%d FX_%s_TAPS\n"
                       "#define FX_SEL%d FX_%s_SELECTS\n",
                       m, i + 1, name, i + 1, name, i + 1, m, i + 1, m);
+        if (i > 0 && st[i] == STRATA_FX_RGB && st[i - 1] == STRATA_FX_TEAR && k > 0 &&
+            (size_t)k < len)
+            k += snprintf(buf + k, len - (size_t)k, "#define FX_TEAR_UNDER_RGB 1\n");
     }
 }
 
@@ -340,7 +343,7 @@ static GLuint make_rows_tex(int h)
     GLuint t;
     glGenTextures(1, &t);
     glBindTexture(GL_TEXTURE_2D, t);
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA32UI, h, 1, 0, GL_RGBA_INTEGER, GL_UNSIGNED_INT, NULL);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA32UI, h, 2, 0, GL_RGBA_INTEGER, GL_UNSIGNED_INT, NULL);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
@@ -366,7 +369,7 @@ static bool make_targets(strata_fx *fx, int w, int h)
     for (int i = 0; ok && i < 2; i++)
         ok = strata_target_init(&fx->motion.t[i], bw, bh, GL_RGBA32F);
     if (ok) {
-        fx->rows = calloc((size_t)h * 4, sizeof *fx->rows);
+        fx->rows = calloc((size_t)h * 8, sizeof *fx->rows);
         fx->rows_tex = fx->rows ? make_rows_tex(h) : 0;
         ok = fx->rows_tex != 0;
     }
@@ -702,6 +705,15 @@ static float smoothstepf(float e0, float e1, float x)
     return t * t * (3.0f - 2.0f * t);
 }
 
+/* rgb's split's constant part (rgb.glsl's u_fx_rgb_k), component c (0 x, 1 y). */
+static float rgb_k(const strata_fx *fx, const strata_fx_inputs *fi, int c)
+{
+    float ang = hash3(tick(fi, 7.5f), 17, 0) * 6.28318530717959f;
+    float ar = fx->amount[STRATA_FX_RGB];
+    return c == 0 ? ar * (float)fx->w * (0.012f * cosf(ang) - 0.01f)
+                  : ar * (float)fx->h * (0.012f * 0.35f * sinf(ang) - 0.01f);
+}
+
 /* The row table of this frame (fx_common.glsl's u_fx_rows; what tear.glsl and vhs.glsl
  * describe, in the shaders' float arithmetic): every row's tear shift, vhs offset, vhs
  * band and the vhs noise's row hash. Done in C once per frame instead of in every tap
@@ -735,7 +747,21 @@ static void fill_rows(strata_fx *fx, const strata_fx_inputs *fi)
     }
     glActiveTexture(GL_TEXTURE0);
     glBindTexture(GL_TEXTURE_2D, fx->rows_tex);
-    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, fx->h, 1, GL_RGBA_INTEGER, GL_UNSIGNED_INT, fx->rows);
+        /* The second row: rgb's vertical split per row (rgb.glsl, the shader's float
+     * arithmetic) and tear's shift at the two rows it splits to (fx_common.glsl). */
+    uint32_t *r2 = fx->rows + 4 * fx->h;
+    const float ky = rgb_k(fx, fi, 1), l = 0.02f * fx->amount[STRATA_FX_RGB];
+    for (int y = 0; y < fx->h; y++) {
+        int dy = (int)rintf(ky + l * ((float)y + 0.5f));
+        int y1 = y + dy, y2 = y - dy;
+        y1 = y1 < 0 ? 0 : (y1 > fx->h - 1 ? fx->h - 1 : y1);
+        y2 = y2 < 0 ? 0 : (y2 > fx->h - 1 ? fx->h - 1 : y2);
+        r2[4 * y] = (uint32_t)dy;
+        r2[4 * y + 1] = fx->rows[4 * y1];
+        r2[4 * y + 2] = fx->rows[4 * y2];
+        r2[4 * y + 3] = 0;
+    }
+    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, fx->h, 2, GL_RGBA_INTEGER, GL_UNSIGNED_INT, fx->rows);
 }
 
 /* A chain program with stage amounts a[1..n] (a[0] unused): one fused run, or one stage. */
@@ -748,15 +774,12 @@ static bool run_chain(strata_fx *fx, strata_program prog, const char *timer, con
     int k = 0;
     for (int i = 1; i <= n; i++)
         p.uni[k++] = STRATA_UF(stage_amount[i], a[i]);
-    float ang = hash3(tick(fi, 7.5f), 17, 0) * 6.28318530717959f;
-    const float ar = fx->amount[STRATA_FX_RGB], rw = (float)in->w, rh = (float)in->h;
-    p.uni[k++] = STRATA_U2("u_fx_rgb_k", ar * rw * (0.012f * cosf(ang) - 0.01f),
-                           ar * rh * (0.012f * 0.35f * sinf(ang) - 0.01f));
-    p.uni[k++] = STRATA_UF("u_fx_rgb_l", 0.02f * ar);
+    p.uni[k++] = STRATA_U2("u_fx_rgb_k", rgb_k(fx, fi, 0), rgb_k(fx, fi, 1));
+    p.uni[k++] = STRATA_UF("u_fx_rgb_l", 0.02f * fx->amount[STRATA_FX_RGB]);
     /* Per-frame values of vhs and crush (vhs.glsl, crush.glsl), in the shaders' order. */
     const float scale = (float)in->h / 720.0f, av = fx->amount[STRATA_FX_VHS];
     const float ac = fx->amount[STRATA_FX_CRUSH];
-    p.uni[k++] = STRATA_UI("u_fx_vhs_bleed", (int)rintf((2.0f + 6.0f * av) * scale));
+    p.uni[k++] = STRATA_UI("u_fx_vhs_bleed", (int)rintf(1.5f * rintf((2.0f + 6.0f * av) * scale)));
     float cell = fmaxf(1.0f, floorf(1.0f + ac * 7.0f * (float)in->h / 720.0f));
     float levels = floorf(32.0f + (5.0f - 32.0f) * ac);
     p.uni[k++] =
@@ -908,7 +931,8 @@ static const strata_target *run_chain_to(strata_fx *fx, const strata_target *src
         return src;
     }
     check_plan(fx);
-    if (fx->amount[STRATA_FX_TEAR] > 0.0f || fx->amount[STRATA_FX_VHS] > 0.0f)
+    if (fx->amount[STRATA_FX_TEAR] > 0.0f || fx->amount[STRATA_FX_VHS] > 0.0f ||
+        fx->amount[STRATA_FX_RGB] > 0.0f)
         fill_rows(fx, in);
     /* The last step that draws may draw straight to the output when it is a fused run and
      * the picture fills the output's viewport at its own size. */

@@ -5,7 +5,8 @@
 //   FX_SRC_Q 1          the input is not RGBA8: stage 0 rounds it to 8 bits
 //   FX_N n              stages 1..n (n <= 4) follow, each with
 //   FX_TAPk, FX_MIXk    its functions: where it reads (fx_<e>_tap) and what it makes of
-//   FX_Tk               what it read (fx_<e>_mix), and its number of taps (1 or 3)
+//   FX_Tk               what it read (fx_<e>_mix), and its number of taps (1 to 3;
+//                       the taps it does not read are given as tap 0)
 //   FX_SELk             1: its result is made of its inputs' values (tear, rgb)
 //   FX_USE_<E>          the effect files to include
 // Stage k evaluates stage k-1 at each pixel it taps (whole pixels) and rounds its result
@@ -17,9 +18,13 @@
 // runs both sides of a branch (masked), so an idle stage would cost as much as a busy
 // one, and a stage at amount 0 is not always the identity (vhs converts to YIQ and back).
 // Each stage calls the one before once per tap: a fused evaluation costs the product of
-// the taps (rgb 3 x vhs 3: 9 evaluations of the stages before rgb), inlined.
+// the taps (rgb 3 x vhs 2: 6 evaluations of the stages before rgb), inlined.
 #include "common.glsl"
 #include "fx/fx_common.glsl"
+// Set by rgb's tap (rgb.glsl) for the stage it calls: the pixel it taps for and which tap.
+// A tear stage right under rgb (FX_TEAR_UNDER_RGB) takes its shift from there.
+ivec2 fx_up_p;
+int fx_up_i;
 #ifndef FX_N
 #define FX_N 0
 #endif
@@ -70,6 +75,8 @@ vec4 fx_s1(ivec2 p)
     vec4 c0 = fx_s0(FX_TAP1(p, a, 0)), c1 = c0, c2 = c0;
 #if FX_T1 > 1
     c1 = fx_s0(FX_TAP1(p, a, 1));
+#endif
+#if FX_T1 > 2
     c2 = fx_s0(FX_TAP1(p, a, 2));
 #endif
 #if FX_SEL1
@@ -87,6 +94,8 @@ vec4 fx_s2(ivec2 p)
     vec4 c0 = fx_s1(FX_TAP2(p, a, 0)), c1 = c0, c2 = c0;
 #if FX_T2 > 1
     c1 = fx_s1(FX_TAP2(p, a, 1));
+#endif
+#if FX_T2 > 2
     c2 = fx_s1(FX_TAP2(p, a, 2));
 #endif
 #if FX_SEL2
@@ -104,6 +113,8 @@ vec4 fx_s3(ivec2 p)
     vec4 c0 = fx_s2(FX_TAP3(p, a, 0)), c1 = c0, c2 = c0;
 #if FX_T3 > 1
     c1 = fx_s2(FX_TAP3(p, a, 1));
+#endif
+#if FX_T3 > 2
     c2 = fx_s2(FX_TAP3(p, a, 2));
 #endif
 #if FX_SEL3
@@ -121,6 +132,8 @@ vec4 fx_s4(ivec2 p)
     vec4 c0 = fx_s3(FX_TAP4(p, a, 0)), c1 = c0, c2 = c0;
 #if FX_T4 > 1
     c1 = fx_s3(FX_TAP4(p, a, 1));
+#endif
+#if FX_T4 > 2
     c2 = fx_s3(FX_TAP4(p, a, 2));
 #endif
 #if FX_SEL4

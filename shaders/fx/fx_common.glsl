@@ -15,6 +15,11 @@ uniform float u_fx_amount;     // 0..1: curve(glitch) * fx_<name> + burst
 uniform usampler2D u_fx_rows;
 
 uvec4 fx_row(int y) { return texelFetch(u_fx_rows, ivec2(y, 0), 0); }
+// The table's second row (fx.c fill_rows): x rgb's vertical split at row y (rgb.glsl),
+// y and z tear's shift (fx_row(.).x) at the rows rgb's red and blue taps read, clamp(y + x)
+// and clamp(y - x): a fused tear under rgb reads them here, in the one texel of row y,
+// instead of a texel of each row (chain.frag's fx_up_i).
+uvec4 fx_row2(int y) { return texelFetch(u_fx_rows, ivec2(y, 1), 0); }
 
 uint fx_hash_u(uint x)
 {

@@ -21,8 +21,11 @@ ivec2 fx_rgb_tap(ivec2 p, float a, int i)
     // Per component: d.y depends on the row alone, so the three taps of a vhs stage
     // after this one (one row) share it and tear's row reads (the compiler merges equal
     // scalar work, not vectors that differ in x).
+    // d.y, the row's alone, comes from the row table (fx_row2, computed in fx.c as here).
     int dx = int(round(u_fx_rgb_k.x + u_fx_rgb_l * (float(p.x) + 0.5)));
-    int dy = int(round(u_fx_rgb_k.y + u_fx_rgb_l * (float(p.y) + 0.5)));
+    int dy = int(fx_row2(p.y).x);
+    fx_up_p = p;
+    fx_up_i = i;
     if (i == 2) {
         dx = -dx;
         dy = -dy;

@@ -18,7 +18,15 @@
 ivec2 fx_tear_tap(ivec2 p, float a, int i)
 {
     int w = int(u_resolution.x);
+#ifdef FX_TEAR_UNDER_RGB
+    // Under rgb: tap fx_up_i of fx_up_p is on row fx_up_p.y (i 0) or the row of its split
+    // (1, 2), whose shifts the row table holds at fx_up_p.y: one texel for all three.
+    int s = fx_up_i == 0 ? int(fx_row(fx_up_p.y).x)
+                         : int(fx_up_i == 1 ? fx_row2(fx_up_p.y).y : fx_row2(fx_up_p.y).z);
+    int x = p.x + s;
+#else
     int x = p.x + int(fx_row(p.y).x);  // |dx| <= w / 8 + 2
+#endif
     // Wrap without %: an integer division is scalar on llvmpipe, a select is not.
     x += x < 0 ? w : 0;
     return ivec2(x >= w ? x - w : x, p.y);
