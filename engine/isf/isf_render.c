@@ -346,10 +346,7 @@ static bool imports_load(const strata_isf_desc *d, const mail *m, GLuint *tex, c
         glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
         glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, m->w[i], m->h[i], 0, GL_RGBA, GL_UNSIGNED_BYTE,
                      m->px[i]);
-        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
-        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+        strata_texture_clamp(GL_LINEAR);
     }
     return true;
 }

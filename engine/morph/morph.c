@@ -94,10 +94,7 @@ static void upload(strata_morph *m, const strata_keyframe_pixels *px)
         glGenTextures(1, &m->tex[slot]);
         glBindTexture(GL_TEXTURE_2D, m->tex[slot]);
         glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, m->w, m->h, 0, GL_RGBA, GL_UNSIGNED_BYTE, NULL);
-        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
-        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+        strata_texture_clamp(GL_LINEAR);
     }
     /* Through a pixel buffer object: the copy into driver memory returns at once and
      * the transfer overlaps rendering on a real GPU. Orphaning avoids waiting on the

@@ -153,6 +153,9 @@ void strata_target_bind(const strata_target *t);
 void strata_target_read(const strata_target *t, uint8_t *out);
 /* Clear t (NULL: the window) to rgba. */
 void strata_target_clear(const strata_target *t, float r, float g, float b, float a);
+/* The bound GL_TEXTURE_2D's filter (min and mag) and clamp-to-edge wrap: every texture
+ * strata makes is clamped; filter GL_NEAREST for integer ones (a linear one is incomplete). */
+void strata_texture_clamp(GLenum filter);
 /* A w x 1 R32F texture, linear and clamped, for a line of samples (the audio waveform and
  * spectrum the uniforms bind, an ISF shader's audio inputs). Render thread; the caller
  * deletes it. */

@@ -25,6 +25,9 @@ static double cpu_ms(void)
            (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-3;
 }
 
+static void timed_order(strata_fx *fx, const strata_target *src, strata_frame_uniforms *u,
+                        int frames, const char *label, const strata_fx_effect *order, int n);
+
 /* Wall ms per frame, glFinish included, of the chain running one effect at a time.
  * llvmpipe renders a pass when the next one binds its target or at glFinish, so its
  * timer queries can credit a pass's work to its successor; the wall time of a lone
@@ -35,23 +38,7 @@ static void solo_table(strata_fx *fx, const strata_target *src, strata_frame_uni
     printf("\neach effect alone: ms per frame incl. glFinish, wall and CPU (all threads)\n");
     for (int e = 0; e < STRATA_FX_COUNT; e++) {
         strata_fx_effect one = (strata_fx_effect)e;
-        strata_fx_set_order(fx, &one, 1);
-        strata_fx_reset(fx);
-        for (int f = 0; f < 3; f++) {
-            u->frame = f;
-            strata_fx_run(fx, src, &(strata_fx_inputs){.u = u});
-            glFinish();
-        }
-        uint64_t t0 = strata_time_ns();
-        double c0 = cpu_ms();
-        for (int f = 3; f < frames + 3; f++) {
-            u->frame = f;
-            u->time = 1.0 + f / 30.0;
-            strata_fx_run(fx, src, &(strata_fx_inputs){.u = u});
-            glFinish();
-        }
-        printf("%-10s %9.2f %9.2f\n", strata_fx_effect_name(one),
-               (double)(strata_time_ns() - t0) * 1e-6 / frames, (cpu_ms() - c0) / frames);
+        timed_order(fx, src, u, frames, strata_fx_effect_name(one), &one, 1);
     }
 }
 
@@ -80,14 +67,11 @@ static void compile_table(strata_fx *fx, const strata_target *src, strata_frame_
            make, ms[0], ms[1], ms[2]);
 }
 
-/* Wall and CPU ms per frame, glFinish included, of the chain in `order` (n 0: default). */
-static void timed_order(strata_fx *fx, const strata_target *src, strata_frame_uniforms *u,
-                        int frames, const char *label, const strata_fx_effect *order, int n)
+/* Wall and CPU ms per frame, glFinish included, of the chain as it is set, after three
+ * frames that make its programs and fill its histories. */
+static void timed_frames(strata_fx *fx, const strata_target *src, strata_frame_uniforms *u,
+                         int frames, const char *label)
 {
-    strata_fx_effect all[STRATA_FX_COUNT];
-    for (int i = 0; i < STRATA_FX_COUNT; i++)
-        all[i] = (strata_fx_effect)i;
-    strata_fx_set_order(fx, n ? order : all, n ? n : STRATA_FX_COUNT);
     strata_fx_reset(fx);
     for (int f = 0; f < 3; f++) {
         u->frame = f;
@@ -104,6 +88,17 @@ static void timed_order(strata_fx *fx, const strata_target *src, strata_frame_un
     }
     printf("%-10s %9.2f %9.2f\n", label, (double)(strata_time_ns() - t0) * 1e-6 / frames,
            (cpu_ms() - c0) / frames);
+}
+
+/* The same, of the chain in `order` (n 0: default). */
+static void timed_order(strata_fx *fx, const strata_target *src, strata_frame_uniforms *u,
+                        int frames, const char *label, const strata_fx_effect *order, int n)
+{
+    strata_fx_effect all[STRATA_FX_COUNT];
+    for (int i = 0; i < STRATA_FX_COUNT; i++)
+        all[i] = (strata_fx_effect)i;
+    strata_fx_set_order(fx, n ? order : all, n ? n : STRATA_FX_COUNT);
+    timed_frames(fx, src, u, frames, label);
 }
 
 static void workload_table(strata_fx *fx, const strata_target *src, strata_frame_uniforms *u,
@@ -130,22 +125,7 @@ static void fused_table(strata_fx *fx, const strata_target *src, strata_frame_un
     printf("\nthe whole chain: ms per frame incl. glFinish, wall and CPU (all threads)\n");
     for (int fused = 1; fused >= 0; fused--) {
         strata_fx_set_fused(fx, fused);
-        strata_fx_reset(fx);
-        for (int f = 0; f < 3; f++) {
-            u->frame = f;
-            strata_fx_run(fx, src, &(strata_fx_inputs){.u = u});
-            glFinish();
-        }
-        uint64_t t0 = strata_time_ns();
-        double c0 = cpu_ms();
-        for (int f = 3; f < frames + 3; f++) {
-            u->frame = f;
-            u->time = 1.0 + f / 30.0;
-            strata_fx_run(fx, src, &(strata_fx_inputs){.u = u});
-            glFinish();
-        }
-        printf("%-10s %9.2f %9.2f\n", fused ? "fused" : "unfused",
-               (double)(strata_time_ns() - t0) * 1e-6 / frames, (cpu_ms() - c0) / frames);
+        timed_frames(fx, src, u, frames, fused ? "fused" : "unfused");
     }
     strata_fx_set_fused(fx, true);
 }
