@@ -82,8 +82,8 @@ struct strata_fx {
     strata_target pp[2]; /* ping-pong for the fused and per-pixel passes */
     history block, trails, sort;
     history motion; /* per block: displacement (pixels), centre luma, moshed; RGBA32F */
-    /* The per-row table of tear and vhs (fx_common.glsl's u_fx_rows): 1 x h RGBA32UI,
-     * filled once per frame from `rows` (4 words a row, made with the targets). */
+    /* The per-row table of tear, vhs and rgb (fx_common.glsl's u_fx_rows): h x 2
+     * RGBA32UI, filled once per frame from `rows` (4 words a texel, made with the targets). */
     GLuint rows_tex;
     uint32_t *rows;
     int block_px; /* datamosh block size */
@@ -337,16 +337,6 @@ static void free_targets(strata_fx *fx)
     fx->rows = NULL;
 }
 
-/* The row table's texture: integer, so nearest (a linear integer texture is incomplete). */
-static GLuint make_rows_tex(int h)
-{
-    GLuint t;
-    glGenTextures(1, &t);
-    glBindTexture(GL_TEXTURE_2D, t);
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA32UI, h, 2, 0, GL_RGBA_INTEGER, GL_UNSIGNED_INT, NULL);
-    strata_texture_clamp(GL_NEAREST);
-    return t;
-}
 
 static bool make_targets(strata_fx *fx, int w, int h)
 {
@@ -367,7 +357,10 @@ static bool make_targets(strata_fx *fx, int w, int h)
         ok = strata_target_init(&fx->motion.t[i], bw, bh, GL_RGBA32F);
     if (ok) {
         fx->rows = calloc((size_t)h * 8, sizeof *fx->rows);
-        fx->rows_tex = fx->rows ? make_rows_tex(h) : 0;
+        /* Integer, so nearest (a linear integer texture is incomplete). */
+        fx->rows_tex = fx->rows ? strata_texture_create(h, 2, GL_RGBA32UI, GL_RGBA_INTEGER,
+                                                         GL_UNSIGNED_INT, GL_NEAREST)
+                                : 0;
         ok = fx->rows_tex != 0;
     }
     if (!ok)
@@ -742,9 +735,7 @@ static void fill_rows(strata_fx *fx, const strata_fx_inputs *fi)
         memcpy(&r[2], &vband, sizeof vband);
         r[3] = hash_u((uint32_t)y ^ k30);
     }
-    glActiveTexture(GL_TEXTURE0);
-    glBindTexture(GL_TEXTURE_2D, fx->rows_tex);
-        /* The second row: rgb's vertical split per row (rgb.glsl, the shader's float
+    /* The second row: rgb's vertical split per row (rgb.glsl, the shader's float
      * arithmetic) and tear's shift at the two rows it splits to (fx_common.glsl). */
     uint32_t *r2 = fx->rows + 4 * fx->h;
     const float ky = rgb_k(fx, fi, 1), l = 0.02f * fx->amount[STRATA_FX_RGB];
@@ -758,6 +749,8 @@ static void fill_rows(strata_fx *fx, const strata_fx_inputs *fi)
         r2[4 * y + 2] = fx->rows[4 * y2];
         r2[4 * y + 3] = 0;
     }
+    glActiveTexture(GL_TEXTURE0);
+    glBindTexture(GL_TEXTURE_2D, fx->rows_tex);
     glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, fx->h, 2, GL_RGBA_INTEGER, GL_UNSIGNED_INT, fx->rows);
 }
 

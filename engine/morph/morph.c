@@ -91,10 +91,8 @@ static void upload(strata_morph *m, const strata_keyframe_pixels *px)
     }
     size_t bytes = (size_t)px->width * px->height * 4;
     if (!m->tex[slot]) {
-        glGenTextures(1, &m->tex[slot]);
-        glBindTexture(GL_TEXTURE_2D, m->tex[slot]);
-        glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, m->w, m->h, 0, GL_RGBA, GL_UNSIGNED_BYTE, NULL);
-        strata_texture_clamp(GL_LINEAR);
+        m->tex[slot] =
+            strata_texture_create(m->w, m->h, GL_RGBA8, GL_RGBA, GL_UNSIGNED_BYTE, GL_LINEAR);
     }
     /* Through a pixel buffer object: the copy into driver memory returns at once and
      * the transfer overlaps rendering on a real GPU. Orphaning avoids waiting on the

@@ -156,6 +156,10 @@ void strata_target_clear(const strata_target *t, float r, float g, float b, floa
 /* The bound GL_TEXTURE_2D's filter (min and mag) and clamp-to-edge wrap: every texture
  * strata makes is clamped; filter GL_NEAREST for integer ones (a linear one is incomplete). */
 void strata_texture_clamp(GLenum filter);
+/* A w x h texture of `internal` format, no contents, with strata_texture_clamp(filter):
+ * bound to GL_TEXTURE_2D on return. The caller deletes it. */
+GLuint strata_texture_create(int w, int h, GLenum internal, GLenum format, GLenum type,
+                             GLenum filter);
 /* A w x 1 R32F texture, linear and clamped, for a line of samples (the audio waveform and
  * spectrum the uniforms bind, an ISF shader's audio inputs). Render thread; the caller
  * deletes it. */

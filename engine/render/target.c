@@ -15,17 +15,25 @@ void strata_texture_clamp(GLenum filter)
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
 }
 
+GLuint strata_texture_create(int w, int h, GLenum internal, GLenum format, GLenum type,
+                             GLenum filter)
+{
+    GLuint t;
+    glGenTextures(1, &t);
+    glBindTexture(GL_TEXTURE_2D, t);
+    glTexImage2D(GL_TEXTURE_2D, 0, (GLint)internal, w, h, 0, format, type, NULL);
+    strata_texture_clamp(filter);
+    return t;
+}
+
 bool strata_target_init(strata_target *t, int w, int h, GLenum format)
 {
     memset(t, 0, sizeof *t);
     t->w = w;
     t->h = h;
     t->format = format ? format : GL_RGBA8;
-    glGenTextures(1, &t->tex);
-    glBindTexture(GL_TEXTURE_2D, t->tex);
     GLenum type = t->format == GL_RGBA16F || t->format == GL_RGBA32F ? GL_FLOAT : GL_UNSIGNED_BYTE;
-    glTexImage2D(GL_TEXTURE_2D, 0, (GLint)t->format, w, h, 0, GL_RGBA, type, NULL);
-    strata_texture_clamp(GL_LINEAR);
+    t->tex = strata_texture_create(w, h, t->format, GL_RGBA, type, GL_LINEAR);
     glGenFramebuffers(1, &t->fbo);
     glBindFramebuffer(GL_FRAMEBUFFER, t->fbo);
     glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, t->tex, 0);

@@ -61,12 +61,7 @@ static bool make_buffer(void)
 
 GLuint strata_line_texture_create(int w)
 {
-    GLuint t;
-    glGenTextures(1, &t);
-    glBindTexture(GL_TEXTURE_2D, t);
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_R32F, w, 1, 0, GL_RED, GL_FLOAT, NULL);
-    strata_texture_clamp(GL_LINEAR);
-    return t;
+    return strata_texture_create(w, 1, GL_R32F, GL_RED, GL_FLOAT, GL_LINEAR);
 }
 
 void strata_uniforms_upload_audio(const strata_audio_frame *audio)

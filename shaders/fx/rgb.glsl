@@ -18,10 +18,9 @@ uniform float u_fx_rgb_l;
 ivec2 fx_rgb_tap(ivec2 p, float a, int i)
 {
     // Radial part: the edges split more than the centre, as through a cheap lens.
-    // Per component: d.y depends on the row alone, so the three taps of a vhs stage
-    // after this one (one row) share it and tear's row reads (the compiler merges equal
-    // scalar work, not vectors that differ in x).
-    // d.y, the row's alone, comes from the row table (fx_row2, computed in fx.c as here).
+    // Per component: d.x here; d.y depends on the row alone and comes from the row table
+    // (fx_row2, computed in fx.c with this arithmetic), so the taps of a vhs stage after
+    // this one (one row) share it.
     int dx = int(round(u_fx_rgb_k.x + u_fx_rgb_l * (float(p.x) + 0.5)));
     int dy = int(fx_row2(p.y).x);
     fx_up_p = p;

@@ -4,8 +4,6 @@
 // A stage of the fused chain (fx/chain.frag): one tap, in whole pixels, so a fused
 // evaluation reads the very pixel an 8-bit pass would.
 
-#define FX_TEAR_TAPS 1
-
 // The shift of each line, round(shift * width + jitter) with the band's tear (a band of
 // max(2, floor(mix(6, 80, fx_hash(epoch, 1, 0)) * h / 720)) lines, torn when
 // fx_hash(band, epoch, 2) <= 0.4 a, shift (fx_hash(band, epoch, 3) - 0.5) * a / 4 of the
