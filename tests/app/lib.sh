@@ -50,6 +50,10 @@ start_xvfb() {
 free_port() {
     python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+# A TCP port free now (an HTTP server's: a free UDP port may be a taken TCP one).
+free_tcp_port() {
+    python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_STREAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 
 # Wait until the last --stats line satisfies a python expression on `d` (the line's
 # JSON), for at most $2 seconds.

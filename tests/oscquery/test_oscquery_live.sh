@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../app/lib.sh"
 start_xvfb
 OSC=$(free_port)
-Q=$(free_port)
+Q=$(free_tcp_port)
 # An ISF generator whose inputs become registry parameters (and so OSCQuery nodes).
 isf() {
     cat <<EOF
@@ -120,13 +120,15 @@ stop_and_reap $PIDS TERM 10 "strata stops with OSCQuery running"
 
 # --osc-allow applies to HTTP: loopback outside the list is refused at accept.
 OSC=$(free_port)
-Q=$(free_port)
+Q=$(free_tcp_port)
 "$STRATA" --size 96x54 --no-audio --osc-port "$OSC" --oscquery "$Q" --osc-allow 10.0.0.0/8 \
     --quit-after 20 2>"$TMP/a.err" &
 PIDS=$!
-for _ in $(seq 100); do grep -q "OSCQuery on" "$TMP/a.err" && break; sleep 0.1; done
+# Up to 30 s: under a loaded ctest -j2 the start took longer than the 10 s this waited.
+for _ in $(seq 300); do grep -q "OSCQuery on" "$TMP/a.err" && break; sleep 0.1; done
 code=$(curl -s -o /dev/null -w "%{http_code}" "http://127.0.0.1:$Q/")
 check '[ "$code" = 000 ] && grep -q "OSCQuery on" "$TMP/a.err"' "--osc-allow 10.0.0.0/8: loopback gets no answer ($code)"
+grep -q "OSCQuery on" "$TMP/a.err" || tail -n 20 "$TMP/a.err"
 curl -s -o /dev/null "http://127.0.0.1:$Q/"
 check '[ "$(grep -c "refused 127.0.0.1 (outside --osc-allow)" "$TMP/a.err")" = 1 ]' "the refusal is logged once"
 stop_and_reap $PIDS TERM 10 "strata stops"
