@@ -83,6 +83,7 @@ typedef struct strata_options {
     double osc_rate;       /* bench --osc: flood messages per second (100000) */
     const char *osc_param; /* bench --osc: the parameter flooded (pulse) */
     double pace;           /* bench: frames per second like vsync would; 0: flat out */
+    bool sync_passes;      /* bench --sync-passes: each pass timed alone (strata_gpu_set_sync) */
     bool bench_audio;      /* bench: report audio ring-to-snapshot latency */
     /* installation */
     bool install;            /* --install: kiosk loop */

@@ -55,6 +55,9 @@ void strata_options_usage(FILE *out)
         "  --seconds S           how long to render (5)\n"
         "  --json                one JSON object instead of text\n"
         "  --pace FPS            pace frames like vsync at FPS (default: as fast as it goes)\n"
+        "  --sync-passes         wait for the GPU around each pass, so each pass's time is its\n"
+        "                        own (a software GL credits it to a later pass otherwise);\n"
+        "                        slows the frame: for finding where the time goes\n"
         "\n"
         "banks and morph:\n"
         "  --bank PATH           an image folder, a .strata bank, a latent set or a neural bank\n"
@@ -348,6 +351,7 @@ int strata_options_parse(strata_options *o, int argc, char **argv)
         /* bench */
         {OPT("--seconds", STRATA_ARG_DOUBLE, &o->seconds), .lo = 0.01, .hi = 1e6},
         {OPT("--pace", STRATA_ARG_DOUBLE, &o->pace), .lo = 1, .hi = 1000},
+        {OPT("--sync-passes", STRATA_ARG_FLAG, &o->sync_passes)},
         {OPT(bench ? "--osc" : NULL, STRATA_ARG_FLAG, &o->bench_osc)},
         {OPT(bench ? "--audio" : NULL, STRATA_ARG_FLAG, &o->bench_audio)},
         {OPT("--osc-rate", STRATA_ARG_DOUBLE, &o->osc_rate), .lo = 1, .hi = 1e7},

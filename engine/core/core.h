@@ -97,6 +97,8 @@ uint64_t strata_time_ns(void); /* CLOCK_MONOTONIC */
 /* Resident set size now, and its peak, in MiB (soaks and benches watch them). */
 double strata_rss_mb(void);
 double strata_peak_rss_mb(void);
+/* CPU seconds of the whole process so far, every thread (a software GL's included). */
+double strata_process_cpu_s(void);
 double strata_time_s(void);
 void strata_sleep_s(double seconds);
 

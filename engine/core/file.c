@@ -298,6 +298,13 @@ double strata_peak_rss_mb(void)
     return (double)ru.ru_maxrss / 1024.0;
 }
 
+double strata_process_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 uint64_t strata_time_ns(void)
 {
     struct timespec ts;

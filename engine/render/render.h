@@ -195,6 +195,11 @@ void strata_gpu_timers_shutdown(void);
  * frames later, without stalls. strata_pass_run does this for every pass it draws. */
 void strata_gpu_begin(const char *name);
 void strata_gpu_end(void);
+/* on: every timer waits for the GPU before it starts and before it ends, so it holds its
+ * own work and nothing else. llvmpipe renders a pass only when a later one needs its
+ * target (or at a finish), so without this its time lands in that later pass's timer.
+ * Slows every frame: for attributing time (strata bench --sync-passes), never a show. */
+void strata_gpu_set_sync(bool on);
 int strata_gpu_report(strata_pass_time *out, int max);
 
 /* ---- uniforms ---------------------------------------------------------- */

@@ -27,6 +27,7 @@ static struct {
     int active;    /* -1 when none */
     bool querying; /* a query was begun for the active pass */
     int64_t frame; /* strata_render_begin_frame count */
+    bool sync;     /* strata_gpu_set_sync */
 } T = {.active = -1};
 
 void strata_gpu_timers_init(const strata_gl *gl)
@@ -123,12 +124,19 @@ void strata_gpu_timers_frame(int64_t frame)
     T.frame = frame;
 }
 
+void strata_gpu_set_sync(bool on)
+{
+    T.sync = on;
+}
+
 void strata_gpu_begin(const char *name)
 {
     if (T.active >= 0) {
         if (T.p[T.active].name == name || !strcmp(T.p[T.active].name, name))
             return; /* the same name again: the open query goes on */
         strata_gpu_end();
+    } else if (T.sync) {
+        glFinish(); /* untimed work before is nobody's */
     }
     pass_timer *p = find(name);
     if (!p)
@@ -149,6 +157,8 @@ void strata_gpu_end(void)
 {
     if (T.active < 0)
         return;
+    if (T.sync)
+        glFinish(); /* this name's work, all of it, before its query ends */
     pass_timer *p = &T.p[T.active];
     double cpu = (double)(strata_time_ns() - p->cpu_start) * 1e-6;
     if (p->cpu_frame != T.frame) {

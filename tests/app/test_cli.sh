@@ -26,6 +26,14 @@ assert b[\"frames\"] > 0 and b[\"fps\"] > 0
 assert b[\"frame_ms\"][\"p50\"] > 0 and b[\"frame_ms\"][\"p99\"] >= b[\"frame_ms\"][\"p50\"]
 assert \"latent\" in b[\"gpu_ms\"] and b[\"peak_rss_mb\"] > 0 and b[\"cpu_ms_per_frame\"] > 0"' \
     "bench --json prints fps, frame times, GPU ms per pass, CPU ms, peak RSS"
+"$STRATA" bench --seconds 1 --size 160x90 --json --sync-passes >"$TMP/bench_sync.json" 2>/dev/null
+check 'python3 -c "
+import json; a=json.load(open(\"$TMP/bench.json\")); b=json.load(open(\"$TMP/bench_sync.json\"))
+assert a[\"sync_passes\"] is False and b[\"sync_passes\"] is True
+assert b[\"frames\"] > 0 and set(b[\"gpu_ms\"]) == set(a[\"gpu_ms\"])
+assert all(v > 0 for v in b[\"gpu_ms\"].values())
+assert a[\"cpu_all_threads_ms_per_frame\"] > 0 and b[\"cpu_all_threads_ms_per_frame\"] > 0"' \
+    "bench --sync-passes times every pass on its own; CPU of every thread per frame"
 "$STRATA" render --out "$TMP/r" --frames 1 --size 32x18 --log "$TMP/strata.log" 2>/dev/null
 check 'grep -q "GL: " "$TMP/strata.log" && grep -q "RENDER: " "$TMP/strata.log"' \
     "--log FILE gets tagged log lines"
