@@ -82,7 +82,7 @@ struct strata_fx {
     strata_target pp[2]; /* ping-pong for the fused and per-pixel passes */
     history block, trails, sort;
     history motion; /* per block: displacement (pixels), centre luma, moshed; RGBA32F */
-    /* The per-row table of tear, vhs and rgb (fx_common.glsl's u_fx_rows): h x 2
+    /* The per-row table of tear, vhs and rgb (fx_common.glsl's u_fx_rows): h x 1
      * RGBA32UI, filled once per frame from `rows` (4 words a texel, made with the targets). */
     GLuint rows_tex;
     uint32_t *rows;
@@ -356,9 +356,9 @@ static bool make_targets(strata_fx *fx, int w, int h)
     for (int i = 0; ok && i < 2; i++)
         ok = strata_target_init(&fx->motion.t[i], bw, bh, GL_RGBA32F);
     if (ok) {
-        fx->rows = calloc((size_t)h * 8, sizeof *fx->rows);
+        fx->rows = calloc((size_t)h * 4, sizeof *fx->rows);
         /* Integer, so nearest (a linear integer texture is incomplete). */
-        fx->rows_tex = fx->rows ? strata_texture_create(h, 2, GL_RGBA32UI, GL_RGBA_INTEGER,
+        fx->rows_tex = fx->rows ? strata_texture_create(h, 1, GL_RGBA32UI, GL_RGBA_INTEGER,
                                                          GL_UNSIGNED_INT, GL_NEAREST)
                                 : 0;
         ok = fx->rows_tex != 0;
@@ -704,11 +704,20 @@ static float rgb_k(const strata_fx *fx, const strata_fx_inputs *fi, int c)
                   : ar * (float)fx->h * (0.012f * 0.35f * sinf(ang) - 0.01f);
 }
 
+/* v (clamped to a signed field of `bits`) at bit `at` of a table word. */
+static uint32_t pack_bits(int v, int at, int bits)
+{
+    int hi = (1 << (bits - 1)) - 1;
+    v = v < -hi - 1 ? -hi - 1 : v > hi ? hi : v;
+    return ((uint32_t)v & ((1u << bits) - 1u)) << at;
+}
+
 /* The row table of this frame (fx_common.glsl's u_fx_rows; what tear.glsl and vhs.glsl
  * describe, in the shaders' float arithmetic): every row's tear shift, vhs offset, vhs
- * band and the vhs noise's row hash. Done in C once per frame instead of in every tap
- * of every pixel (up to 9 tear evaluations a pixel in a fused pass); the fused and the
- * one-pass-per-stage paths read the same table. */
+ * band and the vhs noise's row hash, rgb's vertical split and tear's shift at the rows it
+ * splits to, packed as fx_common.glsl unpacks them. Done in C once per frame instead of
+ * in every tap of every pixel (up to 6 tear evaluations a pixel in a fused pass); the
+ * fused and the one-pass-per-stage paths read the same table. */
 static void fill_rows(strata_fx *fx, const strata_fx_inputs *fi)
 {
     const float at = fx->amount[STRATA_FX_TEAR], av = fx->amount[STRATA_FX_VHS];
@@ -723,35 +732,34 @@ static void fill_rows(strata_fx *fx, const strata_fx_inputs *fi)
         float torn = hash3(band, epoch, 2) <= 0.4f * at ? 1.0f : 0.0f;
         float shift = torn * (hash3(band, epoch, 3) - 0.5f) * 0.25f * at;
         float jitter = (hash3(y, t30, 4) - 0.5f) * 4.0f * scale * at;
-        r[0] = (uint32_t)(int)rintf(shift * w + jitter);
+        int tear = (int)rintf(shift * w + jitter); /* |tear| <= w / 8 + 2 */
         float yy = ((float)y + 0.5f) / h;
         float wob =
             (0.6f * sinf(yy * 23.0f + t * 2.7f) + 0.4f * sinf(yy * 161.0f - t * 9.0f)) * 3.0f;
         float dist = fabsf(yy - roll);
         float vband = smoothstepf(0.07f, 0.0f, fminf(dist, 1.0f - dist)) * av;
-        float tear = vband * (hash3(y, t30, 5) - 0.3f) * 40.0f;
+        float vtear = vband * (hash3(y, t30, 5) - 0.3f) * 40.0f;
         float head = (yy <= 0.02f ? 1.0f : 0.0f) * (1.0f - yy / 0.02f) * 30.0f;
-        r[1] = (uint32_t)(int)rintf((wob + tear + head) * scale * av);
+        int off = (int)rintf((wob + vtear + head) * scale * av);
+        r[0] = pack_bits(tear, 0, 16) | pack_bits(off, 16, 16);
         memcpy(&r[2], &vband, sizeof vband);
         r[3] = hash_u((uint32_t)y ^ k30);
     }
-    /* The second row: rgb's vertical split per row (rgb.glsl, the shader's float
-     * arithmetic) and tear's shift at the two rows it splits to (fx_common.glsl). */
-    uint32_t *r2 = fx->rows + 4 * fx->h;
+    /* .y: rgb's vertical split per row (rgb.glsl, the shader's float arithmetic) and
+     * tear's shift at the two rows it splits to (fx_common.glsl). */
     const float ky = rgb_k(fx, fi, 1), l = 0.02f * fx->amount[STRATA_FX_RGB];
     for (int y = 0; y < fx->h; y++) {
         int dy = (int)rintf(ky + l * ((float)y + 0.5f));
+        dy = dy < -128 ? -128 : dy > 127 ? 127 : dy;
         int y1 = y + dy, y2 = y - dy;
         y1 = y1 < 0 ? 0 : (y1 > fx->h - 1 ? fx->h - 1 : y1);
         y2 = y2 < 0 ? 0 : (y2 > fx->h - 1 ? fx->h - 1 : y2);
-        r2[4 * y] = (uint32_t)dy;
-        r2[4 * y + 1] = fx->rows[4 * y1];
-        r2[4 * y + 2] = fx->rows[4 * y2];
-        r2[4 * y + 3] = 0;
+        int t1 = (int16_t)(fx->rows[4 * y1] & 0xffffu), t2 = (int16_t)(fx->rows[4 * y2] & 0xffffu);
+        fx->rows[4 * y + 1] = pack_bits(t1, 0, 12) | pack_bits(t2, 12, 12) | pack_bits(dy, 24, 8);
     }
     glActiveTexture(GL_TEXTURE0);
     glBindTexture(GL_TEXTURE_2D, fx->rows_tex);
-    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, fx->h, 2, GL_RGBA_INTEGER, GL_UNSIGNED_INT, fx->rows);
+    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, fx->h, 1, GL_RGBA_INTEGER, GL_UNSIGNED_INT, fx->rows);
 }
 
 /* A chain program with stage amounts a[1..n] (a[0] unused): one fused run, or one stage. */

@@ -8,18 +8,24 @@
 uniform sampler2D u_fx_src;  // unit 0: the effect's input
 uniform float u_fx_amount;     // 0..1: curve(glitch) * fx_<name> + burst
 // The chain's per-row table of this frame (engine/fx/fx.c fill_rows), one texel per row
-// (x = the row): .x tear's shift in pixels, .y vhs's x offset in pixels (both ints), .z
-// vhs's roll band strength (float bits), .w vhs's noise hash of the row and tick. They
-// depend only on the row, the frame and the amounts: llvmpipe would compute them in
-// every pixel and every tap (a fused pass evaluates tear up to 9 times a pixel).
+// (x = the row). They depend only on the row, the frame and the amounts: llvmpipe would
+// compute them in every pixel and every tap (a fused pass evaluates tear up to 6 times a
+// pixel), and each channel read is a gather of its own there, so they are packed:
+// .x  tear's shift in pixels (bits 0-15) and vhs's x offset in pixels (16-31), signed;
+// .y  tear's shift at the rows rgb's red and blue taps read, clamp(y + dy) (bits 0-11)
+//     and clamp(y - dy) (12-23), and rgb's vertical split dy (24-31), signed: a fused tear
+//     under rgb reads them in the texel of row y (chain.frag's fx_up_i);
+// .z  vhs's roll band strength (float bits); .w vhs's noise hash of the row and tick.
 uniform usampler2D u_fx_rows;
 
 uvec4 fx_row(int y) { return texelFetch(u_fx_rows, ivec2(y, 0), 0); }
-// The table's second row (fx.c fill_rows): x rgb's vertical split at row y (rgb.glsl),
-// y and z tear's shift (fx_row(.).x) at the rows rgb's red and blue taps read, clamp(y + x)
-// and clamp(y - x): a fused tear under rgb reads them here, in the one texel of row y,
-// instead of a texel of each row (chain.frag's fx_up_i).
-uvec4 fx_row2(int y) { return texelFetch(u_fx_rows, ivec2(y, 1), 0); }
+// The signed field of `bits` bits at bit `at` of v (bitfieldExtract needs GLSL 4.00).
+int fx_field(uint v, int at, int bits) { return int(v << uint(32 - at - bits)) >> (32 - bits); }
+int fx_row_tear(int y) { return fx_field(fx_row(y).x, 0, 16); }
+int fx_row_vhs_dx(int y) { return fx_field(fx_row(y).x, 16, 16); }
+int fx_row_rgb_dy(int y) { return fx_field(fx_row(y).y, 24, 8); }
+// Tear's shift at the row rgb's tap i (1 red, 2 blue) of row y reads.
+int fx_row_tear_split(int y, int i) { return fx_field(fx_row(y).y, i == 1 ? 0 : 12, 12); }
 
 uint fx_hash_u(uint x)
 {

@@ -19,10 +19,10 @@ ivec2 fx_rgb_tap(ivec2 p, float a, int i)
 {
     // Radial part: the edges split more than the centre, as through a cheap lens.
     // Per component: d.x here; d.y depends on the row alone and comes from the row table
-    // (fx_row2, computed in fx.c with this arithmetic), so the taps of a vhs stage after
-    // this one (one row) share it.
+    // (fx_row_rgb_dy, computed in fx.c with this arithmetic), so the taps of a vhs stage
+    // after this one (one row) share it.
     int dx = int(round(u_fx_rgb_k.x + u_fx_rgb_l * (float(p.x) + 0.5)));
-    int dy = int(fx_row2(p.y).x);
+    int dy = fx_row_rgb_dy(p.y);
     fx_up_p = p;
     fx_up_i = i;
     if (i == 2) {

@@ -8,7 +8,7 @@
 // max(2, floor(mix(6, 80, fx_hash(epoch, 1, 0)) * h / 720)) lines, torn when
 // fx_hash(band, epoch, 2) <= 0.4 a, shift (fx_hash(band, epoch, 3) - 0.5) * a / 4 of the
 // width, epoch the 1/15 s tick) and the line's jitter ((fx_hash(y, tick30, 4) - 0.5) * 4 a
-// px at 720p), is fx_row(y).x: computed per frame in fx.c (fill_rows), not per tap.
+// px at 720p), is fx_row_tear(y): computed per frame in fx.c (fill_rows), not per tap.
 
 #define FX_TEAR_TAPS 1
 #define FX_TEAR_SELECTS 1  // its result is a texel of its input: no rounding after it
@@ -19,11 +19,10 @@ ivec2 fx_tear_tap(ivec2 p, float a, int i)
 #ifdef FX_TEAR_UNDER_RGB
     // Under rgb: tap fx_up_i of fx_up_p is on row fx_up_p.y (i 0) or the row of its split
     // (1, 2), whose shifts the row table holds at fx_up_p.y: one texel for all three.
-    int s = fx_up_i == 0 ? int(fx_row(fx_up_p.y).x)
-                         : int(fx_up_i == 1 ? fx_row2(fx_up_p.y).y : fx_row2(fx_up_p.y).z);
+    int s = fx_up_i == 0 ? fx_row_tear(fx_up_p.y) : fx_row_tear_split(fx_up_p.y, fx_up_i);
     int x = p.x + s;
 #else
-    int x = p.x + int(fx_row(p.y).x);  // |dx| <= w / 8 + 2
+    int x = p.x + fx_row_tear(p.y);  // |dx| <= w / 8 + 2
 #endif
     // Wrap without %: an integer division is scalar on llvmpipe, a select is not.
     x += x < 0 ? w : 0;

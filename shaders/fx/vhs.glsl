@@ -6,7 +6,7 @@
 // pixel and one to its left for the bleed), in whole pixels.
 
 // Per line, from fx.c (fill_rows) once per frame, not per tap and pixel:
-// fx_row(y).y, the x offset round((wob + tear + head) * a) at 720p: tape wobble, two slow
+// fx_row_vhs_dx(y), the x offset round((wob + tear + head) * a) at 720p: tape wobble, two slow
 //   sines over the height (0.6 sin(y 23 + t 2.7) + 0.4 sin(y 161 - t 9)) * 3 px; inside
 //   the tracking roll band (crawling down every ~7 s) a tear of (fx_hash(y, tick30, 5) -
 //   0.3) * 40 px times the band; head switching, the last 2% of lines sliding up to 30 px
@@ -24,7 +24,7 @@ uniform int u_fx_vhs_bleed;
 
 ivec2 fx_vhs_tap(ivec2 p, float a, int i)
 {
-    int x = p.x + int(fx_row(p.y).y) - i * u_fx_vhs_bleed;
+    int x = p.x + fx_row_vhs_dx(p.y) - i * u_fx_vhs_bleed;
     return ivec2(clamp(x, 0, int(u_resolution.x) - 1), p.y);
 }
 
