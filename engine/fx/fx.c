@@ -359,7 +359,7 @@ static bool make_targets(strata_fx *fx, int w, int h)
         fx->rows = calloc((size_t)h * 4, sizeof *fx->rows);
         /* Integer, so nearest (a linear integer texture is incomplete). */
         fx->rows_tex = fx->rows ? strata_texture_create(h, 1, GL_RGBA32UI, GL_RGBA_INTEGER,
-                                                         GL_UNSIGNED_INT, GL_NEAREST)
+                                                        GL_UNSIGNED_INT, GL_NEAREST)
                                 : 0;
         ok = fx->rows_tex != 0;
     }
