@@ -195,6 +195,28 @@ fail:
     return NULL;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double jrecv_ticks_bpm(const double *t, int n)
+{
+    const int span = 4 * 24;
+    if (n <= span)
+        return 0.0;
+    double *beat = malloc((size_t)(n - span) * sizeof *beat);
+    if (!beat)
+        return 0.0;
+    for (int i = 0; i + span < n; i++)
+        beat[i] = (t[i + span] - t[i]) / 4.0;
+    qsort(beat, (size_t)(n - span), sizeof *beat, cmp_double);
+    double b = beat[(n - span) / 2];
+    free(beat);
+    return b > 0 ? 60.0 / b : 0.0;
+}
+
 bool jrecv_pop(jrecv *r, jrecv_event *ev)
 {
     return strata_queue_pop(&r->q, ev);

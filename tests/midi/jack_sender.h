@@ -38,5 +38,10 @@ jrecv *jrecv_open(const char *client);
 /* Take the next recorded event; false when none. */
 bool jrecv_pop(jrecv *r, jrecv_event *ev);
 void jrecv_close(jrecv *r);
+/* The tempo of n clock ticks received at times t: the median beat over every span of four
+ * beats (0: fewer than that). Not strata's clock-in fit of the last two beats: on a loaded
+ * machine the dummy JACK server's delivery can step later, and a step in those two beats
+ * read 115.3 for a clock at 120 (a fresh-clone .ci/run). */
+double jrecv_ticks_bpm(const double *t, int n);
 
 #endif

@@ -5,22 +5,13 @@
  *   wait S        until strata's port is connected (at most S seconds; exit 3 if not)
  * and quits at end of input. The server is the one JACK_DEFAULT_SERVER names.
  * midi_send --recv NAME SECONDS: a client NAME with an input "in"; prints what came in
- * SECONDS: "start S ticks N bpm B". B is the median beat over every span of four beats
- * of ticks (0: too few). Not strata's clock-in fit of the last two beats: on a loaded
- * machine the dummy JACK server's cycles stall, and a stall in those last two beats read
- * 115.3 for a clock at 120. */
+ * SECONDS: "start S ticks N bpm B" (B: jrecv_ticks_bpm, 0: too few). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jack_sender.h"
 #include "midi/midi.h"
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static int recv_main(const char *name, double seconds)
 {
@@ -29,8 +20,8 @@ static int recv_main(const char *name, double seconds)
         fprintf(stderr, "midi_send: no JACK server\n");
         return 1;
     }
-    enum { SPAN = 4 * 24, MAX_TICKS = 1 << 16 };
-    static double t[MAX_TICKS], beat[MAX_TICKS];
+    enum { MAX_TICKS = 1 << 16 };
+    static double t[MAX_TICKS];
     int starts = 0, ticks = 0;
     double until = strata_time_s() + seconds;
     while (strata_time_s() < until) {
@@ -42,12 +33,7 @@ static int recv_main(const char *name, double seconds)
                 t[ticks++] = ev.t;
         }
     }
-    int n = 0;
-    for (int i = 0; i + SPAN < ticks; i++)
-        beat[n++] = (t[i + SPAN] - t[i]) / 4.0;
-    qsort(beat, (size_t)n, sizeof beat[0], cmp_double);
-    double bpm = n > 0 && beat[n / 2] > 0 ? 60.0 / beat[n / 2] : 0.0;
-    printf("start %d ticks %d bpm %.3f\n", starts, ticks, bpm);
+    printf("start %d ticks %d bpm %.3f\n", starts, ticks, jrecv_ticks_bpm(t, ticks));
     jrecv_close(r);
     return 0;
 }

@@ -166,20 +166,36 @@ static void junk_is_skipped(void **state)
     assert_true(junk > 0 && junk % 7 == 0); /* 7 a delivery (a lost one sent again) */
 }
 
-/* Clock at bpm for `seconds` of frames; the last frame's clock state. */
-static strata_midi_clock_state run_clock(fixture *fx, double bpm, double seconds)
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Clock at bpm for `seconds` of frames; the last frame's clock state, and the median and
+ * the farthest from bpm of the tempos fitted in the frames of its last 1.5 s. */
+static strata_midi_clock_state run_clock(fixture *fx, double bpm, double seconds, double *median,
+                                         double *worst)
 {
     const uint8_t start = 0xFA;
     jsend_bytes(fx->s, &start, 1);
     jsend_clock(fx->s, bpm);
-    double until = strata_time_s() + seconds;
-    int k = 0;
+    double begin = strata_time_s(), until = begin + seconds, fit[1024];
+    int k = 0, n = 0;
+    *worst = bpm;
     while (strata_time_s() < until) {
         strata_sleep_s(0.01);
         frame(fx);
+        if (strata_time_s() > until - 1.5 && n < 1024) {
+            fit[n++] = fx->f.clock.bpm;
+            if (fabs(fx->f.clock.bpm - bpm) > fabs(*worst - bpm))
+                *worst = fx->f.clock.bpm;
+        }
         if (getenv("MIDI_DBG") && ++k % 25 == 0)
             printf("  %.3f bpm beat %.3f\n", fx->f.clock.bpm, fx->f.clock.beat);
     }
+    qsort(fit, (size_t)n, sizeof fit[0], cmp_double);
+    *median = n ? fit[n / 2] : 0;
     return fx->f.clock;
 }
 
@@ -189,13 +205,19 @@ static void clock_follows_120_and_174(void **state)
     SKIP_WITHOUT_JACK(fx);
     const double tempos[] = {120.0, 174.0};
     for (int i = 0; i < 2; i++) {
-        double t0 = strata_time_s();
-        strata_midi_clock_state cs = run_clock(fx, tempos[i], 2.5);
+        double t0 = strata_time_s(), median, worst;
+        strata_midi_clock_state cs = run_clock(fx, tempos[i], 2.5, &median, &worst);
         double secs = strata_time_s() - t0;
-        printf("clock %.0f BPM: fitted %.3f BPM, beat %.2f after %.2f s (%.2f expected)\n",
-               tempos[i], cs.bpm, cs.beat, secs, secs * tempos[i] / 60.0);
+        printf("clock %.0f BPM: fitted %.3f BPM (median of the last 1.5 s %.3f, farthest "
+               "%.3f), beat %.2f after %.2f s (%.2f expected)\n",
+               tempos[i], cs.bpm, median, worst, cs.beat, secs, secs * tempos[i] / 60.0);
         assert_true(cs.active && cs.running);
-        assert_true(fabs(cs.bpm - tempos[i]) < 0.5);
+        /* The tempo over the last 1.5 s within 0.5 BPM, no frame's farther than 4 %: on a
+         * loaded machine the dummy JACK server's delivery can step later by a few periods,
+         * and a fit of the last two beats cannot tell that from a tempo change until the
+         * step has passed out of them (one frame read 116.1 for 120 in a .ci/run). */
+        assert_true(fabs(median - tempos[i]) < 0.5);
+        assert_true(fabs(worst - tempos[i]) < 0.04 * tempos[i]);
         /* the beat counts ticks since start: within a beat of the wall clock's count (the
          * start goes out a period before the first tick, frames are 10 ms apart) */
         assert_true(fabs(cs.beat - secs * tempos[i] / 60.0) < 1.0);
@@ -238,9 +260,7 @@ static void clock_out_follows_tempo(void **state)
                              .client = "strata-out"};
     strata_midi *out = strata_midi_create(&mc, &r);
     assert_non_null(out);
-    strata_midi_clock c;
-    strata_midi_clock_init(&c);
-    double t0 = strata_time_s(), until = t0 + 4.0;
+    double t0 = strata_time_s(), until = t0 + 4.0, at[1024];
     bool started = false;
     int ticks = 0;
     while (strata_time_s() < until) {
@@ -250,16 +270,15 @@ static void clock_out_follows_tempo(void **state)
         jrecv_event ev;
         while (jrecv_pop(rx, &ev)) {
             started |= ev.status == 0xFA;
-            ticks += ev.status == 0xF8;
-            strata_midi_clock_event(&c, &(strata_midi_event){.status = ev.status}, ev.t);
+            if (ev.status == 0xF8 && ticks < 1024)
+                at[ticks++] = ev.t;
         }
     }
-    strata_midi_clock_state cs;
-    strata_midi_clock_state_at(&c, c.last_t, &cs);
-    printf("clock out at 128 BPM: %d ticks, fitted %.3f BPM\n", ticks, cs.bpm);
+    double bpm = jrecv_ticks_bpm(at, ticks);
+    printf("clock out at 128 BPM: %d ticks, %.3f BPM\n", ticks, bpm);
     assert_true(started);
     assert_true(ticks > 150); /* ~4 s at 51.2 ticks a second, less the port's opening */
-    assert_true(fabs(cs.bpm - 128.0) < 0.5);
+    assert_true(fabs(bpm - 128.0) < 0.5);
     strata_midi_destroy(out);
     jrecv_close(rx);
 }
