@@ -10,12 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 typedef struct phase {
     size_t n;
     double total, mean, p50, p99, cpu_ms, fps;
@@ -58,7 +52,7 @@ static void run_phase(strata_engine *e, const strata_target *outt, double second
     ph->total = last - start;
     for (size_t i = 0; i < ph->n; i++)
         sum += ms[i];
-    qsort(ms, ph->n, sizeof(double), cmp_double);
+    strata_sort_doubles(ms, ph->n);
     size_t n = ph->n;
     ph->mean = n ? sum / (double)n : 0;
     ph->p50 = n ? ms[n / 2] : 0;

@@ -566,12 +566,6 @@ const strata_target *strata_engine_present(strata_engine *e, double dt, const st
     return t;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 void strata_frame_stats_pct(const strata_frame_stats *s, double *p50, double *p99, double *mean)
 {
     double tmp[512];
@@ -585,7 +579,7 @@ void strata_frame_stats_pct(const strata_frame_stats *s, double *p50, double *p9
         *p50 = *p99 = *mean = 0;
         return;
     }
-    qsort(tmp, (size_t)n, sizeof tmp[0], cmp_double);
+    strata_sort_doubles(tmp, (size_t)n);
     *p50 = tmp[n / 2];
     *p99 = tmp[(int)((n - 1) * 0.99 + 0.5)];
     *mean = sum / n;

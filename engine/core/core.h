@@ -99,6 +99,10 @@ double strata_rss_mb(void);
 double strata_peak_rss_mb(void);
 /* CPU seconds of the whole process so far, every thread (a software GL's included). */
 double strata_process_cpu_s(void);
+/* Sort v ascending, in place. */
+void strata_sort_doubles(double *v, size_t n);
+/* The median of v (the mean of the middle two for an even n; 0 for none); sorts v. */
+double strata_median(double *v, size_t n);
 double strata_time_s(void);
 void strata_sleep_s(double seconds);
 

@@ -298,6 +298,25 @@ double strata_peak_rss_mb(void)
     return (double)ru.ru_maxrss / 1024.0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void strata_sort_doubles(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+}
+
+double strata_median(double *v, size_t n)
+{
+    if (n == 0)
+        return 0.0;
+    strata_sort_doubles(v, n);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 double strata_process_cpu_s(void)
 {
     struct timespec ts;

@@ -224,20 +224,6 @@ done:
     return rc;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median_of(double *v, int n)
-{
-    if (n <= 0)
-        return 0.0;
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /* Decode [start_s, start_s + seconds) of path to mono; NULL (and *rc 77) when the file
  * cannot be opened. */
 static float *decode_mono(const char *path, double start_s, double seconds, int *rate, size_t *n,
@@ -309,20 +295,20 @@ static void finish_figures(music_figures *out, music_run *r)
     double *copy = malloc((size_t)n * sizeof *copy);
     if (copy) {
         memcpy(copy, r->clock, (size_t)n * sizeof *copy);
-        out->clock_median = median_of(copy, n);
+        out->clock_median = strata_median(copy, (size_t)n);
         free(copy);
     }
     int within = 0;
     for (int i = 0; i < n; i++)
         within += fabs(r->clock[i] - out->clock_median) <= 1.0;
     out->within_1 = (double)within / n;
-    out->tracker_median = median_of(r->tracker, r->tracked);
+    out->tracker_median = strata_median(r->tracker, (size_t)r->tracked);
     within = 0;
     for (int i = 0; i < r->tracked; i++)
         within += fabs(r->tracker[i] - out->tracker_median) <= 1.0;
     out->tracker_within_1 = r->tracked ? (double)within / r->tracked : 0.0;
     out->at_120 = (double)r->at_120 / n;
-    double old_median = median_of(r->old, n); /* sorts r->old: counted last */
+    double old_median = strata_median(r->old, (size_t)n); /* sorts r->old: counted last */
     within = 0;
     int old_120 = 0;
     for (int i = 0; i < n; i++) {

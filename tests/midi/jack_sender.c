@@ -195,12 +195,6 @@ fail:
     return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 double jrecv_ticks_bpm(const double *t, int n)
 {
     const int span = 4 * 24;
@@ -211,8 +205,7 @@ double jrecv_ticks_bpm(const double *t, int n)
         return 0.0;
     for (int i = 0; i + span < n; i++)
         beat[i] = (t[i + span] - t[i]) / 4.0;
-    qsort(beat, (size_t)(n - span), sizeof *beat, cmp_double);
-    double b = beat[(n - span) / 2];
+    double b = strata_median(beat, (size_t)(n - span));
     free(beat);
     return b > 0 ? 60.0 / b : 0.0;
 }

@@ -166,12 +166,6 @@ static void junk_is_skipped(void **state)
     assert_true(junk > 0 && junk % 7 == 0); /* 7 a delivery (a lost one sent again) */
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Clock at bpm for `seconds` of frames; the last frame's clock state, and the median and
  * the farthest from bpm of the tempos fitted in the frames of its last 1.5 s. */
 static strata_midi_clock_state run_clock(fixture *fx, double bpm, double seconds, double *median,
@@ -194,8 +188,7 @@ static strata_midi_clock_state run_clock(fixture *fx, double bpm, double seconds
         if (getenv("MIDI_DBG") && ++k % 25 == 0)
             printf("  %.3f bpm beat %.3f\n", fx->f.clock.bpm, fx->f.clock.beat);
     }
-    qsort(fit, (size_t)n, sizeof fit[0], cmp_double);
-    *median = n ? fit[n / 2] : 0;
+    *median = strata_median(fit, (size_t)n);
     return fx->f.clock;
 }
 

@@ -121,20 +121,6 @@ static double cpu_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int cmp_double(const void *a, const void *b);
-
-static double median(double *t, int n)
-{
-    qsort(t, (size_t)n, sizeof *t, cmp_double);
-    return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static bool same_pixels(const uint8_t *png, size_t len, const uint8_t *rgba, int w, int h)
 {
     int dw, dh, n;
@@ -179,8 +165,8 @@ static bool measure(int method, const uint8_t *rgba, int w, int h, int runs, con
         strata_buf_free(&b);
     }
     if (ok) {
-        *ms = median(t, runs);
-        *cpu_ms = median(c, runs);
+        *ms = strata_median(t, (size_t)runs);
+        *cpu_ms = strata_median(c, (size_t)runs);
     }
     free(t);
     return ok;
