@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # strata's live workload against projectM, side by side, on this machine: both offscreen,
 # both waiting for the GPU each frame (glFinish), at each size. Prints a table with both
-# frame rates and the ratio strata/projectM.
+# frame rates and the ratio strata/projectM, and beside them each side's CPU time per frame
+# (every thread: with a software GL, llvmpipe's rasteriser threads are the GPU) and the
+# work ratio, projectM's CPU per frame over strata's: what the fps ratio would be if both
+# used the cores alike. Wall time on a shared machine moves 15-30 % between runs; CPU time
+# per frame moves far less, so the work ratio is the steadier figure.
 #
 # usage: tools/bench-vs-projectm.sh [--pair IMG_A IMG_B] [--scale WxH] [--sizes "WxH ..."]
 #                                   [--seconds S] [--repeat N] [--build DIR] [--pcm sine|silent]
-#                                   [--install]
+#                                   [--lp-threads N] [--install]
 #
 #   --pair A B    two stills for the morph (default: two that `strata-bank synth` makes)
 #   --scale WxH   scale the --pair stills to WxH first (ImageMagick's convert), as the
@@ -15,6 +19,9 @@
 #   --repeat N    run both sides N times at each size, alternating; medians (default 1)
 #   --build DIR   where strata and strata-bank are (default $STRATA_BUILD_DIR or build/)
 #   --pcm         what projectM hears: a synthetic kick and tone (default) or silence
+#   --lp-threads N  LP_NUM_THREADS=N for both sides (llvmpipe's rasteriser threads; 0: it
+#                 renders on the calling thread). With 1 the CPU per frame is each side's
+#                 whole rendering work, without the threads' hand-offs
 #   --install     as root, apt-get install libprojectm-dev when it is missing
 #
 # strata:   strata bench --bank PAIR --morph flow --set glitch=0.5 --set drift=1
@@ -35,6 +42,7 @@ pcm=sine
 install=0
 scale=""
 pair=()
+lp_threads=""
 
 die() {
     echo "bench-vs-projectm: $*" >&2
@@ -54,8 +62,9 @@ while [ $# -gt 0 ]; do
     --repeat) [ $# -ge 2 ] || die "--repeat needs a count"; repeat=$2; shift 2 ;;
     --build) [ $# -ge 2 ] || die "--build needs a folder"; build=$2; shift 2 ;;
     --pcm) [ $# -ge 2 ] || die "--pcm needs sine or silent"; pcm=$2; shift 2 ;;
+    --lp-threads) [ $# -ge 2 ] || die "--lp-threads needs a count"; lp_threads=$2; shift 2 ;;
     --install) install=1; shift ;;
-    -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
     esac
 done
@@ -67,6 +76,7 @@ for s in $sizes; do
 done
 [ -z "$scale" ] || [[ "$scale" =~ ^[0-9]+x[0-9]+$ ]] || die "--scale: WxH, not '$scale'"
 [ "$pcm" = sine ] || [ "$pcm" = silent ] || die "--pcm: sine or silent"
+[ -z "$lp_threads" ] || [[ "$lp_threads" =~ ^[0-9]{1,2}$ ]] || die "--lp-threads: 0..99, not '$lp_threads'"
 
 # ---- what is needed, and which Debian package has it
 missing=()
@@ -122,6 +132,7 @@ fi
     { cat "$work/bank.log" >&2; die "strata-bank build failed"; }
 
 export SDL_VIDEODRIVER=${SDL_VIDEODRIVER:-offscreen}
+[ -z "$lp_threads" ] || export LP_NUM_THREADS=$lp_threads
 
 # The first "key": number in one line of JSON (strata's "fps" is its first and only "fps").
 json_num() {
@@ -139,7 +150,7 @@ median() {
 rows=()
 renderer=""
 for size in $sizes; do
-    pm_all="" st_all="" luma=""
+    pm_all="" st_all="" pm_cpu_all="" st_cpu_all="" luma=""
     for ((k = 0; k < repeat; k++)); do # alternate, so load from elsewhere hits both sides
         pm=$("$work/projectm_bench" --size "$size" --seconds "$seconds" --pcm "$pcm" \
             2>"$work/pm.log") || { cat "$work/pm.log" >&2; die "projectm_bench failed at $size"; }
@@ -150,14 +161,22 @@ for size in $sizes; do
         st_fps=$(json_num fps <<<"$st")
         if [ -z "$pm_fps" ] || [ -z "$st_fps" ]; then die "no fps in the output at $size"; fi
         pm_all+=" $pm_fps" st_all+=" $st_fps"
+        pm_cpu=$(json_num cpu_all_threads_ms_per_frame <<<"$pm")
+        st_cpu=$(json_num cpu_all_threads_ms_per_frame <<<"$st")
+        if [ -z "$pm_cpu" ] || [ -z "$st_cpu" ]; then die "no CPU per frame in the output at $size"; fi
+        pm_cpu_all+=" $pm_cpu" st_cpu_all+=" $st_cpu"
         luma=$(json_num mean_luma <<<"$pm")
         renderer=$(json_str renderer <<<"$st")
     done
     st_fps=$(median <<<"$st_all")
     pm_fps=$(median <<<"$pm_all")
-    row=$(awk -v s="$size" -v a="$st_fps" -v b="$pm_fps" -v l="$luma" 'BEGIN {
-        printf "%-11s %12.2f %14.2f %17.2f %12.1f", s, a, b, (b > 0 ? a / b : 0), l }')
-    [ "$repeat" -eq 1 ] || row+="   strata:$st_all  projectM:$pm_all"
+    st_cpu=$(median <<<"$st_cpu_all")
+    pm_cpu=$(median <<<"$pm_cpu_all")
+    row=$(awk -v s="$size" -v a="$st_fps" -v b="$pm_fps" -v l="$luma" -v c="$st_cpu" \
+        -v d="$pm_cpu" 'BEGIN {
+        printf "%-11s %12.2f %14.2f %17.2f %12.1f %11.1f %12.2f %12.1f", s, a, b,
+            (b > 0 ? a / b : 0), c, d, (c > 0 ? d / c : 0), l }')
+    [ "$repeat" -eq 1 ] || row+="   strata:$st_all  projectM:$pm_all  CPU strata:$st_cpu_all  projectM:$pm_cpu_all"
     rows+=("$row")
 done
 
@@ -167,9 +186,10 @@ echo "  projectM: libprojectM $(pkg-config --modversion libprojectM), built-in i
     "(Geiss & Sperl - Feedback), PCM $pcm"
 runs=""
 [ "$repeat" -eq 1 ] || runs="; median of $repeat runs each, alternating"
-echo "  ${seconds} s each, offscreen, glFinish every frame$runs"
-printf '%-11s %12s %14s %17s %12s\n' size "strata fps" "projectM fps" "strata/projectM" \
-    "pM luma"
+echo "  ${seconds} s each, offscreen, glFinish every frame$runs${lp_threads:+; LP_NUM_THREADS=$lp_threads}"
+echo "  cpu: ms of CPU a frame, every thread; work: projectM's CPU a frame over strata's"
+printf '%-11s %12s %14s %17s %12s %11s %12s %12s\n' size "strata fps" "projectM fps" \
+    "strata/projectM" "strata cpu" "pM cpu" "work ratio" "pM luma"
 for r in "${rows[@]}"; do
     echo "$r"
 done

@@ -12,13 +12,16 @@
 // Feedback (projectM idle HDR mix)", locked. Each frame: 735 samples of PCM (1/60 s at
 // 44.1 kHz: a 55 Hz kick every 0.5 s over a 440 Hz tone, or silence), renderFrame(),
 // glFinish() (offscreen has no swap to pace us: wait for the GPU, as strata bench does).
-// Five warm-up frames, then frames for --seconds. Prints one line of JSON; --shot writes
+// Five warm-up frames, then frames for --seconds. Prints one line of JSON (with the CPU
+// time of every thread per frame, as `strata bench` gives it); --shot writes
 // the last frame (to see what ran). --datadir: projectM's data folder (its textures), as
 // `pkg-config --variable=pkgdatadir libprojectM` gives it.
 // A tool, not the engine: built by the script with g++ and pkg-config libprojectM.
 #include <SDL.h>
 #include <GL/gl.h>
 #include <libprojectM/projectM.hpp>
+
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cmath>
@@ -35,6 +38,17 @@ double now_s()
 {
     using clock = std::chrono::steady_clock;
     return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
+}
+
+// CPU ms of this process so far, every thread (llvmpipe's rasteriser threads too), as
+// `strata bench` reports its own (cpu_all_threads_ms_per_frame): on a machine shared with
+// other work it moves far less than the wall time.
+double cpu_ms()
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-3;
 }
 
 int usage()
@@ -143,7 +157,7 @@ int main(int argc, char **argv)
         frame();
     GLenum err = glGetError();
 
-    double start = now_s(), last = start;
+    double start = now_s(), last = start, cpu0 = cpu_ms();
     long frames = 0;
     while (last - start < seconds) {
         frame();
@@ -151,6 +165,7 @@ int main(int argc, char **argv)
         last = now_s();
     }
     double fps = frames / (last - start);
+    double cpu_per_frame = (cpu_ms() - cpu0) / (double)frames;
 
     // What it drew: the mean of the frame, so a black screen (a context projectM cannot
     // use) shows up in the report instead of a fast, meaningless frame rate.
@@ -171,12 +186,13 @@ int main(int argc, char **argv)
         }
     }
 
-    std::printf("{\"fps\":%.2f,\"frames\":%ld,\"seconds\":%.2f,\"size\":\"%dx%d\","
+    std::printf("{\"fps\":%.2f,\"cpu_all_threads_ms_per_frame\":%.3f,\"frames\":%ld,\"seconds\":%."
+                "2f,\"size\":\"%dx%d\","
                 "\"texture_size\":%d,\"preset\":\"idle (Geiss & Sperl - Feedback, projectM "
                 "idle HDR mix)\",\"playlist\":%u,\"pcm\":\"%s\",\"mean_luma\":%.2f,"
                 "\"gl_error\":%u,\"profile\":\"%s\",\"renderer\":\"%s\",\"gl\":\"%s\"}\n",
-                fps, frames, last - start, w, h, pm->settings().textureSize, pm->getPlaylistSize(),
-                silent ? "silent" : "sine", mean_luma, (unsigned)err,
+                fps, cpu_per_frame, frames, last - start, w, h, pm->settings().textureSize,
+                pm->getPlaylistSize(), silent ? "silent" : "sine", mean_luma, (unsigned)err,
                 compat ? "compatibility" : "core", renderer ? renderer : "?",
                 version ? version : "?");
     delete pm;
