@@ -12,7 +12,7 @@
 
 typedef struct phase {
     size_t n;
-    double total, mean, p50, p99, cpu_ms, fps;
+    double total, mean, p50, p99, max, cpu_ms, fps; /* max: the worst frame, a hitch */
     double cpu_all_ms; /* CPU of every thread per frame: what a shared machine moves least */
     double rss_start, rss_end;
 } phase;
@@ -57,6 +57,7 @@ static void run_phase(strata_engine *e, const strata_target *outt, double second
     ph->mean = n ? sum / (double)n : 0;
     ph->p50 = n ? ms[n / 2] : 0;
     ph->p99 = n ? ms[(size_t)((double)(n - 1) * 0.99 + 0.5)] : 0;
+    ph->max = n ? ms[n - 1] : 0;
     ph->cpu_ms = n ? cpu / (double)n : 0;
     ph->fps = ph->total > 0 ? (double)n / ph->total : 0;
 }
@@ -215,10 +216,10 @@ int strata_bench_run(const strata_options *o)
         printf("{\"pace\":%.1f,\"sync_passes\":%s,\"size\":\"%dx%d\",\"render_size\":\"%dx%d\","
                "\"seconds\":%.2f,"
                "\"frames\":%zu,"
-               "\"fps\":%.2f,\"frame_ms\":{\"mean\":%.3f,\"p50\":%.3f,\"p99\":%.3f},"
+               "\"fps\":%.2f,\"frame_ms\":{\"mean\":%.3f,\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
                "\"cpu_ms_per_frame\":%.3f,\"cpu_all_threads_ms_per_frame\":%.3f,\"gpu_ms\":{",
                o->pace, o->sync_passes ? "true" : "false", o->width, o->height, e.render_w,
-               e.render_h, total, n, fps, mean, p50, p99, n ? cpu_sum / (double)n : 0,
+               e.render_h, total, n, fps, mean, p50, p99, idle.max, n ? cpu_sum / (double)n : 0,
                idle.cpu_all_ms);
         for (int i = 0; i < np; i++)
             printf("%s\"%s\":%.3f", i ? "," : "", pt[i].name, pt[i].gpu_avg_ms);
@@ -250,7 +251,8 @@ int strata_bench_run(const strata_options *o)
                o->height, e.render_w, e.render_h, total, n, e.gl.renderer,
                o->pace > 0 ? ", paced" : "", o->sync_passes ? ", passes synced" : "");
         printf("  fps            %.1f\n", fps);
-        printf("  frame ms       mean %.2f  p50 %.2f  p99 %.2f\n", mean, p50, p99);
+        printf("  frame ms       mean %.2f  p50 %.2f  p99 %.2f  max %.2f\n", mean, p50, p99,
+               idle.max);
         printf("  cpu ms/frame   %.3f (issuing); %.3f (every thread)\n",
                n ? cpu_sum / (double)n : 0, idle.cpu_all_ms);
         for (int i = 0; i < np; i++)

@@ -49,6 +49,9 @@ strata_status strata_engine_init(strata_engine *e, const strata_options *o, bool
     e->fx = strata_fx_create(e->render_w, e->render_h, r);
     if (!e->fx)
         return r->status;
+    /* The flow morph's programs compiled now, not in the first transition's frames. */
+    if (o->mode != MODE_RENDER)
+        strata_flow_warm(e->full_w, e->full_h);
     /* ISF shaders: their INPUTS become parameters, so --set isf/... applies after. */
     if (o->nisf || o->isf_dir) {
         strata_isf_chain_desc id = {.files = o->isf, .nfiles = o->nisf, .dir = o->isf_dir,

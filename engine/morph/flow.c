@@ -444,6 +444,40 @@ void strata_flow_fade(const strata_flow *f, GLuint tex_a, GLuint tex_b, float t,
     blend("morph_blend", tex_a, tex_b, target->w == f->w && target->h == f->h, t, target);
 }
 
+void strata_flow_warm(int width, int height)
+{
+    /* The first program's handle says which render state the warm-up was for. */
+    static strata_program warmed;
+    make_programs();
+    if (!strata_program_valid(p_gray) || warmed.id == p_gray.id)
+        return;
+    warmed = p_gray;
+    uint64_t t0 = strata_time_ns();
+    strata_flow *f = strata_flow_create(width, height);
+    strata_target key[2] = {{0}}, out = {0};
+    /* RGBA8 and linear like the morph's keyframe textures, RGBA8 like its target. */
+    bool ok = f && strata_target_init(&key[0], width, height, GL_RGBA8);
+    ok = ok && strata_target_init(&key[1], width, height, GL_RGBA8);
+    ok = ok && strata_target_init(&out, width, height, GL_RGBA8);
+    if (ok) {
+        strata_gpu_set_muted(true); /* not a frame's work: in no pass's timer */
+        strata_flow_begin(f, key[0].tex, key[1].tex);
+        while (!strata_flow_step(f)) {
+        }
+        strata_flow_fade(f, key[0].tex, key[1].tex, 0.5f, &out);
+        strata_flow_compose(f, key[0].tex, key[1].tex, 0.5f, &out);
+        strata_blend_draw(key[0].tex, key[1].tex, 0.5f, &out);
+        strata_blend_draw(key[0].tex, key[0].tex, 0.0f, &out);
+        strata_gpu_set_muted(false);
+        LOG_INFO("MORPH", "flow passes made ready at %dx%d in %.0f ms", width, height,
+                 (double)(strata_time_ns() - t0) * 1e-6);
+    }
+    strata_target_free(&key[0]);
+    strata_target_free(&key[1]);
+    strata_target_free(&out);
+    strata_flow_destroy(f);
+}
+
 GLuint strata_flow_texture(const strata_flow *f)
 {
     return f ? f->ab.tex : 0;

@@ -214,6 +214,15 @@ bool strata_morph_neural_status_get(const strata_morph *m, strata_morph_neural_s
  * ceil(P / n) frames); 0 (default): as many as the measured cost fits in the budget. */
 void strata_morph_set_neural_passes(strata_morph *m, int passes_per_frame);
 
+/* Draw every pass of the flow morph once, at width x height, into targets of its own
+ * (freed after), so that the driver makes their machine code now and not at the first
+ * transition of the show. llvmpipe, like most drivers, compiles a program at its first
+ * draw, for the formats, filters and power-of-two sizes of what it reads; at 1280x720
+ * that made the first transition's frames 75 and 55 ms. Once per render state (a
+ * second call returns at once); width x height: the keyframes' size, for the same
+ * programs. Render thread; not for offline renders (a hitch costs them nothing). */
+void strata_flow_warm(int width, int height);
+
 /* ---- pieces exposed for tests and bench ----------------------------------- */
 
 /* Draw keyframe textures a and b morphed at t (0..1) with the given mode into target.

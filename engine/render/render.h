@@ -200,6 +200,8 @@ void strata_gpu_end(void);
  * target (or at a finish), so without this its time lands in that later pass's timer.
  * Slows every frame: for attributing time (strata bench --sync-passes), never a show. */
 void strata_gpu_set_sync(bool on);
+/* on: begins are ignored, so work that is not a frame's (a warm-up) is in no timer. */
+void strata_gpu_set_muted(bool on);
 int strata_gpu_report(strata_pass_time *out, int max);
 
 /* ---- uniforms ---------------------------------------------------------- */

@@ -28,6 +28,7 @@ static struct {
     bool querying; /* a query was begun for the active pass */
     int64_t frame; /* strata_render_begin_frame count */
     bool sync;     /* strata_gpu_set_sync */
+    bool muted;    /* strata_gpu_set_muted */
 } T = {.active = -1};
 
 void strata_gpu_timers_init(const strata_gl *gl)
@@ -129,8 +130,16 @@ void strata_gpu_set_sync(bool on)
     T.sync = on;
 }
 
+void strata_gpu_set_muted(bool on)
+{
+    strata_gpu_end();
+    T.muted = on;
+}
+
 void strata_gpu_begin(const char *name)
 {
+    if (T.muted)
+        return;
     if (T.active >= 0) {
         if (T.p[T.active].name == name || !strcmp(T.p[T.active].name, name))
             return; /* the same name again: the open query goes on */

@@ -19,11 +19,12 @@ assert all(x[\"osc\"]==\"/strata/\"+x[\"name\"] and x[\"uniform\"]==\"u_\"+x[\"n
 "$STRATA" --bogus 2>"$TMP/e"
 rc=$?
 check '[ $rc -eq 2 ] && grep -q "unknown option --bogus" "$TMP/e"' "unknown option rejected"
-"$STRATA" bench --seconds 1 --size 160x90 --json >"$TMP/bench.json" 2>/dev/null
+"$STRATA" bench --seconds 1 --size 160x90 --json >"$TMP/bench.json" 2>"$TMP/bench.err"
 check 'python3 -c "
 import json; b=json.load(open(\"$TMP/bench.json\"))
 assert b[\"frames\"] > 0 and b[\"fps\"] > 0
 assert b[\"frame_ms\"][\"p50\"] > 0 and b[\"frame_ms\"][\"p99\"] >= b[\"frame_ms\"][\"p50\"]
+assert b[\"frame_ms\"][\"max\"] >= b[\"frame_ms\"][\"p99\"]
 assert \"latent\" in b[\"gpu_ms\"] and b[\"peak_rss_mb\"] > 0 and b[\"cpu_ms_per_frame\"] > 0"' \
     "bench --json prints fps, frame times, GPU ms per pass, CPU ms, peak RSS"
 "$STRATA" bench --seconds 1 --size 160x90 --json --sync-passes >"$TMP/bench_sync.json" 2>/dev/null
@@ -37,6 +38,9 @@ assert a[\"cpu_all_threads_ms_per_frame\"] > 0 and b[\"cpu_all_threads_ms_per_fr
 "$STRATA" render --out "$TMP/r" --frames 1 --size 32x18 --log "$TMP/strata.log" 2>/dev/null
 check 'grep -q "GL: " "$TMP/strata.log" && grep -q "RENDER: " "$TMP/strata.log"' \
     "--log FILE gets tagged log lines"
+check 'grep -q "flow passes made ready at 160x90" "$TMP/bench.err" &&
+    ! grep -q "made ready" "$TMP/strata.log"' \
+    "live and bench compile the flow passes at start (a render does not need to)"
 # ---- the command line (issue 9): one parser, every error names the argument ----
 cli_err() { # cli_err RC NEEDLE DESCRIPTION -- ARGS...: exit code and a message naming it
     local want=$1 needle=$2 what=$3
