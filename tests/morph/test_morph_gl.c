@@ -91,39 +91,65 @@ static void draw(strata_morph_mode mode, strata_flow *f, GLuint a, GLuint b, flo
     strata_target_read(out, px);
 }
 
+/* Two patterned keyframes (rows top first), their textures, an RGBA8 target of their
+ * size and their flow, estimated. */
+typedef struct flow_pair {
+    uint8_t *a, *b;
+    GLuint ta, tb;
+    strata_target out;
+    strata_flow *f;
+} flow_pair;
+
+static void flow_pair_open(flow_pair *p, int seed_a, int seed_b)
+{
+    p->a = malloc(W * H * 4);
+    p->b = malloc(W * H * 4);
+    assert_non_null(p->a);
+    assert_non_null(p->b);
+    pattern(p->a, seed_a);
+    pattern(p->b, seed_b);
+    p->ta = texture_from(p->a, W, H);
+    p->tb = texture_from(p->b, W, H);
+    assert_true(strata_target_init(&p->out, W, H, GL_RGBA8));
+    p->f = strata_flow_create(W, H);
+    assert_non_null(p->f);
+    strata_flow_estimate(p->f, p->ta, p->tb);
+}
+
+static void flow_pair_close(flow_pair *p)
+{
+    strata_flow_destroy(p->f);
+    strata_target_free(&p->out);
+    glDeleteTextures(1, &p->ta);
+    glDeleteTextures(1, &p->tb);
+    free(p->a);
+    free(p->b);
+}
+
 static void endpoints_equal_keyframes(void **state)
 {
     (void)state;
-    uint8_t *a = malloc(W * H * 4), *b = malloc(W * H * 4), *px = malloc(W * H * 4);
-    pattern(a, 1);
-    pattern(b, 2);
-    GLuint ta = texture_from(a, W, H), tb = texture_from(b, W, H);
-    strata_target out;
-    assert_true(strata_target_init(&out, W, H, GL_RGBA8));
-    strata_flow *f = strata_flow_create(W, H);
-    assert_non_null(f);
-    strata_flow_estimate(f, ta, tb);
+    flow_pair fp;
+    flow_pair_open(&fp, 1, 2);
+    uint8_t *px = malloc(W * H * 4);
     strata_morph_mode modes[2] = {STRATA_MORPH_BLEND, STRATA_MORPH_FLOW};
     for (int m = 0; m < 2; m++) {
         image_diff d;
-        draw(modes[m], f, ta, tb, 0.0f, &out, px);
-        test_image_diff_rgba(px, a, W * H, &d);
+        draw(modes[m], fp.f, fp.ta, fp.tb, 0.0f, &fp.out, px);
+        test_image_diff_rgba(px, fp.a, W * H, &d);
         fprintf(stderr, "%s t=0: max %d mean %.3f\n", strata_morph_mode_name(modes[m]), d.max_abs,
                 d.mean_abs);
         assert_true(d.max_abs <= 1); /* within 1/255 */
-        draw(modes[m], f, ta, tb, 1.0f, &out, px);
-        test_image_diff_rgba(px, b, W * H, &d);
+        draw(modes[m], fp.f, fp.ta, fp.tb, 1.0f, &fp.out, px);
+        test_image_diff_rgba(px, fp.b, W * H, &d);
         assert_true(d.max_abs <= 1);
-        draw(modes[m], f, ta, tb, 0.5f, &out, px); /* the midpoint is neither */
-        test_image_diff_rgba(px, a, W * H, &d);
+        draw(modes[m], fp.f, fp.ta, fp.tb, 0.5f, &fp.out, px); /* the midpoint is neither */
+        test_image_diff_rgba(px, fp.a, W * H, &d);
         assert_true(d.mean_abs > 5.0);
-        test_image_diff_rgba(px, b, W * H, &d);
+        test_image_diff_rgba(px, fp.b, W * H, &d);
         assert_true(d.mean_abs > 5.0);
     }
-    strata_flow_destroy(f);
-    strata_target_free(&out);
-    free(a);
-    free(b);
+    flow_pair_close(&fp);
     free(px);
 }
 
@@ -133,17 +159,10 @@ static void endpoints_equal_keyframes(void **state)
 static void flow_warm_up_is_in_no_timer_and_changes_no_picture(void **state)
 {
     (void)state;
-    uint8_t *a = malloc(W * H * 4), *b = malloc(W * H * 4), *before = malloc(W * H * 4),
-            *after = malloc(W * H * 4);
-    pattern(a, 3);
-    pattern(b, 4);
-    GLuint ta = texture_from(a, W, H), tb = texture_from(b, W, H);
-    strata_target out;
-    assert_true(strata_target_init(&out, W, H, GL_RGBA8));
-    strata_flow *f = strata_flow_create(W, H);
-    assert_non_null(f);
-    strata_flow_estimate(f, ta, tb);
-    draw(STRATA_MORPH_FLOW, f, ta, tb, 0.4f, &out, before);
+    flow_pair fp;
+    flow_pair_open(&fp, 3, 4);
+    uint8_t *before = malloc(W * H * 4), *after = malloc(W * H * 4);
+    draw(STRATA_MORPH_FLOW, fp.f, fp.ta, fp.tb, 0.4f, &fp.out, before);
     /* The names the passes so far were timed under, and how many. */
     strata_pass_time t[STRATA_MAX_PASSES];
     glFinish();
@@ -155,15 +174,10 @@ static void flow_warm_up_is_in_no_timer_and_changes_no_picture(void **state)
     assert_int_equal(n1, n0); /* morph_copy (held keyframe) would be new if it were timed */
     for (int i = 0; i < n1; i++)
         assert_true(strcmp(t[i].name, "morph_copy") != 0);
-    draw(STRATA_MORPH_FLOW, f, ta, tb, 0.4f, &out, after);
+    draw(STRATA_MORPH_FLOW, fp.f, fp.ta, fp.tb, 0.4f, &fp.out, after);
     assert_memory_equal(before, after, (size_t)W * H * 4);
     assert_int_equal(glGetError(), GL_NO_ERROR);
-    strata_flow_destroy(f);
-    strata_target_free(&out);
-    glDeleteTextures(1, &ta);
-    glDeleteTextures(1, &tb);
-    free(a);
-    free(b);
+    flow_pair_close(&fp);
     free(before);
     free(after);
 }
