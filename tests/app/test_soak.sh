@@ -7,7 +7,17 @@
 start_xvfb
 FRAMES=${SOAK_FRAMES:-50000}
 PORT=$(free_port)
-"$STRATA" "$STRATA_SOURCE_DIR/presets/setlists/concert.json" --size 64x36 --no-vsync \
+# Mesa's shader cache, empty and of this run's own: with the user's, what the tests before
+# had compiled decided when llvmpipe compiled a program here. A program missing from it was
+# compiled by LLVM whenever the random walk first reached it, and LLVM's working memory,
+# kept by malloc, stepped the resident size by 12-15 MiB at that moment (145 -> 160 MiB
+# after the 40% mark in one fresh-clone .ci/run; 2 of 16 runs here stepped, the others
+# ended at 145-149). From an empty cache LLVM compiles the programs as the run first meets
+# them, most in its first second, and later compiles reuse that memory: 194-235 MiB from
+# the first second, within 0.2 MiB of the 40% mark at the end (and within 1.7 MiB in four
+# runs with no cache at all, slower: 131-143 s).
+MESA_SHADER_CACHE_DIR="$TMP/shader-cache" \
+    "$STRATA" "$STRATA_SOURCE_DIR/presets/setlists/concert.json" --size 64x36 --no-vsync \
     --no-audio --osc-port "$PORT" --frames "$FRAMES" --stats "$TMP/soak.jsonl" \
     2>"$TMP/soak.err" &
 PID=$!
