@@ -8,9 +8,9 @@ start_xvfb
 FRAMES=${SOAK_FRAMES:-50000}
 PORT=$(free_port)
 # Mesa's shader cache, empty and of this run's own: with the user's, what the tests before
-# had compiled decided when llvmpipe compiled a program here. A program missing from it was
-# compiled by LLVM whenever the random walk first reached it, and LLVM's working memory,
-# kept by malloc, stepped the resident size by 12-15 MiB at that moment (145 -> 160 MiB
+# had compiled decided when llvmpipe compiled a program here. A program missing from it is
+# compiled by LLVM whenever the random walk first reaches it, and LLVM's working memory,
+# kept by malloc, fits the steps of 12-15 MiB the resident size took then (145 -> 160 MiB
 # after the 40% mark in one fresh-clone .ci/run; 2 of 16 runs here stepped, the others
 # ended at 145-149). From an empty cache LLVM compiles the programs as the run first meets
 # them, most in its first second, and later compiles reuse that memory: 194-235 MiB from
