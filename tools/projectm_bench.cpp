@@ -186,8 +186,8 @@ int main(int argc, char **argv)
         }
     }
 
-    std::printf("{\"fps\":%.2f,\"cpu_all_threads_ms_per_frame\":%.3f,\"frames\":%ld,\"seconds\":%."
-                "2f,\"size\":\"%dx%d\","
+    std::printf("{\"fps\":%.2f,\"cpu_all_threads_ms_per_frame\":%.3f,\"frames\":%ld,"
+                "\"seconds\":%.2f,\"size\":\"%dx%d\","
                 "\"texture_size\":%d,\"preset\":\"idle (Geiss & Sperl - Feedback, projectM "
                 "idle HDR mix)\",\"playlist\":%u,\"pcm\":\"%s\",\"mean_luma\":%.2f,"
                 "\"gl_error\":%u,\"profile\":\"%s\",\"renderer\":\"%s\",\"gl\":\"%s\"}\n",
