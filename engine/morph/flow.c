@@ -461,9 +461,7 @@ void strata_flow_warm(int width, int height)
     ok = ok && strata_target_init(&out, width, height, GL_RGBA8);
     if (ok) {
         strata_gpu_set_muted(true); /* not a frame's work: in no pass's timer */
-        strata_flow_begin(f, key[0].tex, key[1].tex);
-        while (!strata_flow_step(f)) {
-        }
+        strata_flow_estimate(f, key[0].tex, key[1].tex); /* every stage, as live steps them */
         strata_flow_fade(f, key[0].tex, key[1].tex, 0.5f, &out);
         strata_flow_compose(f, key[0].tex, key[1].tex, 0.5f, &out);
         strata_blend_draw(key[0].tex, key[1].tex, 0.5f, &out);
